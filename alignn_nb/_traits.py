@@ -1,0 +1,200 @@
+"""Strict trait types and the `HasTraits` base shared by the configuration mirrors.
+
+Each field trait carries its metadata as tags:
+
+- ``section``: the heading it is grouped under;
+- ``effect``: a tuple of the places that read it, each one of `EFFECTS`;
+- ``unit``: a short unit string, or ``""``;
+- ``minimum`` / ``maximum``: inclusive bounds; ``exclusive_minimum``: a strict lower bound.
+
+A refused value raises `TraitError` naming the field, the value and what is allowed, and
+the previous value stays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from traitlets import Bool, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode
+
+EFFECTS = ("model shape", "forward pass", "graph construction", "loss", "nowhere")
+
+
+def _bounds_text(meta: Mapping[str, Any]) -> str:
+    parts = []
+    if "exclusive_minimum" in meta:
+        parts.append(f"> {meta['exclusive_minimum']}")
+    if "minimum" in meta:
+        parts.append(f">= {meta['minimum']}")
+    if "maximum" in meta:
+        parts.append(f"<= {meta['maximum']}")
+    return (" " + " and ".join(parts)) if parts else ""
+
+
+def allowed_text(trait: TraitType) -> str:
+    """Say in words which values ``trait`` accepts."""
+    if isinstance(trait, Enum):
+        text = "one of " + ", ".join(repr(v) for v in trait.values)
+    elif isinstance(trait, Bool):
+        text = "True or False"
+    elif isinstance(trait, Int):
+        text = "an integer" + _bounds_text(trait.metadata)
+    elif isinstance(trait, Float):
+        text = "a finite number" + _bounds_text(trait.metadata)
+    elif isinstance(trait, Unicode):
+        text = "a string"
+    else:
+        text = trait.info()
+    return text + (" or None" if trait.allow_none else "")
+
+
+def _out_of_bounds(value: float, meta: Mapping[str, Any]) -> bool:
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    if "exclusive_minimum" in meta and not value > meta["exclusive_minimum"]:
+        return True
+    if "minimum" in meta and value < meta["minimum"]:
+        return True
+    return "maximum" in meta and value > meta["maximum"]
+
+
+def refusal(trait: TraitType, value: Any) -> str:
+    """The message for a refused ``value`` of ``trait``."""
+    unit = trait.metadata.get("unit", "")
+    unit_text = f" ({unit})" if unit else ""
+    return f"{trait.name} = {value!r} refused: {trait.name}{unit_text} must be {allowed_text(trait)}"
+
+
+class _StrictMixin:
+    """Shared strict validation for the field trait types."""
+
+    def error(self, obj: Any, value: Any, error: Exception | None = None, info: str | None = None):
+        raise TraitError(refusal(self, value))  # type: ignore[arg-type]
+
+    def _check_bounds(self, obj: Any, value: Any) -> Any:
+        if value is not None and _out_of_bounds(value, self.metadata):  # type: ignore[attr-defined]
+            self.error(obj, value)
+        return value
+
+
+class StrictInt(_StrictMixin, Int):
+    """An `Int` that refuses bools and checks the ``minimum``/``maximum`` tags."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(obj, value)
+        return self._check_bounds(obj, value)
+
+
+class StrictFloat(_StrictMixin, Float):
+    """A `Float` that accepts ints, refuses bools, NaN and inf, and checks bound tags."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(obj, value)
+        return self._check_bounds(obj, float(value))
+
+
+class StrictBool(_StrictMixin, Bool):
+    """A `Bool` that refuses 0, 1 and strings."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if not isinstance(value, bool):
+            self.error(obj, value)
+        return value
+
+
+class StrictEnum(_StrictMixin, Enum):
+    """An `Enum` whose refusal lists the allowed values."""
+
+
+class StrictTraits(HasTraits):
+    """`HasTraits` whose fields are declared in order and which refuses unknown names."""
+
+    #: Section headings in display order; subclasses set it.
+    SECTIONS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__()
+        self.update(**values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not (name.startswith("_") or self.has_trait(name) or hasattr(type(self), name)):
+            raise TraitError(self.unknown_field(name, value))
+        super().__setattr__(name, value)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.changed_fields().items())
+        return f"{type(self).__name__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def unknown_field(cls, name: str, value: Any) -> str:
+        """The message for a field name this class does not have."""
+        return (
+            f"{cls.__name__} has no field {name!r} (value {value!r} refused); "
+            f"known fields: {', '.join(cls.field_names())}"
+        )
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """Field names in declaration order."""
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            for name, attr in vars(klass).items():
+                if isinstance(attr, TraitType) and name not in names:
+                    names.append(name)
+        return names
+
+    @classmethod
+    def field_trait(cls, name: str) -> TraitType:
+        """The trait object of field ``name``."""
+        return cls.class_traits()[name]
+
+    @classmethod
+    def fields_in(cls, section: str) -> list[str]:
+        """Field names of one section, in declaration order."""
+        return [n for n in cls.field_names() if cls.field_trait(n).metadata["section"] == section]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The default value of every field."""
+        return {n: cls.field_trait(n).default() for n in cls.field_names()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field's current value, in declaration order."""
+        return {name: getattr(self, name) for name in self.field_names()}
+
+    def changed_fields(self, reference: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Fields whose value differs from ``reference`` (the defaults if None)."""
+        ref = self.defaults() if reference is None else reference
+        return {k: v for k, v in self.to_dict().items() if k in ref and ref[k] != v}
+
+    def update(self, **values: Any) -> None:
+        """Set several fields at once; if any value is refused, none changes.
+
+        Raises:
+            TraitError: naming every unknown field, or the first refused value.
+        """
+        unknown = [self.unknown_field(k, v) for k, v in values.items() if not self.has_trait(k)]
+        if unknown:
+            raise TraitError("; ".join(unknown))
+        with self.hold_trait_notifications():
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    def reset(self, section: str | None = None) -> None:
+        """Restore the defaults of one section, or of every field."""
+        names = self.field_names() if section is None else self.fields_in(section)
+        defaults = self.defaults()
+        self.update(**{n: defaults[n] for n in names})
+
+    def copy(self) -> StrictTraits:
+        """An independent copy with the same values."""
+        return type(self)(**self.to_dict())
