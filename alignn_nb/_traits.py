@@ -64,7 +64,8 @@ def refusal(trait: TraitType, value: Any) -> str:
     """The message for a refused ``value`` of ``trait``."""
     unit = trait.metadata.get("unit", "")
     unit_text = f" ({unit})" if unit else ""
-    return f"{trait.name} = {value!r} refused: {trait.name}{unit_text} must be {allowed_text(trait)}"
+    allowed = allowed_text(trait)
+    return f"{trait.name} = {value!r} refused: {trait.name}{unit_text} must be {allowed}"
 
 
 class _StrictMixin:

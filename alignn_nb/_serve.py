@@ -1,0 +1,75 @@
+"""``alignn-nb serve``: the dashboard notebook as a Voila page on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+def notebook_path(name: str = "dashboard.ipynb") -> Path:
+    """The dashboard notebook: the repo's ``notebooks/`` or the copy shipped in the wheel."""
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "notebooks", here / "_notebooks"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{name} is neither in {here.parent / 'notebooks'} nor packaged")
+
+
+def free_port(ip: str = LOOPBACK) -> int:
+    """A TCP port that is free on ``ip`` right now."""
+    with socket.socket() as sock:
+        sock.bind((ip, 0))
+        return int(sock.getsockname()[1])
+
+
+def is_loopback(ip: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def voila_command(notebook: Path, ip: str, port: int) -> list[str]:
+    """The Voila command line that serves ``notebook`` without opening a browser."""
+    return [
+        sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+        f"--Voila.ip={ip}",
+    ]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` verb."""
+    verb = subparsers.add_parser("serve", help="serve the dashboard with Voila (default verb)")
+    verb.add_argument("--ip", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
+    verb.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    verb.add_argument(
+        "--no-browser", action="store_true", default=True,
+        help="accepted for Voila compatibility; alignn-nb never opens a browser",
+    )
+    verb.add_argument("--notebook", type=Path, default=None, help=argparse.SUPPRESS)
+    verb.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start Voila in the foreground and print the URL to open."""
+    port = args.port or free_port(args.ip if is_loopback(args.ip) else "0.0.0.0")
+    notebook = args.notebook or notebook_path()
+    if not is_loopback(args.ip):
+        sys.stderr.write(
+            f"warning: binding to {args.ip}: anyone who can reach this address can run code "
+            "on this machine through the dashboard page.\n"
+        )
+    sys.stdout.write(f"alignn-nb dashboard: http://{args.ip}:{port}/\n")
+    sys.stdout.flush()
+    env = {**os.environ, "DGLBACKEND": "pytorch"}
+    return subprocess.call(voila_command(notebook, args.ip, port), env=env)

@@ -1,0 +1,51 @@
+"""Shared fixtures: the real alignn example data beside the repo, seeds, hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+os.environ.setdefault("DGLBACKEND", "pytorch")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_EXAMPLES = REPO.parent / "shared" / "data" / "alignn_examples"
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=25,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def need_shared(path: Path) -> Path:
+    """``path`` if it exists; otherwise skip with a reason, or fail under CI=true."""
+    if path.exists():
+        return path
+    message = f"{path} is missing: the alignn example data sits in ../shared beside the repo"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def alignn_examples() -> Path:
+    """The folder of alignn's example configs and force-field data."""
+    return need_shared(SHARED_EXAMPLES)
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
