@@ -74,9 +74,10 @@ class _StrictMixin:
     def error(self, obj: Any, value: Any, error: Exception | None = None, info: str | None = None):
         raise TraitError(refusal(self, value))  # type: ignore[arg-type]
 
-    def _check_bounds(self, obj: Any, value: Any) -> Any:
+    def _check_bounds(self, obj: Any, value: Any, given: Any) -> Any:
+        """Return ``value``, or refuse ``given`` (what the user passed) when out of bounds."""
         if value is not None and _out_of_bounds(value, self.metadata):  # type: ignore[attr-defined]
-            self.error(obj, value)
+            self.error(obj, given)
         return value
 
 
@@ -86,7 +87,7 @@ class StrictInt(_StrictMixin, Int):
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(obj, value)
-        return self._check_bounds(obj, value)
+        return self._check_bounds(obj, value, value)
 
 
 class StrictFloat(_StrictMixin, Float):
@@ -95,7 +96,7 @@ class StrictFloat(_StrictMixin, Float):
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(obj, value)
-        return self._check_bounds(obj, float(value))
+        return self._check_bounds(obj, float(value), value)
 
 
 class StrictBool(_StrictMixin, Bool):

@@ -1,0 +1,73 @@
+"""Cross-field findings: level, fields involved and message; never raised."""
+
+from __future__ import annotations
+
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, check
+from alignn_nb.findings import atom_feature_length
+
+
+def _by_fields(findings):
+    return {f.fields: f for f in findings}
+
+
+def test_defaults_have_no_findings():
+    assert check(ALIGNNAtomWiseConfig(), GraphConfig()) == []
+
+
+def test_atom_feature_lengths_come_from_jarvis():
+    from jarvis.core.specie import get_node_attributes
+
+    for name in ("atomic_number", "cgcnn", "basic", "cfid"):
+        assert atom_feature_length(name) == len(get_node_attributes("Cu", atom_features=name))
+    assert atom_feature_length("cgcnn") == 92
+
+
+def test_atom_input_features_must_match_the_feature_set():
+    found = _by_fields(check(ALIGNNAtomWiseConfig(), GraphConfig(atom_features="cgcnn")))
+    finding = found[("atom_input_features", "atom_features")]
+    assert finding.level == "error"
+    assert finding.message == (
+        "atom_input_features is 1 but jarvis's 'cgcnn' vectors have length 92; "
+        "set atom_input_features=92."
+    )
+    matched = ALIGNNAtomWiseConfig(atom_input_features=92)
+    assert check(matched, GraphConfig(atom_features="cgcnn")) == []
+
+
+def test_inner_cutoff_beyond_cutoff():
+    found = _by_fields(check(ALIGNNAtomWiseConfig(inner_cutoff=9.0), GraphConfig(cutoff=8.0)))
+    assert found[("inner_cutoff", "cutoff")].level == "warning"
+    assert "inner_cutoff 9.0 Å is beyond the neighbour cutoff 8.0 Å" in str(
+        found[("inner_cutoff", "cutoff")]
+    )
+
+
+def test_weight_without_output_heads():
+    cfg = ALIGNNAtomWiseConfig(atomwise_weight=0.5, additional_output_weight=0.2)
+    found = _by_fields(check(cfg))
+    assert found[("atomwise_weight", "atomwise_output_features")].level == "error"
+    assert found[("additional_output_weight", "additional_output_features")].level == "error"
+    assert len(found) == 2
+
+
+def test_stress_without_gradients_and_zero_gradwise_weight():
+    found = _by_fields(check(ALIGNNAtomWiseConfig(gradwise_weight=0.0, stresswise_weight=0.1)))
+    assert found[("stresswise_weight", "calculate_gradient", "gradwise_weight")].level == "error"
+    warning = found[("gradwise_weight", "calculate_gradient")]
+    assert warning.level == "warning"
+    assert "alignn switches calculate_gradient off by itself" in warning.message
+    found = _by_fields(check(ALIGNNAtomWiseConfig(calculate_gradient=False, stresswise_weight=1.0)))
+    assert list(found) == [("stresswise_weight", "calculate_gradient", "gradwise_weight")]
+
+
+def test_inner_cutoff_and_three_body_cutoff_disagree():
+    found = check(ALIGNNAtomWiseConfig(inner_cutoff=3.0), GraphConfig(three_body_cutoff=3.5))
+    assert [f.fields for f in found] == [("inner_cutoff", "three_body_cutoff", "lighten_edges")]
+    assert "the line graph here uses inner_cutoff 3.0 Å" in found[0].message
+    assert check(ALIGNNAtomWiseConfig(inner_cutoff=3.5), GraphConfig(three_body_cutoff=3.5)) == []
+
+
+def test_check_never_mutates():
+    cfg = ALIGNNAtomWiseConfig(gradwise_weight=0.0)
+    check(cfg)
+    assert cfg.calculate_gradient is True
