@@ -73,12 +73,12 @@ class ALIGNNAtomWiseConfig(StrictTraits):
         (SHAPE,), minimum=1,
     )
     edge_input_features = _int(
-        80, "Radial basis functions that expand each bond length (0 to 8 Å).", ARCH, (SHAPE,),
-        minimum=1,
+        80, "Radial basis functions that expand each bond length (0 to 8 Å); at least 2.", ARCH,
+        (SHAPE,), minimum=2,
     )
     triplet_input_features = _int(
-        40, "Radial basis functions that expand each bond-angle cosine (-1 to 1).", ARCH,
-        (SHAPE,), minimum=1,
+        40, "Radial basis functions that expand each bond-angle cosine (-1 to 1); at least 2.",
+        ARCH, (SHAPE,), minimum=2,
     )
     embedding_features = _int(
         64, "Width of the intermediate layer that embeds bond and angle expansions.", ARCH,

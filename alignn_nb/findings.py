@@ -86,6 +86,12 @@ def _weights(cfg: ALIGNNAtomWiseConfig) -> list[Finding]:
             "gradwise_weight is 0, so alignn switches calculate_gradient off by itself: "
             "no forces and no stress are computed.",
         ))
+    if cfg.alignn_layers == 0 and cfg.gcn_layers == 0 and not cfg.use_penalty:
+        found.append(Finding(
+            "warning", ("alignn_layers", "gcn_layers", "use_penalty"),
+            "with no ALIGNN or GCN layer and no penalty, nothing reads the bonds: the energy "
+            "ignores atom positions and every force is zero.",
+        ))
     if cfg.additional_output_weight > 0 and cfg.additional_output_features == 0:
         found.append(Finding(
             "error", ("additional_output_weight", "additional_output_features"),

@@ -120,10 +120,34 @@ def _quantity(tensor: torch.Tensor, unit: str) -> Quantity:
 
 
 def _forward_input(model: torch.nn.Module, graphs: GraphsLike) -> tuple:
-    """alignn's forward unpacks (g, lattice) when it has no ALIGNN layers, else (g, lg, lattice)."""
+    """alignn's forward unpacks (g, lattice) when it has no ALIGNN layers, else (g, lg, lattice).
+
+    alignn writes features into the graphs it is given; local views keep the caller's clean.
+    """
     if len(model.alignn_layers) == 0:
-        return (graphs.g, graphs.lattice)
-    return (graphs.g, graphs.lg, graphs.lattice)
+        return (graphs.g.local_var(), graphs.lattice)
+    return (graphs.g.local_var(), graphs.lg.local_var(), graphs.lattice)
+
+
+def energy_ignores_bonds(conf: Any) -> bool:
+    """True when no layer and no penalty reads the bonds, so the energy ignores positions.
+
+    alignn's force autograd then raises instead of returning zero forces.
+    """
+    return conf.alignn_layers == 0 and conf.gcn_layers == 0 and not conf.use_penalty
+
+
+def _run(model: torch.nn.Module, graphs: GraphsLike) -> tuple[dict, bool]:
+    """alignn's forward pass; returns the result and whether gradients were computed."""
+    conf = model.config
+    gradients = bool(conf.calculate_gradient) and not energy_ignores_bonds(conf)
+    saved = conf.calculate_gradient
+    conf.calculate_gradient = gradients
+    try:
+        with torch.set_grad_enabled(gradients):
+            return model(_forward_input(model, graphs)), gradients
+    finally:
+        conf.calculate_gradient = saved
 
 
 def _optional(result: dict, key: str, active: bool, unit: str) -> Quantity | None:
@@ -162,20 +186,27 @@ def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
     """
     conf = model.config
     start = time.perf_counter()
-    with torch.set_grad_enabled(bool(conf.calculate_gradient)):
-        result = model(_forward_input(model, graphs))
+    result, gradients = _run(model, graphs)
     seconds = time.perf_counter() - start
     natoms = graphs.g.num_nodes()
     penalty = bond_penalty(conf, graphs.g)
     energy, notes = _energy(result, conf, natoms, penalty)
-    gradients = bool(conf.calculate_gradient)
     forces = _optional(result, "grad", gradients, "eV/Å")
     if forces is not None and natoms == 1:
         forces = Quantity([forces.value], "eV/Å", (1, 3))
+    stress = _optional(result, "stresses", gradients and conf.stresswise_weight != 0, "GPa")
+    if conf.calculate_gradient and not gradients:
+        forces = Quantity([[0.0] * 3] * natoms, "eV/Å", (natoms, 3))
+        if conf.stresswise_weight != 0:
+            stress = Quantity([[[0.0] * 3] * 3], "GPa", (1, 3, 3))
+        notes.append(
+            "no ALIGNN or GCN layer and no penalty reads the bonds, so the energy ignores "
+            "positions: forces are exactly zero (alignn's own autograd call fails here)"
+        )
     return Prediction(
         energy=energy,
         forces=forces,
-        stress=_optional(result, "stresses", gradients and conf.stresswise_weight != 0, "GPa"),
+        stress=stress,
         atomwise=_optional(
             result, "atomwise_pred",
             conf.atomwise_output_features > 0 and conf.atomwise_weight != 0, "model units",

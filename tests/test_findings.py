@@ -71,3 +71,10 @@ def test_check_never_mutates():
     cfg = ALIGNNAtomWiseConfig(gradwise_weight=0.0)
     check(cfg)
     assert cfg.calculate_gradient is True
+
+
+def test_layerless_model_without_penalty_ignores_positions():
+    found = check(ALIGNNAtomWiseConfig(alignn_layers=0, gcn_layers=0, use_penalty=False))
+    assert [(f.level, f.fields) for f in found] == [
+        ("warning", ("alignn_layers", "gcn_layers", "use_penalty"))
+    ]

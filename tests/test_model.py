@@ -10,6 +10,7 @@ from alignn.models.alignn_atomwise import ALIGNNAtomWise
 from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from traitlets import TraitError
 
 from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.model import (
@@ -117,6 +118,30 @@ def test_stress_atomwise_and_additional_heads(si_graphs):
     assert prediction.additional.shape == (1, 2)
 
 
+def test_layerless_model_without_penalty_reports_zero_forces_not_alignns_error(si_graphs):
+    cfg = ALIGNNAtomWiseConfig(alignn_layers=0, gcn_layers=0, use_penalty=False)
+    raw = ALIGNNAtomWise(to_alignn_model_config(cfg))
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        raw((si_graphs.g.local_var(), si_graphs.lattice))
+    prediction = predict(build_model(cfg), si_graphs)
+    assert prediction.forces.value == [[0.0, 0.0, 0.0]] * 2
+    assert "forces are exactly zero" in prediction.notes[-1]
+
+
+def test_one_radial_basis_function_is_refused_because_alignn_gives_nan(si_graphs):
+    nan_model = ALIGNNAtomWise(AlignnConfig(name="alignn_atomwise", edge_input_features=1))
+    out = nan_model((si_graphs.g.local_var(), si_graphs.lg.local_var(), si_graphs.lattice))
+    assert torch.isnan(out["out"]).all()
+    with pytest.raises(TraitError, match="edge_input_features = 1 refused"):
+        ALIGNNAtomWiseConfig(edge_input_features=1)
+
+
+def test_predict_leaves_the_callers_graphs_clean(si_graphs):
+    predict(build_model(ALIGNNAtomWiseConfig()), si_graphs)
+    assert sorted(si_graphs.g.edata.keys()) == ["images", "r"]
+    assert sorted(si_graphs.lg.ndata.keys()) == ["images", "r"]
+
+
 def test_zero_gradwise_weight_gives_no_forces(si_graphs):
     prediction = predict(build_model(ALIGNNAtomWiseConfig(gradwise_weight=0.0)), si_graphs)
     assert prediction.forces is None
@@ -134,8 +159,8 @@ def valid_config(draw):
     return ALIGNNAtomWiseConfig(
         alignn_layers=draw(st.integers(0, 3)),
         gcn_layers=draw(st.integers(0, 3)),
-        edge_input_features=draw(st.integers(1, 96)),
-        triplet_input_features=draw(st.integers(1, 64)),
+        edge_input_features=draw(st.integers(2, 96)),
+        triplet_input_features=draw(st.integers(2, 64)),
         embedding_features=draw(st.integers(1, 48)),
         hidden_features=draw(st.integers(1, 48)),
         atomwise_output_features=draw(st.integers(0, 3)),
