@@ -1,0 +1,108 @@
+"""Browser tests: Debian's chromium driven by Playwright against pages served by Voila."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = REPO / "artifacts"
+PAGE_TIMEOUT_MS = 180_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium with software WebGL; skips (fails under CI) without it."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: `make browser` installs Debian's chromium as root"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page at 1366×768 with generous timeouts for kernel start-up."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    opened = context.new_page()
+    opened.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield opened
+    context.close()
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@contextmanager
+def serve(notebook: Path) -> Iterator[str]:
+    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
+    command = [sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO
+    )
+    try:
+        first = process.stdout.readline() if process.stdout else ""
+        found = re.search(r"http://\S+/", first)
+        if not found:
+            raise RuntimeError(f"alignn-nb serve printed no URL: {first!r}")
+        _wait_for_http(found.group(0), process)
+        yield found.group(0)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot of ``page`` under the git-ignored artifacts folder."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
