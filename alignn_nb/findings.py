@@ -51,7 +51,29 @@ def _cutoffs(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
             f"the line graph here uses inner_cutoff {cfg.inner_cutoff} Å because lighten_edges "
             "is on, while alignn's k-nearest and radius_graph builders use neither.",
         ))
+    if not cfg.lighten_edges and tbc is not None:
+        found.append(_unused_three_body_cutoff(cfg, graph, tbc))
     return found
+
+
+def _unused_three_body_cutoff(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, tbc: float) -> Finding:
+    """three_body_cutoff is set but nothing applies it: lighten_edges is off."""
+    builder = (
+        f"as alignn's {graph.neighbor_strategy} builder does; alignn applies three_body_cutoff "
+        "only in its pure_torch builder."
+    )
+    if tbc != cfg.inner_cutoff:
+        return Finding(
+            "warning", ("inner_cutoff", "three_body_cutoff", "lighten_edges"),
+            f"inner_cutoff ({cfg.inner_cutoff} Å) and three_body_cutoff ({tbc} Å) disagree; "
+            "the line graph here uses neither because lighten_edges is off: it keeps every "
+            f"triplet, {builder}",
+        )
+    return Finding(
+        "warning", ("three_body_cutoff", "lighten_edges"),
+        f"three_body_cutoff ({tbc} Å) limits no triplet: with lighten_edges off the line graph "
+        f"here keeps every triplet, {builder}",
+    )
 
 
 def _features(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:

@@ -1,0 +1,480 @@
+"""Read and write alignn training configs (``config.json``) for the traitlets mirrors.
+
+This module is the one place where an alignn training config meets the mirrors. It
+decides which keys are graph options (`GraphConfig`), which are model fields
+(`ALIGNNAtomWiseConfig`) and which are other training keys, kept verbatim. It also
+relates alignn-nb's line-graph options to alignn's graph builders:
+
+- alignn's k-nearest and radius_graph builders take DGL's line graph of every bond, so
+  every triplet is kept, u→v→u ones included. Loading therefore sets lighten_edges off
+  and backtracking on.
+- alignn's ``three_body_cutoff`` (Å) limits triplets only in its pure_torch builder.
+  Exporting with lighten_edges on writes inner_cutoff there.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args
+
+from traitlets import TraitError
+
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.model import NOT_ALIGNN_MODEL_FIELDS, to_alignn_model_config
+
+MODEL_NAME = "alignn_atomwise"
+GRAPH_KEYS = tuple(GraphConfig.field_names())
+MODEL_KEYS = tuple(
+    n for n in ALIGNNAtomWiseConfig.field_names() if n not in NOT_ALIGNN_MODEL_FIELDS
+)
+
+#: alignn's other model blocks, by name, with what each one is.
+OTHER_MODELS = {
+    "alignn_atomwise_pure": "alignn's pure-torch twin of alignn_atomwise, not supported yet",
+    "alignn_atomwise_pure_smooth": (
+        "alignn's pure-torch twin of alignn_atomwise with smooth bases, not supported yet"
+    ),
+    "alignn": "alignn's original ALIGNN property model, which predicts no forces",
+    "ealignn_atomwise": "alignn's eALIGNN variant of alignn_atomwise, not supported",
+}
+
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+class AlignnConfigError(ValueError):
+    """An alignn config that cannot be loaded or written; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            text = f"{source}: {self.problems[0]}"
+        else:
+            lines = [f"{source}: {len(self.problems)} problems:"]
+            text = "\n- ".join(lines + self.problems)
+        super().__init__(text)
+
+
+class LoadedConfig(tuple[ALIGNNAtomWiseConfig, GraphConfig]):
+    """``(cfg, graph)`` from an alignn config, plus the kept training keys and notes.
+
+    Attributes:
+        training: the training keys that are neither graph options nor the model block,
+            verbatim, in file order, to be written back out.
+        notes: how lighten_edges, backtracking and three_body_cutoff were set and why.
+    """
+
+    training: dict[str, Any]
+    notes: list[str]
+
+    def __new__(
+        cls,
+        cfg: ALIGNNAtomWiseConfig,
+        graph: GraphConfig,
+        training: dict[str, Any],
+        notes: list[str],
+    ) -> LoadedConfig:
+        loaded = super().__new__(cls, (cfg, graph))
+        loaded.training = training
+        loaded.notes = notes
+        return loaded
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadedConfig({self.cfg!r}, {self.graph!r}, training keys: {len(self.training)}, "
+            f"notes: {len(self.notes)})"
+        )
+
+    @property
+    def cfg(self) -> ALIGNNAtomWiseConfig:
+        """The model block as the mirror."""
+        return self[0]
+
+    @property
+    def graph(self) -> GraphConfig:
+        """The graph options."""
+        return self[1]
+
+
+@cache
+def _training_defaults() -> dict[str, Any]:
+    """Every field of alignn's `TrainingConfig` except the model, with its default."""
+    from alignn.config import TrainingConfig
+
+    return {k: f.default for k, f in TrainingConfig.model_fields.items() if k != "model"}
+
+
+def _suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _read(source: str | os.PathLike | Mapping) -> tuple[str, Mapping[str, Any]]:
+    """A label for messages and the decoded config object."""
+    if isinstance(source, Mapping):
+        return "config", source
+    label = os.fspath(source)
+    try:
+        data = json.loads(Path(label).read_bytes())
+    except OSError as err:
+        raise AlignnConfigError(label, [f"cannot be read: {err.strerror}"]) from err
+    except ValueError as err:
+        raise AlignnConfigError(label, [f"is not JSON: {err}"]) from err
+    if not isinstance(data, dict):
+        problem = f"holds {_json_type(data)}, not an alignn config object"
+        raise AlignnConfigError(label, [problem])
+    return label, data
+
+
+def _is_full_config(data: Mapping[str, Any]) -> bool:
+    """True for a whole training config, False for just its model block."""
+    return "model" in data or any(k in _training_defaults() for k in data)
+
+
+def _split_top_level(data: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
+    """Graph options, other training keys and problems from a full config's top level."""
+    graph, training, problems = {}, {}, []
+    known = [*_training_defaults(), "model"]
+    for key, value in data.items():
+        if key == "model":
+            continue
+        if key in GRAPH_KEYS:
+            graph[key] = value
+        elif key in _training_defaults():
+            training[key] = value
+        elif key in MODEL_KEYS:
+            problems.append(f"{key!r} is a model field: it belongs inside 'model'")
+        else:
+            problems.append(
+                f"unknown key {key!r}: alignn's TrainingConfig has no such field"
+                + _suggest(key, known)
+            )
+    return graph, training, problems
+
+
+def _name_problem(block: Mapping[str, Any]) -> str | None:
+    """Why the model block's name is not alignn_atomwise, or None when it is."""
+    if "name" not in block:
+        return f"model has no 'name'; alignn needs name {MODEL_NAME!r} to build this model"
+    name = block["name"]
+    if name == MODEL_NAME:
+        return None
+    if name in OTHER_MODELS:
+        what = OTHER_MODELS[name]
+        return f"model name {name!r} is {what}; only {MODEL_NAME!r} loads"
+    if not isinstance(name, str):
+        return f"model name must be the string {MODEL_NAME!r}, not {_json_type(name)}"
+    return f"model name {name!r} is not an alignn model; only {MODEL_NAME!r} loads"
+
+
+def _unknown_model_key(key: str) -> str:
+    if key in NOT_ALIGNN_MODEL_FIELDS:
+        return (
+            f"model: {key!r} is not an alignn model field (it is alignn-nb's line-graph "
+            "option, set from the graph builder)"
+        )
+    if key in GRAPH_KEYS:
+        return f"model: {key!r} is a graph option: it belongs at the top level"
+    return (
+        f"model: unknown field {key!r}: alignn's ALIGNNAtomWiseConfig has no such field"
+        + _suggest(key, MODEL_KEYS)
+    )
+
+
+def _model_values(block: Any) -> tuple[dict[str, Any], list[str]]:
+    """The mirror fields of a model block and the problems found in it."""
+    if not isinstance(block, Mapping):
+        return {}, [f"model must be an object (the model block), not {_json_type(block)}"]
+    name_problem = _name_problem(block)
+    if name_problem is not None:
+        return {}, [name_problem]
+    values = {k: v for k, v in block.items() if k != "name"}
+    problems = [_unknown_model_key(k) for k in values if k not in MODEL_KEYS]
+    known = {k: v for k, v in values.items() if k in MODEL_KEYS}
+    return known, problems + _field_problems(ALIGNNAtomWiseConfig, known, "model: ")
+
+
+def _field_problems(cls: type, values: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """The refusal of every value that ``cls``'s traits do not accept."""
+    scratch = cls()
+    problems = []
+    for name, value in values.items():
+        try:
+            setattr(scratch, name, value)
+        except TraitError as err:
+            problems.append(f"{prefix}{err}{_unsupported_builder(name, value)}")
+    return problems
+
+
+def _unsupported_builder(name: str, value: Any) -> str:
+    """A remark when a refused neighbor_strategy is one of alignn's other builders."""
+    if name == "neighbor_strategy" and value in _alignn_neighbor_strategies():
+        return f" (alignn's {value!r} builder is not supported)"
+    return ""
+
+
+@cache
+def _alignn_neighbor_strategies() -> tuple[str, ...]:
+    """Every neighbor_strategy alignn's `TrainingConfig` accepts."""
+    from alignn.config import TrainingConfig
+
+    return get_args(TrainingConfig.model_fields["neighbor_strategy"].annotation)
+
+
+def _training_problems(training: Mapping[str, Any]) -> list[str]:
+    """What alignn's own `TrainingConfig` refuses among the training keys, in key order."""
+    from alignn.config import TrainingConfig
+    from pydantic import ValidationError
+
+    try:
+        TrainingConfig(**training)
+    except ValidationError as err:
+        found = {str(e["loc"][0]): e for e in err.errors()}
+        return [
+            f"{key} = {found[key]['input']!r} refused by alignn's TrainingConfig: "
+            f"{found[key]['msg']}"
+            for key in training
+            if key in found
+        ]
+    return []
+
+
+def _graph_values(
+    given: Mapping[str, Any], full: bool
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Graph option values, problems and notes; missing keys take alignn's defaults."""
+    problems = _field_problems(GraphConfig, given)
+    if not full:
+        return (
+            dict(given),
+            problems,
+            ["only a model block was given, so the graph options are alignn-nb's defaults."],
+        )
+    missing = [k for k in GRAPH_KEYS if k not in given and k != "three_body_cutoff"]
+    defaults = {k: _training_defaults()[k] for k in missing}
+    notes = []
+    if defaults:
+        listed = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+        notes.append(f"not in the config, so alignn's defaults apply: {listed}.")
+    return {**defaults, **given}, problems, notes
+
+
+def _line_graph_notes(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, given: Mapping[str, Any], full: bool
+) -> list[str]:
+    """Why loading set lighten_edges off and backtracking on, and what three_body_cutoff does."""
+    strategy = graph.neighbor_strategy
+    notes = [
+        f"lighten_edges set off: alignn's {strategy} builder keeps every triplet, so the "
+        f"line graph here does too; inner_cutoff {cfg.inner_cutoff} Å stays alignn's "
+        "smooth-cutoff radius and filters no triplet.",
+        "backtracking set on: alignn's line graphs keep u→v→u triplets, a bond paired with "
+        "its own reverse.",
+    ]
+    tbc = graph.three_body_cutoff
+    if tbc is not None:
+        note = (
+            f"three_body_cutoff {tbc} Å kept as written; alignn applies it only in its "
+            f"pure_torch builder, so with {strategy} it limits no triplet."
+        )
+        if tbc != cfg.inner_cutoff:
+            note += (
+                f" It disagrees with inner_cutoff {cfg.inner_cutoff} Å; the line graph here "
+                "uses neither while lighten_edges is off."
+            )
+    elif "three_body_cutoff" in given:
+        note = (
+            "three_body_cutoff null kept as None (alignn's pure_torch builder reads it as "
+            f"cutoff); alignn's {strategy} builder ignores it."
+        )
+    elif full:
+        note = (
+            "three_body_cutoff is not in the config; alignn's default "
+            f"{_training_defaults()['three_body_cutoff']} Å is read only by its pure_torch "
+            "builder, so it is left unset (None) and exported as null."
+        )
+    else:
+        note = "three_body_cutoff left unset (None): only alignn's pure_torch builder reads it."
+    return [*notes, note]
+
+
+def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
+    """Load an alignn training ``config.json`` (a path, or an already decoded dict).
+
+    ``source`` may be a whole training config or just its ``"model"`` block. Graph
+    options missing from a whole config take alignn's `TrainingConfig` defaults, except
+    three_body_cutoff, which stays None. lighten_edges is set off and backtracking on,
+    matching the line graph alignn's k-nearest and radius_graph builders make.
+
+    Returns:
+        New ``(cfg, graph)`` objects with ``.training`` and ``.notes``.
+
+    Raises:
+        AlignnConfigError: listing every problem (unknown keys, refused values, a model
+            other than alignn_atomwise, a file that cannot be read or is not JSON).
+    """
+    label, data = _read(source)
+    full = _is_full_config(data)
+    if full:
+        given_graph, training, problems = _split_top_level(data)
+        block = data.get("model", {"name": MODEL_NAME})
+        problems += _training_problems(training)
+        notes = (
+            []
+            if "model" in data
+            else ["no model block, so alignn's default alignn_atomwise model applies."]
+        )
+    else:
+        given_graph, training, problems, block, notes = {}, {}, [], data, []
+    model_values, model_problems = _model_values(block)
+    graph_values, graph_problems, graph_notes = _graph_values(given_graph, full)
+    problems = model_problems + graph_problems + problems
+    if problems:
+        raise AlignnConfigError(label, problems)
+    cfg = ALIGNNAtomWiseConfig(**model_values, lighten_edges=False, backtracking=True)
+    graph = GraphConfig(**graph_values)
+    notes += graph_notes + _line_graph_notes(cfg, graph, given_graph, full)
+    return LoadedConfig(cfg, graph, training, notes)
+
+
+def apply_alignn_config(
+    source: str | os.PathLike | Mapping, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig
+) -> LoadedConfig:
+    """Load ``source`` into the existing ``cfg`` and ``graph``; on any problem neither changes.
+
+    Raises:
+        AlignnConfigError: as `load_alignn_config`, before anything is set.
+    """
+    loaded = load_alignn_config(source)
+    cfg.update(**loaded.cfg.to_dict())
+    graph.update(**loaded.graph.to_dict())
+    return LoadedConfig(cfg, graph, loaded.training, loaded.notes)
+
+
+def _export_training_problems(training: Mapping[str, Any]) -> list[str]:
+    """Why ``training`` cannot be written beside the mirrors' model block and graph options."""
+    problems = []
+    for key in training:
+        if key == "model":
+            problems.append("'model' comes from cfg, not from the training keys")
+        elif key in GRAPH_KEYS:
+            problems.append(f"{key!r} is a graph option: it comes from graph, not training")
+        elif key not in _training_defaults():
+            problems.append(
+                f"unknown key {key!r}: alignn's TrainingConfig has no such field"
+                + _suggest(key, list(_training_defaults()))
+            )
+    known = {k: v for k, v in training.items() if k in _training_defaults()}
+    return problems + _training_problems(known)
+
+
+def _graph_block(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> dict[str, Any]:
+    """The top-level graph options; with lighten_edges on, three_body_cutoff is inner_cutoff."""
+    block = graph.to_dict()
+    if cfg.lighten_edges:
+        block["three_body_cutoff"] = cfg.inner_cutoff
+    return block
+
+
+def to_alignn_config(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, training: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A whole alignn training config that ``alignn.config.TrainingConfig(**d)`` accepts.
+
+    ``training`` keys come first, verbatim; then every graph option; then ``"model"``
+    with every field alignn's `ALIGNNAtomWiseConfig` has. Training keys not given take
+    alignn's defaults when alignn reads the dict. `export_notes` says how lighten_edges
+    and backtracking map.
+
+    Raises:
+        AlignnConfigError: when ``training`` holds the model, a graph option, an unknown
+            key or a value alignn refuses.
+    """
+    kept = dict(training or {})
+    problems = _export_training_problems(kept)
+    if problems:
+        raise AlignnConfigError("training keys", problems)
+    return {
+        **copy.deepcopy(kept),
+        **_graph_block(cfg, graph),
+        "model": to_alignn_model_config(cfg).model_dump(),
+    }
+
+
+def export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
+    """Plain-English notes on how lighten_edges, backtracking and three_body_cutoff are written."""
+    strategy = graph.neighbor_strategy
+    tbc = graph.three_body_cutoff
+    if cfg.lighten_edges:
+        replaced = (
+            f" (replacing three_body_cutoff {tbc} Å)" if tbc not in (None, cfg.inner_cutoff) else ""
+        )
+        notes = [
+            f"lighten_edges on: inner_cutoff {cfg.inner_cutoff} Å is written as "
+            f"three_body_cutoff{replaced}. alignn applies three_body_cutoff only in its "
+            f"pure_torch builder; its {strategy} builder keeps every triplet, so alignn "
+            "training sees triplets the line graph here leaves out."
+        ]
+    elif tbc is None:
+        notes = [
+            f"lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
+            f"as alignn's {strategy} builder does.",
+            f"three_body_cutoff None is written as null, which alignn's pure_torch builder "
+            f"reads as cutoff ({graph.cutoff} Å); left out, alignn would default to "
+            f"{_training_defaults()['three_body_cutoff']} Å. Its {strategy} builder ignores "
+            "it either way.",
+        ]
+    else:
+        notes = [
+            f"lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
+            f"as alignn's {strategy} builder does.",
+            f"three_body_cutoff {tbc} Å is written as is; alignn's {strategy} builder ignores "
+            "it (only its pure_torch builder reads it).",
+        ]
+    if cfg.backtracking:
+        notes.append(
+            "backtracking on: not an alignn field; alignn's line graphs keep u→v→u triplets "
+            "too, so there is nothing to write."
+        )
+    else:
+        notes.append(
+            "backtracking off cannot be expressed in an alignn training config: every alignn "
+            "graph builder keeps u→v→u triplets, so alignn training sees the triplets the "
+            "line graph here leaves out."
+        )
+    return notes
+
+
+def save_alignn_config(
+    path: str | os.PathLike,
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    training: Mapping[str, Any] | None = None,
+) -> None:
+    """Write `to_alignn_config` as JSON (indent 2); an existing file is replaced whole or kept."""
+    text = json.dumps(to_alignn_config(cfg, graph, training), indent=2) + "\n"
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
