@@ -17,6 +17,15 @@ from alignn_nb.config import ALIGNNAtomWiseConfig
 
 #: Mirror fields that alignn's model config does not have (alignn-nb's line-graph options).
 NOT_ALIGNN_MODEL_FIELDS = ("lighten_edges", "backtracking")
+#: Fields read when alignn constructs the model: a change needs a new model.
+SHAPE_FIELDS = (
+    *(
+        n
+        for n in ALIGNNAtomWiseConfig.field_names()
+        if "model shape" in ALIGNNAtomWiseConfig.field_trait(n).metadata["effect"]
+    ),
+    "link",
+)
 
 
 class GraphsLike(Protocol):
@@ -89,6 +98,28 @@ def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
     model = ALIGNNAtomWise(to_alignn_model_config(cfg))
     model.eval()
     return model
+
+
+def reconfigure(model: torch.nn.Module, cfg: ALIGNNAtomWiseConfig) -> None:
+    """Give an existing model the forward-pass fields of ``cfg``, keeping its weights.
+
+    alignn's forward reads its config on every call, so forward-only fields (forces,
+    stress, penalty, cutoff function) take effect without a rebuild. alignn's own rule
+    that gradwise_weight 0 switches calculate_gradient off is applied here as in its
+    constructor. Fields that shape the model must match the model's.
+
+    Raises:
+        ValueError: naming the shape fields that differ.
+    """
+    fresh = to_alignn_model_config(cfg)
+    differ = [
+        n for n in SHAPE_FIELDS if getattr(fresh, n) != getattr(model.config, n)
+    ]
+    if differ:
+        raise ValueError(f"these fields need a new model, not a reconfigured one: {differ}")
+    if fresh.gradwise_weight == 0:
+        fresh.calculate_gradient = False
+    model.config = fresh
 
 
 def _module_rows(model: torch.nn.Module) -> list[tuple[str, int]]:

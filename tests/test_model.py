@@ -19,6 +19,7 @@ from alignn_nb.model import (
     build_model,
     model_summary,
     predict,
+    reconfigure,
     to_alignn_model_config,
 )
 
@@ -188,3 +189,23 @@ def test_random_valid_configs_build_and_run_with_forces(cfg, si_graphs):
     assert prediction.forces.shape == (2, 3)
     assert torch.isfinite(torch.tensor(prediction.forces.value)).all()
     assert (prediction.stress is not None) == (cfg.stresswise_weight > 0)
+
+
+def test_reconfigure_keeps_weights_and_applies_forward_fields(si_graphs):
+    model = build_model(ALIGNNAtomWiseConfig())
+    weights = [p.detach().clone() for p in model.parameters()]
+    before = predict(model, si_graphs)
+    reconfigure(model, ALIGNNAtomWiseConfig(penalty_threshold=2.5))
+    after = predict(model, si_graphs)
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
+    assert after.penalty == pytest.approx(bond_penalty(model.config, si_graphs.g))
+    assert after.energy.value - before.energy.value == pytest.approx(after.penalty, abs=1e-5)
+
+
+def test_reconfigure_applies_alignns_gradient_rule_and_refuses_shape_changes():
+    model = build_model(ALIGNNAtomWiseConfig())
+    reconfigure(model, ALIGNNAtomWiseConfig(gradwise_weight=0.0))
+    assert model.config.calculate_gradient is False
+    with pytest.raises(ValueError, match=r"need a new model.*\['hidden_features', 'link'\]"):
+        reconfigure(model, ALIGNNAtomWiseConfig(hidden_features=8, link="log"))
+    assert model.config.hidden_features == 64
