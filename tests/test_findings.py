@@ -78,3 +78,29 @@ def test_layerless_model_without_penalty_ignores_positions():
     assert [(f.level, f.fields) for f in found] == [
         ("warning", ("alignn_layers", "gcn_layers", "use_penalty"))
     ]
+
+
+def test_three_body_cutoff_limits_no_triplet_with_lighten_edges_off():
+    cfg = ALIGNNAtomWiseConfig(lighten_edges=False, inner_cutoff=3.5)
+    found = check(cfg, GraphConfig(three_body_cutoff=3.5, neighbor_strategy="radius_graph"))
+    assert [(f.level, f.fields, f.message) for f in found] == [
+        (
+            "warning",
+            ("three_body_cutoff", "lighten_edges"),
+            "three_body_cutoff (3.5 Å) limits no triplet: with lighten_edges off the line graph "
+            "here keeps every triplet, as alignn's radius_graph builder does; alignn applies "
+            "three_body_cutoff only in its pure_torch builder.",
+        )
+    ]
+    assert check(cfg, GraphConfig(three_body_cutoff=None)) == []
+
+
+def test_disagreeing_cutoffs_with_lighten_edges_off_use_neither():
+    cfg = ALIGNNAtomWiseConfig(lighten_edges=False, inner_cutoff=3.0)
+    found = check(cfg, GraphConfig(three_body_cutoff=4.0))
+    assert [f.fields for f in found] == [("inner_cutoff", "three_body_cutoff", "lighten_edges")]
+    assert found[0].message.startswith(
+        "inner_cutoff (3.0 Å) and three_body_cutoff (4.0 Å) disagree; the line graph here uses "
+        "neither because lighten_edges is off: it keeps every triplet, as alignn's k-nearest "
+        "builder does;"
+    )
