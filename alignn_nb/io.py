@@ -319,7 +319,8 @@ def _line_graph_notes(
 def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
     """Load an alignn training ``config.json`` (a path, or an already decoded dict).
 
-    ``source`` may be a whole training config or just its ``"model"`` block. Graph
+    ``source`` may be a whole training config or just its ``"model"`` block; a mapping
+    with a ``"model"`` key or any alignn training key is a whole config. Graph
     options missing from a whole config take alignn's `TrainingConfig` defaults, except
     three_body_cutoff, which stays None. lighten_edges is set off and backtracking on,
     matching the line graph alignn's k-nearest and radius_graph builders make.
@@ -419,48 +420,54 @@ def to_alignn_config(
     }
 
 
-def export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
-    """Plain-English notes on how lighten_edges, backtracking and three_body_cutoff are written."""
+def _lighten_export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
+    """How lighten_edges and three_body_cutoff (Å) are written."""
     strategy = graph.neighbor_strategy
     tbc = graph.three_body_cutoff
     if cfg.lighten_edges:
-        replaced = (
-            f" (replacing three_body_cutoff {tbc} Å)" if tbc not in (None, cfg.inner_cutoff) else ""
-        )
-        notes = [
+        replaced = "" if tbc in (None, cfg.inner_cutoff) else f" (replacing {tbc} Å)"
+        return [
             f"lighten_edges on: inner_cutoff {cfg.inner_cutoff} Å is written as "
             f"three_body_cutoff{replaced}. alignn applies three_body_cutoff only in its "
             f"pure_torch builder; its {strategy} builder keeps every triplet, so alignn "
             "training sees triplets the line graph here leaves out."
         ]
-    elif tbc is None:
-        notes = [
-            f"lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
-            f"as alignn's {strategy} builder does.",
-            f"three_body_cutoff None is written as null, which alignn's pure_torch builder "
+    lighten = (
+        "lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
+        f"as alignn's {strategy} builder does."
+    )
+    if tbc is None:
+        return [
+            lighten,
+            "three_body_cutoff None is written as null, which alignn's pure_torch builder "
             f"reads as cutoff ({graph.cutoff} Å); left out, alignn would default to "
             f"{_training_defaults()['three_body_cutoff']} Å. Its {strategy} builder ignores "
             "it either way.",
         ]
-    else:
-        notes = [
-            f"lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
-            f"as alignn's {strategy} builder does.",
-            f"three_body_cutoff {tbc} Å is written as is; alignn's {strategy} builder ignores "
-            "it (only its pure_torch builder reads it).",
-        ]
+    return [
+        lighten,
+        f"three_body_cutoff {tbc} Å is written as is; alignn's {strategy} builder ignores "
+        "it (only its pure_torch builder reads it).",
+    ]
+
+
+def _backtracking_export_note(cfg: ALIGNNAtomWiseConfig) -> str:
+    """How backtracking maps: alignn always keeps u→v→u triplets."""
     if cfg.backtracking:
-        notes.append(
+        return (
             "backtracking on: not an alignn field; alignn's line graphs keep u→v→u triplets "
             "too, so there is nothing to write."
         )
-    else:
-        notes.append(
-            "backtracking off cannot be expressed in an alignn training config: every alignn "
-            "graph builder keeps u→v→u triplets, so alignn training sees the triplets the "
-            "line graph here leaves out."
-        )
-    return notes
+    return (
+        "backtracking off cannot be expressed in an alignn training config: every alignn "
+        "graph builder keeps u→v→u triplets, so alignn training sees the triplets the "
+        "line graph here leaves out."
+    )
+
+
+def export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
+    """Plain-English notes on how lighten_edges, backtracking and three_body_cutoff are written."""
+    return [*_lighten_export_notes(cfg, graph), _backtracking_export_note(cfg)]
 
 
 def save_alignn_config(

@@ -337,9 +337,9 @@ def test_export_notes_replaced_three_body_cutoff_and_backtracking_off():
     assert to_alignn_config(cfg, graph)["three_body_cutoff"] == 2.5
     assert export_notes(cfg, graph) == [
         "lighten_edges on: inner_cutoff 2.5 Å is written as three_body_cutoff (replacing "
-        "three_body_cutoff 3.5 Å). alignn applies three_body_cutoff only in its pure_torch "
-        "builder; its radius_graph builder keeps every triplet, so alignn training sees "
-        "triplets the line graph here leaves out.",
+        "3.5 Å). alignn applies three_body_cutoff only in its pure_torch builder; its "
+        "radius_graph builder keeps every triplet, so alignn training sees triplets the line "
+        "graph here leaves out.",
         "backtracking off cannot be expressed in an alignn training config: every alignn graph "
         "builder keeps u→v→u triplets, so alignn training sees the triplets the line graph "
         "here leaves out.",
