@@ -36,6 +36,9 @@ NEAR_TIE = 1e-9
 _RADIUS_MARGIN = 1e-2
 """Å; extra search radius so vesin never misses a pair float32 rounding pulls inside."""
 _MAX_GROWTH_ROUNDS = 64
+_PROBE_SCALE = 1.2
+_PROBE_PAD = 0.5
+"""Å; the probe radius is ``_PROBE_SCALE`` × the mean-density radius for k neighbours + this."""
 
 
 class PairLimitError(ValueError):
@@ -206,7 +209,10 @@ def _search(geom: Geometry, radius: float, pair_limit: float) -> tuple[np.ndarra
 
 
 def _image_codes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``images`` and, per row, its index into them."""
+    """Distinct rows of ``images`` (sorted) and, per row, its index into them.
+
+    Images span a small box, so a lookup table over that box replaces a sort.
+    """
     if len(images) == 0:
         return np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
     low = images.min(axis=0)
@@ -214,10 +220,16 @@ def _image_codes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     code = ((images[:, 0] - low[0]) * span[1] + (images[:, 1] - low[1])) * span[2] + (
         images[:, 2] - low[2]
     )
-    uniq, inverse = np.unique(code, return_inverse=True)
+    present = np.zeros(int(np.prod(span)), dtype=bool)
+    present[code] = True
+    uniq = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[code]
     rows = np.stack(
-        [uniq // (span[1] * span[2]) + low[0], (uniq // span[2]) % span[1] + low[1],
-         uniq % span[2] + low[2]],
+        [
+            uniq // (span[1] * span[2]) + low[0],
+            (uniq // span[2]) % span[1] + low[1],
+            uniq % span[2] + low[2],
+        ],
         axis=1,
     )
     return rows, inverse
@@ -242,9 +254,17 @@ def _jarvis_window(geom: Geometry, radius: float) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
-def _knn_candidates(geom: Geometry, radius: float, pair_limit: float) -> _Pairs:
-    """Neighbours jarvis's ``get_all_neighbors(r=radius)`` would list, with its distances."""
-    i, j, image = _search(geom, radius + 1e-6, pair_limit)
+def _knn_candidates(
+    geom: Geometry, radius: float, pair_limit: float, reach: float | None = None
+) -> tuple[_Pairs, _Pairs]:
+    """Neighbours jarvis's ``get_all_neighbors(r=radius)`` would list, with its distances.
+
+    Only neighbours within ``reach`` Å (default ``radius``; a probe may pass less, plus a
+    ``2 * NEAR_TIE`` margin) are searched. Also returns the pairs (i < j) jarvis ignores
+    because they are closer than ``KNN_MIN_DISTANCE``.
+    """
+    limit = radius if reach is None else min(radius, reach + 2 * NEAR_TIE)
+    i, j, image = _search(geom, limit + 1e-6, pair_limit)
     if geom.periodic:
         low, high = _jarvis_window(geom, radius)
         inside = np.all((image >= low) & (image <= high), axis=1)
@@ -252,8 +272,43 @@ def _knn_candidates(geom: Geometry, radius: float, pair_limit: float) -> _Pairs:
         d = _jarvis_distances(geom, i, j, image)
     else:
         d = np.sum((geom.cart[j] - geom.cart[i]) ** 2, axis=-1) ** 0.5
-    keep = (d <= radius) & (d > KNN_MIN_DISTANCE)
-    return _Pairs(i[keep], j[keep], image[keep], d[keep])
+    keep = (d <= limit) & (d > KNN_MIN_DISTANCE)
+    close = (d <= KNN_MIN_DISTANCE) & (i < j)
+    return (
+        _Pairs(i[keep], j[keep], image[keep], d[keep]),
+        _Pairs(i[close], j[close], image[close], d[close]),
+    )
+
+
+def _probe_radius(geom: Geometry, radius: float, need: int) -> float:
+    """A radius in Å (at most ``radius``) that likely holds ``need`` neighbours per atom.
+
+    Sized from the mean atom density, so a dense crystal is searched to a few Å instead
+    of the full cutoff.
+    """
+    if not geom.periodic or need == 0 or geom.n_atoms == 0:
+        return radius
+    density = geom.n_atoms / geom.volume
+    r_need = (3.0 * need / (4.0 * math.pi * density)) ** (1.0 / 3.0)
+    return min(radius, _PROBE_SCALE * r_need + _PROBE_PAD)
+
+
+def _first_candidates(
+    geom: Geometry, radius: float, need: int, pair_limit: float
+) -> tuple[_Pairs, _Pairs]:
+    """Candidates at ``radius``, from a shorter probe search when that suffices.
+
+    When every atom has ``need`` neighbours within the probe radius, alignn would not
+    grow the cutoff, and each atom's nearest ``need`` (with ties) lie within the probe,
+    so the kept edges are the same as from the full search.
+    """
+    probe = _probe_radius(geom, radius, need)
+    if probe < radius:
+        pairs, close = _knn_candidates(geom, radius, pair_limit, reach=probe)
+        within = pairs.i[pairs.d <= probe]
+        if np.bincount(within, minlength=geom.n_atoms).min() >= need:
+            return pairs, close
+    return _knn_candidates(geom, radius, pair_limit)
 
 
 def _grow_knn_radius(geom: Geometry, radius: float) -> float:
@@ -294,7 +349,7 @@ def knn_edges(
             "distance); every neighbour within the cutoff was kept instead."
         )
     need = 0 if k is None else k if geom.periodic else min(k, n - 1)
-    pairs = _knn_candidates(geom, radius, pair_limit)
+    pairs, close = _first_candidates(geom, radius, need, pair_limit)
     for _ in range(_MAX_GROWTH_ROUNDS):
         counts = np.bincount(pairs.i, minlength=n)
         if n == 0 or counts.min() >= need or not _can_grow(geom, pairs, radius):
@@ -307,12 +362,12 @@ def knn_edges(
             "longest cell edge, then doubles."
         )
         radius = new_radius
-        pairs = _knn_candidates(geom, radius, pair_limit)
+        pairs, close = _knn_candidates(geom, radius, pair_limit)
     kept, kept_counts = _select_nearest(geom, pairs, k, notes)
     src, dst, image = _undirected_list(kept, use_canonize, n)
     result = _mirror(geom, src, dst, image, radius, notes)
     result.kept_per_atom = kept_counts
-    _note_short_pairs(geom, radius, pair_limit, notes)
+    _note_short_pairs(close, notes)
     _note_knn_shape(result, kept_counts, k, use_canonize, notes)
     return result
 
@@ -332,19 +387,35 @@ def _select_nearest(
     n = geom.n_atoms
     if k is None or len(pairs.i) == 0:
         return pairs, np.bincount(pairs.i, minlength=n)
-    order = np.lexsort((pairs.d, pairs.i))
-    pairs = pairs.take(order)
-    counts = np.bincount(pairs.i, minlength=n)
-    starts = np.cumsum(counts) - counts
-    kth_index = starts + np.minimum(k, counts) - 1
-    kth = np.where(counts > 0, pairs.d[np.maximum(kth_index, 0)], np.inf)
-    limit = kth[pairs.i]
+    limit = _kth_distances(pairs.i, pairs.d, n, k)[pairs.i]
     keep = pairs.d <= limit
     dropped = (~keep) & (pairs.d - limit <= NEAR_TIE)
     kept = pairs.take(keep)
     if dropped.any():
         _note_near_ties(pairs.take(dropped), limit[dropped], kept, k, notes)
     return kept, np.bincount(kept.i, minlength=n)
+
+
+def _kth_distances(i: np.ndarray, d: np.ndarray, n: int, k: int) -> np.ndarray:
+    """(n,) each atom's k-th smallest distance in Å; inf for atoms with fewer than k.
+
+    The distances are laid out in an (n, max count) table and partitioned row-wise,
+    which is linear in the pair count; very uneven counts fall back to a sort.
+    """
+    counts = np.bincount(i, minlength=n)
+    width = int(counts.max())
+    order = np.argsort(i, kind="stable")
+    starts = np.cumsum(counts) - counts
+    if n * width > 4 * len(i) + 4096:
+        order = np.lexsort((d, i))
+        kth = d[order][starts + np.minimum(k, counts) - 1]
+        return np.where(counts >= k, kth, np.inf)
+    table = np.full((n, width), np.inf)
+    rows = i[order]
+    table[rows, np.arange(len(i)) - starts[rows]] = d[order]
+    column = min(k, width) - 1
+    kth = np.partition(table, column, axis=1)[:, column]
+    return np.where(counts >= k, kth, np.inf)
 
 
 def _note_near_ties(
@@ -360,8 +431,9 @@ def _note_near_ties(
     ):
         saved = (int(a), int(b), *map(int, img)) in reverse
         fate = (
-            "the bond survives because atom "
-            f"{int(b)} chose atom {int(a)}" if saved else "that bond is absent from the graph"
+            f"the bond survives because atom {int(b)} chose atom {int(a)}"
+            if saved
+            else "that bond is absent from the graph"
         )
         notes.append(
             f"float tie dropped: atom {int(a)}'s neighbour {int(b)} at image "
@@ -412,18 +484,9 @@ def _mirror(
     )
 
 
-def _note_short_pairs(geom: Geometry, radius: float, pair_limit: float, notes: list[str]):
+def _note_short_pairs(close: _Pairs, notes: list[str]) -> None:
     """Mention atoms so close that jarvis ignores the pair."""
-    reach = min(KNN_MIN_DISTANCE + 1e-6, radius)
-    i, j, image = _search(geom, reach, pair_limit)
-    if len(i) == 0:
-        return
-    if geom.periodic:
-        d = _jarvis_distances(geom, i, j, image)
-    else:
-        d = np.sum((geom.cart[j] - geom.cart[i]) ** 2, axis=-1) ** 0.5
-    close = (d <= KNN_MIN_DISTANCE) & (i < j)
-    for a, b, dist in zip(i[close], j[close], d[close], strict=True):
+    for a, b, dist in zip(close.i, close.j, close.d, strict=True):
         notes.append(
             f"atoms {int(a)} and {int(b)} are only {dist:.3f} Å apart; jarvis's neighbour "
             f"search ignores pairs closer than {KNN_MIN_DISTANCE} Å, so they are not bonded."
@@ -563,8 +626,12 @@ def _note_radius_rounding(geom, radius, raw, kept_i, notes: list[str]) -> None:
     in32 = dist32 <= np.float32(radius)
     in64 = d64 <= radius
     for a, b, img, d, kept in zip(
-        i[in32 != in64], j[in32 != in64], image[in32 != in64], d64[in32 != in64],
-        in32[in32 != in64], strict=True,
+        i[in32 != in64],
+        j[in32 != in64],
+        image[in32 != in64],
+        d64[in32 != in64],
+        in32[in32 != in64],
+        strict=True,
     ):
         verb = "kept" if kept else "dropped"
         notes.append(
