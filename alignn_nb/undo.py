@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import All, Bool, HasTraits, Int, Unicode
+from traitlets import All, Bool, HasTraits, Int, Undefined, Unicode
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 
@@ -55,7 +55,8 @@ def _describe(change: Change) -> str:
 
 def _assign(changes: Sequence[Change], new: bool) -> None:
     """Set every change's new (or old) value, holding each owner's notifications."""
-    for owner in dict.fromkeys(c.owner for c in changes):
+    owners = {id(c.owner): c.owner for c in changes}
+    for owner in owners.values():
         with owner.hold_trait_notifications():
             for change in changes:
                 if change.owner is owner:
@@ -100,7 +101,10 @@ class ConfigHistory(HasTraits):
     def _on_trait_changed(self, change: Any) -> None:
         if self._replaying:
             return
-        recorded = Change(change["owner"], change["name"], change["old"], change["new"])
+        owner, name, old = change["owner"], change["name"], change["old"]
+        if old is Undefined:  # a lazily made default, first set before it was read
+            old = owner.trait_defaults(name)
+        recorded = Change(owner, name, old, change["new"])
         if self._open is not None:
             self._open.append(recorded)
         else:

@@ -1,0 +1,83 @@
+"""Presets: alignn's defaults read from alignn, the seed defaults and alignn's example configs."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.io import MODEL_KEYS
+from alignn_nb.presets import EXAMPLE_FILES, example_config, load_preset, presets
+
+NAMES = [
+    "alignn defaults",
+    "seed defaults",
+    "config_example_atomwise.json",
+    "mlearn_Ni_config.json",
+    "mlearn_Si_config.json",
+    "mlearn_Si_config_dgl.json",
+]
+
+
+def test_preset_names():
+    assert list(presets()) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_preset_loads(name):
+    loaded = load_preset(name)
+    assert isinstance(loaded.cfg, ALIGNNAtomWiseConfig)
+    assert isinstance(loaded.graph, GraphConfig)
+    assert loaded.notes
+
+
+def test_mlearn_si_preset_values():
+    loaded = load_preset("mlearn_Si_config.json")
+    assert (loaded.cfg.hidden_features, loaded.cfg.alignn_layers, loaded.cfg.gcn_layers) == (
+        256,
+        4,
+        4,
+    )
+    assert loaded.cfg.atom_input_features == 92
+    assert (loaded.graph.cutoff, loaded.graph.atom_features) == (8.0, "cgcnn")
+    assert loaded.training["n_train"] == 214
+    assert loaded.cfg.lighten_edges is False
+
+
+def test_alignn_defaults_follow_the_installed_alignn():
+    from alignn.config import TrainingConfig
+
+    alignn = TrainingConfig()
+    loaded = load_preset("alignn defaults")
+    assert {k: getattr(loaded.cfg, k) for k in MODEL_KEYS} == alignn.model.model_dump()
+    graph = loaded.graph.to_dict()
+    assert graph == {k: getattr(alignn, k) for k in graph}
+    assert (loaded.graph.cutoff, loaded.graph.atom_features) == (5.0, "cgcnn")
+    assert loaded.training == {}
+
+
+def test_seed_defaults_are_the_mirror_defaults():
+    loaded = load_preset("seed defaults")
+    assert loaded.cfg == ALIGNNAtomWiseConfig()
+    assert loaded.graph == GraphConfig()
+    assert loaded.cfg.lighten_edges is True
+    assert loaded.training == {}
+
+
+def test_unknown_preset_lists_the_names():
+    with pytest.raises(ValueError, match=r"no preset named 'Si'; presets: alignn defaults, seed"):
+        load_preset("Si")
+
+
+def test_presets_are_fresh_each_time():
+    presets()["mlearn_Si_config.json"]["model"]["hidden_features"] = 1
+    assert load_preset("mlearn_Si_config.json").cfg.hidden_features == 256
+
+
+@pytest.mark.parametrize("file_name", EXAMPLE_FILES)
+def test_shipped_examples_are_alignns_files_unchanged(alignn_examples, file_name):
+    shipped = example_config(file_name)
+    assert shipped["model"]["name"] == "alignn_atomwise"
+    original = (alignn_examples / file_name).read_bytes()
+    assert (resources.files("alignn_nb") / "presets" / file_name).read_bytes() == original
