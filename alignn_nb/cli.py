@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from alignn_nb import _serve
+from alignn_nb import _graph_stats, _serve
 
-VERBS = (_serve,)
+VERBS = (_serve, _graph_stats)
 
 
 def parser() -> argparse.ArgumentParser:
