@@ -1,0 +1,320 @@
+"""`ConfigToolbar`: load, save, presets, diff, reset and undo/redo for the configs."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Bool, Dict, Enum, Instance, List, TraitError, Unicode, observe
+
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.diff import DiffRow, diff_from_defaults, diff_from_loaded
+from alignn_nb.io import LoadedConfig, to_alignn_config
+from alignn_nb.presets import load_preset, presets
+from alignn_nb.undo import ConfigHistory
+from alignn_nb.uploads import config_from_upload, upload_content
+from alignn_nb.widgets.config_form import GRAPH_SECTION
+
+DIFF_MODES = ("off", "against defaults", "against loaded file")
+SAVE_NAME = "config.json"
+_ERROR_COLOUR = "#b00020"
+_BUTTON = widgets.Layout(width="auto")
+
+
+def _value_text(value: Any) -> str:
+    return html.escape(repr(value))
+
+
+def diff_html(rows: list[DiffRow], reference: str) -> str:
+    """An HTML table of changed fields against ``reference`` (a short name)."""
+    if not rows:
+        return (
+            f"<span class='alignn-nb-diff'>No field differs from {html.escape(reference)}.</span>"
+        )
+    body = "".join(
+        f"<tr><td>{html.escape(r.section)}</td><td><b>{html.escape(r.field)}</b></td>"
+        f"<td>{_value_text(r.reference)}</td><td>{_value_text(r.current)}</td></tr>"
+        for r in rows
+    )
+    head = f"<tr><th>section</th><th>field</th><th>{html.escape(reference)}</th><th>now</th></tr>"
+    return (
+        "<table class='alignn-nb-diff' style='font-family:monospace;font-size:12px'>"
+        f"{head}{body}</table>"
+    )
+
+
+def save_link(text: str, file_name: str = SAVE_NAME) -> str:
+    """An HTML download link holding ``text`` as a base64 ``data:`` URL."""
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (
+        f"<a class='alignn-nb-save' download='{file_name}' "
+        f"href='data:application/json;base64,{payload}' "
+        "style='padding:4px 10px;border:1px solid #888;border-radius:2px;"
+        f"text-decoration:none;color:inherit'>Save {file_name}</a>"
+    )
+
+
+class ConfigToolbar(widgets.VBox):
+    """Load, save, presets, diff, reset and undo/redo for a model config and its graph options.
+
+    The toolbar edits the given `config` and `graph` in place. A load, preset or reset
+    changes every field or none and is one undo step; so is each field edit made
+    elsewhere (e.g. in the `ConfigForm`). The loaded file's other training keys are
+    kept in `training` and written back by Save.
+    """
+
+    config = Instance(ALIGNNAtomWiseConfig, read_only=True, help="The model config edited.")
+    graph = Instance(GraphConfig, read_only=True, help="The graph options edited.")
+    history = Instance(ConfigHistory, read_only=True, help="Undo/redo of the two configs.")
+    training = Dict(help="The loaded file's training keys other than graph and model, kept.")
+    loaded = Instance(
+        LoadedConfig, allow_none=True, help="The last loaded file or preset, as loaded."
+    )
+    loaded_name = Unicode("", help="The file or preset name of `loaded`.")
+    diff_mode = Enum(DIFF_MODES, default_value="off", help="What the diff compares against.")
+    diff = List(Instance(DiffRow), help="The changed fields shown by the diff.")
+    message = Unicode("", help="What the last action did, or why it was refused.")
+    failed = Bool(False, help="True when `message` is a refusal.")
+    notes = List(Unicode(), help="alignn-nb's notes from the last load or preset.")
+
+    def __init__(
+        self,
+        config: ALIGNNAtomWiseConfig | None = None,
+        graph: GraphConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.set_trait("config", ALIGNNAtomWiseConfig() if config is None else config)
+        self.set_trait("graph", GraphConfig() if graph is None else graph)
+        extras = [(self, "training"), (self, "loaded"), (self, "loaded_name")]
+        self.set_trait("history", ConfigHistory(self.config, self.graph, extras=extras))
+        self._make_controls()
+        self.children = self._layout()
+        self.config.observe(self._on_field_changed)
+        self.graph.observe(self._on_field_changed)
+        self.history.observe(self._on_history_changed)
+        self._refresh_save()
+        self._refresh_history_buttons()
+        self._render_message()
+
+    @observe("training")
+    def _on_training_changed(self, change: dict) -> None:
+        self._refresh_save()
+
+    @observe("diff_mode", "loaded")
+    def _on_diff_source_changed(self, change: dict) -> None:
+        self._refresh_diff()
+
+    @observe("message", "failed", "notes")
+    def _on_message_changed(self, change: dict) -> None:
+        self._render_message()
+
+    def _on_field_changed(self, change: dict) -> None:
+        self._refresh_save()
+        self._refresh_diff()
+
+    def _on_history_changed(self, change: dict) -> None:
+        self._refresh_history_buttons()
+
+    def _on_upload(self, change: dict) -> None:
+        if not change["new"]:
+            return
+        name, content = upload_content(change["new"][0])
+        self._upload.value = ()
+        self.load_file(name, content)
+
+    def _make_controls(self) -> None:
+        self._upload = widgets.FileUpload(
+            accept=".json",
+            multiple=False,
+            description="Load",
+            icon="upload",
+            tooltip="Load an alignn training config.json (at most 20 MB)",
+        )
+        self._upload.observe(self._on_upload, "value")
+        self._save = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
+        self._preset = widgets.Dropdown(
+            options=list(presets()),
+            description="Preset",
+            layout=widgets.Layout(width="290px"),
+            style={"description_width": "50px"},
+        )
+        self._apply = self._button("Apply", "Load the chosen preset", self._click_apply)
+        sections = [(s, s) for s in self.config.SECTIONS] + [(GRAPH_SECTION, "Graph")]
+        self._section = widgets.Dropdown(
+            options=sections,
+            description="Section",
+            layout=widgets.Layout(width="320px"),
+            style={"description_width": "55px"},
+        )
+        self._reset = self._button(
+            "Reset section", "Restore this section's defaults", self._click_reset
+        )
+        self._reset_all = self._button("Reset all", "Restore every default", self._click_reset_all)
+        self._undo = self._button("Undo", "Nothing to undo", lambda _: self.undo(), icon="undo")
+        self._redo = self._button("Redo", "Nothing to redo", lambda _: self.redo(), icon="repeat")
+        self._mode = widgets.ToggleButtons(
+            options=DIFF_MODES, description="Diff", style={"button_width": "auto"}
+        )
+        widgets.link((self._mode, "value"), (self, "diff_mode"))
+        self._message_html = widgets.HTML()
+        self._diff_html = widgets.HTML()
+
+    @staticmethod
+    def _button(text: str, tip: str, handler: Any, icon: str = "") -> widgets.Button:
+        button = widgets.Button(description=text, tooltip=tip, icon=icon, layout=_BUTTON)
+        button.on_click(handler)
+        return button
+
+    def _layout(self) -> list[widgets.Widget]:
+        row = widgets.Layout(flex_flow="row wrap", align_items="center")
+        return [
+            widgets.HBox(
+                [self._upload, self._save, self._preset, self._apply, self._undo, self._redo],
+                layout=row,
+            ),
+            widgets.HBox([self._section, self._reset, self._reset_all, self._mode], layout=row),
+            self._message_html,
+            self._diff_html,
+        ]
+
+    def _click_apply(self, _: widgets.Button) -> None:
+        self.apply_preset(self._preset.value)
+
+    def _click_reset(self, _: widgets.Button) -> None:
+        self.reset_section(self._section.value)
+
+    def _click_reset_all(self, _: widgets.Button) -> None:
+        self.reset_all()
+
+    @contextmanager
+    def _reporting(self) -> Iterator[None]:
+        """Show a `ValueError`/`TraitError` from the body as the message; nothing changed."""
+        try:
+            yield
+        except (ValueError, TraitError) as refusal:
+            self._say(str(refusal), failed=True)
+
+    def _say(self, message: str, failed: bool = False, notes: list[str] | None = None) -> None:
+        with self.hold_trait_notifications():
+            self.message = message
+            self.failed = failed
+            self.notes = list(notes or [])
+
+    def _apply_loaded(self, loaded: LoadedConfig, name: str, action: str, done: str) -> None:
+        with self.history.step(f"{action} {name}"):
+            self.config.update(**loaded.cfg.to_dict())
+            self.graph.update(**loaded.graph.to_dict())
+            self.training = dict(loaded.training)
+            self.loaded = loaded
+            self.loaded_name = name
+        kept = f"; {len(loaded.training)} training keys kept for Save" if loaded.training else ""
+        self._say(f"{done} {name}{kept}.", notes=loaded.notes)
+
+    def _refresh_save(self) -> None:
+        try:
+            text = self.config_json()
+        except ValueError as refusal:
+            self._save.value = (
+                f"<span class='alignn-nb-save-error' style='color:{_ERROR_COLOUR}'>"
+                f"cannot save: {html.escape(str(refusal))}</span>"
+            )
+            return
+        self._save.value = save_link(text)
+
+    def _refresh_diff(self) -> None:
+        if self.diff_mode == "against defaults":
+            self.diff = diff_from_defaults(self.config, self.graph)
+        elif self.diff_mode == "against loaded file" and self.loaded is not None:
+            self.diff = diff_from_loaded(self.config, self.graph, self.loaded)
+        else:
+            self.diff = []
+        self._render_diff()
+
+    def _render_diff(self) -> None:
+        if self.diff_mode == "off":
+            self._diff_html.value = ""
+        elif self.diff_mode == "against defaults":
+            self._diff_html.value = diff_html(self.diff, "defaults")
+        elif self.loaded is None:
+            self._diff_html.value = (
+                "<span class='alignn-nb-diff'>Nothing loaded yet: load a config.json or "
+                "apply a preset.</span>"
+            )
+        else:
+            self._diff_html.value = diff_html(self.diff, self.loaded_name)
+
+    def _render_message(self) -> None:
+        style = f" style='color:{_ERROR_COLOUR}'" if self.failed else ""
+        kind = "alignn-nb-error" if self.failed else "alignn-nb-message"
+        text = html.escape(self.message).replace("\n", "<br>")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        listed = f"<ul class='alignn-nb-notes' style='margin:2px 0'>{notes}</ul>" if notes else ""
+        self._message_html.value = f"<div class='{kind}'{style}>{text}</div>{listed}"
+
+    def _refresh_history_buttons(self) -> None:
+        self._undo.disabled = not self.history.can_undo
+        self._redo.disabled = not self.history.can_redo
+        undo, redo = self.history.undo_description, self.history.redo_description
+        self._undo.tooltip = f"Undo {undo}" if undo else "Nothing to undo"
+        self._redo.tooltip = f"Redo {redo}" if redo else "Nothing to redo"
+
+    def load_file(self, name: str, content: bytes) -> bool:
+        """Load an uploaded alignn ``config.json``; on any problem nothing changes.
+
+        Returns:
+            True when the configs were replaced, False when the file was refused (the
+            reason is in `message`).
+        """
+        with self._reporting():
+            self._apply_loaded(config_from_upload(name, content), name, "load", "Loaded")
+            return True
+        return False
+
+    def apply_preset(self, name: str) -> bool:
+        """Replace the configs with preset ``name`` (see `alignn_nb.presets.presets`)."""
+        with self._reporting():
+            self._apply_loaded(load_preset(name), name, "preset", "Applied preset")
+            return True
+        return False
+
+    def reset_section(self, section: str) -> None:
+        """Restore the defaults of one section (``"Graph"`` for the graph options)."""
+        target = self.graph if section in self.graph.SECTIONS else self.config
+        with self._reporting():
+            if section not in target.SECTIONS:
+                known = ", ".join((*self.config.SECTIONS, *self.graph.SECTIONS))
+                raise ValueError(f"no section {section!r}; sections: {known}")
+            with self.history.step(f"reset {section}"):
+                target.reset(section)
+            self._say(f"Reset {section} to alignn-nb's defaults.")
+
+    def reset_all(self) -> None:
+        """Restore every field's default; the loaded file's training keys stay for Save."""
+        with self.history.step("reset all"):
+            self.config.reset()
+            self.graph.reset()
+        self._say("Reset every field to alignn-nb's defaults.")
+
+    def undo(self) -> None:
+        """Revert the last step, if any."""
+        with self._reporting():
+            self._say(f"Undid {self.history.undo()}.")
+
+    def redo(self) -> None:
+        """Re-apply the last undone step, if any."""
+        with self._reporting():
+            self._say(f"Redid {self.history.redo()}.")
+
+    def config_json(self) -> str:
+        """What Save writes: `alignn_nb.io.to_alignn_config` as JSON (indent 2).
+
+        Raises:
+            AlignnConfigError: when the kept training keys cannot be written.
+        """
+        return json.dumps(to_alignn_config(self.config, self.graph, self.training), indent=2) + "\n"
