@@ -66,6 +66,11 @@ class ConfigToolbar(widgets.VBox):
     changes every field or none and is one undo step; so is each field edit made
     elsewhere (e.g. in the `ConfigForm`). The loaded file's other training keys are
     kept in `training` and written back by Save.
+
+    The controls are attributes: ``upload``, ``save_html`` (the download link),
+    ``preset_dropdown``, ``apply_button``, ``section_dropdown``, ``reset_button``,
+    ``reset_all_button``, ``undo_button``, ``redo_button``, ``diff_toggle``,
+    ``message_html`` and ``diff_view``.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, read_only=True, help="The model config edited.")
@@ -125,45 +130,51 @@ class ConfigToolbar(widgets.VBox):
         if not change["new"]:
             return
         name, content = upload_content(change["new"][0])
-        self._upload.value = ()
+        self.upload.value = ()
         self.load_file(name, content)
 
     def _make_controls(self) -> None:
-        self._upload = widgets.FileUpload(
+        self.upload = widgets.FileUpload(
             accept=".json",
             multiple=False,
             description="Load",
             icon="upload",
             tooltip="Load an alignn training config.json (at most 20 MB)",
         )
-        self._upload.observe(self._on_upload, "value")
-        self._save = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
-        self._preset = widgets.Dropdown(
+        self.upload.observe(self._on_upload, "value")
+        self.save_html = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
+        self.preset_dropdown = widgets.Dropdown(
             options=list(presets()),
             description="Preset",
             layout=widgets.Layout(width="290px"),
             style={"description_width": "50px"},
         )
-        self._apply = self._button("Apply", "Load the chosen preset", self._click_apply)
+        self.apply_button = self._button("Apply", "Load the chosen preset", self._click_apply)
         sections = [(s, s) for s in self.config.SECTIONS] + [(GRAPH_SECTION, "Graph")]
-        self._section = widgets.Dropdown(
+        self.section_dropdown = widgets.Dropdown(
             options=sections,
             description="Section",
             layout=widgets.Layout(width="320px"),
             style={"description_width": "55px"},
         )
-        self._reset = self._button(
+        self.reset_button = self._button(
             "Reset section", "Restore this section's defaults", self._click_reset
         )
-        self._reset_all = self._button("Reset all", "Restore every default", self._click_reset_all)
-        self._undo = self._button("Undo", "Nothing to undo", lambda _: self.undo(), icon="undo")
-        self._redo = self._button("Redo", "Nothing to redo", lambda _: self.redo(), icon="repeat")
-        self._mode = widgets.ToggleButtons(
+        self.reset_all_button = self._button(
+            "Reset all", "Restore every default", self._click_reset_all
+        )
+        self.undo_button = self._button(
+            "Undo", "Nothing to undo", lambda _: self.undo(), icon="undo"
+        )
+        self.redo_button = self._button(
+            "Redo", "Nothing to redo", lambda _: self.redo(), icon="repeat"
+        )
+        self.diff_toggle = widgets.ToggleButtons(
             options=DIFF_MODES, description="Diff", style={"button_width": "auto"}
         )
-        widgets.link((self._mode, "value"), (self, "diff_mode"))
-        self._message_html = widgets.HTML()
-        self._diff_html = widgets.HTML()
+        widgets.link((self.diff_toggle, "value"), (self, "diff_mode"))
+        self.message_html = widgets.HTML()
+        self.diff_view = widgets.HTML()
 
     @staticmethod
     def _button(text: str, tip: str, handler: Any, icon: str = "") -> widgets.Button:
@@ -175,19 +186,29 @@ class ConfigToolbar(widgets.VBox):
         row = widgets.Layout(flex_flow="row wrap", align_items="center")
         return [
             widgets.HBox(
-                [self._upload, self._save, self._preset, self._apply, self._undo, self._redo],
+                [
+                    self.upload,
+                    self.save_html,
+                    self.preset_dropdown,
+                    self.apply_button,
+                    self.undo_button,
+                    self.redo_button,
+                ],
                 layout=row,
             ),
-            widgets.HBox([self._section, self._reset, self._reset_all, self._mode], layout=row),
-            self._message_html,
-            self._diff_html,
+            widgets.HBox(
+                [self.section_dropdown, self.reset_button, self.reset_all_button, self.diff_toggle],
+                layout=row,
+            ),
+            self.message_html,
+            self.diff_view,
         ]
 
     def _click_apply(self, _: widgets.Button) -> None:
-        self.apply_preset(self._preset.value)
+        self.apply_preset(self.preset_dropdown.value)
 
     def _click_reset(self, _: widgets.Button) -> None:
-        self.reset_section(self._section.value)
+        self.reset_section(self.section_dropdown.value)
 
     def _click_reset_all(self, _: widgets.Button) -> None:
         self.reset_all()
@@ -208,11 +229,12 @@ class ConfigToolbar(widgets.VBox):
 
     def _apply_loaded(self, loaded: LoadedConfig, name: str, action: str, done: str) -> None:
         with self.history.step(f"{action} {name}"):
+            with self.hold_trait_notifications():
+                self.loaded_name = name
+                self.loaded = loaded
+                self.training = dict(loaded.training)
             self.config.update(**loaded.cfg.to_dict())
             self.graph.update(**loaded.graph.to_dict())
-            self.training = dict(loaded.training)
-            self.loaded = loaded
-            self.loaded_name = name
         kept = f"; {len(loaded.training)} training keys kept for Save" if loaded.training else ""
         self._say(f"{done} {name}{kept}.", notes=loaded.notes)
 
@@ -220,12 +242,12 @@ class ConfigToolbar(widgets.VBox):
         try:
             text = self.config_json()
         except ValueError as refusal:
-            self._save.value = (
+            self.save_html.value = (
                 f"<span class='alignn-nb-save-error' style='color:{_ERROR_COLOUR}'>"
                 f"cannot save: {html.escape(str(refusal))}</span>"
             )
             return
-        self._save.value = save_link(text)
+        self.save_html.value = save_link(text)
 
     def _refresh_diff(self) -> None:
         if self.diff_mode == "against defaults":
@@ -238,16 +260,16 @@ class ConfigToolbar(widgets.VBox):
 
     def _render_diff(self) -> None:
         if self.diff_mode == "off":
-            self._diff_html.value = ""
+            self.diff_view.value = ""
         elif self.diff_mode == "against defaults":
-            self._diff_html.value = diff_html(self.diff, "defaults")
+            self.diff_view.value = diff_html(self.diff, "defaults")
         elif self.loaded is None:
-            self._diff_html.value = (
+            self.diff_view.value = (
                 "<span class='alignn-nb-diff'>Nothing loaded yet: load a config.json or "
                 "apply a preset.</span>"
             )
         else:
-            self._diff_html.value = diff_html(self.diff, self.loaded_name)
+            self.diff_view.value = diff_html(self.diff, self.loaded_name)
 
     def _render_message(self) -> None:
         style = f" style='color:{_ERROR_COLOUR}'" if self.failed else ""
@@ -255,14 +277,14 @@ class ConfigToolbar(widgets.VBox):
         text = html.escape(self.message).replace("\n", "<br>")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         listed = f"<ul class='alignn-nb-notes' style='margin:2px 0'>{notes}</ul>" if notes else ""
-        self._message_html.value = f"<div class='{kind}'{style}>{text}</div>{listed}"
+        self.message_html.value = f"<div class='{kind}'{style}>{text}</div>{listed}"
 
     def _refresh_history_buttons(self) -> None:
-        self._undo.disabled = not self.history.can_undo
-        self._redo.disabled = not self.history.can_redo
+        self.undo_button.disabled = not self.history.can_undo
+        self.redo_button.disabled = not self.history.can_redo
         undo, redo = self.history.undo_description, self.history.redo_description
-        self._undo.tooltip = f"Undo {undo}" if undo else "Nothing to undo"
-        self._redo.tooltip = f"Redo {redo}" if redo else "Nothing to redo"
+        self.undo_button.tooltip = f"Undo {undo}" if undo else "Nothing to undo"
+        self.redo_button.tooltip = f"Redo {redo}" if redo else "Nothing to redo"
 
     def load_file(self, name: str, content: bytes) -> bool:
         """Load an uploaded alignn ``config.json``; on any problem nothing changes.

@@ -39,7 +39,9 @@ class StructurePicker(widgets.VBox):
     """Pick the structure to show and predict on: an example, an upload or a dataset sample.
 
     A refused choice (an unreadable upload, a broken sample) only sets `message`;
-    `atoms` and `label` keep the last good structure.
+    `atoms` and `label` keep the last good structure. The controls are attributes:
+    ``example_dropdown``, ``upload``, ``sample_dropdown``, ``info_html`` (formula and
+    atom count) and ``message_html``.
     """
 
     atoms = Instance(ase.Atoms, help="The picked structure (positions and cell in Å).")
@@ -60,20 +62,20 @@ class StructurePicker(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         self._syncing = False
-        self._examples = widgets.Dropdown(
+        self.example_dropdown = widgets.Dropdown(
             options=list(examples()),
             value=None,
             description="Example",
             style=_STYLE,
             layout=widgets.Layout(width="220px"),
         )
-        self._upload = widgets.FileUpload(
+        self.upload = widgets.FileUpload(
             multiple=False,
             description="Upload",
             icon="upload",
             tooltip=f"A structure file: {ACCEPTED_STRUCTURES}; at most 20 MB",
         )
-        self._samples = widgets.Dropdown(
+        self.sample_dropdown = widgets.Dropdown(
             options=[],
             value=None,
             description="Sample",
@@ -81,19 +83,21 @@ class StructurePicker(widgets.VBox):
             disabled=True,
             layout=widgets.Layout(width="300px"),
         )
-        self._info = widgets.HTML()
-        self._message_html = widgets.HTML()
+        self.info_html = widgets.HTML()
+        self.message_html = widgets.HTML()
         row = widgets.Layout(flex_flow="row wrap", align_items="center")
-        controls = widgets.HBox([self._examples, self._upload, self._samples], layout=row)
-        super().__init__(children=[controls, self._info, self._message_html], **kwargs)
+        controls = widgets.HBox(
+            [self.example_dropdown, self.upload, self.sample_dropdown], layout=row
+        )
+        super().__init__(children=[controls, self.info_html, self.message_html], **kwargs)
         if atoms is not None:
             self.atoms = load_structure(atoms)
             self.label = label
         if dataset is not None:
             self.dataset = dataset
-        self._examples.observe(self._on_example_picked, "value")
-        self._upload.observe(self._on_upload, "value")
-        self._samples.observe(self._on_sample_picked, "value")
+        self.example_dropdown.observe(self._on_example_picked, "value")
+        self.upload.observe(self._on_upload, "value")
+        self.sample_dropdown.observe(self._on_sample_picked, "value")
         self._fill_samples()
         self._render()
 
@@ -145,7 +149,7 @@ class StructurePicker(widgets.VBox):
         if not change["new"]:
             return
         name, content = upload_content(change["new"][0])
-        self._upload.value = ()
+        self.upload.value = ()
         self.load_upload(name, content)
 
     def _fill_samples(self) -> None:
@@ -156,20 +160,20 @@ class StructurePicker(widgets.VBox):
             options.append((f"{index}: {name}" if name else str(index), index))
         self._syncing = True
         try:
-            self._samples.options = options
-            self._samples.value = None
+            self.sample_dropdown.options = options
+            self.sample_dropdown.value = None
         finally:
             self._syncing = False
-        self._samples.disabled = not options
+        self.sample_dropdown.disabled = not options
 
     def _render(self) -> None:
-        self._info.value = (
+        self.info_html.value = (
             f"<span class='alignn-nb-structure'><b>{html.escape(self.label)}</b>: "
             f"{html.escape(structure_text(self.atoms))}</span>"
         )
         colour = f" style='color:{_ERROR_COLOUR}'" if self.failed else ""
         kind = "alignn-nb-error" if self.failed else "alignn-nb-message"
-        self._message_html.value = (
+        self.message_html.value = (
             f"<span class='{kind}'{colour}>{html.escape(self.message)}</span>"
             if self.message
             else ""
@@ -184,7 +188,7 @@ class StructurePicker(widgets.VBox):
             self.failed = False
         self._syncing = True
         try:
-            for dropdown in (self._examples, self._samples):
+            for dropdown in (self.example_dropdown, self.sample_dropdown):
                 if dropdown is not keep:
                     dropdown.value = None
         finally:
@@ -202,7 +206,7 @@ class StructurePicker(widgets.VBox):
         except ValueError as refusal:
             self._refuse(str(refusal))
             return
-        self._pick(atoms, f"{name} (example)", self._examples)
+        self._pick(atoms, f"{name} (example)", self.example_dropdown)
 
     def load_upload(self, name: str, content: bytes) -> None:
         """Pick an uploaded structure file; a refused file leaves `atoms` as it was."""
@@ -228,4 +232,4 @@ class StructurePicker(widgets.VBox):
         name = sample_id(sample)
         dataset_name = getattr(self.dataset, "name", "dataset")
         label = f"{dataset_name} sample {index}" + (f": {name}" if name else "")
-        self._pick(atoms, label, self._samples)
+        self._pick(atoms, label, self.sample_dropdown)

@@ -1,0 +1,179 @@
+"""ConfigToolbar: load/save, presets, diff, reset and undo/redo on configs edited in place."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+
+import pytest
+
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.io import load_alignn_config, to_alignn_config
+from alignn_nb.presets import load_preset
+from alignn_nb.widgets import ConfigForm
+from alignn_nb.widgets.config_toolbar import ConfigToolbar
+
+
+@pytest.fixture
+def toolbar() -> ConfigToolbar:
+    return ConfigToolbar(ALIGNNAtomWiseConfig(), GraphConfig())
+
+
+def saved(toolbar: ConfigToolbar) -> dict:
+    """The config.json the Save link downloads."""
+    link = toolbar.save_html.get_state()["value"]
+    assert "download='config.json'" in link
+    payload = re.search(r"href='data:application/json;base64,([A-Za-z0-9+/=]+)'", link).group(1)
+    return json.loads(base64.b64decode(payload))
+
+
+def upload(toolbar: ConfigToolbar, name: str, content: bytes) -> None:
+    """What the browser sends when a file is chosen in the Load button."""
+    sent = {
+        "name": name,
+        "type": "application/json",
+        "size": len(content),
+        "content": memoryview(content),
+        "last_modified": 0,
+    }
+    toolbar.upload.set_state({"value": [sent]})
+
+
+def test_initial_state(toolbar):
+    assert toolbar.undo_button.get_state()["disabled"] is True
+    assert toolbar.redo_button.get_state()["disabled"] is True
+    assert toolbar.preset_dropdown.options[:2] == ("alignn defaults", "seed defaults")
+    assert toolbar.section_dropdown.value == "Basic Info"
+    assert toolbar.diff_view.value == ""
+    assert saved(toolbar) == to_alignn_config(ALIGNNAtomWiseConfig(), GraphConfig())
+
+
+def test_upload_loads_in_place_and_keeps_training_keys(toolbar, alignn_examples):
+    cfg, graph = toolbar.config, toolbar.graph
+    content = (alignn_examples / "mlearn_Si_config.json").read_bytes()
+    upload(toolbar, "mlearn_Si_config.json", content)
+    assert toolbar.config is cfg and toolbar.graph is graph
+    assert (cfg.hidden_features, cfg.alignn_layers, graph.atom_features) == (256, 4, "cgcnn")
+    assert toolbar.training["epochs"] == json.loads(content)["epochs"]
+    assert toolbar.message == "Loaded mlearn_Si_config.json; 36 training keys kept for Save."
+    assert toolbar.failed is False
+    assert toolbar.notes == load_alignn_config(alignn_examples / "mlearn_Si_config.json").notes
+    assert "alignn-nb-notes" in toolbar.message_html.value
+    assert toolbar.upload.value == ()
+    written = saved(toolbar)
+    assert written["epochs"] == toolbar.training["epochs"]
+    assert written["model"]["hidden_features"] == 256
+    assert load_alignn_config(written).cfg == cfg
+
+
+def test_refused_upload_changes_nothing(toolbar):
+    toolbar.config.hidden_features = 96
+    before = (toolbar.config.to_dict(), toolbar.graph.to_dict(), toolbar.history.undo_steps)
+    body = b'{"model": {"name": "alignn_atomwise", "hidden_features": -3}}'
+    upload(toolbar, "bad.json", body)
+    assert toolbar.message == (
+        "bad.json: model: hidden_features = -3 refused: hidden_features must be an integer >= 1"
+    )
+    assert toolbar.failed is True
+    assert "alignn-nb-error" in toolbar.message_html.value
+    after = (toolbar.config.to_dict(), toolbar.graph.to_dict(), toolbar.history.undo_steps)
+    assert after == before
+
+
+def test_preset_apply_and_undo_redo(toolbar):
+    toolbar.config.hidden_features = 128
+    toolbar.preset_dropdown.value = "mlearn_Si_config.json"
+    toolbar.apply_button.click()
+    assert toolbar.config.hidden_features == 256
+    assert (
+        toolbar.message == "Applied preset mlearn_Si_config.json; 36 training keys kept for Save."
+    )
+    assert toolbar.undo_button.tooltip == "Undo preset mlearn_Si_config.json"
+    toolbar.undo_button.click()
+    assert toolbar.config.hidden_features == 128
+    assert toolbar.graph == GraphConfig()
+    assert (toolbar.training, toolbar.loaded, toolbar.loaded_name) == ({}, None, "")
+    assert toolbar.message == "Undid preset mlearn_Si_config.json."
+    assert toolbar.redo_button.disabled is False
+    toolbar.undo_button.click()
+    assert toolbar.config.hidden_features == 64
+    assert toolbar.undo_button.disabled is True
+    toolbar.redo_button.click()
+    toolbar.redo_button.click()
+    assert toolbar.config.hidden_features == 256
+    assert toolbar.loaded_name == "mlearn_Si_config.json"
+    assert saved(toolbar)["n_train"] == 214
+
+
+def test_every_preset_applies(toolbar):
+    for name in toolbar.preset_dropdown.options:
+        assert toolbar.apply_preset(name), toolbar.message
+        assert toolbar.config == load_preset(name).cfg
+
+
+def test_form_edits_are_undone_through_the_toolbar(toolbar):
+    form = ConfigForm(config=toolbar.config, graph=toolbar.graph)
+    form.control("hidden_features").value = 100
+    assert toolbar.undo_button.disabled is False
+    toolbar.undo()
+    assert form.control("hidden_features").value == 64
+    assert toolbar.config.hidden_features == 64
+
+
+def test_diff_against_defaults_and_loaded_file(toolbar):
+    toolbar.diff_toggle.value = "against loaded file"
+    assert toolbar.diff_mode == "against loaded file"
+    assert "Nothing loaded yet" in toolbar.diff_view.value
+    toolbar.apply_preset("config_example_atomwise.json")
+    assert toolbar.diff == []
+    assert "No field differs from config_example_atomwise.json." in toolbar.diff_view.value
+    toolbar.config.hidden_features = 32
+    assert [(r.field, r.reference, r.current) for r in toolbar.diff] == [
+        ("hidden_features", 64, 32)
+    ]
+    toolbar.diff_mode = "against defaults"
+    fields = [r.field for r in toolbar.diff]
+    assert fields[:3] == ["alignn_layers", "gcn_layers", "atom_input_features"]
+    assert "<b>hidden_features</b>" in toolbar.diff_view.value
+    toolbar.diff_mode = "off"
+    assert toolbar.diff_view.value == ""
+
+
+def test_reset_section_is_one_step(toolbar):
+    toolbar.apply_preset("mlearn_Si_config.json")
+    toolbar.section_dropdown.value = "Model Architecture"
+    toolbar.reset_button.click()
+    assert (toolbar.config.hidden_features, toolbar.config.alignn_layers) == (64, 2)
+    assert toolbar.graph.atom_features == "cgcnn"
+    assert toolbar.history.undo_description == "reset Model Architecture"
+    toolbar.undo()
+    assert toolbar.config.hidden_features == 256
+
+
+def test_reset_graph_section_and_all(toolbar):
+    toolbar.apply_preset("mlearn_Si_config_dgl.json")
+    toolbar.reset_section("Graph")
+    assert toolbar.graph == GraphConfig()
+    assert toolbar.config.hidden_features == 256
+    toolbar.reset_all_button.click()
+    assert toolbar.config == ALIGNNAtomWiseConfig()
+    assert toolbar.training["n_train"] == 214
+    assert toolbar.message == "Reset every field to alignn-nb's defaults."
+
+
+def test_unknown_section_is_refused(toolbar):
+    toolbar.reset_section("Optics")
+    assert toolbar.failed is True
+    assert toolbar.message.startswith("no section 'Optics'; sections: Basic Info, ")
+    assert toolbar.history.can_undo is False
+
+
+def test_unsavable_training_keys_show_instead_of_the_link(toolbar):
+    toolbar.training = {"epochs": "many"}
+    state = html.unescape(toolbar.save_html.get_state()["value"])
+    assert "alignn-nb-save-error" in state
+    assert "epochs = 'many' refused by alignn's TrainingConfig" in state
+    toolbar.training = {"epochs": 3}
+    assert saved(toolbar)["epochs"] == 3

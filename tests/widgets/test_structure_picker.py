@@ -1,0 +1,159 @@
+"""StructurePicker: examples, uploads and dataset samples; refusals keep the structure."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import ase
+import ase.io
+import numpy as np
+import pytest
+from traitlets import TraitError
+
+from alignn_nb.data import default_dataset, read_id_prop
+from alignn_nb.structures import example
+from alignn_nb.widgets.structure_picker import StructurePicker
+
+
+def send(picker: StructurePicker, name: str, content: bytes) -> None:
+    """What the browser sends when a file is chosen in the upload button."""
+    sent = {
+        "name": name,
+        "type": "",
+        "size": len(content),
+        "content": memoryview(content),
+        "last_modified": 0,
+    }
+    picker.upload.set_state({"value": [sent]})
+
+
+def cif_bytes(atoms: ase.Atoms) -> bytes:
+    buffer = io.BytesIO()
+    ase.io.write(buffer, atoms, format="cif")
+    return buffer.getvalue()
+
+
+@dataclass
+class Item:
+    atoms: ase.Atoms
+    name: str = ""
+
+
+def test_starts_with_silicon():
+    picker = StructurePicker()
+    assert picker.label == "Si (example)"
+    assert len(picker.atoms) == 2
+    assert "Si2 · 2 atoms" in picker.info_html.get_state()["value"]
+    assert picker.sample_dropdown.disabled is True
+
+
+@pytest.mark.parametrize(
+    ("name", "formula", "count"),
+    [
+        ("Si", "Si2", 2),
+        ("NaCl", "NaCl", 2),
+        ("Cu", "Cu", 1),
+        ("graphene", "C2", 2),
+        ("H2O", "H2O", 3),
+        ("Si64", "Si64", 64),
+    ],
+)
+def test_examples(name, formula, count):
+    picker = StructurePicker()
+    picker.example_dropdown.value = name
+    assert picker.label == f"{name} (example)"
+    assert picker.atoms.get_chemical_formula(mode="metal") == formula
+    assert f"{formula} · {count} atom" in picker.info_html.value
+    assert picker.failed is False
+
+
+def test_upload_a_cif():
+    picker = StructurePicker()
+    picker.example_dropdown.value = "Cu"
+    send(picker, "NaCl.cif", cif_bytes(example("NaCl")))
+    assert picker.label == "upload: NaCl.cif"
+    assert picker.atoms.get_chemical_formula(mode="metal") == "NaCl"
+    assert picker.example_dropdown.value is None
+    assert picker.upload.value == ()
+    picker.example_dropdown.value = "Cu"
+    assert picker.label == "Cu (example)"
+
+
+def test_refused_upload_keeps_the_structure():
+    picker = StructurePicker()
+    before = picker.atoms
+    send(picker, "notes.txt", b"hello")
+    assert picker.atoms is before
+    assert picker.label == "Si (example)"
+    assert picker.message == (
+        "notes.txt is not a structure file alignn-nb reads; give CIF (.cif), POSCAR/CONTCAR "
+        "(or .vasp, .poscar), extxyz (.extxyz) or xyz (.xyz)"
+    )
+    assert picker.failed is True
+    assert "alignn-nb-error" in picker.message_html.get_state()["value"]
+
+
+def test_unparsable_and_overlapping_uploads():
+    picker = StructurePicker()
+    picker.load_upload("POSCAR", b"Si\n1.0\n")
+    assert picker.message.startswith("ASE could not read POSCAR as vasp: ")
+    picker.load_upload("twin.xyz", b"2\n\nSi 0 0 0\nSi 0 0 0.05\n")
+    assert picker.message.startswith("twin.xyz: atoms 0 and 1 are 0.0500 Å apart")
+    assert picker.label == "Si (example)"
+
+
+def test_default_dataset_samples():
+    dataset = default_dataset(size=4, seed=0)
+    picker = StructurePicker(dataset=dataset)
+    assert picker.sample_dropdown.disabled is False
+    assert [label for label, _ in picker.sample_dropdown.options] == [
+        "0: Cu-00",
+        "1: Al-01",
+        "2: Cu-02",
+        "3: Al-03",
+    ]
+    picker.sample_dropdown.value = 2
+    assert picker.label == "default (EMT Cu/Al, seed 0) sample 2: Cu-02"
+    assert len(picker.atoms) == 8
+    assert np.array_equal(picker.atoms.positions, dataset[2].atoms.positions)
+    assert picker.atoms is not dataset[2].atoms
+    picker.example_dropdown.value = "Si"
+    assert picker.sample_dropdown.value is None
+
+
+def test_jarvis_samples(alignn_examples):
+    dataset = read_id_prop(alignn_examples / "jarvis_ff_sample_id_prop.json")
+    picker = StructurePicker(dataset=dataset)
+    assert len(picker.sample_dropdown.options) == 50
+    picker.select_sample(3)
+    assert picker.label == f"jarvis_ff_sample_id_prop.json sample 3: {dataset[3].id}"
+    assert len(picker.atoms) == 10
+
+
+def test_any_sequence_with_atoms():
+    crowded = ase.Atoms("Si2", positions=[[0, 0, 0], [0, 0, 0.01]], cell=[5, 5, 5], pbc=True)
+    picker = StructurePicker(dataset=[Item(example("Cu"), "copper"), Item(crowded)])
+    picker.select_sample(0)
+    assert picker.label == "dataset sample 0: copper"
+    picker.select_sample(1)
+    assert picker.message.startswith("sample 1: atoms 0 and 1 are 0.0100 Å apart")
+    assert picker.label == "dataset sample 0: copper"
+    picker.select_sample(5)
+    assert picker.message == "no sample 5: the dataset has 2 samples"
+
+
+def test_bad_dataset_and_atoms_are_refused():
+    picker = StructurePicker()
+    with pytest.raises(TraitError, match=r"dataset items \[0, 1\] have no \.atoms"):
+        picker.dataset = [1, 2]
+    assert picker.dataset is None
+    with pytest.raises(TraitError, match="the structure is empty"):
+        picker.atoms = ase.Atoms()
+    assert picker.label == "Si (example)" and len(picker.atoms) == 2
+
+
+def test_given_structure():
+    picker = StructurePicker(atoms=example("H2O"), label="my water")
+    assert picker.label == "my water"
+    assert "H2O · 3 atoms" in picker.info_html.value
