@@ -1,0 +1,320 @@
+"""The live rebuild engine behind the dashboard: recompute only what a change touches.
+
+A `LiveSession` watches a model config, a graph config, a structure and a dataset. Each
+stage has a key built from exactly the inputs it reads:
+
+- **graph**: the structure and the graph options (the line-graph fields inner_cutoff,
+  lighten_edges and backtracking reuse the cached neighbour search);
+- **model**: the fields that shape alignn's model (plus ``link``, chosen at construction)
+  and the seed; a trained model is kept until one of them changes;
+- **forward**: the model, the graphs and the forward-pass fields;
+- **loss**: the model, the dataset, the graph options and the forward-pass fields; a
+  change of loss weights alone re-weights the last terms without a forward pass.
+
+Work runs on one worker thread. Requests made while it runs coalesce into one more round
+with the newest inputs, so the published `LiveResult` is always that of the last config.
+An exception in a stage is recorded with its message; the last good artifacts stay.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+from traitlets import Bool, HasTraits, Instance, Unicode
+
+from alignn_nb.config import FORWARD, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.losses import WEIGHT_FIELDS
+from alignn_nb.model import SHAPE_FIELDS
+
+STAGES = ("graph", "model", "forward", "loss")
+LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
+
+
+def _fields_with(effect: str) -> tuple[str, ...]:
+    cls = ALIGNNAtomWiseConfig
+    return tuple(n for n in cls.field_names() if effect in cls.field_trait(n).metadata["effect"])
+
+
+MODEL_FIELDS = SHAPE_FIELDS
+FORWARD_FIELDS = tuple(n for n in _fields_with(FORWARD) if n not in MODEL_FIELDS)
+
+
+@dataclass(frozen=True)
+class StageError:
+    """A stage that raised: which one and its message."""
+
+    stage: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """Everything one round published, with the inputs it was computed from.
+
+    Attributes:
+        config, graph: snapshots (plain dicts) of the configs these results belong to.
+        structure: the structure's label.
+        graphs, model, summary, prediction, losses: the artifacts (last good ones when a
+            stage failed).
+        ran: the stages this round actually recomputed, in order.
+        seconds: wall time in seconds of each stage that ran.
+        error: the first stage that failed in this round, if any.
+    """
+
+    config: dict
+    graph: dict
+    structure: str
+    graphs: Any = None
+    model: Any = None
+    summary: Any = None
+    prediction: Any = None
+    losses: Any = None
+    ran: tuple[str, ...] = ()
+    seconds: dict = field(default_factory=dict)
+    error: StageError | None = None
+
+    def status(self) -> str:
+        """One line: the stages recomputed with their times, or the error."""
+        if self.error is not None:
+            return f"{self.error.stage} failed: {self.error.message}"
+        if not self.ran:
+            return "up to date"
+        timings = ", ".join(f"{s} {self.seconds[s] * 1000:.0f} ms" for s in self.ran)
+        return f"recomputed {timings}"
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """A consistent snapshot of everything the stages read."""
+
+    config: ALIGNNAtomWiseConfig
+    graph: GraphConfig
+    atoms: Any
+    label: str
+    dataset: Any
+    seed: int
+    adoption: int
+
+    def shape_key(self) -> tuple:
+        return (*(getattr(self.config, n) for n in MODEL_FIELDS), self.seed)
+
+    def key(self, stage: str) -> tuple:
+        """The inputs ``stage`` reads; the stage reruns only when this changes."""
+        graph_key = (
+            id(self.atoms),
+            tuple(self.graph.to_dict().items()),
+            tuple(getattr(self.config, n) for n in LINE_GRAPH_FIELDS),
+        )
+        model_key = (self.shape_key(), self.adoption)
+        forward_key = tuple(getattr(self.config, n) for n in FORWARD_FIELDS)
+        unweighted = tuple(
+            value for name, value in self.config.to_dict().items() if name not in WEIGHT_FIELDS
+        )
+        return {
+            "graph": graph_key,
+            "model": model_key,
+            "forward": (graph_key, model_key, forward_key),
+            "loss": (id(self.dataset), graph_key[1:], model_key, unweighted),
+        }[stage]
+
+
+class LiveSession(HasTraits):
+    """Keeps graphs, model, prediction and loss terms up to date with a config, off-thread.
+
+    Set the inputs (`config` and `graph` are edited in place; `atoms`, `label` and
+    `dataset` are replaced), call `request()` (it returns at once), and observe `result`,
+    which every round replaces in one assignment. `wait()` blocks until the published
+    result is that of the latest request. Observers run on the worker thread.
+    """
+
+    result = Instance(LiveResult, allow_none=True, help="The last published round.")
+    stale = Bool(False, help="True while a requested round has not been published yet.")
+    running = Unicode("", help="The stage being computed now, or empty.")
+
+    def __init__(
+        self,
+        config: ALIGNNAtomWiseConfig,
+        graph: GraphConfig,
+        atoms: Any,
+        label: str = "structure",
+        dataset: Any = None,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config, self.graph = config, graph
+        self.atoms, self.label, self.dataset, self.seed = atoms, label, dataset, seed
+        self._wake = threading.Condition()
+        self._generation = 0
+        self._published = 0
+        self._keys: dict[str, tuple] = {}
+        self._artifacts: dict[str, Any] = dict.fromkeys(STAGES)
+        self._adopted: tuple[tuple, torch.nn.Module] | None = None
+        self._adoption = 0
+        self._worker: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Note that some input changed; a round starts as soon as the worker is free."""
+        with self._wake:
+            self._generation += 1
+            self.stale = True
+            self._wake.notify_all()
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._loop, daemon=True, name="alignn-nb-live"
+                )
+                self._worker.start()
+
+    def wait(self, timeout: float | None = 300.0) -> LiveResult | None:
+        """Block until the published result reflects the latest request.
+
+        Raises:
+            TimeoutError: when that takes longer than ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._wake:
+            while self._published < self._generation:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"the live session took longer than {timeout} s")
+                self._wake.wait(left)
+        return self.result
+
+    def compute_now(self) -> LiveResult | None:
+        """Request a round and wait for it (for scripts and tests)."""
+        self.request()
+        return self.wait()
+
+    def adopt_model(self, model: torch.nn.Module) -> None:
+        """Use ``model`` (e.g. after training) until a field that shapes the model changes."""
+        with self._wake:
+            self._adoption += 1
+            self._adopted = (self._snapshot().shape_key(), model)
+        self.request()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if self._published >= self._generation:
+                    self._worker = None
+                    return
+                generation = self._generation
+                inputs = self._snapshot()
+            result = self._round(inputs)
+            with self._wake:
+                self.result = result
+                self._published = generation
+                self.stale = self._published < self._generation
+                self._wake.notify_all()
+
+    def _snapshot(self) -> _Inputs:
+        return _Inputs(
+            config=self.config.copy(),
+            graph=self.graph.copy(),
+            atoms=self.atoms,
+            label=self.label,
+            dataset=self.dataset,
+            seed=self.seed,
+            adoption=self._adoption,
+        )
+
+    def _round(self, inputs: _Inputs) -> LiveResult:
+        """Run the stale stages in order; on an error keep the last good result."""
+        ran: list[str] = []
+        seconds: dict[str, float] = {}
+        for stage in STAGES:
+            key = inputs.key(stage)
+            if self._keys.get(stage) == key:
+                continue
+            self.running = stage
+            start = time.perf_counter()
+            try:
+                self._artifacts[stage] = _RUNNERS[stage](self, inputs)
+            except Exception as failure:  # shown in the dashboard, never raised into it
+                self._keys.pop(stage, None)
+                self.running = ""
+                return self._failed(inputs, StageError(stage, _describe(failure)), ran, seconds)
+            self._keys[stage] = key
+            seconds[stage] = time.perf_counter() - start
+            ran.append(stage)
+        self.running = ""
+        losses = self._reweighted(inputs, ran, seconds)
+        return self._published_result(inputs, losses, ran, seconds)
+
+    def _failed(self, inputs: _Inputs, error: StageError, ran: list, seconds: dict):
+        previous = self.result or LiveResult(config={}, graph={}, structure=inputs.label)
+        return replace(previous, ran=tuple(ran), seconds=dict(seconds), error=error)
+
+    def _reweighted(self, inputs: _Inputs, ran: list[str], seconds: dict) -> Any:
+        losses = self._artifacts["loss"]
+        if losses is None:
+            return None
+        from alignn_nb.losses import reweight
+
+        start = time.perf_counter()
+        losses = reweight(losses, inputs.config)
+        if "loss" not in ran:
+            ran.append("reweight")
+            seconds["reweight"] = time.perf_counter() - start
+        return losses
+
+    def _published_result(self, inputs, losses, ran, seconds) -> LiveResult:
+        from alignn_nb.model import model_summary
+
+        model = self._artifacts["model"]
+        return LiveResult(
+            config=inputs.config.to_dict(),
+            graph=inputs.graph.to_dict(),
+            structure=inputs.label,
+            graphs=self._artifacts["graph"],
+            model=model,
+            summary=model_summary(model),
+            prediction=self._artifacts["forward"],
+            losses=losses,
+            ran=tuple(ran),
+            seconds=seconds,
+        )
+
+
+def _describe(failure: Exception) -> str:
+    text = str(failure).strip() or type(failure).__name__
+    return f"{type(failure).__name__}: {text}" if isinstance(failure, RuntimeError) else text
+
+
+def _run_graph(session: LiveSession, inputs: _Inputs) -> Any:
+    from alignn_nb.graph import build_graphs
+
+    return build_graphs(inputs.atoms, inputs.config, inputs.graph)
+
+
+def _run_model(session: LiveSession, inputs: _Inputs) -> torch.nn.Module:
+    from alignn_nb.model import build_model
+
+    if session._adopted is not None and session._adopted[0] == inputs.shape_key():
+        return session._adopted[1]
+    session._adopted = None
+    torch.manual_seed(inputs.seed)
+    return build_model(inputs.config)
+
+
+def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
+    from alignn_nb.model import predict, reconfigure
+
+    model = session._artifacts["model"]
+    reconfigure(model, inputs.config)
+    return predict(model, session._artifacts["graph"])
+
+
+def _run_loss(session: LiveSession, inputs: _Inputs) -> Any:
+    if inputs.dataset is None:
+        return None
+    from alignn_nb.losses import loss_terms
+
+    return loss_terms(session._artifacts["model"], inputs.dataset, inputs.config, inputs.graph)
+
+
+_RUNNERS = {"graph": _run_graph, "model": _run_model, "forward": _run_forward, "loss": _run_loss}

@@ -1,0 +1,152 @@
+"""LiveSession: only touched stages rerun, bursts coalesce, errors keep the last good results."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import ase
+import pytest
+import torch
+
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, live
+from alignn_nb.data import default_dataset
+from alignn_nb.graph import build_graphs
+from alignn_nb.losses import loss_terms, reweight
+from alignn_nb.model import build_model, model_summary, predict
+from alignn_nb.structures import example
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return default_dataset(size=3)
+
+
+@pytest.fixture
+def session(dataset):
+    cfg, graph = ALIGNNAtomWiseConfig(), GraphConfig()
+    made = live.LiveSession(cfg, graph, example("Si"), "Si", dataset=dataset)
+    made.compute_now()
+    return made
+
+
+def test_first_round_matches_the_stages_run_by_hand(session, dataset):
+    result = session.result
+    assert result.ran == ("graph", "model", "forward", "loss")
+    assert result.error is None and result.structure == "Si"
+    assert result.config == ALIGNNAtomWiseConfig().to_dict()
+    torch.manual_seed(0)
+    model = build_model(ALIGNNAtomWiseConfig())
+    graphs = build_graphs(example("Si"), ALIGNNAtomWiseConfig(), GraphConfig())
+    assert result.prediction.energy.value == pytest.approx(predict(model, graphs).energy.value)
+    assert result.summary.total == model_summary(model).total == 143_297
+    expected = loss_terms(model, dataset, ALIGNNAtomWiseConfig(), GraphConfig())
+    assert result.losses.total == pytest.approx(expected.total, rel=1e-5)
+    assert result.status().startswith("recomputed graph ")
+
+
+def test_a_loss_weight_only_reweights(session):
+    before = session.result
+    session.config.graphwise_weight = 0.25
+    after = session.compute_now()
+    assert after.ran == ("reweight",)
+    assert after.prediction is before.prediction and after.graphs is before.graphs
+    graphwise = after.losses.terms["graphwise"]
+    assert graphwise.weight == 0.25
+    assert graphwise.weighted == pytest.approx(0.25 * before.losses.terms["graphwise"].raw)
+    assert after.losses.total == pytest.approx(reweight(before.losses, session.config).total)
+    assert after.config["graphwise_weight"] == 0.25
+
+
+def test_inner_cutoff_rebuilds_the_line_graph_only(session):
+    before = session.result
+    session.config.inner_cutoff = 4.0
+    after = session.compute_now()
+    assert after.ran == ("graph", "forward", "loss")
+    assert after.model is before.model
+    assert after.graphs.stats["neighbor_search_cached"] is True
+    assert after.graphs.stats["triplets"] > before.graphs.stats["triplets"]
+
+
+def test_a_shape_field_rebuilds_the_model_not_the_graph(session):
+    session.config.hidden_features = 128
+    after = session.compute_now()
+    assert after.ran == ("model", "forward", "loss")
+    assert after.summary.total == 524_289
+
+
+def test_a_forward_field_keeps_the_model(session):
+    before = session.result
+    session.config.penalty_threshold = 2.5
+    after = session.compute_now()
+    assert after.ran == ("forward", "loss")
+    assert after.model is before.model
+    assert after.prediction.penalty > 0 == before.prediction.penalty
+
+
+def test_bursts_coalesce_and_the_last_config_wins(session, monkeypatch):
+    active, most, rounds = [0], [0], [0]
+    original = live.LiveSession._round
+
+    def counted(self, inputs):
+        active[0] += 1
+        most[0] = max(most[0], active[0])
+        rounds[0] += 1
+        try:
+            time.sleep(0.05)
+            return original(self, inputs)
+        finally:
+            active[0] -= 1
+
+    monkeypatch.setattr(live.LiveSession, "_round", counted)
+    for width in range(10, 30):
+        session.config.hidden_features = width
+        session.request()
+    result = session.wait()
+    assert most[0] == 1
+    assert rounds[0] < 20
+    assert result.config["hidden_features"] == 29
+    assert result.model.config.hidden_features == 29
+    assert session.stale is False
+
+
+def test_requests_from_many_threads_end_in_the_newest_state(session):
+    def nudge(value):
+        session.config.gcn_layers = value
+        session.request()
+
+    threads = [threading.Thread(target=nudge, args=(v % 3,)) for v in range(9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = session.wait()
+    assert result.config["gcn_layers"] == session.config.gcn_layers
+    assert len(result.model.gcn_layers) == session.config.gcn_layers
+
+
+def test_a_failing_stage_keeps_the_last_good_results(session):
+    before = session.result
+    session.atoms = ase.Atoms("Si2", positions=[[0, 0, 0], [0, 0, 0.05]], cell=[5, 5, 5], pbc=True)
+    session.label = "bad"
+    after = session.compute_now()
+    assert after.error.stage == "graph"
+    assert "0.05" in after.error.message
+    assert after.status() == f"graph failed: {after.error.message}"
+    assert after.prediction is before.prediction and after.structure == "Si"
+    assert after.config == before.config
+    session.atoms, session.label = example("Cu"), "Cu"
+    recovered = session.compute_now()
+    assert recovered.error is None and recovered.structure == "Cu"
+    assert recovered.prediction.forces.shape == (1, 3)
+
+
+def test_an_adopted_model_stays_until_its_shape_changes(session):
+    trained = build_model(session.config)
+    session.adopt_model(trained)
+    result = session.wait()
+    assert result.model is trained and "model" in result.ran
+    session.config.use_penalty = False
+    assert session.compute_now().model is trained
+    session.config.gcn_layers = 3
+    assert session.compute_now().model is not trained
