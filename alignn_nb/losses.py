@@ -362,12 +362,21 @@ def forward(
         if zero_forces:
             conf.calculate_gradient = False
         with torch.set_grad_enabled(torch.is_grad_enabled() or conf.calculate_gradient):
-            result = model(_forward_input(model, batch))
+            result = _run_model(model, batch)
         stress_on = conf.stresswise_weight != 0
     finally:
         for name, value in saved.items():
             setattr(conf, name, value)
     return _zero_forces(result, batch, stress_on) if zero_forces else result
+
+
+def _run_model(model: torch.nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+    """alignn's forward call; its shape errors become a ValueError saying so."""
+    try:
+        return model(_forward_input(model, batch))
+    except RuntimeError as failure:
+        message = str(failure).strip().splitlines()[0]
+        raise ValueError(f"alignn's forward pass failed for this config: {message}") from None
 
 
 def _forward_input(model: torch.nn.Module, batch: Batch) -> tuple:
