@@ -31,8 +31,6 @@ import numpy as np
 from ase.data.colors import jmol_colors
 
 if TYPE_CHECKING:
-    from matplotlib.colors import Colormap
-
     from alignn_nb.graph import CrystalGraphs, Triplets
 
 DEFAULT_BUDGET = 20_000
@@ -257,24 +255,30 @@ def element_colors(numbers: np.ndarray) -> np.ndarray:
     return jmol_colors[np.asarray(numbers, dtype=np.int64)].astype(np.float32)
 
 
+COLOR_TABLE_SIZE = 256
+"""Entries of the lookup table a colour map is sampled into."""
+
+
 @functools.cache
-def _colormap(name: str) -> Colormap:
+def _color_table(name: str) -> np.ndarray:
+    """(COLOR_TABLE_SIZE, 3) float32 RGB samples of the matplotlib colour map ``name``."""
     from matplotlib import colormaps
 
-    return colormaps[name]
+    return colormaps[name](np.linspace(0.0, 1.0, COLOR_TABLE_SIZE))[:, :3].astype(np.float32)
 
 
 def scale_colors(values: np.ndarray, vmin: float, vmax: float, cmap: str) -> np.ndarray:
     """(n, 3) float32 RGB of ``values`` (n,) on the colour map ``cmap`` over [vmin, vmax]."""
     span = vmax - vmin
     t = np.full(len(values), 0.5) if span <= 0 else (np.asarray(values) - vmin) / span
-    return _colormap(cmap)(np.clip(t, 0.0, 1.0))[:, :3].astype(np.float32)
+    index = np.rint(np.clip(t, 0.0, 1.0) * (COLOR_TABLE_SIZE - 1)).astype(np.int64)
+    return _color_table(cmap)[index]
 
 
 def color_scale(label: str, vmin: float, vmax: float, cmap: str, steps: int = 7) -> ColorScale:
     """A `ColorScale` of ``steps`` evenly spaced stops of ``cmap`` over [vmin, vmax]."""
     fractions = np.linspace(0.0, 1.0, steps)
-    rgb = _colormap(cmap)(fractions)[:, :3]
+    rgb = scale_colors(fractions, 0.0, 1.0, cmap)
     stops = tuple((float(f), _rgb(c)) for f, c in zip(fractions, rgb, strict=True))
     return ColorScale(label, float(vmin), float(vmax), stops)
 
