@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from alignn_nb import _graph_stats, _serve
+from alignn_nb import _graph_stats, _loss_terms, _serve
 
-VERBS = (_serve, _graph_stats)
+VERBS = (_serve, _graph_stats, _loss_terms)
 
 
 def parser() -> argparse.ArgumentParser:
