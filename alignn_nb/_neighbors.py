@@ -215,15 +215,14 @@ def _image_codes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if len(images) == 0:
         return np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    low = images.min(axis=0)
-    span = images.max(axis=0) - low + 1
-    code = ((images[:, 0] - low[0]) * span[1] + (images[:, 1] - low[1])) * span[2] + (
-        images[:, 2] - low[2]
-    )
-    present = np.zeros(int(np.prod(span)), dtype=bool)
+    a, b, c = images[:, 0], images[:, 1], images[:, 2]
+    low = np.array([a.min(), b.min(), c.min()])
+    span = np.array([a.max(), b.max(), c.max()]) - low + 1
+    code = ((a - low[0]) * span[1] + (b - low[1])) * span[2] + (c - low[2])
+    present = np.zeros(int(span.prod()), dtype=bool)
     present[code] = True
     uniq = np.flatnonzero(present)
-    inverse = (np.cumsum(present) - 1)[code]
+    lookup = np.cumsum(present) - 1
     rows = np.stack(
         [
             uniq // (span[1] * span[2]) + low[0],
@@ -232,7 +231,7 @@ def _image_codes(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ],
         axis=1,
     )
-    return rows, inverse
+    return rows, lookup[code]
 
 
 def _jarvis_distances(geom: Geometry, i: np.ndarray, j: np.ndarray, image: np.ndarray):
@@ -244,6 +243,14 @@ def _jarvis_distances(geom: Geometry, i: np.ndarray, j: np.ndarray, image: np.nd
     coords = shifts[inverse] + geom.cart[j]
     z = (coords - geom.cart[i]) ** 2
     return np.sum(z, axis=-1) ** 0.5
+
+
+def _within(image: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """(P,) True where every component of ``image`` lies in [low, high] (inclusive)."""
+    inside = (image[:, 0] >= low[0]) & (image[:, 0] <= high[0])
+    for axis in (1, 2):
+        inside &= (image[:, axis] >= low[axis]) & (image[:, axis] <= high[axis])
+    return inside
 
 
 def _jarvis_window(geom: Geometry, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +274,7 @@ def _knn_candidates(
     i, j, image = _search(geom, limit + 1e-6, pair_limit)
     if geom.periodic:
         low, high = _jarvis_window(geom, radius)
-        inside = np.all((image >= low) & (image <= high), axis=1)
+        inside = _within(image, low, high)
         i, j, image = i[inside], j[inside], image[inside]
         d = _jarvis_distances(geom, i, j, image)
     else:
@@ -404,12 +411,12 @@ def _kth_distances(i: np.ndarray, d: np.ndarray, n: int, k: int) -> np.ndarray:
     """
     counts = np.bincount(i, minlength=n)
     width = int(counts.max())
-    order = np.argsort(i, kind="stable")
     starts = np.cumsum(counts) - counts
     if n * width > 4 * len(i) + 4096:
         order = np.lexsort((d, i))
         kth = d[order][starts + np.minimum(k, counts) - 1]
         return np.where(counts >= k, kth, np.inf)
+    order = np.argsort(i, kind="stable")
     table = np.full((n, width), np.inf)
     rows = i[order]
     table[rows, np.arange(len(i)) - starts[rows]] = d[order]
@@ -421,25 +428,52 @@ def _kth_distances(i: np.ndarray, d: np.ndarray, n: int, k: int) -> np.ndarray:
 def _note_near_ties(
     dropped: _Pairs, limit: np.ndarray, kept: _Pairs, k: int, notes: list[str]
 ) -> None:
-    """One note per neighbour lost to a floating-point tie at the k-th distance."""
-    reverse = {
-        (int(a), int(b), *map(int, img))
-        for a, b, img in zip(kept.j, kept.i, -kept.image, strict=True)
-    }
-    for a, b, img, d, lim in zip(
-        dropped.i, dropped.j, dropped.image, dropped.d, limit, strict=True
+    """A summary, then one note per neighbour lost to a floating-point tie at the k-th distance."""
+    order = np.lexsort((dropped.j, dropped.i))
+    dropped, limit = dropped.take(order), limit[order]
+    saved = _chosen_back(dropped, kept)
+    notes.append(
+        f"alignn dropped {len(saved)} neighbours that tie with the {_ordinal(k)}-neighbour "
+        f"distance to within {NEAR_TIE:g} Å (float rounding in jarvis's distances); "
+        f"{np.count_nonzero(~saved)} of those bonds are absent from the graph, the rest "
+        "survive because the other atom chose them."
+    )
+    for a, b, img, d, excess, back in zip(
+        dropped.i.tolist(),
+        dropped.j.tolist(),
+        dropped.image.tolist(),
+        dropped.d.tolist(),
+        (dropped.d - limit).tolist(),
+        saved.tolist(),
+        strict=True,
     ):
-        saved = (int(a), int(b), *map(int, img)) in reverse
         fate = (
-            f"the bond survives because atom {int(b)} chose atom {int(a)}"
-            if saved
+            f"the bond survives because atom {b} chose atom {a}"
+            if back
             else "that bond is absent from the graph"
         )
         notes.append(
-            f"float tie dropped: atom {int(a)}'s neighbour {int(b)} at image "
-            f"{_fmt_image(img)} is {d:.10f} Å, {d - lim:.1e} Å beyond its {k}th-neighbour "
+            f"float tie dropped: atom {a}'s neighbour {b} at image ({img[0]}, {img[1]}, "
+            f"{img[2]}) is {d:.10f} Å, {excess:.1e} Å beyond its {_ordinal(k)}-neighbour "
             f"distance, so alignn (float64 <=) leaves it out; {fate}."
         )
+
+
+def _chosen_back(dropped: _Pairs, kept: _Pairs) -> np.ndarray:
+    """(D,) True where the other atom kept the same bond the other way round."""
+    rows, codes = _image_codes(np.concatenate([kept.image, -dropped.image]))
+    n = int(max(kept.i.max(initial=0), kept.j.max(initial=0), dropped.i.max(), dropped.j.max()))
+    n += 1
+    kept_keys = (kept.i * n + kept.j) * len(rows) + codes[: len(kept.i)]
+    wanted = (dropped.j * n + dropped.i) * len(rows) + codes[len(kept.i) :]
+    return np.isin(wanted, kept_keys)
+
+
+def _ordinal(k: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    if 10 <= k % 100 <= 20:
+        return f"{k}th"
+    return f"{k}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th') }"
 
 
 def _undirected_list(

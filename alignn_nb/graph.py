@@ -167,10 +167,8 @@ class CrystalGraphs:
         return self._lg
 
     def _make_g(self) -> Any:
-        import dgl
-
         edges, geom = self.edges, self._geometry
-        g = dgl.graph((_tensor(edges.src), _tensor(edges.dst)), num_nodes=geom.n_atoms)
+        g = _dgl_graph(edges.src, edges.dst, geom.n_atoms)
         g.ndata["atom_features"] = _tensor(self._node_features, np.float32)
         g.ndata["frac_coords"] = _tensor(geom.frac, np.float32)
         g.ndata["V"] = _tensor(np.full(geom.n_atoms, geom.volume), np.float32)
@@ -179,10 +177,8 @@ class CrystalGraphs:
         return g
 
     def _make_lg(self) -> Any:
-        import dgl
-
         g, trip = self.g, self.triplets
-        lg = dgl.graph((_tensor(trip.e1), _tensor(trip.e2)), num_nodes=len(self.edges))
+        lg = _dgl_graph(trip.e1, trip.e2, len(self.edges))
         lg.ndata["r"] = g.edata["r"]
         lg.ndata["images"] = g.edata["images"]
         lg.edata["h"] = _tensor(trip.cos, np.float32)
@@ -246,6 +242,21 @@ class CrystalGraphs:
 def _tensor(array: np.ndarray, dtype: type | None = None) -> torch.Tensor:
     """A torch tensor owning a writable copy of ``array`` (numpy copies, no torch kernel)."""
     return torch.from_numpy(np.array(array, dtype=dtype, copy=True))
+
+
+def _dgl_graph(src: np.ndarray, dst: np.ndarray, num_nodes: int) -> Any:
+    """The graph ``dgl.graph((src, dst), num_nodes=num_nodes)`` makes, in the same formats.
+
+    ``dgl.graph`` first scans both index arrays with ``torch.max`` to infer the node
+    count. The count is known here, and skipping that parallel torch kernel keeps torch's
+    thread pool idle: on a busy machine such a kernel can wait a whole scheduler slice.
+    """
+    from dgl import DGLGraph, heterograph_index
+
+    index = heterograph_index.create_unitgraph_from_coo(
+        1, num_nodes, num_nodes, _tensor(src), _tensor(dst), ["coo", "csr", "csc"], False, False
+    )
+    return DGLGraph(index, ["_N"], ["_E"])
 
 
 _NEIGHBOR_CACHE: OrderedDict[tuple, _Neighbors] = OrderedDict()
@@ -545,9 +556,13 @@ def bond_cosines(r: np.ndarray, e1: np.ndarray, e2: np.ndarray) -> np.ndarray:
     thread pool out of the build.
     """
     lengths = bond_lengths32(r)
-    product = -r[e1] * r[e2]
-    dot = (product[:, 0] + product[:, 1]) + product[:, 2]
-    return np.clip(dot / (lengths[e1] * lengths[e2]), -1, 1)
+    columns = np.ascontiguousarray(r.T)
+    negated = -columns
+    dot = negated[0][e1] * columns[0][e2]
+    dot += negated[1][e1] * columns[1][e2]
+    dot += negated[2][e1] * columns[2][e2]
+    cos = dot / (lengths[e1] * lengths[e2])
+    return np.minimum(np.maximum(cos, -1, out=cos), 1, out=cos)
 
 
 def _reverse_counts(edges: Edges, edge_ids: np.ndarray, n: int) -> np.ndarray:
@@ -579,7 +594,6 @@ def _line_graph(
     counts = {
         "candidate_triplets": _count_pairs(edges.src, edges.dst, n, every, None),
         "triplets_within_inner_cutoff": _count_pairs(edges.src, edges.dst, n, inner, None),
-        "backtracking_triplets": int(_reverse_counts(edges, every, n).sum()),
     }
     enumerated = _count_pairs(edges.src, edges.dst, n, used, None)
     if enumerated > budget:
@@ -592,6 +606,11 @@ def _line_graph(
         raise GraphBudgetError(_refusal(found, cfg, graph, budget, "exactly"), found)
     e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, used, None)
     triplets = _triplets(edges, e1, e2)
+    counts["backtracking_triplets"] = (
+        int(_reverse_counts(edges, every, n).sum())
+        if options.lighten_edges
+        else int(np.count_nonzero(triplets.backtracking))
+    )
     removed = 0
     if not options.backtracking:
         removed = int(np.count_nonzero(triplets.backtracking))

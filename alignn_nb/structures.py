@@ -21,7 +21,7 @@ MIN_DISTANCE = 0.1
 """Å; atoms closer than this (to each other or to a periodic image) are refused."""
 JARVIS_KEYS = ("lattice_mat", "coords", "elements", "cartesian")
 """Keys of the jarvis atoms dict in alignn's ``id_prop.json`` that `load_structure` reads."""
-_SEARCH_RADIUS = 1.0
+_SEARCH_RADIUS = 2.0
 """Å; the overlap check searches this far (a short radius makes vesin's cell list huge)."""
 
 

@@ -152,3 +152,18 @@ def test_a_dropped_float_tie_is_reproduced_and_reported(alignn_examples):
         "4.4e-16 Å beyond its 12th-neighbour distance, so alignn (float64 <=) leaves it out; "
         "the bond survives because atom 4 chose atom 1."
     )
+
+
+def test_perfect_si_supercell_loses_bonds_to_float_ties():
+    atoms = ase.build.bulk("Si", "diamond", a=5.43, cubic=True).repeat((3, 3, 3))
+    without_canonize = assert_same_as_alignn(atoms, GraphConfig(use_canonize=False))
+    notes = assert_same_as_alignn(atoms, GraphConfig()).stats["notes"]
+    ties = [note for note in notes if note.startswith("float tie dropped")]
+    absent = [note for note in ties if note.endswith("that bond is absent from the graph.")]
+    summary = [note for note in notes if note.startswith("alignn dropped ")]
+    assert ties and summary == [
+        f"alignn dropped {len(ties)} neighbours that tie with the 12th-neighbour distance to "
+        f"within 1e-09 Å (float rounding in jarvis's distances); {len(absent)} of those bonds "
+        "are absent from the graph, the rest survive because the other atom chose them."
+    ]
+    assert without_canonize.stats["edges"] == 2 * (216 * 16 - len(ties))
