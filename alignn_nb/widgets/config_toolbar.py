@@ -43,7 +43,8 @@ def diff_html(rows: list[DiffRow], reference: str) -> str:
     )
     head = f"<tr><th>section</th><th>field</th><th>{html.escape(reference)}</th><th>now</th></tr>"
     return (
-        "<table class='alignn-nb-diff' style='font-family:monospace;font-size:12px'>"
+        "<table class='alignn-nb-diff' "
+        "style='font-family:monospace;font-size:12px;line-height:1.3'>"
         f"{head}{body}</table>"
     )
 
@@ -98,7 +99,8 @@ class ConfigToolbar(widgets.VBox):
         self.set_trait("graph", GraphConfig() if graph is None else graph)
         extras = [(self, "training"), (self, "loaded"), (self, "loaded_name")]
         self.set_trait("history", ConfigHistory(self.config, self.graph, extras=extras))
-        self._make_controls()
+        self._make_file_controls()
+        self._make_edit_controls()
         self.children = self._layout()
         self.config.observe(self._on_field_changed)
         self.graph.observe(self._on_field_changed)
@@ -133,7 +135,7 @@ class ConfigToolbar(widgets.VBox):
         self.upload.value = ()
         self.load_file(name, content)
 
-    def _make_controls(self) -> None:
+    def _make_file_controls(self) -> None:
         self.upload = widgets.FileUpload(
             accept=".json",
             multiple=False,
@@ -150,6 +152,9 @@ class ConfigToolbar(widgets.VBox):
             style={"description_width": "50px"},
         )
         self.apply_button = self._button("Apply", "Load the chosen preset", self._click_apply)
+        self.message_html = widgets.HTML()
+
+    def _make_edit_controls(self) -> None:
         sections = [(s, s) for s in self.config.SECTIONS] + [(GRAPH_SECTION, "Graph")]
         self.section_dropdown = widgets.Dropdown(
             options=sections,
@@ -173,7 +178,6 @@ class ConfigToolbar(widgets.VBox):
             options=DIFF_MODES, description="Diff", style={"button_width": "auto"}
         )
         widgets.link((self.diff_toggle, "value"), (self, "diff_mode"))
-        self.message_html = widgets.HTML()
         self.diff_view = widgets.HTML()
 
     @staticmethod

@@ -14,7 +14,7 @@ from alignn_nb.model import Prediction, Quantity
 #: Force rows shown before the rest are summarised as "… N more".
 MAX_ROWS = 20
 _ERROR_COLOUR = "#b00020"
-_TABLE = "style='font-family:monospace;font-size:12px;border-collapse:collapse'"
+_TABLE = "style='font-family:monospace;font-size:12px;line-height:1.3;border-collapse:collapse'"
 
 
 def _cell(value: float, spec: str) -> str:
@@ -78,7 +78,7 @@ def forces_html(forces: Quantity) -> str:
     """The (N, 3) forces in eV/Å, with |F| per atom."""
     array = np.asarray(forces.value, dtype=float).reshape(-1, 3)
     with_norm = np.column_stack([array, np.linalg.norm(array, axis=1)])
-    table = rows_table(with_norm, "alignn-nb-forces", ("Fx", "Fy", "Fz", "|F|"), ".4f")
+    table = rows_table(with_norm, "alignn-nb-forces", ("Fx", "Fy", "Fz", "|F|"), ".4g")
     return f"<b>Forces</b> ({html.escape(forces.unit)}, {len(array)} atoms){table}"
 
 
@@ -173,7 +173,8 @@ class PredictionView(widgets.VBox):
         line = f"<div class='alignn-nb-timings'>{html.escape(timings)}</div>" if timings else ""
         stale = " alignn-nb-is-stale" if self.stale else ""
         self._html.value = (
-            f"<div class='alignn-nb-prediction{stale}'>{self._status_html()}{body}{line}</div>"
+            f"<div class='alignn-nb-prediction{stale}' style='line-height:1.4'>"
+            f"{self._status_html()}{body}{line}</div>"
         )
 
     def show(self, prediction: Prediction, timings: dict[str, float] | None = None) -> None:

@@ -95,6 +95,8 @@ class StructurePicker(widgets.VBox):
             self.label = label
         if dataset is not None:
             self.dataset = dataset
+        if atoms is None:
+            self.example_dropdown.value = FIRST_EXAMPLE
         self.example_dropdown.observe(self._on_example_picked, "value")
         self.upload.observe(self._on_upload, "value")
         self.sample_dropdown.observe(self._on_sample_picked, "value")

@@ -45,6 +45,7 @@ def test_starts_with_silicon():
     assert picker.label == "Si (example)"
     assert len(picker.atoms) == 2
     assert "Si2 · 2 atoms" in picker.info_html.get_state()["value"]
+    assert picker.example_dropdown.value == "Si"
     assert picker.sample_dropdown.disabled is True
 
 
