@@ -94,6 +94,7 @@ class ConfigToolbar(widgets.VBox):
         graph: GraphConfig | None = None,
         **kwargs: Any,
     ) -> None:
+        self._batching = False
         super().__init__(**kwargs)
         self.set_trait("config", ALIGNNAtomWiseConfig() if config is None else config)
         self.set_trait("graph", GraphConfig() if graph is None else graph)
@@ -111,19 +112,22 @@ class ConfigToolbar(widgets.VBox):
 
     @observe("training")
     def _on_training_changed(self, change: dict) -> None:
-        self._refresh_save()
+        if not self._batching:
+            self._refresh_save()
 
     @observe("diff_mode", "loaded")
     def _on_diff_source_changed(self, change: dict) -> None:
-        self._refresh_diff()
+        if not self._batching:
+            self._refresh_diff()
 
     @observe("message", "failed", "notes")
     def _on_message_changed(self, change: dict) -> None:
         self._render_message()
 
     def _on_field_changed(self, change: dict) -> None:
-        self._refresh_save()
-        self._refresh_diff()
+        if not self._batching:
+            self._refresh_save()
+            self._refresh_diff()
 
     def _on_history_changed(self, change: dict) -> None:
         self._refresh_history_buttons()
@@ -218,12 +222,17 @@ class ConfigToolbar(widgets.VBox):
         self.reset_all()
 
     @contextmanager
-    def _reporting(self) -> Iterator[None]:
-        """Show a `ValueError`/`TraitError` from the body as the message; nothing changed."""
+    def _action(self) -> Iterator[None]:
+        """Refresh the save link and diff once, at the end; show a refusal as the message."""
+        self._batching = True
         try:
             yield
         except (ValueError, TraitError) as refusal:
             self._say(str(refusal), failed=True)
+        finally:
+            self._batching = False
+            self._refresh_save()
+            self._refresh_diff()
 
     def _say(self, message: str, failed: bool = False, notes: list[str] | None = None) -> None:
         with self.hold_trait_notifications():
@@ -297,14 +306,14 @@ class ConfigToolbar(widgets.VBox):
             True when the configs were replaced, False when the file was refused (the
             reason is in `message`).
         """
-        with self._reporting():
+        with self._action():
             self._apply_loaded(config_from_upload(name, content), name, "load", "Loaded")
             return True
         return False
 
     def apply_preset(self, name: str) -> bool:
         """Replace the configs with preset ``name`` (see `alignn_nb.presets.presets`)."""
-        with self._reporting():
+        with self._action():
             self._apply_loaded(load_preset(name), name, "preset", "Applied preset")
             return True
         return False
@@ -312,7 +321,7 @@ class ConfigToolbar(widgets.VBox):
     def reset_section(self, section: str) -> None:
         """Restore the defaults of one section (``"Graph"`` for the graph options)."""
         target = self.graph if section in self.graph.SECTIONS else self.config
-        with self._reporting():
+        with self._action():
             if section not in target.SECTIONS:
                 known = ", ".join((*self.config.SECTIONS, *self.graph.SECTIONS))
                 raise ValueError(f"no section {section!r}; sections: {known}")
@@ -322,19 +331,20 @@ class ConfigToolbar(widgets.VBox):
 
     def reset_all(self) -> None:
         """Restore every field's default; the loaded file's training keys stay for Save."""
-        with self.history.step("reset all"):
-            self.config.reset()
-            self.graph.reset()
-        self._say("Reset every field to alignn-nb's defaults.")
+        with self._action():
+            with self.history.step("reset all"):
+                self.config.reset()
+                self.graph.reset()
+            self._say("Reset every field to alignn-nb's defaults.")
 
     def undo(self) -> None:
         """Revert the last step, if any."""
-        with self._reporting():
+        with self._action():
             self._say(f"Undid {self.history.undo()}.")
 
     def redo(self) -> None:
         """Re-apply the last undone step, if any."""
-        with self._reporting():
+        with self._action():
             self._say(f"Redid {self.history.redo()}.")
 
     def config_json(self) -> str:
