@@ -51,6 +51,15 @@ _OPTION_TRAITS = (
 )
 
 
+class _AtomIndex(Int):
+    """An atom index or None; unlike `Int`, None also goes through the owner's validator."""
+
+    def _validate(self, obj: Any, value: Any) -> Any:
+        if value is None and self.allow_none:
+            return self._cross_validate(obj, value) if not obj._cross_validation_lock else value
+        return super()._validate(obj, value)
+
+
 def _swatch(rgb: vl.Rgb, opacity: float = 1.0) -> str:
     r, g, b = (round(255 * c) for c in rgb)
     return (
@@ -98,7 +107,7 @@ class GraphView(widgets.HBox):
     """
 
     graphs = Instance(CrystalGraphs, allow_none=True, help="The graphs on display.")
-    focus = Int(
+    focus = _AtomIndex(
         None,
         allow_none=True,
         help="Atom whose bonds, neighbour images and centred triplets are shown; None: all.",
@@ -139,7 +148,7 @@ class GraphView(widgets.HBox):
         self.view.layout.flex = "1 1 auto"
         super().__init__(children=[self.view, side], **kwargs)
         self._components: list[tuple[str, str]] = []
-        self._layer_messages: dict[str, list[dict]] = {}
+        self._layer_messages: dict[str, tuple[dict, float]] = {}
         self._queued: dict[str, list[Any]] = {}
         self._structure_key: str | None = None
         self._base_archive: list[dict] = []
@@ -307,13 +316,31 @@ class GraphView(widgets.HBox):
         for layer in layers:
             if layer.name in wanted and layer.name not in present:
                 self._add_layer(layer)
-        self.view._ngl_msg_archive = self._base_archive + [
-            message for name, _ in self._components for message in self._layer_messages[name]
-        ]
+        self.view._ngl_msg_archive = self._base_archive + self._layer_archive()
 
     def _stage_index(self, position: int) -> int:
         """Stage component index of our ``position``-th layer (the structure is 0)."""
         return position + len(self.view._ngl_component_ids)
+
+    def _opacity_message(self, position: int, opacity: float) -> dict:
+        """nglview's message setting the opacity of our ``position``-th layer."""
+        kwargs = {"opacity": opacity, "component_index": self._stage_index(position)}
+        return self.view._get_remote_call_msg(
+            "setParameters",
+            target="Representation",
+            kwargs={**kwargs, "repr_index": 0},
+            fire_embed=True,
+        )
+
+    def _layer_archive(self) -> list[dict]:
+        """The messages that rebuild the current layers, in component order."""
+        archive = []
+        for position, (name, _) in enumerate(self._components):
+            add, opacity = self._layer_messages[name]
+            archive.append(add)
+            if opacity < 1:
+                archive.append(self._opacity_message(position, opacity))
+        return archive
 
     def _remove_component(self, position: int) -> None:
         name, _ = self._components.pop(position)
@@ -322,32 +349,42 @@ class GraphView(widgets.HBox):
         if queued is not None and not self.view.loaded:
             pending = self.view._ngl_displayed_callbacks_before_loaded
             pending[:] = [callback for callback in pending if callback not in queued]
+            self._reindex_queued()
             return
         self._send("removeComponent", target="Stage", args=[self._stage_index(position)])
 
+    def _reindex_queued(self) -> None:
+        """Point queued opacity messages at their layer's component after a queued
+        layer before it was taken out of the queue."""
+        for position, (name, _) in enumerate(self._components):
+            for callback in self._queued.get(name, ()):
+                if callback._method_name == "setParameters":
+                    callback._ngl_msg["component_index"] = self._stage_index(position)
+
     def _add_layer(self, layer: vl.Layer) -> None:
         position = len(self._components)
-        index = self._stage_index(position)
-        messages = [("addBuffer", "Widget", [layer.kind], layer.buffer_kwargs(), None)]
-        if layer.opacity < 1:
-            messages.append(
-                ("setParameters", "Representation", [], {"opacity": layer.opacity}, index)
-            )
         pending = self.view._ngl_displayed_callbacks_before_loaded
         before = len(pending)
-        archived = []
-        for method, target, args, kwargs, component in messages:
-            extra = {} if component is None else {"component_index": component, "repr_index": 0}
-            self._send(method, target=target, args=args, kwargs={**kwargs, **extra})
-            archived.append(
-                self.view._get_remote_call_msg(
-                    method, target=target, args=args, kwargs={**kwargs, **extra}, fire_embed=True
-                )
+        kwargs = layer.buffer_kwargs()
+        self._send("addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs)
+        if layer.opacity < 1:
+            message = self._opacity_message(position, layer.opacity)
+            self._send(
+                "setParameters",
+                target="Representation",
+                kwargs={
+                    **message["kwargs"],
+                    "component_index": message["component_index"],
+                    "repr_index": 0,
+                },
             )
         if not self.view.loaded:
             self._queued[layer.name] = pending[before:]
         self._components.append((layer.name, layer.digest))
-        self._layer_messages[layer.name] = archived
+        add = self.view._get_remote_call_msg(
+            "addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs, fire_embed=True
+        )
+        self._layer_messages[layer.name] = (add, layer.opacity)
 
     def _send(self, method: str, **message: Any) -> None:
         """One nglview call, not archived by nglview (the archive is kept by us)."""
