@@ -1,0 +1,465 @@
+"""`LossPlot`: alignn's loss terms in four views.
+
+1. Contributions: stacked bars of the weighted terms, absolute or as fractions.
+2. Sensitivity: the weighted terms and total as one loss weight sweeps from 0, with the
+   config's own weight marked. Sweeps and weight changes re-weight the last breakdown;
+   they never run the model.
+3. Training: a short AdamW run on the CPU in a worker thread, with per-term curves, a
+   progress bar with rate and time left, and a Stop button that ends it within one step.
+   The model keeps the trained weights.
+4. alignn history: the per-epoch terms of an alignn output folder.
+
+Its inputs are traits (config, graph, dataset, breakdown, model), so a dashboard can
+drive it; it never reaches back into earlier stages. Figures are PNG images rendered with
+matplotlib's Agg backend.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+import time
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from traitlets import (
+    Bool,
+    Enum,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    TraitError,
+    Unicode,
+    default,
+    observe,
+    validate,
+)
+
+from alignn_nb import plots
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.data import Dataset
+from alignn_nb.history import AlignnHistory, load_history
+from alignn_nb.losses import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight, sweep
+from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
+
+TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
+SWEEP_POINTS = 41
+#: Least seconds between two redraws of the live training figure.
+REDRAW_SECONDS = 0.5
+
+
+class LossPlot(widgets.VBox):
+    """Contribution bars, weight sensitivity, live training and alignn history of the loss."""
+
+    config = Instance(ALIGNNAtomWiseConfig, help="The model config whose loss is shown.")
+    graph = Instance(GraphConfig, help="The graph options used to build the dataset's graphs.")
+    dataset = Instance(Dataset, allow_none=True, help="The structures and targets of the loss.")
+    breakdown = Instance(
+        LossBreakdown, allow_none=True, help="The loss terms on display (set, or computed)."
+    )
+    model = Instance(
+        torch.nn.Module,
+        allow_none=True,
+        help="The model the terms are for; after a training run it holds the trained weights.",
+    )
+    auto_compute = Bool(
+        True,
+        help="Recompute the breakdown when the dataset, graph, model or a non-weight field "
+        "changes; a dashboard that supplies breakdowns turns this off.",
+    )
+    seed = Int(0, help="torch seed for a freshly built model and for the training run.")
+    view = Enum(plots.VIEWS, default_value="absolute", help="Bars of weighted values or shares.")
+    sweep_field = Enum(
+        WEIGHT_FIELDS,
+        default_value="graphwise_weight",
+        help="The loss weight the sensitivity plot sweeps.",
+    )
+    sweep_max = Float(2.0, help="Upper end of the sweep (it starts at 0).")
+    steps = Int(DEFAULT_STEPS, help="AdamW steps of a training run.")
+    learning_rate = Float(DEFAULT_LEARNING_RATE, help="AdamW learning rate of a training run.")
+    run = Instance(TrainingRun, allow_none=True, help="The last (or current) training run.")
+    training = Bool(False, help="True while a training run is going.")
+    history_folder = Unicode("", help="An alignn output folder with history_train.json.")
+    history = Instance(AlignnHistory, allow_none=True, help="The alignn history on display.")
+    status = Unicode("", help="The last message: what was done, or why something was refused.")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._last_draw = 0.0
+        self._make_children()
+        super().__init__(children=[self._status_html, self.tabs])
+        self._computing = True
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+        self._computing = False
+        self.config.observe(self._on_field_changed)
+        self.graph.observe(self._on_field_changed)
+        if self.breakdown is None and self.auto_compute:
+            self.compute()
+        self._render_all()
+
+    @default("config")
+    def _default_config(self) -> ALIGNNAtomWiseConfig:
+        return ALIGNNAtomWiseConfig()
+
+    @default("graph")
+    def _default_graph(self) -> GraphConfig:
+        return GraphConfig()
+
+    @validate("sweep_max")
+    def _validate_sweep_max(self, proposal: dict) -> float:
+        value = proposal["value"]
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"sweep_max = {value!r} refused: it must be a finite weight > 0")
+        return value
+
+    @validate("steps")
+    def _validate_steps(self, proposal: dict) -> int:
+        if proposal["value"] < 1:
+            raise TraitError(f"steps = {proposal['value']!r} refused: a run needs at least 1 step")
+        return proposal["value"]
+
+    @validate("learning_rate")
+    def _validate_learning_rate(self, proposal: dict) -> float:
+        value = proposal["value"]
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"learning_rate = {value!r} refused: it must be a finite number > 0")
+        return value
+
+    @validate("history_folder")
+    def _validate_history_folder(self, proposal: dict) -> str:
+        if proposal["value"]:
+            try:
+                load_history(proposal["value"])
+            except (FileNotFoundError, ValueError) as failure:
+                raise TraitError(str(failure)) from None
+        return proposal["value"]
+
+    @observe("config", "graph")
+    def _on_config_changed(self, change: dict) -> None:
+        if isinstance(change["old"], HasTraits):
+            change["old"].unobserve(self._on_field_changed)
+        change["new"].observe(self._on_field_changed)
+        self._inputs_changed()
+
+    @observe("dataset", "model")
+    def _on_dataset_or_model_changed(self, change: dict) -> None:
+        self._inputs_changed()
+
+    @observe("breakdown")
+    def _on_breakdown_changed(self, change: dict) -> None:
+        self._render_bars()
+        self._render_sweep()
+
+    @observe("view")
+    def _on_view_changed(self, change: dict) -> None:
+        self._view_toggle.value = change["new"]
+        self._render_bars()
+
+    @observe("sweep_field", "sweep_max")
+    def _on_sweep_changed(self, change: dict) -> None:
+        self._sweep_dropdown.value = self.sweep_field
+        self._sweep_max_input.value = self.sweep_max
+        self._render_sweep()
+
+    @observe("steps")
+    def _on_steps_changed(self, change: dict) -> None:
+        self._steps_input.value = change["new"]
+
+    @observe("training")
+    def _on_training_changed(self, change: dict) -> None:
+        self._run_button.disabled = change["new"]
+        self._stop_button.disabled = not change["new"]
+
+    @observe("run")
+    def _on_run_changed(self, change: dict) -> None:
+        self._render_training(force=True)
+
+    @observe("history_folder")
+    def _on_history_folder_changed(self, change: dict) -> None:
+        self._folder_input.value = change["new"]
+        self.history = load_history(change["new"]) if change["new"] else None
+
+    @observe("history")
+    def _on_history_changed(self, change: dict) -> None:
+        self._render_history()
+
+    @observe("status")
+    def _on_status_changed(self, change: dict) -> None:
+        self._status_html.value = (
+            f"<span class='alignn-nb-loss-status'>{html.escape(change['new'])}</span>"
+        )
+
+    def _on_field_changed(self, change: dict) -> None:
+        if change["name"] in WEIGHT_FIELDS and self.breakdown is not None:
+            try:
+                self.breakdown = reweight(self.breakdown, self.config)
+                return
+            except ValueError:
+                pass
+        self._inputs_changed()
+
+    def __repr__(self) -> str:
+        total = f"total {self.breakdown.total:.4g}" if self.breakdown else "no breakdown"
+        size = f"{len(self.dataset)} samples" if self.dataset is not None else "no dataset"
+        return f"LossPlot({size}, {total}, training={self.training})"
+
+    def compute(self) -> LossBreakdown | None:
+        """Recompute the breakdown with the current model (a seeded fresh one if none fits).
+
+        A failure leaves the last breakdown in place and says why in `status`.
+        """
+        if self.dataset is None:
+            self.status = "no dataset: set one to see the loss terms"
+            return None
+        try:
+            model = self._model_for(self.config)
+            result = loss_terms(model, self.dataset, self.config, self.graph)
+        except ValueError as failure:
+            self.status = f"loss terms not updated: {failure}"
+            return None
+        self._adopt(model)
+        self.breakdown = result
+        self.status = f"loss terms of {result.samples} structures: total {result.total:.4g}"
+        return result
+
+    def start_training(self) -> None:
+        """Start a training run of `steps` steps in a worker thread (no-op while one runs)."""
+        if self.training:
+            self.status = "a training run is already going"
+            return
+        if self.dataset is None:
+            self.status = "no dataset to train on"
+            return
+        self._stop.clear()
+        self.run = TrainingRun(model=self._model_for(self.config), planned=self.steps)
+        self._progress.max, self._progress.value = self.steps, 0
+        self.training = True
+        self._worker = threading.Thread(target=self._train, daemon=True)
+        self._worker.start()
+
+    def stop_training(self) -> None:
+        """Ask the running training to stop; it ends before its next step."""
+        self._stop.set()
+
+    def wait_training(self, timeout: float | None = None) -> bool:
+        """Wait for the training thread; True when no run is going any more."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+        return not self.training
+
+    def show_history(self, folder: str) -> None:
+        """Show the history of an alignn output folder; a bad folder keeps the current one."""
+        try:
+            self.history_folder = folder
+        except TraitError as failure:
+            self.status = f"history not loaded: {failure}"
+            self._folder_input.value = self.history_folder
+            return
+        self.status = f"alignn history: {self.history.epochs} epochs from {folder}"
+
+    def _make_children(self) -> None:
+        image = {"format": "png", "layout": widgets.Layout(max_width="640px")}
+        self._status_html = widgets.HTML()
+        self._bars_image = widgets.Image(**image)
+        self._table_html = widgets.HTML()
+        self._view_toggle = widgets.ToggleButtons(options=plots.VIEWS, value="absolute")
+        self._bind(self._view_toggle, "view")
+        self._recompute_button = widgets.Button(description="Recompute", icon="refresh")
+        self._recompute_button.on_click(lambda _: self.compute())
+        self._sweep_image = widgets.Image(**image)
+        self._sweep_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="sweep")
+        self._bind(self._sweep_dropdown, "sweep_field")
+        self._sweep_max_input = widgets.FloatText(value=2.0, description="up to")
+        self._bind(self._sweep_max_input, "sweep_max")
+        self._train_image = widgets.Image(**image)
+        self._steps_input = widgets.BoundedIntText(
+            value=DEFAULT_STEPS, min=1, max=100_000, description="steps"
+        )
+        self._bind(self._steps_input, "steps")
+        self._run_button = widgets.Button(description="Train", icon="play", button_style="success")
+        self._run_button.on_click(lambda _: self.start_training())
+        self._stop_button = widgets.Button(
+            description="Stop", icon="stop", button_style="danger", disabled=True
+        )
+        self._stop_button.on_click(lambda _: self.stop_training())
+        self._progress = widgets.IntProgress(value=0, min=0, max=DEFAULT_STEPS)
+        self._progress_label = widgets.Label("not started")
+        self._history_image = widgets.Image(**image)
+        self._folder_input = widgets.Text(placeholder="alignn output folder", description="folder")
+        self._load_button = widgets.Button(description="Load", icon="folder-open")
+        self._load_button.on_click(lambda _: self.show_history(self._folder_input.value))
+        self.tabs = widgets.Tab(
+            children=[
+                widgets.VBox(
+                    [
+                        widgets.HBox([self._view_toggle, self._recompute_button]),
+                        self._bars_image,
+                        self._table_html,
+                    ]
+                ),
+                widgets.VBox(
+                    [widgets.HBox([self._sweep_dropdown, self._sweep_max_input]), self._sweep_image]
+                ),
+                widgets.VBox(
+                    [
+                        widgets.HBox([self._steps_input, self._run_button, self._stop_button]),
+                        widgets.HBox([self._progress, self._progress_label]),
+                        self._train_image,
+                    ]
+                ),
+                widgets.VBox(
+                    [widgets.HBox([self._folder_input, self._load_button]), self._history_image]
+                ),
+            ],
+            titles=TABS,
+        )
+
+    def _bind(self, control: widgets.ValueWidget, name: str) -> None:
+        """Apply ``control``'s values to trait ``name``; a refusal goes to `status` and the
+        control shows the trait's value again."""
+
+        def apply(change: dict) -> None:
+            try:
+                setattr(self, name, change["new"])
+            except TraitError as failure:
+                self.status = str(failure)
+                control.value = getattr(self, name)
+
+        control.observe(apply, "value")
+
+    def _adopt(self, model: torch.nn.Module) -> None:
+        """Make ``model`` the current model without triggering a recomputation."""
+        self._computing = True
+        try:
+            self.model = model
+        finally:
+            self._computing = False
+
+    def _inputs_changed(self) -> None:
+        if self.auto_compute and not self._computing and not self.training:
+            self.compute()
+
+    def _model_for(self, cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
+        """The current model reconfigured for ``cfg``, or a fresh seeded one for a new shape."""
+        from alignn_nb.model import build_model, reconfigure
+
+        if self.model is not None:
+            try:
+                reconfigure(self.model, cfg)
+                return self.model
+            except ValueError:
+                pass
+        torch.manual_seed(self.seed)
+        return build_model(cfg)
+
+    def _train(self) -> None:
+        """The worker thread's body: train, then keep the model and recompute the terms."""
+        run = self.run
+        try:
+            finished = train(
+                self.dataset,
+                self.config.copy(),
+                self.graph.copy(),
+                steps=run.planned,
+                seed=self.seed,
+                model=run.model,
+                learning_rate=self.learning_rate,
+                callback=self._on_step,
+                stop=self._stop,
+            )
+            run.stopped, run.seconds = finished.stopped, finished.seconds
+            word = "stopped" if run.stopped else "finished"
+            message = f"training {word} after {len(run.steps)} steps in {run.seconds:.1f} s"
+        except Exception as failure:  # the worker must always hand control back
+            message = f"training failed: {failure}"
+        self._adopt(run.model)
+        self.training = False
+        self._render_training(force=True)
+        self.compute()
+        self.status = message
+
+    def _on_step(self, step: Step) -> None:
+        self.run.steps.append(step)
+        self._progress.value = step.index
+        self._progress_label.value = progress_text(step, self.run.planned)
+        self._render_training()
+
+    def _render_all(self) -> None:
+        self._render_bars()
+        self._render_sweep()
+        self._render_training(force=True)
+        self._render_history()
+
+    def _render_bars(self) -> None:
+        if self.breakdown is None:
+            self._bars_image.value, self._table_html.value = b"", "<i>no loss terms yet</i>"
+            return
+        self._bars_image.value = plots.png_bytes(plots.contribution_bars(self.breakdown, self.view))
+        self._table_html.value = breakdown_html(self.breakdown)
+
+    def _render_sweep(self) -> None:
+        if self.breakdown is None:
+            self._sweep_image.value = b""
+            return
+        current = getattr(self.config, self.sweep_field)
+        values = np.linspace(0.0, max(self.sweep_max, 1.25 * current), SWEEP_POINTS)
+        try:
+            result = sweep(self.breakdown, self.config, self.sweep_field, values)
+        except ValueError as failure:
+            self.status = f"sensitivity not updated: {failure}"
+            return
+        self._sweep_image.value = plots.png_bytes(plots.sensitivity_plot(result))
+
+    def _render_training(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_draw < REDRAW_SECONDS:
+            return
+        self._last_draw = now
+        steps = list(self.run.steps) if self.run is not None else []
+        planned = self.run.planned if self.run is not None else self.steps
+        self._train_image.value = plots.png_bytes(plots.training_plot(steps, planned))
+
+    def _render_history(self) -> None:
+        self._history_image.value = (
+            plots.png_bytes(plots.history_plot(self.history)) if self.history else b""
+        )
+
+
+def progress_text(step: Step, planned: int) -> str:
+    """``"12/50 steps · 3.1 steps/s · 12 s left"`` for a step of a run of ``planned`` steps."""
+    rate = step.index / step.seconds if step.seconds > 0 else math.inf
+    left = (planned - step.index) / rate if rate > 0 else math.inf
+    return f"{step.index}/{planned} steps · {rate:.2g} steps/s · {left:.0f} s left"
+
+
+def breakdown_html(breakdown: LossBreakdown) -> str:
+    """A small HTML table of the terms (raw, unit, weight, weighted, share) and the penalty."""
+    rows = []
+    for term in breakdown.terms.values():
+        if term.ok:
+            cells = (
+                f"{term.raw:.4g}",
+                term.unit,
+                f"{term.weight:g}",
+                f"{term.weighted:.4g}",
+                f"{term.share:.1%}" if term.share is not None else "",
+            )
+        else:
+            cells = (html.escape(term.status), "", f"{term.weight:g}", "", "")
+        rows.append(f"<tr><td>{term.name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    penalty = breakdown.penalty
+    return (
+        "<table class='alignn-nb-loss-table'><tr><th>term</th><th>raw</th><th>unit</th>"
+        "<th>weight</th><th>weighted</th><th>share</th></tr>"
+        + "".join(rows)
+        + f"<tr><td><b>total</b></td><td colspan='3'></td><td><b>{breakdown.total:.4g}</b></td>"
+        "<td></td></tr></table>"
+        f"<div>penalty: {penalty.energy:.4g} eV on {penalty.bonds_below_threshold} bonds below "
+        f"penalty_threshold; {breakdown.samples} structures</div>"
+    )

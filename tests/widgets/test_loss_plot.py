@@ -1,0 +1,172 @@
+"""LossPlot: widget state and trait values, not pixels."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import torch
+from traitlets import TraitError
+
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.data import default_dataset
+from alignn_nb.losses import fresh_breakdown
+from alignn_nb.widgets import loss_plot
+from alignn_nb.widgets.loss_plot import LossPlot
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return default_dataset()[:4]
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count forward-pass decompositions the widget runs."""
+    calls = []
+    real = loss_plot.loss_terms
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loss_plot, "loss_terms", counting)
+    return calls
+
+
+def _png(image) -> bytes:
+    return bytes(image.get_state()["value"])
+
+
+def test_shows_the_terms_of_a_fresh_model(tiny):
+    plot = LossPlot(config=ALIGNNAtomWiseConfig(stresswise_weight=0.1), dataset=tiny)
+    assert list(plot.breakdown.terms) == ["graphwise", "gradwise", "stresswise"]
+    assert plot.status == f"loss terms of 4 structures: total {plot.breakdown.total:.4g}"
+    table = plot._table_html.get_state()["value"]
+    assert "<td>stresswise</td>" in table and "<td>GPa</td>" in table
+    for image in (plot._bars_image, plot._sweep_image, plot._train_image):
+        assert _png(image).startswith(b"\x89PNG")
+    assert _png(plot._history_image) == b""
+    assert tuple(plot.tabs.get_state()["titles"]) == loss_plot.TABS
+
+
+def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):
+    cfg = ALIGNNAtomWiseConfig()
+    plot = LossPlot(config=cfg, dataset=tiny)
+    assert len(counted) == 1
+    before = plot.breakdown.terms["graphwise"].weighted
+    sweep_png = _png(plot._sweep_image)
+    cfg.graphwise_weight = 0.25
+    assert len(counted) == 1
+    assert plot.breakdown.terms["graphwise"].weighted == pytest.approx(0.25 * before)
+    assert _png(plot._sweep_image) != sweep_png
+
+
+def test_other_fields_recompute_and_keep_the_model_when_its_shape_holds(tiny, counted):
+    cfg = ALIGNNAtomWiseConfig()
+    plot = LossPlot(config=cfg, dataset=tiny)
+    model = plot.model
+    cfg.energy_mult_natoms = False
+    assert len(counted) == 2
+    assert plot.model is model
+    assert plot.breakdown.terms["graphwise"].unit == "eV"
+    cfg.hidden_features = 16
+    assert plot.model is not model and plot.model.config.hidden_features == 16
+
+
+def test_a_supplied_breakdown_is_shown_as_is(tiny, counted):
+    cfg = ALIGNNAtomWiseConfig()
+    supplied = fresh_breakdown(tiny, cfg, GraphConfig(), seed=9)
+    plot = LossPlot(config=cfg, dataset=tiny, breakdown=supplied, auto_compute=False)
+    assert plot.breakdown is supplied
+    assert counted == []
+    cfg.use_penalty = False
+    assert plot.breakdown is supplied and counted == []
+
+
+def test_a_refused_control_value_keeps_the_trait_and_says_why(tiny):
+    plot = LossPlot(dataset=tiny)
+    plot._sweep_max_input.value = -1.0
+    assert plot.sweep_max == 2.0
+    assert plot._sweep_max_input.get_state()["value"] == 2.0
+    assert plot.status == "sweep_max = -1.0 refused: it must be a finite weight > 0"
+    with pytest.raises(TraitError, match="steps = 0 refused: a run needs at least 1 step"):
+        plot.steps = 0
+    assert plot.steps == 50
+
+
+def test_view_and_sweep_controls_follow_traits(tiny):
+    plot = LossPlot(dataset=tiny)
+    bars = _png(plot._bars_image)
+    plot.view = "fraction"
+    assert plot._view_toggle.get_state()["index"] == 1
+    assert _png(plot._bars_image) != bars
+    plot._sweep_dropdown.value = "gradwise_weight"
+    assert plot.sweep_field == "gradwise_weight"
+
+
+def test_a_failed_recompute_keeps_the_last_terms(tiny):
+    cfg = ALIGNNAtomWiseConfig()
+    plot = LossPlot(config=cfg, dataset=tiny)
+    kept = plot.breakdown
+    cfg.atom_input_features = 92
+    assert plot.breakdown is kept
+    assert plot.status.startswith("loss terms not updated: atom_input_features is 92")
+
+
+def test_training_updates_progress_model_and_terms(tiny):
+    plot = LossPlot(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=4)
+    model = plot.model
+    weights = [p.detach().clone() for p in model.parameters()]
+    before = plot.breakdown.total
+    plot.start_training()
+    assert plot.wait_training(120)
+    assert plot._progress.get_state()["value"] == 4 and plot._progress.get_state()["max"] == 4
+    assert re.fullmatch(r"4/4 steps · [\d.e+]+ steps/s · 0 s left", plot._progress_label.value)
+    assert len(plot.run.steps) == 4 and not plot.run.stopped
+    assert plot.model is model
+    assert any(not torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
+    assert plot.breakdown.total != before
+    assert plot.status.startswith("training finished after 4 steps")
+    assert plot._run_button.get_state()["disabled"] is False
+    assert plot._stop_button.get_state()["disabled"] is True
+
+
+def test_stop_ends_the_run_early(tiny):
+    plot = LossPlot(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=500)
+    plot.start_training()
+    assert plot._stop_button.get_state()["disabled"] is False
+    deadline = time.monotonic() + 60
+    while not plot.run.steps and time.monotonic() < deadline:
+        time.sleep(0.01)
+    plot._stop_button.click()
+    assert plot.wait_training(60)
+    assert plot.run.stopped and 1 <= len(plot.run.steps) < 500
+    assert (
+        plot.status == f"training stopped after {len(plot.run.steps)} steps in "
+        f"{plot.run.seconds:.1f} s"
+    )
+
+
+def test_history_folder_loads_and_a_bad_one_is_refused(tmp_path, tiny):
+    rows = [[3.0, 2.0, 0.0, 1.0, 0.0, 0.0], [2.0, 1.2, 0.0, 0.8, 0.0, 0.0]]
+    (tmp_path / "history_train.json").write_text(json.dumps(rows))
+    plot = LossPlot(dataset=tiny)
+    plot.show_history(str(tmp_path))
+    assert plot.history.epochs == 2
+    assert plot.status == f"alignn history: 2 epochs from {tmp_path}"
+    assert _png(plot._history_image).startswith(b"\x89PNG")
+    plot.show_history(str(tmp_path / "missing"))
+    assert plot.history_folder == str(tmp_path)
+    assert plot._folder_input.get_state()["value"] == str(tmp_path)
+    assert plot.status.startswith("history not loaded: no alignn output folder at")
+
+
+def test_without_a_dataset_nothing_is_computed():
+    plot = LossPlot()
+    assert plot.breakdown is None
+    assert plot.status == "no dataset: set one to see the loss terms"
+    assert _png(plot._bars_image) == b""
+    assert repr(plot) == "LossPlot(no dataset, no breakdown, training=False)"
