@@ -408,18 +408,16 @@ def build_graphs(
             raise GraphBudgetError(_refusal(guess, cfg, graph, budget, "about"), guess)
         neighbors = _search(atoms, graph, max(budget, MIN_PAIR_LIMIT), cfg, budget)
         _cache_put(_NEIGHBOR_CACHE, key, neighbors)
-    line_key = (
-        key,
-        options.inner_cutoff if options.lighten_edges else None,
-        options.lighten_edges,
-        options.backtracking,
-    )
+    line_key = (key, options.inner_cutoff, options.lighten_edges, options.backtracking)
     cached_line = _cache_get(_TRIPLET_CACHE, line_key)
     if cached_line is None:
-        triplets, counts = _line_graph(neighbors, options, cfg, graph, budget)
+        counts = _line_graph_counts(neighbors, options)
+        _check_budget(counts, neighbors, options, cfg, graph)
+        triplets, counts = _line_graph(neighbors, options, counts)
         _cache_put(_TRIPLET_CACHE, line_key, (triplets, counts))
     else:
         triplets, counts = cached_line
+        _check_budget(counts, neighbors, options, cfg, graph)
     features = node_features(neighbors.geometry.symbols, graph.atom_features)
     stats = _stats(neighbors, triplets, counts, features, graph, cfg)
     stats["neighbor_search_cached"] = neighbor_cached
@@ -578,35 +576,54 @@ def _reverse_counts(edges: Edges, edge_ids: np.ndarray, n: int) -> np.ndarray:
     return np.where(keys[where] == backward, counts[where], 0)
 
 
-def _line_graph(
+def _line_graph_counts(neighbors: _Neighbors, options: _LineGraphOptions) -> dict[str, int]:
+    """Bond-pair counts from the degrees alone, before any triplet is allocated."""
+    edges = neighbors.edges
+    n = neighbors.geometry.n_atoms
+    inner = np.flatnonzero(edges.lengths <= options.inner_cutoff)
+    candidates = _count_pairs(edges.src, edges.dst, n, np.arange(len(edges)), None)
+    within = _count_pairs(edges.src, edges.dst, n, inner, None)
+    return {
+        "candidate_triplets": candidates,
+        "edges_within_inner_cutoff": len(inner),
+        "triplets_within_inner_cutoff": within,
+        "triplets_removed_by_lighten_edges": candidates - within if options.lighten_edges else 0,
+    }
+
+
+def _check_budget(
+    counts: dict[str, int],
     neighbors: _Neighbors,
     options: _LineGraphOptions,
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
-    budget: int,
+) -> None:
+    """Refuse when the bond pairs to enumerate exceed the budget."""
+    key = "triplets_within_inner_cutoff" if options.lighten_edges else "candidate_triplets"
+    enumerated = counts[key]
+    if enumerated <= options.budget:
+        return
+    edges = len(neighbors.edges)
+    found = {
+        "atoms": neighbors.geometry.n_atoms,
+        "edges": edges,
+        "triplets": enumerated,
+        "bytes": edges * EDGE_BYTES + enumerated * TRIPLET_BYTES,
+    }
+    raise GraphBudgetError(_refusal(found, cfg, graph, options.budget, "exactly"), found)
+
+
+def _line_graph(
+    neighbors: _Neighbors, options: _LineGraphOptions, counts: dict[str, int]
 ) -> tuple[Triplets, dict[str, int]]:
-    """The line-graph triplets after lighten_edges and backtracking, with their counts."""
+    """The line-graph triplets after lighten_edges and backtracking, with all counts."""
     edges = neighbors.edges
     n = neighbors.geometry.n_atoms
     every = np.arange(len(edges))
-    inner = np.flatnonzero(edges.lengths <= options.inner_cutoff)
-    used = inner if options.lighten_edges else every
-    counts = {
-        "candidate_triplets": _count_pairs(edges.src, edges.dst, n, every, None),
-        "triplets_within_inner_cutoff": _count_pairs(edges.src, edges.dst, n, inner, None),
-    }
-    enumerated = _count_pairs(edges.src, edges.dst, n, used, None)
-    if enumerated > budget:
-        found = {
-            "atoms": n,
-            "edges": len(edges),
-            "triplets": enumerated,
-            "bytes": len(edges) * EDGE_BYTES + enumerated * TRIPLET_BYTES,
-        }
-        raise GraphBudgetError(_refusal(found, cfg, graph, budget, "exactly"), found)
+    used = np.flatnonzero(edges.lengths <= options.inner_cutoff) if options.lighten_edges else every
     e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, used, None)
     triplets = _triplets(edges, e1, e2)
-    counts["backtracking_triplets"] = (
+    back = (
         int(_reverse_counts(edges, every, n).sum())
         if options.lighten_edges
         else int(np.count_nonzero(triplets.backtracking))
@@ -621,15 +638,14 @@ def _line_graph(
             cos=_frozen(triplets.cos[keep]),
             backtracking=_frozen(triplets.backtracking[keep]),
         )
-    counts["edges_within_inner_cutoff"] = len(inner)
-    counts["triplets_removed_by_lighten_edges"] = (
-        counts["candidate_triplets"] - enumerated if options.lighten_edges else 0
-    )
-    counts["triplets_removed_by_backtracking"] = removed
-    return triplets, counts
+    return triplets, {
+        **counts,
+        "backtracking_triplets": back,
+        "triplets_removed_by_backtracking": removed,
+    }
 
 
-def _line_graph_notes(edges: Edges, counts: dict[str, int]) -> list[str]:
+def _line_graph_notes(edges: Edges) -> list[str]:
     """Where DGL's line graph (which alignn uses) may surprise."""
     loops = int(np.count_nonzero(edges.src == edges.dst))
     if not loops:
@@ -683,5 +699,5 @@ def _stats(
         "periodic": neighbors.geometry.periodic,
         "neighbor_seconds": neighbors.seconds,
         "bytes": int(sum(a.nbytes for a in arrays)),
-        "notes": [*neighbors.notes, *_line_graph_notes(edges, counts)],
+        "notes": [*neighbors.notes, *_line_graph_notes(edges)],
     }

@@ -298,3 +298,21 @@ def test_everything_but_g_and_lg_works_without_dgl():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.splitlines() == [f"818 1024 {around_0} 16", "no dgl"]
+
+
+def test_inner_cutoff_counts_follow_inner_cutoff_with_lighten_edges_off():
+    si = example("Si64")
+    assert build_graphs(si, FULL).stats["edges_within_inner_cutoff"] == 64 * 4
+    wider = build_graphs(si, ALIGNNAtomWiseConfig(lighten_edges=False, inner_cutoff=4.0)).stats
+    assert wider["neighbor_search_cached"]
+    assert wider["edges_within_inner_cutoff"] == int(
+        (build_graphs(si, FULL).edges.lengths <= 4.0).sum()
+    )
+    assert wider["edges_within_inner_cutoff"] > 64 * 4
+
+
+def test_a_cached_graph_is_still_held_to_the_budget():
+    si = example("Si")
+    assert build_graphs(si, FULL, budget=1520).stats["triplets"] == 1520
+    with pytest.raises(GraphBudgetError, match="exactly 1,520 triplets"):
+        build_graphs(si, FULL, budget=1519)
