@@ -8,12 +8,15 @@ even where distances tie to the last bit:
   jarvis ``Atoms.get_all_neighbors`` distances in float64 (one ``np.dot`` per periodic
   image, then ``sum((x_j + T - x_i) ** 2) ** 0.5``), the periodic-image window jarvis
   scans, its 0.15 Å minimum distance, the cutoff growth loop, ties at the k-th distance,
-  canonical edges and bond vectors from the 1e-5 Å-rounded jarvis lattice.
+  canonical edges and bond vectors from the 1e-5 Å-rounded jarvis lattice. The search
+  first probes a radius sized for k neighbours at the mean density and falls back to
+  the full cutoff only when some atom has fewer than k there.
 * ``radius_graph`` follows alignn's ``radius_graph``: float32 coordinates, the float32
   image window, ``torch.cdist`` distances and the ``cutoff_extra`` growth loop.
 
 All lengths are in Å. Nothing here loops over atoms, edges or triplets in Python; the
-only Python loops are over distinct periodic images and over cutoff-growth rounds.
+only Python loops are over distinct periodic images, over cutoff-growth rounds and over
+the notes written for the user.
 """
 
 from __future__ import annotations
