@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
+WEBSOCKET_LIMIT = 64 * 1024 * 1024
+"""Bytes; tornado's default 10 MiB would drop a file upload before the 20 MB check sees it."""
 
 
 def notebook_path(name: str = "dashboard.ipynb") -> Path:
@@ -44,6 +46,7 @@ def voila_command(notebook: Path, ip: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
         f"--Voila.ip={ip}",
+        f'--Voila.tornado_settings={{"websocket_max_message_size": {WEBSOCKET_LIMIT}}}',
     ]
 
 
