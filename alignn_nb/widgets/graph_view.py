@@ -133,6 +133,7 @@ class GraphView(widgets.HBox):
     error = Unicode("", help="The last refused change or failed update, or empty.")
 
     def __init__(self, graphs: CrystalGraphs | None = None, **kwargs: Any) -> None:
+        options = {name: kwargs.pop(name) for name in _OPTION_TRAITS if name in kwargs}
         self.view = nglview.NGLWidget()
         self.view._view_height = VIEW_HEIGHT
         self._legend = widgets.HTML()
@@ -160,8 +161,10 @@ class GraphView(widgets.HBox):
         self.view.observe(self._on_picked, "picked")
         self._focus_control.observe(self._on_focus_control, "value")
         self._render_side()
-        if graphs is not None:
-            self.graphs = graphs
+        with self.hold_trait_notifications():
+            self.set_trait("graphs", graphs)
+            for name, value in options.items():
+                self.set_trait(name, value)
 
     @validate("focus")
     def _validate_focus(self, proposal: dict) -> int | None:
