@@ -1,6 +1,21 @@
 """The notebook side of alignn-nb: ipywidgets views of the configs, model, graphs and losses."""
 
 from alignn_nb.widgets.config_form import ConfigForm
+from alignn_nb.widgets.config_toolbar import ConfigToolbar
+from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.graph_view import GraphView
+from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
+from alignn_nb.widgets.prediction_view import PredictionView
+from alignn_nb.widgets.structure_picker import StructurePicker
 
-__all__ = ["ConfigForm", "ModelSummaryView"]
+__all__ = [
+    "ConfigForm",
+    "ConfigToolbar",
+    "Dashboard",
+    "GraphView",
+    "LossPlot",
+    "ModelSummaryView",
+    "PredictionView",
+    "StructurePicker",
+]
