@@ -191,6 +191,9 @@ def test_new_structure_is_reloaded_and_recentred(si64_graphs):
     assert methods[:7] == ["removeComponent"] * 7
     assert [m["args"][0] for m in stage.log[:7]] == [6, 5, 4, 3, 2, 1, 0]
     assert methods.count("loadFile") == 1 and methods[-1] == "autoView"
+    assert stage.log[-1]["target"] == "Stage" and stage.log[-1]["args"] == [
+        0
+    ]  # NGL needs a duration
     assert stage.components == expected_stage(view)
     assert view._focus_control.options[1:] == (("0 Na", 0), ("1 Cl", 1))
 

@@ -1,0 +1,123 @@
+"""GraphView in a real browser: the WebGL canvas draws, follows inner_cutoff, keeps its camera."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import ase.build
+import numpy as np
+import pytest
+from PIL import Image
+
+from alignn_nb import ALIGNNAtomWiseConfig
+from alignn_nb.graph import build_graphs
+from alignn_nb.structures import example
+from tests.browser.conftest import screenshot, serve
+from tests.conftest import REPO
+
+NOTEBOOKS = REPO / "tests" / "browser" / "notebooks"
+DRAW_TIMEOUT_S = 60
+BACKGROUND = np.array([255, 255, 255])
+"""nglview's default background (white)."""
+
+
+@pytest.fixture(scope="module")
+def si64_url():
+    with serve(NOTEBOOKS / "graph_view.ipynb") as url:
+        yield url
+
+
+def canvas_pixels(page) -> np.ndarray:
+    """(H, W, 3) int RGB of nglview's WebGL canvas as shown on the page."""
+    png = page.locator("canvas").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def drawn_fraction(pixels: np.ndarray) -> float:
+    """Fraction of pixels that differ from the background."""
+    return float(np.any(np.abs(pixels - BACKGROUND) > 10, axis=2).mean())
+
+
+def wait_for_drawing(page, minimum: float = 0.02) -> np.ndarray:
+    """The canvas once it shows something and two grabs in a row agree (size included:
+    the view is resized once after loading)."""
+    deadline = time.monotonic() + DRAW_TIMEOUT_S
+    last = canvas_pixels(page)
+    while True:
+        time.sleep(0.5)
+        pixels = canvas_pixels(page)
+        stable = pixels.shape == last.shape and np.array_equal(pixels, last)
+        if (stable and drawn_fraction(pixels) > minimum) or time.monotonic() > deadline:
+            return pixels
+        last = pixels
+
+
+def wait_for_change(page, before: np.ndarray, minimum_pixels: int = 200) -> np.ndarray:
+    deadline = time.monotonic() + DRAW_TIMEOUT_S
+    while True:
+        pixels = canvas_pixels(page)
+        if pixels.shape == before.shape:
+            changed = np.any(np.abs(pixels - before) > 8, axis=2).sum()
+            if changed >= minimum_pixels:
+                return wait_for_drawing(page)
+        if time.monotonic() > deadline:
+            return pixels
+        time.sleep(0.5)
+
+
+def counts_text(page, text: str):
+    return page.locator(".alignn-nb-counts").filter(has_text=text)
+
+
+def test_si64_draws_and_follows_inner_cutoff_without_moving_the_camera(page, si64_url):
+    atoms = example("Si64")
+    start = build_graphs(atoms)
+    after = build_graphs(atoms, ALIGNNAtomWiseConfig(inner_cutoff=2.4))
+    assert len(after.triplets) != len(start.triplets)
+    page.goto(si64_url)
+    counts_text(page, f"{len(start.triplets)} of {len(start.triplets)} triplets").wait_for()
+    first = wait_for_drawing(page)
+    assert drawn_fraction(first) > 0.02, "the WebGL canvas stayed blank"
+
+    box = page.locator("canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 60, steps=10)
+    page.mouse.up()
+    rotated = wait_for_change(page, first)
+    assert drawn_fraction(rotated) > 0.02
+
+    field = page.locator(".alignn-nb-inner-cutoff input")
+    field.fill("2.4")
+    field.press("Enter")
+    expected = (
+        f"showing {len(after.edges)} of {len(after.edges)} edges, "
+        f"{len(after.triplets)} of {len(after.triplets)} triplets"
+    )
+    counts_text(page, expected).wait_for()
+    assert page.locator(".alignn-nb-counts").inner_text() == expected
+    updated = wait_for_change(page, rotated)
+    drawn = np.any(np.abs(rotated - BACKGROUND) > 10, axis=2)
+    kept = np.all(np.abs(updated - rotated) <= 8, axis=2)
+    assert (~kept).sum() >= 200, "the new triplet layer never reached the canvas"
+    assert kept[drawn].mean() > 0.75, "the camera moved: most of the picture changed"
+    screenshot(page, "graph-view-si64-inner-cutoff-2.4")
+
+
+def test_512_atoms_open_in_focus_mode_and_the_page_stays_responsive(page):
+    atoms = ase.build.bulk("Si", "diamond", a=5.43, cubic=True).repeat((4, 4, 4))
+    atoms.rattle(stdev=0.05, seed=0)
+    graphs = build_graphs(atoms)
+    degree = int(np.count_nonzero(graphs.edges.src == 0))
+    with serve(NOTEBOOKS / "graph_view_si512.ipynb") as url:
+        page.goto(url)
+        counts_text(page, f"showing {degree} of {len(graphs.edges)} edges").wait_for()
+        assert drawn_fraction(wait_for_drawing(page, 0.002)) > 0.002
+        start = time.monotonic()
+        assert page.evaluate("() => document.querySelectorAll('canvas').length") == 1
+        assert time.monotonic() - start < 2.0
+        notice = page.locator(".alignn-nb-notice").first.inner_text()
+        assert notice.startswith("drawing all 512 atoms needs") and "showing atom 0" in notice
+        screenshot(page, "graph-view-si512-focus")
