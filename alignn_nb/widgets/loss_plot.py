@@ -49,7 +49,7 @@ from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, Train
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
 SWEEP_POINTS = 41
 #: Least seconds between two redraws of the live training figure.
-REDRAW_SECONDS = 0.5
+REDRAW_SECONDS = 2.0
 
 
 class LossPlot(widgets.VBox):
@@ -81,6 +81,11 @@ class LossPlot(widgets.VBox):
     sweep_max = Float(2.0, help="Upper end of the sweep (it starts at 0).")
     steps = Int(DEFAULT_STEPS, help="AdamW steps of a training run.")
     learning_rate = Float(DEFAULT_LEARNING_RATE, help="AdamW learning rate of a training run.")
+    batch_size = Int(
+        None,
+        allow_none=True,
+        help="Structures per training step; None trains on the whole dataset every step.",
+    )
     run = Instance(TrainingRun, allow_none=True, help="The last (or current) training run.")
     training = Bool(False, help="True while a training run is going.")
     history_folder = Unicode("", help="An alignn output folder with history_train.json.")
@@ -130,6 +135,12 @@ class LossPlot(widgets.VBox):
         if not (math.isfinite(value) and value > 0):
             raise TraitError(f"learning_rate = {value!r} refused: it must be a finite number > 0")
         return value
+
+    @validate("batch_size")
+    def _validate_batch_size(self, proposal: dict) -> int | None:
+        if proposal["value"] is not None and proposal["value"] < 1:
+            raise TraitError(f"batch_size = {proposal['value']!r} refused: it must be >= 1 or None")
+        return proposal["value"]
 
     @validate("history_folder")
     def _validate_history_folder(self, proposal: dict) -> str:
@@ -370,6 +381,7 @@ class LossPlot(widgets.VBox):
                 seed=self.seed,
                 model=run.model,
                 learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
                 callback=self._on_step,
                 stop=self._stop,
             )
