@@ -234,11 +234,10 @@ class GraphView(widgets.HBox):
         self._focus_symbols = symbols
         choices = [("all atoms", _ALL_ATOMS)]
         choices += [(f"{i} {s}", i) for i, s in enumerate(symbols)]
-        with self._focus_control.hold_trait_notifications():
-            self._focus_control.unobserve(self._on_focus_control, "value")
-            self._focus_control.options = choices
-            self._focus_control.value = _ALL_ATOMS
-            self._focus_control.observe(self._on_focus_control, "value")
+        self._focus_control.unobserve(self._on_focus_control, "value")
+        self._focus_control.options = choices
+        self._focus_control.value = _ALL_ATOMS
+        self._focus_control.observe(self._on_focus_control, "value")
 
     def _redraw(self) -> None:
         """Build the scene for the current traits and send the layers that changed."""
