@@ -188,6 +188,7 @@ class Legend:
     Attributes:
         elements: (symbol, RGB) per element present, in order of first appearance.
         edge_scale: the bond-length scale, when edges are coloured by length.
+        triplet_scale: the cosine scale, when triplets are coloured by cosine.
         keys: (label, RGB) of every other colour on screen.
     """
 
@@ -655,14 +656,14 @@ def fit_budget(layers: list[Layer], budget: int) -> tuple[list[Layer], list[str]
 
 
 def _counts(graphs: CrystalGraphs, layers: list[Layer], removed: int) -> Counts:
+    """What ``layers`` show of ``graphs``; ``removed`` left-out pairs in the drawn region."""
     size = {layer.name: len(layer) for layer in layers}
-    removed_layer_ = next((la for la in layers if la.name == "removed"), None)
     return Counts(
         edges_shown=size.get("edges", 0),
         edges=len(graphs.edges),
         triplets_shown=size.get("triplets", 0) + size.get("backtracking", 0),
         triplets=len(graphs.triplets),
-        removed_shown=0 if removed_layer_ is None else len(removed_layer_),
+        removed_shown=size.get("removed", 0),
         removed=removed,
         image_atoms_shown=size.get("image_atoms", 0),
         shapes=sum(size.values()),
