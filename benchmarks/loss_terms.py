@@ -1,0 +1,109 @@
+"""Time the loss decomposition and training against a bare alignn-style loop, same run.
+
+Run: ``DGLBACKEND=pytorch .venv/bin/python benchmarks/loss_terms.py``. Prints, for the
+embedded EMT Cu/Al dataset (30 structures in one batch):
+
+- one decomposition (alignn_nb.losses.decompose) vs alignn's model plus its train.py loss
+  written out by hand, and a reweight (no forward pass);
+- one training step (alignn_nb.training.train) vs forward + loss + backward + AdamW by hand;
+- the 50-step training run: wall time and each term at step 1 and step 50.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("DGLBACKEND", "pytorch")
+
+import numpy as np
+import torch
+
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.data import default_dataset
+from alignn_nb.losses import Batch, decompose, make_batches, reweight
+from alignn_nb.model import build_model
+from alignn_nb.training import train
+
+REPEATS = 5
+
+
+def by_hand(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+    """alignn's forward and train.py's energy, force and stress terms, written out."""
+    conf = model.config
+    g = batch.g.local_var()
+    g.edata["r"] = batch.g.edata["r"].clone()
+    lg = batch.lg.local_var()
+    lg.ndata["r"] = g.edata["r"]
+    result = model([g, lg, batch.lattice])
+    natoms = batch.natoms.float()
+    energy = torch.tensor([s.targets.energy for s in batch.samples]).float() / natoms
+    forces = torch.tensor(np.concatenate([s.targets.forces for s in batch.samples])).float()
+    stress = torch.tensor(np.stack([s.targets.stress for s in batch.samples])).float()
+    l1 = torch.nn.L1Loss()
+    return (
+        conf.graphwise_weight * l1(result["out"], energy)
+        + conf.gradwise_weight * l1(result["grad"], forces)
+        + conf.stresswise_weight * l1(result["stresses"], stress)
+    )
+
+
+def best_of(action, repeats: int = REPEATS) -> float:
+    """The fastest of ``repeats`` calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    dataset = default_dataset()
+    cfg, graph = ALIGNNAtomWiseConfig(stresswise_weight=0.1), GraphConfig()
+    start = time.perf_counter()
+    batches = make_batches(dataset, cfg, graph)
+    print(f"dataset: {dataset}; graphs built in {time.perf_counter() - start:.2f} s")
+    torch.manual_seed(0)
+    model = build_model(cfg)
+
+    ours = best_of(lambda: decompose(model, batches, cfg))
+    theirs = best_of(lambda: float(by_hand(model, batches[0])))
+    breakdown = decompose(model, batches, cfg)
+    other = ALIGNNAtomWiseConfig(stresswise_weight=0.5, graphwise_weight=0.2)
+    again = best_of(lambda: reweight(breakdown, other), 50)
+    print(
+        f"decomposition: ours {ours * 1e3:.1f} ms, alignn by hand {theirs * 1e3:.1f} ms, "
+        f"ratio {ours / theirs:.2f}; reweight {again * 1e6:.0f} µs "
+        f"({ours / again:,.0f}x faster than a decomposition)"
+    )
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def hand_step() -> None:
+        optimizer.zero_grad()
+        by_hand(model, batches[0]).backward()
+        optimizer.step()
+
+    hand = best_of(hand_step)
+    step = train(dataset, cfg, graph, steps=REPEATS, model=model)
+    ours_step = min(b.seconds - a.seconds for a, b in zip(step.steps, step.steps[1:], strict=False))
+    print(
+        f"training step: ours {ours_step * 1e3:.0f} ms, alignn by hand {hand * 1e3:.0f} ms, "
+        f"ratio {ours_step / hand:.2f}"
+    )
+
+    run = train(dataset, cfg, graph, steps=50, seed=0)
+    print(
+        f"50-step run on {len(dataset)} structures: {run.seconds:.1f} s "
+        f"({run.seconds / 50 * 1e3:.0f} ms per step, torch threads {torch.get_num_threads()})"
+    )
+    first, last = run.steps[0], run.steps[-1]
+    for name in [*first.weighted, "total"]:
+        a = first.total if name == "total" else first.weighted[name]
+        b = last.total if name == "total" else last.weighted[name]
+        print(f"  {name:<11} step 1: {a:9.5f}  step 50: {b:9.5f}  ({b / a:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
