@@ -129,3 +129,20 @@ def test_val_file_is_optional(tmp_path):
     assert history.active_terms() == ("graphwise", "gradwise")
     with pytest.raises(ValueError, match=r"has no history_val\.json"):
         history.series("total", "val")
+
+
+def test_history_plot_draws_train_and_val_of_active_terms(alignn_run):
+    import matplotlib.pyplot as plt
+
+    from alignn_nb.plots import history_plot
+
+    history = load_history(alignn_run / "out")
+    figure = history_plot(history)
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert labels == [
+        f"{name} {split}"
+        for name in ("graphwise (energy)", "gradwise (forces)", "stresswise (stress)", "total")
+        for split in ("train", "val")
+    ]
+    assert list(figure.axes[0].get_lines()[-1].get_ydata()) == list(history.series("total", "val"))
+    plt.close(figure)

@@ -420,3 +420,51 @@ def test_jarvis_sample_decomposes(alignn_examples):
     assert [t.samples for t in breakdown.terms.values()] == [10, 10, 10]
     assert breakdown.terms["graphwise"].unit == "eV/atom"
     assert all(math.isfinite(t.weighted) for t in breakdown.terms.values())
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def test_contribution_bars_stack_the_weighted_terms(small):
+    import matplotlib.pyplot as plt
+
+    from alignn_nb.plots import contribution_bars
+
+    with_stress = fresh_breakdown(small, ALIGNNAtomWiseConfig(stresswise_weight=0.1), GRAPH)
+    no_stress = fresh_breakdown(
+        _without(small, "stress"), ALIGNNAtomWiseConfig(stresswise_weight=0.1), GRAPH
+    )
+    figure = contribution_bars({"with": with_stress, "without": no_stress})
+    axes = figure.axes[0]
+    heights = [patch.get_height() for patch in axes.patches]
+    expected = [t.weighted for t in with_stress.terms.values()]
+    assert heights[0::2] == pytest.approx(expected)
+    assert heights[5] == 0.0
+    labels = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert labels[-1] == "stresswise (stress) (no target)"
+    fractions = contribution_bars(with_stress, "fraction").axes[0]
+    assert sum(p.get_height() for p in fractions.patches) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="view must be one of absolute, fraction"):
+        contribution_bars(with_stress, "pie")
+    plt.close(figure)
+
+
+def test_sensitivity_plot_marks_the_current_weight(small):
+    import matplotlib.pyplot as plt
+
+    from alignn_nb.plots import sensitivity_plot
+
+    cfg = ALIGNNAtomWiseConfig(stresswise_weight=0.1)
+    result = sweep(fresh_breakdown(small, cfg, GRAPH), cfg, "stresswise_weight", [0, 0.2, 0.4])
+    figure = sensitivity_plot(result)
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [
+        "graphwise (energy)",
+        "gradwise (forces)",
+        "stresswise (stress)",
+        "total",
+        "current stresswise_weight = 0.1",
+    ]
+    assert list(lines[-1].get_xdata()) == [0.1, 0.1]
+    assert list(lines[3].get_ydata()) == pytest.approx(result.total)
+    plt.close(figure)

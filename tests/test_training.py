@@ -104,3 +104,23 @@ def test_refusals(small):
     bare = Dataset("bare", tuple(make_sample(s.id, s.atoms) for s in small))
     with pytest.raises(ValueError, match="nothing to train: no loss term has a value"):
         train(bare, CFG, GRAPH, steps=1)
+
+
+def test_training_plot_has_one_curve_per_term_and_the_total(small):
+    import matplotlib.pyplot as plt
+
+    from alignn_nb.plots import training_plot
+
+    run = train(small, CFG, GRAPH, steps=3)
+    figure = training_plot(run.steps, planned=10)
+    axes = figure.axes[0]
+    assert [line.get_label() for line in axes.get_lines()] == [
+        "graphwise (energy)",
+        "gradwise (forces)",
+        "stresswise (stress)",
+        "total",
+    ]
+    assert list(axes.get_lines()[3].get_ydata()) == pytest.approx(run.series("total"))
+    assert axes.get_xlim() == (0.5, 10.5)
+    assert axes.get_yscale() == "log"
+    plt.close(figure)
