@@ -47,6 +47,12 @@ from alignn_nb.losses import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight,
 from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
 
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
+HISTORY_NOTE = (
+    "<small>alignn's history_train.json / history_val.json: per epoch, each weighted term "
+    "averaged over the epoch's batches (every batch counts the same); total is their sum. "
+    "Training rows are gathered while the weights change; validation rows use the weights at "
+    "the end of the epoch.</small>"
+)
 SWEEP_POINTS = 41
 #: Least seconds between two redraws of the live training figure.
 REDRAW_SECONDS = 2.0
@@ -325,7 +331,11 @@ class LossPlot(widgets.VBox):
                     ]
                 ),
                 widgets.VBox(
-                    [widgets.HBox([self._folder_input, self._load_button]), self._history_image]
+                    [
+                        widgets.HBox([self._folder_input, self._load_button]),
+                        widgets.HTML(HISTORY_NOTE),
+                        self._history_image,
+                    ]
                 ),
             ],
             titles=TABS,
