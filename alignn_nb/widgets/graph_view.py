@@ -197,7 +197,9 @@ class GraphView(widgets.HBox):
         if change["new"]:
             self._queued.clear()
             self._resize()
-            threading.Timer(RESIZE_AGAIN_SECONDS, self._resize).start()
+            again = threading.Timer(RESIZE_AGAIN_SECONDS, self._resize)
+            again.daemon = True
+            again.start()
 
     def _on_picked(self, change: dict) -> None:
         picked = change["new"] or {}
