@@ -18,6 +18,10 @@ and removed.
 The structure is handed to nglview without its cell (pbc off): ASE's PDB writer
 rotates a periodic cell into the PDB orientation, which would misplace every buffer.
 The cell is drawn as its own layer instead.
+
+Display a GraphView once: nglview 3.1.4's frontend mirrors a component removal into
+every other view of the same widget, so with two views a replaced layer would be
+removed twice from the second one.
 """
 
 from __future__ import annotations
