@@ -154,7 +154,7 @@ class LossBreakdown:
             if term.ok:
                 lines.append(
                     f"{term.name:<11} {term.raw:>12.6g} {term.unit:<8} {term.weight:>8.4g} "
-                    f"{term.weighted:>12.6g} {term.share:>7.1%}"
+                    f"{term.weighted:>12.6g} {_percent(term.share):>7}"
                 )
             else:
                 lines.append(
@@ -165,6 +165,10 @@ class LossBreakdown:
         lines.append(_penalty_line(self.penalty))
         lines.append(f"samples: {self.samples}; criterion: {self.criterion}")
         return "\n".join(lines + [f"note: {note}" for note in self.notes])
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
 
 
 def _penalty_line(penalty: Penalty) -> str:

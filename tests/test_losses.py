@@ -468,3 +468,11 @@ def test_sensitivity_plot_marks_the_current_weight(small):
     assert list(lines[-1].get_xdata()) == [0.1, 0.1]
     assert list(lines[3].get_ydata()) == pytest.approx(result.total)
     plt.close(figure)
+
+
+def test_all_weights_zero_gives_a_zero_total_without_shares(small):
+    cfg = ALIGNNAtomWiseConfig(graphwise_weight=0.0, gradwise_weight=0.0)
+    breakdown = fresh_breakdown(small, cfg, GRAPH)
+    assert breakdown.total == 0.0
+    assert breakdown.terms["graphwise"].share is None
+    assert "\ngraphwise " in breakdown.text() and breakdown.text().split("\n")[1].endswith("-")
