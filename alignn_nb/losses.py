@@ -53,6 +53,9 @@ WEIGHTS = {
 #: The config fields `reweight` may change without a forward pass.
 WEIGHT_FIELDS = tuple(WEIGHTS.values())
 NO_TARGET = "no target"
+#: Memory guard for one batch, in (triplets + edges) × hidden_features: about 2 GB of
+#: activations for alignn's forward pass with forces (measured ≈ 150 bytes per unit).
+BATCH_BUDGET = 12_000_000
 #: Graph-construction fields of the model config (alignn-nb's line-graph options).
 LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
 
@@ -287,13 +290,55 @@ class Batch:
         return torch.tensor(np.stack(arrays), dtype=torch.float32)
 
 
+def _cost(item: Any, cfg: ALIGNNAtomWiseConfig) -> int:
+    """A structure's memory cost: (triplets, if ALIGNN layers read them, plus edges) × width."""
+    triplets = item.lg.num_edges() if cfg.alignn_layers else 0
+    return (triplets + item.g.num_edges()) * cfg.hidden_features
+
+
+def _spans(costs: Sequence[int], batch_size: int | None, budget: int) -> list[range]:
+    """Consecutive index ranges: of ``batch_size`` (checked against ``budget``), or, for
+    None, as few as fit the budget (a structure over it alone gets its own batch)."""
+    if batch_size is not None:
+        spans = [
+            range(i, min(i + batch_size, len(costs))) for i in range(0, len(costs), batch_size)
+        ]
+        worst = max(spans, key=lambda span: sum(costs[i] for i in span))
+        over = sum(costs[i] for i in worst)
+        if len(worst) > 1 and over > budget:
+            fits = max(1, len(worst) * budget // over)
+            raise ValueError(
+                f"a batch of {batch_size} structures costs {over:,} (triplets + edges) × "
+                f"hidden_features, over the memory guard of {budget:,} (about 2 GB of "
+                f"activations); use batch_size {fits} or fewer"
+            )
+        return spans
+    spans, start, total = [], 0, 0
+    for index, cost in enumerate(costs):
+        if index > start and total + cost > budget:
+            spans.append(range(start, index))
+            start, total = index, 0
+        total += cost
+    return [*spans, range(start, len(costs))]
+
+
 def make_batches(
     dataset: Dataset,
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
     batch_size: int | None = None,
+    budget: int = BATCH_BUDGET,
 ) -> list[Batch]:
-    """The dataset in order, in batches of ``batch_size`` structures (None: one batch)."""
+    """The dataset in order, in batches of ``batch_size`` structures.
+
+    With None, the whole dataset is one batch when it fits the memory guard ``budget``
+    ((triplets + edges) × hidden_features, about 2 GB at the default), else as few
+    consecutive batches as fit.
+
+    Raises:
+        ValueError: for an empty dataset, a batch_size below 1, or batches of
+            ``batch_size`` that exceed ``budget`` (the message suggests a size that fits).
+    """
     import dgl
 
     if len(dataset) == 0:
@@ -301,19 +346,16 @@ def make_batches(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     graphs = dataset_graphs(dataset, cfg, graph)
-    size = batch_size or len(dataset)
-    batches = []
-    for start in range(0, len(dataset), size):
-        part = graphs[start : start + size]
-        batches.append(
-            Batch(
-                samples=dataset.samples[start : start + size],
-                g=dgl.batch([item.g for item in part]),
-                lg=dgl.batch([item.lg for item in part]),
-                lattice=torch.stack([torch.as_tensor(item.lattice) for item in part]).float(),
-            )
+    spans = _spans([_cost(item, cfg) for item in graphs], batch_size, budget)
+    return [
+        Batch(
+            samples=tuple(dataset.samples[i] for i in span),
+            g=dgl.batch([graphs[i].g for i in span]),
+            lg=dgl.batch([graphs[i].lg for i in span]),
+            lattice=torch.stack([torch.as_tensor(graphs[i].lattice) for i in span]).float(),
         )
-    return batches
+        for span in spans
+    ]
 
 
 # ----------------------------------------------------------------------------- forward pass
@@ -685,6 +727,8 @@ def _share(weighted: float, total: float) -> float | None:
 
 def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty) -> list[str]:
     notes = []
+    if len(batches) > 1:
+        notes.append(f"terms are the mean over {len(batches)} batches, as alignn averages an epoch")
     if cfg.use_penalty and cfg.use_cutoff_function and not cfg.multiply_cutoff:
         notes.append(
             "use_cutoff_function without multiply_cutoff: alignn compares the cutoff envelope "
@@ -734,7 +778,10 @@ def loss_terms(
     batch_size: int | None = None,
     classification_threshold: float | None = None,
 ) -> LossBreakdown:
-    """alignn's loss of ``model`` on ``dataset``, term by term (one batch unless batch_size).
+    """alignn's loss of ``model`` on ``dataset``, term by term.
+
+    The dataset is one batch, unless ``batch_size`` is given or one batch would exceed the
+    memory guard (see `make_batches`); over several batches each term is the batch mean.
 
     Raises:
         ValueError: for an empty dataset or a config alignn's model cannot run on it.

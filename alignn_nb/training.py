@@ -121,7 +121,8 @@ def train(
 ) -> TrainingRun:
     """Train ``model`` (or a fresh one from ``cfg`` seeded with ``seed``) for ``steps`` steps.
 
-    Batches of ``batch_size`` structures (None: the whole dataset each step) are visited
+    Batches of ``batch_size`` structures (None: the whole dataset each step, split only to
+    fit the memory guard of `alignn_nb.losses.make_batches`) are visited
     in an order shuffled with ``seed``. ``callback`` gets each `Step`; setting ``stop``
     ends the run before the next step. The model is left in eval mode with its new weights.
 

@@ -476,3 +476,32 @@ def test_all_weights_zero_gives_a_zero_total_without_shares(small):
     assert breakdown.total == 0.0
     assert breakdown.terms["graphwise"].share is None
     assert "\ngraphwise " in breakdown.text() and breakdown.text().split("\n")[1].endswith("-")
+
+
+def test_a_whole_dataset_over_the_memory_guard_is_split_in_order(small):
+    cfg = ALIGNNAtomWiseConfig()
+    costs = [
+        (item.lg.num_edges() + item.g.num_edges()) * cfg.hidden_features
+        for item in dataset_graphs(small, cfg, GRAPH)
+    ]
+    budget = costs[0] + costs[1]
+    batches = make_batches(small, cfg, GRAPH, budget=budget)
+    assert [s.id for b in batches for s in b.samples] == [s.id for s in small]
+    assert all(
+        len(b.samples) == 1 or sum(costs[small.samples.index(s)] for s in b.samples) <= budget
+        for b in batches
+    )
+    assert len(batches) > 1
+    assert len(make_batches(small, cfg, GRAPH)) == 1
+
+
+def test_an_explicit_batch_over_the_memory_guard_is_refused(small):
+    cfg = ALIGNNAtomWiseConfig()
+    with pytest.raises(
+        ValueError,
+        match=r"a batch of 6 structures costs [\d,]+ \(triplets \+ "
+        r"edges\) × hidden_features, over the memory guard of "
+        r"1,000 \(about 2 GB of activations\); use batch_size 1 or fewer",
+    ):
+        make_batches(small, cfg, GRAPH, batch_size=6, budget=1000)
+    assert len(make_batches(small, cfg, GRAPH, batch_size=1, budget=1000)) == 6
