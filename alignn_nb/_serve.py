@@ -75,4 +75,11 @@ def serve(args: argparse.Namespace) -> int:
     sys.stdout.write(f"alignn-nb dashboard: http://{args.ip}:{port}/\n")
     sys.stdout.flush()
     env = {**os.environ, "DGLBACKEND": "pytorch"}
-    return subprocess.call(voila_command(notebook, args.ip, port), env=env)
+    return run_voila(voila_command(notebook, args.ip, port), env)
+
+
+def run_voila(command: list[str], env: dict[str, str]) -> int:
+    """Become the Voila process (POSIX), so that signals reach Voila and its kernels."""
+    if os.name == "posix":
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)

@@ -12,7 +12,7 @@ from alignn_nb import _serve, cli
 @pytest.fixture
 def started(monkeypatch):
     calls = []
-    monkeypatch.setattr(_serve.subprocess, "call", lambda command, env: calls.append(command) or 0)
+    monkeypatch.setattr(_serve, "run_voila", lambda command, env: calls.append(command) or 0)
     return calls
 
 

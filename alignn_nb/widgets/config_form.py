@@ -60,6 +60,7 @@ class ConfigForm(widgets.VBox):
         self._findings_html = widgets.HTML()
         self.accordion = self._make_accordion()
         self.children = [self.accordion, self._findings_html]
+        self.add_class("alignn-nb-config-form")
         self.config.observe(self._on_field_changed)
         self.graph.observe(self._on_field_changed)
         self._refresh_findings()

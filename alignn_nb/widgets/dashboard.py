@@ -97,7 +97,9 @@ class Dashboard(widgets.VBox):
         result: LiveResult = change["new"]
         seconds = dict(result.seconds)
         if result.error is None:
-            seconds["view"] = self._show(result)
+            view_seconds = self._show(result)
+            if view_seconds is not None:
+                seconds["view"] = view_seconds
         self.prediction.timings = seconds
         self.prediction.error = self.summary.error = (
             "" if result.error is None else f"{result.error.stage}: {result.error.message}"
@@ -144,15 +146,16 @@ class Dashboard(widgets.VBox):
         result = self.session.result
         return result is not None and result.error is not None
 
-    def _show(self, result: LiveResult) -> float:
-        """Put a successful round on the views; returns the seconds the graph view took."""
+    def _show(self, result: LiveResult) -> float | None:
+        """Put a successful round on the views; the seconds the graph view took, if redrawn."""
         self.summary.summary = result.summary
         self.prediction.show(result.prediction)
         self.loss_plot.model = result.model
         self.loss_plot.breakdown = result.losses
+        if self.graph_view.graphs is result.graphs:
+            return None
         start = time.perf_counter()
-        if self.graph_view.graphs is not result.graphs:
-            self.graph_view.graphs = result.graphs
+        self.graph_view.graphs = result.graphs
         return time.perf_counter() - start
 
     def wait(self, timeout: float | None = 300.0) -> LiveResult | None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import IN_CI, REPO
 
@@ -28,6 +32,9 @@ LAUNCH_ARGS = [
 ]
 ARTIFACTS = REPO / "artifacts"
 PAGE_TIMEOUT_MS = 180_000
+DRAW_TIMEOUT_S = 60
+BACKGROUND = np.array([255, 255, 255])
+"""nglview's default background (white)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,13 +84,19 @@ def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) ->
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
-@contextmanager
+@contextlib.contextmanager
 def serve(notebook: Path) -> Iterator[str]:
     """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
     command = [sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
     )
     try:
         first = process.stdout.readline() if process.stdout else ""
@@ -93,11 +106,19 @@ def serve(notebook: Path) -> Iterator[str]:
         _wait_for_http(found.group(0), process)
         yield found.group(0)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop Voila and every kernel it started (they share its process group)."""
+    group = os.getpgid(process.pid)
+    os.killpg(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def screenshot(page, name: str) -> Path:
@@ -106,3 +127,41 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def canvas_pixels(page) -> np.ndarray:
+    """(H, W, 3) int RGB of nglview's WebGL canvas as shown on the page."""
+    png = page.locator("canvas").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def drawn_fraction(pixels: np.ndarray) -> float:
+    """Fraction of pixels that differ from the background."""
+    return float(np.any(np.abs(pixels - BACKGROUND) > 10, axis=2).mean())
+
+
+def wait_for_drawing(page, minimum: float = 0.02) -> np.ndarray:
+    """The canvas once it shows something and two grabs in a row agree (size included:
+    the view is resized once after loading)."""
+    deadline = time.monotonic() + DRAW_TIMEOUT_S
+    last = canvas_pixels(page)
+    while True:
+        time.sleep(0.5)
+        pixels = canvas_pixels(page)
+        stable = pixels.shape == last.shape and np.array_equal(pixels, last)
+        if (stable and drawn_fraction(pixels) > minimum) or time.monotonic() > deadline:
+            return pixels
+        last = pixels
+
+
+def wait_for_change(page, before: np.ndarray, minimum_pixels: int = 200) -> np.ndarray:
+    deadline = time.monotonic() + DRAW_TIMEOUT_S
+    while True:
+        pixels = canvas_pixels(page)
+        if pixels.shape == before.shape:
+            changed = np.any(np.abs(pixels - before) > 8, axis=2).sum()
+            if changed >= minimum_pixels:
+                return wait_for_drawing(page)
+        if time.monotonic() > deadline:
+            return pixels
+        time.sleep(0.5)

@@ -2,68 +2,30 @@
 
 from __future__ import annotations
 
-import io
-import time
-
 import ase.build
 import numpy as np
 import pytest
-from PIL import Image
 
 from alignn_nb import ALIGNNAtomWiseConfig
 from alignn_nb.graph import build_graphs
 from alignn_nb.structures import example
-from tests.browser.conftest import screenshot, serve
+from tests.browser.conftest import (
+    BACKGROUND,
+    drawn_fraction,
+    screenshot,
+    serve,
+    wait_for_change,
+    wait_for_drawing,
+)
 from tests.conftest import REPO
 
 NOTEBOOKS = REPO / "tests" / "browser" / "notebooks"
-DRAW_TIMEOUT_S = 60
-BACKGROUND = np.array([255, 255, 255])
-"""nglview's default background (white)."""
 
 
 @pytest.fixture(scope="module")
 def si64_url():
     with serve(NOTEBOOKS / "graph_view.ipynb") as url:
         yield url
-
-
-def canvas_pixels(page) -> np.ndarray:
-    """(H, W, 3) int RGB of nglview's WebGL canvas as shown on the page."""
-    png = page.locator("canvas").first.screenshot()
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def drawn_fraction(pixels: np.ndarray) -> float:
-    """Fraction of pixels that differ from the background."""
-    return float(np.any(np.abs(pixels - BACKGROUND) > 10, axis=2).mean())
-
-
-def wait_for_drawing(page, minimum: float = 0.02) -> np.ndarray:
-    """The canvas once it shows something and two grabs in a row agree (size included:
-    the view is resized once after loading)."""
-    deadline = time.monotonic() + DRAW_TIMEOUT_S
-    last = canvas_pixels(page)
-    while True:
-        time.sleep(0.5)
-        pixels = canvas_pixels(page)
-        stable = pixels.shape == last.shape and np.array_equal(pixels, last)
-        if (stable and drawn_fraction(pixels) > minimum) or time.monotonic() > deadline:
-            return pixels
-        last = pixels
-
-
-def wait_for_change(page, before: np.ndarray, minimum_pixels: int = 200) -> np.ndarray:
-    deadline = time.monotonic() + DRAW_TIMEOUT_S
-    while True:
-        pixels = canvas_pixels(page)
-        if pixels.shape == before.shape:
-            changed = np.any(np.abs(pixels - before) > 8, axis=2).sum()
-            if changed >= minimum_pixels:
-                return wait_for_drawing(page)
-        if time.monotonic() > deadline:
-            return pixels
-        time.sleep(0.5)
 
 
 def counts_text(page, text: str):

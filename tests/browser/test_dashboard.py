@@ -1,0 +1,223 @@
+"""The dashboard that ``alignn-nb serve`` serves, driven in Debian's chromium.
+
+Each test opens a fresh page (a fresh kernel) of the served ``notebooks/dashboard.ipynb``
+and checks what a person sees against the numbers alignn and alignn-nb compute here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import ase.build
+import ase.io
+import pytest
+import torch
+
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graph import build_graphs
+from alignn_nb.model import build_model, model_summary, predict
+from alignn_nb.structures import example
+from tests.browser.conftest import drawn_fraction, screenshot, serve, wait_for_drawing
+from tests.conftest import REPO
+
+FORM = ".alignn-nb-config-form"
+
+
+@pytest.fixture(scope="module")
+def dashboard_url():
+    with serve(REPO / "notebooks" / "dashboard.ipynb") as url:
+        yield url
+
+
+@pytest.fixture
+def dashboard(page, dashboard_url):
+    """The dashboard page once its first round is on screen."""
+    page.goto(dashboard_url)
+    page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
+    return page
+
+
+def field(page, name: str):
+    """The input of form field ``name``, its section opened first."""
+    row = page.locator(f"{FORM} .widget-inline-hbox").filter(
+        has_text=re.compile(rf"^\u200b?{name}$")
+    )
+    if not row.is_visible():
+        row.locator(
+            "xpath=ancestor::div[contains(@class, 'jupyter-widget-Accordion-child')][1]"
+            "/div[contains(@class, 'jupyter-widget-Collapse-header')]"
+        ).click()
+    return row.locator("input, select").first
+
+
+def enter(page, name: str, value: str) -> None:
+    box = field(page, name)
+    box.fill(value)
+    box.press("Enter")
+
+
+def upload(page, button: str, path) -> None:
+    """Choose ``path`` in the file dialog of the upload button whose text starts ``button``."""
+    with page.expect_file_chooser() as chooser:
+        page.locator("button.widget-upload", has_text=re.compile(rf"^{button} \(")).click()
+    chooser.value.set_files(str(path))
+
+
+def status(page) -> str:
+    return page.locator(".alignn-nb-status").inner_text()
+
+
+def wait_status(page, pattern: str) -> str:
+    page.locator(".alignn-nb-status", has_text=re.compile(pattern)).wait_for()
+    return status(page)
+
+
+def open_tab(page, title: str) -> None:
+    page.locator(".lm-TabBar-tab", has_text=re.compile(rf"^{title}$")).first.click()
+
+
+def seeded_prediction(atoms, cfg=None):
+    cfg = cfg or ALIGNNAtomWiseConfig()
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    return model, predict(model, build_graphs(atoms, cfg, GraphConfig()))
+
+
+def counts_line(graphs) -> str:
+    edges, triplets = len(graphs.edges), len(graphs.triplets)
+    return f"showing {edges} of {edges} edges, {triplets} of {triplets} triplets"
+
+
+def test_1_loads_with_si_and_shows_the_drawing_energy_forces_and_parameters(dashboard):
+    page = dashboard
+    model, prediction = seeded_prediction(example("Si"))
+    assert "Si (example)" in page.locator(".alignn-nb-structure").inner_text()
+    assert drawn_fraction(wait_for_drawing(page)) > 0.02, "the 3D canvas stayed blank"
+    energy = page.locator(".alignn-nb-energy").inner_text()
+    assert energy == f"{prediction.energy.value:.6f} eV"
+    forces = page.locator(".alignn-nb-forces tr")
+    assert forces.count() == 1 + 2
+    first = [float(c) for c in forces.nth(1).locator("td").all_inner_texts()[1:4]]
+    assert first == pytest.approx(prediction.forces.value[0], abs=5e-4)
+    open_tab(page, "Model")
+    total = page.locator(".alignn-nb-param-total").inner_text()
+    assert total == f"{model_summary(model).total:,}" == "143,297"
+    open_tab(page, "Prediction")
+    screenshot(page, "dashboard-1-loaded")
+
+
+def test_2_hidden_features_128_gives_alignns_parameter_count(dashboard):
+    page = dashboard
+    from alignn.models.alignn_atomwise import ALIGNNAtomWise
+    from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
+
+    expected = sum(
+        p.numel()
+        for p in ALIGNNAtomWise(
+            AlignnConfig(name="alignn_atomwise", hidden_features=128)
+        ).parameters()
+    )
+    enter(page, "hidden_features", "128")
+    wait_status(page, r"recomputed model")
+    open_tab(page, "Model")
+    page.locator(".alignn-nb-param-total", has_text=f"{expected:,}").wait_for()
+    assert page.locator(".alignn-nb-param-total").inner_text() == "524,289"
+
+
+def test_3_inner_cutoff_gives_build_graphs_triplet_count(dashboard):
+    page = dashboard
+    before = build_graphs(example("Si"))
+    after = build_graphs(example("Si"), ALIGNNAtomWiseConfig(inner_cutoff=4.0))
+    assert len(after.triplets) != len(before.triplets)
+    page.locator(".alignn-nb-counts", has_text=counts_line(before)).wait_for()
+    enter(page, "inner_cutoff", "4")
+    page.locator(".alignn-nb-counts", has_text=counts_line(after)).wait_for()
+    assert page.locator(".alignn-nb-counts").inner_text() == counts_line(after)
+    assert "model" not in wait_status(page, r"recomputed graph")
+    screenshot(page, "dashboard-3-inner-cutoff")
+
+
+def test_4_an_uploaded_cif_replaces_the_structure_and_its_graph(dashboard, tmp_path):
+    page = dashboard
+    atoms = ase.build.bulk("NaCl", "rocksalt", a=5.64, cubic=True)
+    path = tmp_path / "NaCl.cif"
+    ase.io.write(path, atoms)
+    expected = build_graphs(ase.io.read(path))
+    upload(page, "Upload", path)
+    page.locator(".alignn-nb-structure", has_text="Na4Cl4 · 8 atoms").wait_for()
+    assert "NaCl.cif" in page.locator(".alignn-nb-structure").inner_text()
+    page.locator(".alignn-nb-counts", has_text=counts_line(expected)).wait_for()
+    wait_status(page, r"NaCl\.cif.*recomputed graph")
+    assert drawn_fraction(wait_for_drawing(page)) > 0.02
+
+
+def test_5_an_out_of_range_value_shows_inline_and_keeps_the_model(dashboard):
+    page = dashboard
+    enter(page, "alignn_layers", "-1")
+    error = page.locator(f"{FORM} .widget-inline-hbox", has_text="alignn_layers = -1 refused")
+    error.wait_for()
+    assert "alignn_layers must be an integer >= 0" in error.inner_text()
+    open_tab(page, "Model")
+    assert page.locator(".alignn-nb-param-total").inner_text() == "143,297"
+    assert "alignn_layers.1" in page.locator(".alignn-nb-summary").inner_text()
+    screenshot(page, "dashboard-5-refused")
+
+
+def loss_row(page, term: str) -> list[str]:
+    row = page.locator(".alignn-nb-loss-table tr", has=page.locator(f"td:text-is('{term}')"))
+    return row.locator("td").all_inner_texts()
+
+
+def test_6_a_loss_weight_changes_the_energy_bar_without_a_forward_pass(dashboard):
+    page = dashboard
+    open_tab(page, "Loss terms")
+    page.locator(".alignn-nb-loss-table").wait_for()
+    before = loss_row(page, "graphwise")
+    assert before[3] == "1"
+    bars = page.locator(".jupyter-widgets.widget-image").first.get_attribute("src")
+    enter(page, "graphwise_weight", "0.25")
+    line = wait_status(page, r"recomputed reweight")
+    assert "forward" not in line and "model" not in line and "graph" not in line
+    page.locator(".alignn-nb-loss-table td", has_text=re.compile(r"^0\.25$")).wait_for()
+    after = loss_row(page, "graphwise")
+    assert after[1] == before[1]
+    assert float(after[4]) == pytest.approx(0.25 * float(before[4]), rel=2e-3)
+    assert page.locator(".jupyter-widgets.widget-image").first.get_attribute("src") != bars
+
+
+def form_values(page) -> dict[str, str]:
+    return page.evaluate(
+        """form => {
+            const values = {};
+            for (const row of document.querySelectorAll(form + ' .widget-inline-hbox')) {
+                const input = row.querySelector('input, select');
+                if (!input) continue;
+                const name = row.textContent.replace('\u200b', '').trim();
+                values[name] = input.type === 'checkbox' ? String(input.checked) : input.value;
+            }
+            return values;
+        }""",
+        FORM,
+    )
+
+
+def test_7_saving_then_loading_the_config_leaves_the_form_unchanged(dashboard, tmp_path):
+    page = dashboard
+    field(page, "lighten_edges").uncheck()
+    enter(page, "hidden_features", "96")
+    enter(page, "cutoff", "6")
+    wait_status(page, r"recomputed graph")
+    saved = form_values(page)
+    assert saved["hidden_features"] == "96" and saved["lighten_edges"] == "false"
+    with page.expect_download() as download:
+        page.locator("a.alignn-nb-save").click()
+    path = tmp_path / "config.json"
+    download.value.save_as(path)
+    written = json.loads(path.read_text())
+    assert written["model"]["hidden_features"] == 96 and written["cutoff"] == 6.0
+    enter(page, "hidden_features", "32")
+    page.locator(".alignn-nb-status", has_text="recomputed model").wait_for()
+    upload(page, "Load", path)
+    page.locator(".alignn-nb-message", has_text="config.json").wait_for()
+    assert form_values(page) == saved
