@@ -118,6 +118,7 @@ def train(
     callback: Callable[[Step], None] | None = None,
     stop: threading.Event | None = None,
     classification_threshold: float | None = None,
+    threads: int | None = None,
 ) -> TrainingRun:
     """Train ``model`` (or a fresh one from ``cfg`` seeded with ``seed``) for ``steps`` steps.
 
@@ -125,6 +126,8 @@ def train(
     fit the memory guard of `alignn_nb.losses.make_batches`) are visited
     in an order shuffled with ``seed``. ``callback`` gets each `Step`; setting ``stop``
     ends the run before the next step. The model is left in eval mode with its new weights.
+    ``threads`` sets torch's intra-op threads for the run (restored afterwards); on shared
+    cores one thread avoids the large slow-down of threads waiting for each other.
 
     Raises:
         ValueError: for steps < 1, a bad learning rate, an empty dataset, a config alignn
@@ -136,6 +139,8 @@ def train(
         raise ValueError(f"steps must be at least 1, got {steps}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
     torch.manual_seed(seed)
@@ -143,6 +148,8 @@ def train(
     order = torch.Generator().manual_seed(seed)
     optimizer = _optimizer(model, learning_rate, weight_decay)
     run = TrainingRun(model=model, planned=steps)
+    saved_threads = torch.get_num_threads()
+    torch.set_num_threads(threads or saved_threads)
     start = time.perf_counter()
     model.train()
     try:
@@ -160,5 +167,6 @@ def train(
                 callback(step)
     finally:
         model.eval()
+        torch.set_num_threads(saved_threads)
         run.seconds = time.perf_counter() - start
     return run

@@ -6,7 +6,9 @@ embedded EMT Cu/Al dataset (30 structures in one batch):
 - one decomposition (alignn_nb.losses.decompose) vs alignn's model plus its train.py loss
   written out by hand, and a reweight (no forward pass);
 - one training step (alignn_nb.training.train) vs forward + loss + backward + AdamW by hand;
-- the 50-step training run: wall time and each term at step 1 and step 50.
+- a training step with 1 torch thread and with torch's default;
+- the 50-step training run (1 thread, as LossPlot runs it): wall time and each term at
+  step 1 and step 50.
 """
 
 from __future__ import annotations
@@ -93,10 +95,19 @@ def main() -> None:
         f"ratio {ours_step / hand:.2f}"
     )
 
-    run = train(dataset, cfg, graph, steps=50, seed=0)
+    per_step = {}
+    for threads in (1, torch.get_num_threads()):
+        warm = train(dataset, cfg, graph, steps=6, seed=0, threads=threads)
+        per_step[threads] = (warm.steps[-1].seconds - warm.steps[0].seconds) / 5
     print(
-        f"50-step run on {len(dataset)} structures: {run.seconds:.1f} s "
-        f"({run.seconds / 50 * 1e3:.0f} ms per step, torch threads {torch.get_num_threads()})"
+        "per training step by torch threads: "
+        + ", ".join(f"{n}: {t * 1e3:.0f} ms" for n, t in per_step.items())
+    )
+
+    run = train(dataset, cfg, graph, steps=50, seed=0, threads=1)
+    print(
+        f"50-step run on {len(dataset)} structures with 1 torch thread (LossPlot's default): "
+        f"{run.seconds:.1f} s ({run.seconds / 50 * 1e3:.0f} ms per step)"
     )
     first, last = run.steps[0], run.steps[-1]
     for name in [*first.weighted, "total"]:

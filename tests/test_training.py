@@ -124,3 +124,12 @@ def test_training_plot_has_one_curve_per_term_and_the_total(small):
     assert axes.get_xlim() == (0.5, 10.5)
     assert axes.get_yscale() == "log"
     plt.close(figure)
+
+
+def test_threads_are_restored_after_the_run(small):
+    before = torch.get_num_threads()
+    run = train(small, CFG, GRAPH, steps=1, threads=1)
+    assert len(run.steps) == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
+        train(small, CFG, GRAPH, steps=1, threads=0)

@@ -92,6 +92,11 @@ class LossPlot(widgets.VBox):
         allow_none=True,
         help="Structures per training step; None trains on the whole dataset every step.",
     )
+    threads = Int(
+        1,
+        help="torch threads of a training run; 1 leaves a core for the notebook, and more "
+        "threads slow down sharply when the cores are shared.",
+    )
     run = Instance(TrainingRun, allow_none=True, help="The last (or current) training run.")
     training = Bool(False, help="True while a training run is going.")
     history_folder = Unicode("", help="An alignn output folder with history_train.json.")
@@ -146,6 +151,12 @@ class LossPlot(widgets.VBox):
     def _validate_batch_size(self, proposal: dict) -> int | None:
         if proposal["value"] is not None and proposal["value"] < 1:
             raise TraitError(f"batch_size = {proposal['value']!r} refused: it must be >= 1 or None")
+        return proposal["value"]
+
+    @validate("threads")
+    def _validate_threads(self, proposal: dict) -> int:
+        if proposal["value"] < 1:
+            raise TraitError(f"threads = {proposal['value']!r} refused: it must be at least 1")
         return proposal["value"]
 
     @validate("history_folder")
@@ -392,6 +403,7 @@ class LossPlot(widgets.VBox):
                 model=run.model,
                 learning_rate=self.learning_rate,
                 batch_size=self.batch_size,
+                threads=self.threads,
                 callback=self._on_step,
                 stop=self._stop,
             )
