@@ -24,7 +24,7 @@ def small() -> Dataset:
 
 
 def test_twenty_steps_bring_every_term_down(small):
-    run = train(small, CFG, GRAPH, steps=20, seed=0)
+    run = train(small, CFG, GRAPH, steps=20, seed=0, threads=1)
     assert len(run.steps) == 20 and not run.stopped
     for name in ("graphwise", "gradwise", "stresswise", "total"):
         series = run.series(name)
@@ -33,9 +33,9 @@ def test_twenty_steps_bring_every_term_down(small):
 
 
 def test_the_same_seed_repeats_the_run(small):
-    first = train(small, CFG, GRAPH, steps=3, seed=5)
-    again = train(small, CFG, GRAPH, steps=3, seed=5)
-    other = train(small, CFG, GRAPH, steps=3, seed=6)
+    first = train(small, CFG, GRAPH, steps=3, seed=5, threads=1)
+    again = train(small, CFG, GRAPH, steps=3, seed=5, threads=1)
+    other = train(small, CFG, GRAPH, steps=3, seed=6, threads=1)
     assert again.series("total") == pytest.approx(first.series("total"), rel=1e-6)
     assert other.series("total")[0] != first.series("total")[0]
 
@@ -83,7 +83,7 @@ def test_the_given_model_keeps_its_trained_weights(small):
     model = build_model(CFG)
     before = loss_terms(model, small, CFG, GRAPH).total
     untouched = [p.detach().clone() for p in model.parameters()]
-    run = train(small, CFG, GRAPH, steps=10, model=model)
+    run = train(small, CFG, GRAPH, steps=10, model=model, threads=1)
     assert run.model is model
     assert not model.training
     assert any(not torch.equal(a, b) for a, b in zip(untouched, model.parameters(), strict=True))
