@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from alignn_nb.history import AlignnHistory
-from alignn_nb.losses import TERMS, WEIGHTS, LossBreakdown, Sweep
+from alignn_nb.losses import TERMS, LossBreakdown, Sweep
 from alignn_nb.training import Step
 
 COLORS = {
@@ -152,11 +152,6 @@ def history_plot(history: AlignnHistory) -> Figure:
     axes.set_title(f"alignn history: {history.folder.name}")
     axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return figure
-
-
-def weight_fields() -> tuple[str, ...]:
-    """The loss-weight fields a sensitivity sweep can vary."""
-    return tuple(WEIGHTS.values())
 
 
 def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
