@@ -292,20 +292,38 @@ class LossPlot(widgets.VBox):
         self.status = f"alignn history: {self.history.epochs} epochs from {folder}"
 
     def _make_children(self) -> None:
-        image = {"format": "png", "layout": widgets.Layout(max_width="640px")}
         self._status_html = widgets.HTML()
-        self._bars_image = widgets.Image(**image)
+        self.tabs = widgets.Tab(
+            children=[
+                self._contributions_tab(),
+                self._sensitivity_tab(),
+                self._training_tab(),
+                self._history_tab(),
+            ],
+            titles=TABS,
+        )
+
+    def _contributions_tab(self) -> widgets.VBox:
+        self._bars_image = _image()
         self._table_html = widgets.HTML()
         self._view_toggle = widgets.ToggleButtons(options=plots.VIEWS, value="absolute")
         self._bind(self._view_toggle, "view")
         self._recompute_button = widgets.Button(description="Recompute", icon="refresh")
         self._recompute_button.on_click(lambda _: self.compute())
-        self._sweep_image = widgets.Image(**image)
+        controls = widgets.HBox([self._view_toggle, self._recompute_button])
+        return widgets.VBox([controls, self._bars_image, self._table_html])
+
+    def _sensitivity_tab(self) -> widgets.VBox:
+        self._sweep_image = _image()
         self._sweep_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="sweep")
         self._bind(self._sweep_dropdown, "sweep_field")
         self._sweep_max_input = widgets.FloatText(value=2.0, description="up to")
         self._bind(self._sweep_max_input, "sweep_max")
-        self._train_image = widgets.Image(**image)
+        controls = widgets.HBox([self._sweep_dropdown, self._sweep_max_input])
+        return widgets.VBox([controls, self._sweep_image])
+
+    def _training_tab(self) -> widgets.VBox:
+        self._train_image = _image()
         self._steps_input = widgets.BoundedIntText(
             value=DEFAULT_STEPS, min=1, max=100_000, description="steps"
         )
@@ -318,39 +336,17 @@ class LossPlot(widgets.VBox):
         self._stop_button.on_click(lambda _: self.stop_training())
         self._progress = widgets.IntProgress(value=0, min=0, max=DEFAULT_STEPS)
         self._progress_label = widgets.Label("not started")
-        self._history_image = widgets.Image(**image)
+        controls = widgets.HBox([self._steps_input, self._run_button, self._stop_button])
+        progress = widgets.HBox([self._progress, self._progress_label])
+        return widgets.VBox([controls, progress, self._train_image])
+
+    def _history_tab(self) -> widgets.VBox:
+        self._history_image = _image()
         self._folder_input = widgets.Text(placeholder="alignn output folder", description="folder")
         self._load_button = widgets.Button(description="Load", icon="folder-open")
         self._load_button.on_click(lambda _: self.show_history(self._folder_input.value))
-        self.tabs = widgets.Tab(
-            children=[
-                widgets.VBox(
-                    [
-                        widgets.HBox([self._view_toggle, self._recompute_button]),
-                        self._bars_image,
-                        self._table_html,
-                    ]
-                ),
-                widgets.VBox(
-                    [widgets.HBox([self._sweep_dropdown, self._sweep_max_input]), self._sweep_image]
-                ),
-                widgets.VBox(
-                    [
-                        widgets.HBox([self._steps_input, self._run_button, self._stop_button]),
-                        widgets.HBox([self._progress, self._progress_label]),
-                        self._train_image,
-                    ]
-                ),
-                widgets.VBox(
-                    [
-                        widgets.HBox([self._folder_input, self._load_button]),
-                        widgets.HTML(HISTORY_NOTE),
-                        self._history_image,
-                    ]
-                ),
-            ],
-            titles=TABS,
-        )
+        controls = widgets.HBox([self._folder_input, self._load_button])
+        return widgets.VBox([controls, widgets.HTML(HISTORY_NOTE), self._history_image])
 
     def _bind(self, control: widgets.ValueWidget, name: str) -> None:
         """Apply ``control``'s values to trait ``name``; a refusal goes to `status` and the
@@ -463,6 +459,10 @@ class LossPlot(widgets.VBox):
         self._history_image.value = (
             plots.png_bytes(plots.history_plot(self.history)) if self.history else b""
         )
+
+
+def _image() -> widgets.Image:
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
 
 
 def progress_text(step: Step, planned: int) -> str:
