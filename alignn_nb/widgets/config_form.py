@@ -27,8 +27,8 @@ class _Row:
         self.owner = owner
         self.trait = trait
         self.input = make_input(trait, value)
-        self.error = widgets.HTML(value="", layout=widgets.Layout(width="auto"))
-        self.box = widgets.HBox([self.input, effect_badge(trait), self.error])
+        self.error = widgets.HTML(value="", layout=widgets.Layout(margin="0 0 4px 178px"))
+        self.box = widgets.VBox([widgets.HBox([self.input, effect_badge(trait)]), self.error])
 
 
 class ConfigForm(widgets.VBox):

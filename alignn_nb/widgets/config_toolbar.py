@@ -146,13 +146,14 @@ class ConfigToolbar(widgets.VBox):
             description="Load",
             icon="upload",
             tooltip="Load an alignn training config.json (at most 20 MB)",
+            layout=_BUTTON,
         )
         self.upload.observe(self._on_upload, "value")
         self.save_html = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
         self.preset_dropdown = widgets.Dropdown(
             options=list(presets()),
             description="Preset",
-            layout=widgets.Layout(width="290px"),
+            layout=widgets.Layout(width="240px"),
             style={"description_width": "50px"},
         )
         self.apply_button = self._button("Apply", "Load the chosen preset", self._click_apply)
@@ -163,7 +164,7 @@ class ConfigToolbar(widgets.VBox):
         self.section_dropdown = widgets.Dropdown(
             options=sections,
             description="Section",
-            layout=widgets.Layout(width="320px"),
+            layout=widgets.Layout(width="300px"),
             style={"description_width": "55px"},
         )
         self.reset_button = self._button(
@@ -178,8 +179,11 @@ class ConfigToolbar(widgets.VBox):
         self.redo_button = self._button(
             "Redo", "Nothing to redo", lambda _: self.redo(), icon="repeat"
         )
-        self.diff_toggle = widgets.ToggleButtons(
-            options=DIFF_MODES, description="Diff", style={"button_width": "auto"}
+        self.diff_toggle = widgets.Dropdown(
+            options=DIFF_MODES,
+            description="Diff",
+            layout=widgets.Layout(width="170px"),
+            style={"description_width": "30px"},
         )
         widgets.link((self.diff_toggle, "value"), (self, "diff_mode"))
         self.diff_view = widgets.HTML()
@@ -192,22 +196,19 @@ class ConfigToolbar(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         row = widgets.Layout(flex_flow="row wrap", align_items="center")
+        rows = (
+            (
+                self.upload,
+                self.save_html,
+                self.undo_button,
+                self.redo_button,
+                self.reset_all_button,
+            ),
+            (self.preset_dropdown, self.apply_button, self.diff_toggle),
+            (self.section_dropdown, self.reset_button),
+        )
         return [
-            widgets.HBox(
-                [
-                    self.upload,
-                    self.save_html,
-                    self.preset_dropdown,
-                    self.apply_button,
-                    self.undo_button,
-                    self.redo_button,
-                ],
-                layout=row,
-            ),
-            widgets.HBox(
-                [self.section_dropdown, self.reset_button, self.reset_all_button, self.diff_toggle],
-                layout=row,
-            ),
+            *(widgets.HBox(list(children), layout=row) for children in rows),
             self.message_html,
             self.diff_view,
         ]

@@ -21,6 +21,7 @@ from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
 
 LEFT_WIDTH = "480px"
+GRAPH_VIEW_HEIGHT = "400px"
 TABS = ("Prediction", "Model", "Loss terms")
 
 
@@ -112,6 +113,7 @@ class Dashboard(widgets.VBox):
         self.picker = StructurePicker(dataset=dataset)
         self.picker.select_example(structure)
         self.graph_view = GraphView()
+        self.graph_view.view._view_height = GRAPH_VIEW_HEIGHT
         self.prediction = PredictionView()
         self.summary = ModelSummaryView(follow=False)
         self.loss_plot = LossPlot(
