@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from alignn_nb import ALIGNNAtomWiseConfig
 from alignn_nb.graph import build_graphs
 from alignn_nb.structures import example
-from tests.conftest import REPO
+from tests.conftest import REPO, execute_notebook
 
 NOTEBOOK = REPO / "notebooks" / "graph_construction.ipynb"
 LIMIT_SECONDS = 60
@@ -31,16 +28,7 @@ def _outputs(nb: nbformat.NotebookNode) -> tuple[str, str]:
 
 @pytest.mark.slow
 def test_notebook_runs_in_time_and_prints_the_counts_build_graphs_gives():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=LIMIT_SECONDS,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    start = time.monotonic()
-    client.execute()
-    seconds = time.monotonic() - start
+    nb, seconds = execute_notebook(NOTEBOOK, LIMIT_SECONDS)
     assert seconds < LIMIT_SECONDS
     printed, shown = _outputs(nb)
     si64 = example("Si64")

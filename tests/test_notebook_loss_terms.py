@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.conftest import IN_CI, REPO, SHARED_EXAMPLES
+from tests.conftest import IN_CI, REPO, SHARED_EXAMPLES, execute_notebook
 
 NOTEBOOK = REPO / "notebooks" / "loss_terms.ipynb"
 LIMIT_SECONDS = 90
@@ -32,16 +30,7 @@ def _outputs(nb: nbformat.NotebookNode) -> tuple[str, int, list[str]]:
 
 @pytest.mark.slow
 def test_notebook_runs_in_time_and_training_brings_the_terms_down():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=LIMIT_SECONDS,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    start = time.monotonic()
-    client.execute()
-    seconds = time.monotonic() - start
+    nb, seconds = execute_notebook(NOTEBOOK, LIMIT_SECONDS)
     printed, images, errors = _outputs(nb)
     print(f"loss_terms.ipynb: {seconds:.1f} s, {images} images")
     assert errors == []
