@@ -3,7 +3,8 @@
 Each field trait carries its metadata as tags:
 
 - ``section``: the heading it is grouped under;
-- ``effect``: a tuple of the places that read it, each one of `EFFECTS`;
+- ``effect``: a tuple of the places that read it, each one of `EFFECTS`; ``"pure only"``
+  marks fields only alignn's pure-torch model ``alignn_atomwise_pure`` has;
 - ``unit``: a short unit string, or ``""``;
 - ``minimum`` / ``maximum``: inclusive bounds; ``exclusive_minimum``: a strict lower bound.
 
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 
 from traitlets import Bool, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode
 
-EFFECTS = ("model shape", "forward pass", "graph construction", "loss", "nowhere")
+EFFECTS = ("model shape", "forward pass", "graph construction", "loss", "nowhere", "pure only")
 
 
 def _bounds_text(meta: Mapping[str, Any]) -> str:

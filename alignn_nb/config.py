@@ -1,6 +1,16 @@
-"""Traitlets mirrors of alignn's `ALIGNNAtomWiseConfig` and of its graph options.
+"""Traitlets mirrors of alignn's model configs and of its graph options.
 
-`ALIGNNAtomWiseConfig` has the 37 fields of the design table plus alignn's ``link``.
+`ALIGNNAtomWiseConfig` mirrors both flavours of alignn's ALIGNN-atomwise model, chosen by
+``name``: the DGL model ``alignn_atomwise`` (its 37 fields of the design table plus
+``link``) and its pure-torch twin ``alignn_atomwise_pure``, whose five extra fields are
+tagged ``"pure only"``. The twin's block calls its triplet cutoff ``three_body_cutoff``,
+like the graph option of the same name; here it is ``model_three_body_cutoff`` so that
+both can be edited side by side, and `alignn_nb.io` maps it back.
+
+One default differs between the flavours: alignn's ``penalty_factor`` is 0.1 eV/Å for
+``alignn_atomwise`` and 0.5 eV/Å for ``alignn_atomwise_pure``. The mirror keeps 0.1;
+loading a pure block that leaves it out fills in 0.5 and says so (see `PURE_DEFAULTS`).
+
 `GraphConfig` holds the graph options alignn keeps at the top level of a training
 config. Each field is tagged with its section, unit, bounds and the places alignn
 2026.8.11 reads it (``effect``); `alignn_nb.widgets.ConfigForm` is generated from those tags.
@@ -15,6 +25,7 @@ FORWARD = "forward pass"
 GRAPH = "graph construction"
 LOSS = "loss"
 NOWHERE = "nowhere"
+PURE_ONLY = "pure only"
 
 BASIC = "Basic Info"
 ARCH = "Model Architecture"
@@ -23,10 +34,16 @@ PHYSICS = "Physics-Aware Settings"
 GRAPHOPT = "Graph Construction Options"
 PENALTY = "Loss Penalty Options"
 MISC = "Miscellaneous"
+PURE = "Pure-torch Model (alignn_atomwise_pure)"
 
-MODEL_NAMES = ("alignn_atomwise",)
+DGL_MODEL = "alignn_atomwise"
+PURE_MODEL = "alignn_atomwise_pure"
+MODEL_NAMES = (DGL_MODEL, PURE_MODEL)
 ATOM_FEATURES = ("atomic_number", "cgcnn", "basic", "cfid")
-NEIGHBOR_STRATEGIES = ("k-nearest", "radius_graph")
+NEIGHBOR_STRATEGIES = ("k-nearest", "radius_graph", "pure_torch")
+CONV_TYPES = ("alignn", "n_alignn", "t_alignn")
+#: alignn_atomwise_pure's defaults where they differ from alignn_atomwise's (the mirror's).
+PURE_DEFAULTS = {"penalty_factor": 0.5}
 
 
 def _tag(section: str, effect: tuple[str, ...], unit: str = "", **bounds: float) -> dict:
@@ -54,10 +71,11 @@ class ALIGNNAtomWiseConfig(StrictTraits):
     `traitlets.TraitError` and keeps the previous value.
     """
 
-    SECTIONS = (BASIC, ARCH, OUTPUT, PHYSICS, GRAPHOPT, PENALTY, MISC)
+    SECTIONS = (BASIC, ARCH, OUTPUT, PHYSICS, GRAPHOPT, PENALTY, MISC, PURE)
 
     name = StrictEnum(
-        MODEL_NAMES, default_value="alignn_atomwise", help="Which alignn model this block builds."
+        MODEL_NAMES, default_value=DGL_MODEL,
+        help="The alignn model: alignn_atomwise (DGL) or its pure-torch twin alignn_atomwise_pure.",
     ).tag(**_tag(BASIC, (SHAPE,)))
 
     alignn_layers = _int(
@@ -211,6 +229,27 @@ class ALIGNNAtomWiseConfig(StrictTraits):
         help="Function applied to the output: identity, exp (log link) or sigmoid (logit link).",
     ).tag(**_tag(MISC, (FORWARD,)))
 
+    conv_type = StrictEnum(
+        CONV_TYPES, default_value="alignn",
+        help="Layers: alignn's edge-gated conv, n_alignn node attention, t_alignn self-attention.",
+    ).tag(**_tag(PURE, (PURE_ONLY, SHAPE, FORWARD)))
+    num_heads = _int(
+        1, "Attention heads of n_alignn and t_alignn; hidden_features must be a multiple of it.",
+        PURE, (PURE_ONLY, SHAPE), minimum=1,
+    )
+    use_zbl = StrictBool(
+        None, allow_none=True,
+        help="Add ZBL repulsion (eV) below zbl_cutoff; None: on exactly when forces are computed.",
+    ).tag(**_tag(PURE, (PURE_ONLY, FORWARD)))
+    zbl_cutoff = _float(
+        0.9, "Bond length (Å) where the ZBL repulsion is smoothly switched off.", PURE,
+        (PURE_ONLY, FORWARD), "Å", exclusive_minimum=0.0,
+    )
+    model_three_body_cutoff = _float(
+        3.5, "The model block's three_body_cutoff (Å), read by its TorchScript/LAMMPS forward.",
+        PURE, (PURE_ONLY, GRAPH), "Å", exclusive_minimum=0.0,
+    )
+
 
 class GraphConfig(StrictTraits):
     """The graph options of an alignn training config (top-level keys, not the model block)."""
@@ -225,7 +264,7 @@ class GraphConfig(StrictTraits):
     ).tag(**_tag("Graph", (GRAPH,), minimum=1))
     neighbor_strategy = StrictEnum(
         NEIGHBOR_STRATEGIES, default_value="k-nearest",
-        help="k-nearest: the closest max_neighbors; radius_graph: every neighbour within cutoff.",
+        help="alignn's builder: k-nearest, radius_graph, or pure_torch (the pure model's own).",
     ).tag(**_tag("Graph", (GRAPH,)))
     atom_features = StrictEnum(
         ATOM_FEATURES, default_value="atomic_number",
@@ -239,6 +278,13 @@ class GraphConfig(StrictTraits):
     ).tag(**_tag("Graph", (GRAPH,), "Å", minimum=0.0))
     three_body_cutoff = StrictFloat(
         None, allow_none=True,
-        help="alignn's triplet cutoff in Å (used by its pure_torch builder); None for cutoff.",
+        help="pure_torch only: bonds longer than this (Å) join no triplet; None for cutoff.",
     ).tag(**_tag("Graph", (GRAPH,), "Å", exclusive_minimum=0.0))
 
+
+#: Fields only alignn's pure-torch model has (tagged "pure only"), in declaration order.
+PURE_ONLY_FIELDS = tuple(
+    n
+    for n in ALIGNNAtomWiseConfig.field_names()
+    if PURE_ONLY in ALIGNNAtomWiseConfig.field_trait(n).metadata["effect"]
+)

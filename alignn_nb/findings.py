@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import DGL_MODEL, PURE_MODEL, ALIGNNAtomWiseConfig, GraphConfig
 
 Level = Literal["error", "warning"]
 
@@ -44,6 +44,8 @@ def _cutoffs(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
             "no bond is that long, so it filters nothing.",
         ))
     tbc = graph.three_body_cutoff
+    if graph.neighbor_strategy == "pure_torch":
+        return found + _pure_torch_cutoffs(graph)
     if cfg.lighten_edges and tbc is not None and tbc != cfg.inner_cutoff:
         found.append(Finding(
             "warning", ("inner_cutoff", "three_body_cutoff", "lighten_edges"),
@@ -54,6 +56,18 @@ def _cutoffs(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
     if not cfg.lighten_edges and tbc is not None:
         found.append(_unused_three_body_cutoff(cfg, graph, tbc))
     return found
+
+
+def _pure_torch_cutoffs(graph: GraphConfig) -> list[Finding]:
+    """alignn's pure_torch builder refuses a triplet cutoff beyond the bond cutoff."""
+    tbc = graph.three_body_cutoff
+    if tbc is None or tbc <= graph.cutoff:
+        return []
+    return [Finding(
+        "error", ("three_body_cutoff", "cutoff"),
+        f"three_body_cutoff {tbc} Å is beyond cutoff {graph.cutoff} Å: alignn's pure_torch "
+        "builder refuses it; set it to at most the cutoff (None means the cutoff).",
+    )]
 
 
 def _unused_three_body_cutoff(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, tbc: float) -> Finding:
@@ -123,7 +137,69 @@ def _weights(cfg: ALIGNNAtomWiseConfig) -> list[Finding]:
     return found
 
 
+def _flavour(cfg: ALIGNNAtomWiseConfig) -> list[Finding]:
+    """The DGL model without DGL, and attention heads that do not divide the width."""
+    from alignn_nb.model import DGL_MISSING, dgl_installed, heads_problem
+
+    found = []
+    if cfg.name == DGL_MODEL and not dgl_installed():
+        found.append(Finding(
+            "error", ("name",), f"{DGL_MISSING}; choose {PURE_MODEL!r} to build a model here.",
+        ))
+    problem = heads_problem(cfg)
+    if problem is not None:
+        found.append(Finding("error", ("hidden_features", "num_heads", "conv_type"), problem))
+    return found
+
+
+#: Mirror values that alignn's pure model accepts but never acts on, with what it does.
+_PURE_IGNORES = {
+    "include_pos_deriv": (True, "forces always come from the bond vectors"),
+    "batch_stress": (False, "stress is always computed per structure"),
+}
+
+
+def _pure(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
+    """What alignn's pure model ignores, ZBL without atomic numbers, a mismatched cutoff."""
+    if cfg.name != PURE_MODEL:
+        return []
+    found = [
+        Finding(
+            "warning", (name, "name"),
+            f"{name} is {value} but alignn_atomwise_pure never reads it: {what}.",
+        )
+        for name, (value, what) in _PURE_IGNORES.items()
+        if getattr(cfg, name) == value
+    ]
+    if cfg.extra_features:
+        found.append(Finding(
+            "warning", ("extra_features", "name"),
+            f"extra_features is {cfg.extra_features} but alignn_atomwise_pure has no layer "
+            "for extra features: it ignores them.",
+        ))
+    zbl = cfg.use_zbl if cfg.use_zbl is not None else cfg.calculate_gradient
+    if zbl and graph.neighbor_strategy != "pure_torch":
+        found.append(Finding(
+            "warning", ("use_zbl", "neighbor_strategy"),
+            f"ZBL repulsion is on (use_zbl={cfg.use_zbl}) but alignn applies it only to graphs "
+            f"with atomic numbers, which its {graph.neighbor_strategy} builder does not store: "
+            "the model adds no ZBL energy.",
+        ))
+    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    if graph.neighbor_strategy == "pure_torch" and cfg.model_three_body_cutoff != tbc:
+        found.append(Finding(
+            "warning", ("model_three_body_cutoff", "three_body_cutoff"),
+            f"the model block's three_body_cutoff ({cfg.model_three_body_cutoff} Å, "
+            f"model_three_body_cutoff here) differs from the graph's ({tbc} Å): alignn says "
+            "they must match, or its TorchScript/LAMMPS forward builds other triplets.",
+        ))
+    return found
+
+
 def check(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig | None = None) -> list[Finding]:
     """Every cross-field finding for ``cfg`` with ``graph`` (defaults if None)."""
     graph = GraphConfig() if graph is None else graph
-    return _cutoffs(cfg, graph) + _features(cfg, graph) + _weights(cfg)
+    return (
+        _flavour(cfg) + _cutoffs(cfg, graph) + _features(cfg, graph) + _weights(cfg)
+        + _pure(cfg, graph)
+    )

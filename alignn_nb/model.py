@@ -1,22 +1,30 @@
-"""Build alignn's own `ALIGNNAtomWise`, count its parameters and run it on a structure.
+"""Build alignn's own model, count its parameters and run it on a structure.
 
+The mirror's ``name`` picks the flavour: alignn's DGL model `ALIGNNAtomWise`
+(``alignn_atomwise``) or its pure-torch twin `ALIGNNAtomWisePure`
+(``alignn_atomwise_pure``), which takes alignn's ``TorchGraph`` instead of DGL graphs.
 `to_alignn_model_config` is the one boundary where the traitlets mirror meets alignn's
-pydantic config, and `predict` is the one place where alignn's forward-pass quirks are
-handled. Nothing here re-implements the model.
+pydantic configs, and `predict` / `model_input` are where alignn's forward-pass quirks
+are handled. Nothing here re-implements the model.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 import torch
 
-from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.config import PURE_MODEL, PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig
 
-#: Mirror fields that alignn's model config does not have (alignn-nb's line-graph options).
+#: Mirror fields that alignn's model configs do not have (alignn-nb's line-graph options).
 NOT_ALIGNN_MODEL_FIELDS = ("lighten_edges", "backtracking")
+#: Mirror fields whose name in alignn's model block differs.
+ALIGNN_NAMES = {"model_three_body_cutoff": "three_body_cutoff"}
 #: Fields read when alignn constructs the model: a change needs a new model.
 SHAPE_FIELDS = (
     *(
@@ -26,10 +34,49 @@ SHAPE_FIELDS = (
     ),
     "link",
 )
+#: What the DGL model needs and an environment without DGL lacks.
+DGL_MISSING = "DGL is not installed; alignn_atomwise needs it"
+#: Attributes alignn's `ALIGNNAtomWisePure` copies from its config when it is constructed,
+#: each with the config field it comes from (use_zbl is resolved, see `_pure_attributes`).
+_PURE_COPIED = {
+    "energy_mult_natoms": bool,
+    "use_penalty": bool,
+    "penalty_threshold": float,
+    "penalty_factor": float,
+    "zbl_cutoff": float,
+    "use_cutoff_function": bool,
+    "multiply_cutoff": bool,
+    "inner_cutoff": float,
+    "exponent": int,
+    "three_body_cutoff": float,
+    "grad_multiplier": int,
+    "add_reverse_forces": bool,
+    "stress_multiplier": float,
+}
+
+
+class MissingDGLError(ValueError):
+    """The DGL model was asked for where DGL is not installed."""
+
+
+@cache
+def dgl_installed() -> bool:
+    """Whether the ``dgl`` package can be found (it is not imported here)."""
+    return importlib.util.find_spec("dgl") is not None
+
+
+def is_pure(conf: Any) -> bool:
+    """True for alignn's pure-torch flavour (a mirror, an alignn config or a model)."""
+    conf = getattr(conf, "config", conf)
+    return conf.name == PURE_MODEL
 
 
 class GraphsLike(Protocol):
-    """What `predict` needs: a DGL crystal graph, its line graph and the 3×3 lattice (Å)."""
+    """What `predict` needs: a crystal graph, its line graph and the 3×3 lattice (Å).
+
+    ``g`` and ``lg`` are DGL graphs or alignn ``TorchGraph`` objects; alignn-nb's
+    `CrystalGraphs` offers both.
+    """
 
     g: Any
     lg: Any
@@ -79,25 +126,78 @@ class ModelSummary:
         return "\n".join(lines)
 
 
-def to_alignn_model_config(cfg: ALIGNNAtomWiseConfig) -> Any:
-    """alignn's pydantic `ALIGNNAtomWiseConfig` for the mirror ``cfg`` (a fresh object)."""
-    from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
+def alignn_model_block(cfg: ALIGNNAtomWiseConfig) -> dict[str, Any]:
+    """The model block alignn reads for ``cfg``: its flavour's fields, in alignn's names.
 
-    values = {k: v for k, v in cfg.to_dict().items() if k not in NOT_ALIGNN_MODEL_FIELDS}
-    return AlignnConfig(**values)
+    The DGL model's block leaves out the pure-only fields; the pure block names
+    model_three_body_cutoff ``three_body_cutoff``. Neither has the line-graph options.
+    """
+    pure = is_pure(cfg)
+    return {
+        ALIGNN_NAMES.get(name, name): value
+        for name, value in cfg.to_dict().items()
+        if name not in NOT_ALIGNN_MODEL_FIELDS and (pure or name not in PURE_ONLY_FIELDS)
+    }
+
+
+def to_alignn_model_config(cfg: ALIGNNAtomWiseConfig) -> Any:
+    """alignn's pydantic config for the mirror ``cfg`` (a fresh object).
+
+    `ALIGNNAtomWiseConfig` for alignn_atomwise, `ALIGNNAtomWisePureConfig` for
+    alignn_atomwise_pure; both import without DGL.
+    """
+    if is_pure(cfg):
+        from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePureConfig as AlignnConfig
+    else:
+        from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
+    return AlignnConfig(**alignn_model_block(cfg))
+
+
+def heads_problem(cfg: ALIGNNAtomWiseConfig) -> str | None:
+    """Why alignn's attention layers cannot split hidden_features into num_heads, or None."""
+    if not is_pure(cfg) or cfg.conv_type == "alignn" or cfg.alignn_layers + cfg.gcn_layers == 0:
+        return None
+    if cfg.hidden_features % cfg.num_heads == 0:
+        return None
+    return (
+        f"hidden_features {cfg.hidden_features} is not a multiple of num_heads {cfg.num_heads}: "
+        f"alignn's {cfg.conv_type} layers split the features evenly across heads"
+    )
 
 
 def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
-    """alignn's `ALIGNNAtomWise` for ``cfg``, in eval mode.
+    """alignn's `ALIGNNAtomWise` or `ALIGNNAtomWisePure` for ``cfg``, in eval mode.
 
     alignn switches ``calculate_gradient`` off on its own config when gradwise_weight is 0;
     it gets a fresh pydantic copy, so the mirror is never mutated.
-    """
-    from alignn.models.alignn_atomwise import ALIGNNAtomWise
 
-    model = ALIGNNAtomWise(to_alignn_model_config(cfg))
+    Raises:
+        MissingDGLError: for alignn_atomwise where DGL is not installed.
+        ValueError: when hidden_features does not split into num_heads attention heads.
+    """
+    problem = heads_problem(cfg)
+    if problem is not None:
+        raise ValueError(problem)
+    if is_pure(cfg):
+        from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure as Model
+    elif not dgl_installed():
+        raise MissingDGLError(f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL")
+    else:
+        from alignn.models.alignn_atomwise import ALIGNNAtomWise as Model
+    model = Model(to_alignn_model_config(cfg))
     model.eval()
     return model
+
+
+def _pure_attributes(conf: Any) -> dict[str, Any]:
+    """The attributes alignn's pure model sets from ``conf`` in its constructor.
+
+    use_zbl None means on exactly when forces are computed (calculate_gradient, after
+    gradwise_weight 0 has switched it off).
+    """
+    values = {name: kind(getattr(conf, name)) for name, kind in _PURE_COPIED.items()}
+    zbl = conf.use_zbl if conf.use_zbl is not None else conf.calculate_gradient
+    return {**values, "use_zbl": bool(zbl)}
 
 
 def reconfigure(model: torch.nn.Module, cfg: ALIGNNAtomWiseConfig) -> None:
@@ -106,20 +206,24 @@ def reconfigure(model: torch.nn.Module, cfg: ALIGNNAtomWiseConfig) -> None:
     alignn's forward reads its config on every call, so forward-only fields (forces,
     stress, penalty, cutoff function) take effect without a rebuild. alignn's own rule
     that gradwise_weight 0 switches calculate_gradient off is applied here as in its
-    constructor. Fields that shape the model must match the model's.
+    constructor. The pure model also copies some fields into attributes when it is
+    built (it reads use_zbl and zbl_cutoff from there); those are copied again. Fields
+    that shape the model, the flavour among them, must match the model's.
 
     Raises:
         ValueError: naming the shape fields that differ.
     """
     fresh = to_alignn_model_config(cfg)
-    differ = [
-        n for n in SHAPE_FIELDS if getattr(fresh, n) != getattr(model.config, n)
-    ]
+    shared = [n for n in SHAPE_FIELDS if hasattr(fresh, n) and hasattr(model.config, n)]
+    differ = [n for n in shared if getattr(fresh, n) != getattr(model.config, n)]
     if differ:
         raise ValueError(f"these fields need a new model, not a reconfigured one: {differ}")
     if fresh.gradwise_weight == 0:
         fresh.calculate_gradient = False
     model.config = fresh
+    if is_pure(fresh):
+        for name, value in _pure_attributes(fresh).items():
+            setattr(model, name, value)
 
 
 def _module_rows(model: torch.nn.Module) -> list[tuple[str, int]]:
@@ -150,28 +254,78 @@ def _quantity(tensor: torch.Tensor, unit: str) -> Quantity:
     return Quantity(value=value, unit=unit, shape=tuple(detached.shape))
 
 
-def _forward_input(model: torch.nn.Module, graphs: GraphsLike) -> tuple:
-    """alignn's forward unpacks (g, lattice) when it has no ALIGNN layers, else (g, lg, lattice).
+def torch_graph_pair(g: Any, lg: Any) -> tuple[Any, Any]:
+    """``(g, lg)`` as alignn ``TorchGraph`` objects whose bond vectors r are the model's own.
 
-    alignn writes features into the graphs it is given; local views keep the caller's clean.
+    alignn's pure model marks ``g.edata["r"]`` as requiring gradients in place, so it gets
+    a fresh copy of r (shared by g's edata and lg's ndata, as alignn's builder shares
+    them); everything else is shared with the caller's graphs. DGL graphs are wrapped
+    with alignn's ``torchgraph_from_dgl``.
     """
+    from alignn.torch_graph_builder import TorchGraph, torchgraph_from_dgl
+
+    g = g if isinstance(g, TorchGraph) else torchgraph_from_dgl(g)
+    lg = lg if isinstance(lg, TorchGraph) else torchgraph_from_dgl(lg)
+    r = g.edata["r"].detach().clone()
+    return (
+        dataclasses.replace(g, edata={**g.edata, "r": r}),
+        dataclasses.replace(lg, ndata={**lg.ndata, "r": r}),
+    )
+
+
+def model_input(model: torch.nn.Module, g: Any, lg: Any, lattice: torch.Tensor) -> tuple:
+    """What alignn's forward unpacks, on private copies of what it writes into.
+
+    The pure model always takes (g, lg, lattice) as ``TorchGraph`` objects. The DGL model
+    takes (g, lattice) when it has no ALIGNN layers, else (g, lg, lattice), as DGL graphs
+    (local views, since it writes features into them).
+    """
+    if is_pure(model):
+        tg, tlg = torch_graph_pair(g, lg)
+        return (tg, tlg, lattice)
     if len(model.alignn_layers) == 0:
-        return (graphs.g.local_var(), graphs.lattice)
-    return (graphs.g.local_var(), graphs.lg.local_var(), graphs.lattice)
+        return (g.local_var(), lattice)
+    return (g.local_var(), lg.local_var(), lattice)
 
 
-def energy_ignores_bonds(conf: Any) -> bool:
-    """True when no layer and no penalty reads the bonds, so the energy ignores positions.
+def _forward_input(model: torch.nn.Module, graphs: GraphsLike) -> tuple:
+    if is_pure(model):
+        return model_input(model, *pure_graphs(graphs), graphs.lattice)
+    return model_input(model, graphs.g, graphs.lg, graphs.lattice)
 
-    alignn's force autograd then raises instead of returning zero forces.
+
+def pure_graphs(graphs: Any) -> tuple[Any, Any]:
+    """The ``(g, lg)`` pair the pure model reads: alignn-nb's TorchGraphs when offered."""
+    if hasattr(graphs, "torch_g"):
+        return graphs.torch_g, graphs.torch_lg
+    return graphs.g, graphs.lg
+
+
+def zbl_active(model: torch.nn.Module, g: Any) -> bool:
+    """Whether alignn's pure model adds ZBL repulsion on ``g``.
+
+    It does when its resolved use_zbl is on, forces are computed and the graph carries
+    atomic numbers ``Z``, which only alignn's pure_torch builder stores.
     """
-    return conf.alignn_layers == 0 and conf.gcn_layers == 0 and not conf.use_penalty
+    if not is_pure(model) or not model.use_zbl or not model.config.calculate_gradient:
+        return False
+    return "Z" in g.ndata
+
+
+def energy_ignores_bonds(conf: Any, zbl: bool = False) -> bool:
+    """True when no layer, no penalty and no ZBL term reads the bonds.
+
+    The energy then ignores positions, and alignn's force autograd raises instead of
+    returning zero forces.
+    """
+    return conf.alignn_layers == 0 and conf.gcn_layers == 0 and not conf.use_penalty and not zbl
 
 
 def _run(model: torch.nn.Module, graphs: GraphsLike) -> tuple[dict, bool]:
     """alignn's forward pass; returns the result and whether gradients were computed."""
     conf = model.config
-    gradients = bool(conf.calculate_gradient) and not energy_ignores_bonds(conf)
+    zbl = zbl_active(model, pure_graphs(graphs)[0]) if is_pure(model) else False
+    gradients = bool(conf.calculate_gradient) and not energy_ignores_bonds(conf, zbl)
     saved = conf.calculate_gradient
     conf.calculate_gradient = gradients
     try:
@@ -194,8 +348,48 @@ def bond_penalty(conf: Any, g: Any) -> float:
     return float((conf.penalty_factor * (conf.penalty_threshold - lengths[short])).sum())
 
 
-def _energy(result: dict, conf: Any, natoms: int, penalty: float) -> tuple[Quantity, list[str]]:
-    """The energy alignn differentiates for forces, from its raw readout ``out``."""
+def zbl_energy(model: torch.nn.Module, g: Any) -> float:
+    """alignn's ZBL repulsion in eV that its pure model adds on ``g`` (0 when inactive)."""
+    if not zbl_active(model, g):
+        return 0.0
+    from alignn.models.alignn_atomwise_pure import zbl_edge_energy
+
+    r = g.edata["r"].detach()
+    z = g.ndata["Z"].to(r.dtype)
+    src, dst = _edge_index(g)
+    lengths = torch.linalg.norm(r, dim=1)
+    return float(zbl_edge_energy(z[src], z[dst], lengths, model.zbl_cutoff))
+
+
+def _edge_index(g: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(src, dst) of a DGL graph or a TorchGraph."""
+    return (g.src, g.dst) if hasattr(g, "src") else g.edges()
+
+
+def num_atoms(g: Any) -> int:
+    """Nodes of a DGL graph or a TorchGraph."""
+    return g.num_nodes() if callable(g.num_nodes) else int(g.num_nodes)
+
+
+def _zbl_notes(model: torch.nn.Module, g: Any, zbl: float) -> list[str]:
+    """What the pure model's ZBL term did here, in words."""
+    if not is_pure(model) or not model.use_zbl or not model.config.calculate_gradient:
+        return []
+    if "Z" not in g.ndata:
+        return [
+            "ZBL repulsion is on but not applied: these graphs carry no atomic numbers, which "
+            "alignn stores only with its pure_torch builder"
+        ]
+    return [f"includes alignn's ZBL repulsion of {zbl:.6g} eV"] if zbl else []
+
+
+def _energy(
+    result: dict, conf: Any, natoms: int, penalty: float
+) -> tuple[Quantity, list[str]]:
+    """The energy alignn differentiates for forces, from its raw readout ``out``.
+
+    The pure model has already folded its ZBL energy into ``out`` (per atom).
+    """
     out = result["out"]
     if conf.classification:
         return _quantity(out, "log-probability"), ["classification: out holds 2 log-probabilities"]
@@ -211,17 +405,19 @@ def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
     """Run ``model`` on one structure's graphs.
 
     Returns the energy alignn differentiates (eV: readout × atoms plus the short-bond
-    penalty when energy_mult_natoms is on), forces (eV/Å, shape (N, 3)) when gradients
-    are on, stress (GPa, shape (1, 3, 3)) when stresswise_weight > 0, and the atomwise
-    and additional heads when active.
+    penalty when energy_mult_natoms is on, plus the pure model's ZBL repulsion), forces
+    (eV/Å, shape (N, 3)) when gradients are on, stress (GPa, shape (1, 3, 3)) when
+    stresswise_weight > 0, and the atomwise and additional heads when active.
     """
     conf = model.config
     start = time.perf_counter()
     result, gradients = _run(model, graphs)
     seconds = time.perf_counter() - start
-    natoms = graphs.g.num_nodes()
-    penalty = bond_penalty(conf, graphs.g)
+    g = pure_graphs(graphs)[0] if is_pure(model) else graphs.g
+    natoms = num_atoms(g)
+    penalty = bond_penalty(conf, g)
     energy, notes = _energy(result, conf, natoms, penalty)
+    notes += _zbl_notes(model, g, zbl_energy(model, g))
     forces = _optional(result, "grad", gradients, "eV/Å")
     if forces is not None and natoms == 1:
         forces = Quantity([forces.value], "eV/Å", (1, 3))
@@ -253,7 +449,10 @@ def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
 
 @dataclass(frozen=True)
 class AlignnGraphs:
-    """Graphs from alignn's own builder, in the shape `predict` takes."""
+    """Graphs from alignn's own builder, in the shape `predict` takes.
+
+    DGL graphs, or alignn ``TorchGraph`` objects from its pure_torch builder without DGL.
+    """
 
     g: Any
     lg: Any
@@ -261,7 +460,11 @@ class AlignnGraphs:
 
 
 def alignn_graphs(atoms: Any, graph: Any) -> AlignnGraphs:
-    """alignn's `Graph.atom_dgl_multigraph` for an `ase.Atoms` and a `GraphConfig`."""
+    """alignn's `Graph.atom_dgl_multigraph` for an `ase.Atoms` and a `GraphConfig`.
+
+    three_body_cutoff is passed as the graph config holds it (None: the cutoff), as
+    alignn's training passes its config's value.
+    """
     from alignn.graphs import Graph
     from jarvis.core.atoms import ase_to_atoms
 
@@ -270,6 +473,6 @@ def alignn_graphs(atoms: Any, graph: Any) -> AlignnGraphs:
         jatoms, neighbor_strategy=graph.neighbor_strategy, cutoff=graph.cutoff,
         max_neighbors=graph.max_neighbors, atom_features=graph.atom_features,
         use_canonize=graph.use_canonize, cutoff_extra=graph.cutoff_extra,
-        compute_line_graph=True,
+        three_body_cutoff=graph.three_body_cutoff, compute_line_graph=True,
     )
     return AlignnGraphs(g=g, lg=lg, lattice=torch.tensor(jatoms.lattice_mat))

@@ -32,13 +32,20 @@ SEED_DEFAULTS = {
     "additional_output_features": 0, "additional_output_weight": 0.0,
     "link": "identity",
 }
+#: The fields only alignn_atomwise_pure has, with alignn's defaults.
+PURE_DEFAULTS = {
+    "conv_type": "alignn", "num_heads": 1, "use_zbl": None, "zbl_cutoff": 0.9,
+    "model_three_body_cutoff": 3.5,
+}
+PURE_NAMES = list(PURE_DEFAULTS)
 
 
-def test_exactly_38_fields_with_seed_defaults_and_types():
+def test_seed_fields_then_pure_fields_with_their_defaults_and_types():
     cfg = ALIGNNAtomWiseConfig()
-    assert cfg.to_dict() == SEED_DEFAULTS
-    assert len(cfg.field_names()) == 38
-    for name, value in SEED_DEFAULTS.items():
+    assert cfg.to_dict() == {**SEED_DEFAULTS, **PURE_DEFAULTS}
+    assert len(cfg.field_names()) == 38 + 5
+    assert cfg.field_names()[38:] == PURE_NAMES
+    for name, value in {**SEED_DEFAULTS, **PURE_DEFAULTS}.items():
         assert type(getattr(cfg, name)) is type(value), name
 
 
@@ -46,16 +53,47 @@ def test_fields_follow_the_design_table(alignn_examples):
     table = SEED_TABLE.read_text()
     seed_names = re.findall(r"^\| `(\w+)` \|", table, flags=re.M)
     assert len(seed_names) == 37
-    assert seed_names == [n for n in ALIGNNAtomWiseConfig.field_names() if n != "link"]
+    assert seed_names == ALIGNNAtomWiseConfig.field_names()[:37]
 
 
 def test_fields_cover_alignns_own_model_config():
     from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
 
     ours = set(ALIGNNAtomWiseConfig.field_names()) - {"lighten_edges", "backtracking"}
-    assert ours == set(AlignnConfig.model_fields)
+    assert ours - set(PURE_NAMES) == set(AlignnConfig.model_fields)
     theirs = AlignnConfig(name="alignn_atomwise").model_dump()
     assert {k: v for k, v in SEED_DEFAULTS.items() if k in theirs} == theirs
+
+
+def test_fields_cover_alignns_pure_model_config_and_its_defaults():
+    from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePureConfig as PureConfig
+
+    ours = set(ALIGNNAtomWiseConfig.field_names()) - {"lighten_edges", "backtracking"}
+    renamed = (ours - {"model_three_body_cutoff"}) | {"three_body_cutoff"}
+    assert renamed == set(PureConfig.model_fields)
+    theirs = PureConfig(name="alignn_atomwise_pure").model_dump()
+    mirror = {**SEED_DEFAULTS, **PURE_DEFAULTS, "name": "alignn_atomwise_pure"}
+    differ = {
+        k: (mirror[k], theirs[k]) for k in theirs
+        if mirror.get("model_" + k if k == "three_body_cutoff" else k) != theirs[k]
+    }
+    assert differ == {"penalty_factor": (0.1, 0.5)}
+
+
+def test_pure_only_fields_are_tagged_and_sit_in_their_own_section():
+    assert ALIGNNAtomWiseConfig.fields_in(ALIGNNAtomWiseConfig.SECTIONS[-1]) == PURE_NAMES
+    for name in ALIGNNAtomWiseConfig.field_names():
+        effect = ALIGNNAtomWiseConfig.field_trait(name).metadata["effect"]
+        assert ("pure only" in effect) == (name in PURE_NAMES), name
+
+
+def test_use_zbl_takes_true_false_or_none_only():
+    cfg = ALIGNNAtomWiseConfig(use_zbl=True)
+    cfg.use_zbl = None
+    with pytest.raises(TraitError, match=re.escape("use_zbl = 1 refused: use_zbl must be True or "
+                                                   "False or None")):
+        cfg.use_zbl = 1
+    assert cfg.use_zbl is None
 
 
 def test_sections_in_order_with_seed_sizes():
@@ -64,6 +102,7 @@ def test_sections_in_order_with_seed_sizes():
         "Basic Info": 1, "Model Architecture": 8, "Output Control and Loss Weighting": 6,
         "Physics-Aware Settings": 6, "Graph Construction Options": 7,
         "Loss Penalty Options": 4, "Miscellaneous": 6,
+        "Pure-torch Model (alignn_atomwise_pure)": 5,
     }
 
 
@@ -113,7 +152,11 @@ def test_graph_config_defaults():
         ("exponent", 0, "exponent = 0 refused: exponent must be an integer >= 1"),
         ("use_penalty", 1, "use_penalty = 1 refused: use_penalty must be True or False"),
         ("link", "exp", "link = 'exp' refused: link must be one of 'identity', 'log', 'logit'"),
-        ("name", "alignn", "name = 'alignn' refused: name must be one of 'alignn_atomwise'"),
+        ("name", "alignn", "name = 'alignn' refused: name must be one of 'alignn_atomwise', "
+                           "'alignn_atomwise_pure'"),
+        ("num_heads", 0, "num_heads = 0 refused: num_heads must be an integer >= 1"),
+        ("conv_type", "gat", "conv_type = 'gat' refused: conv_type must be one of 'alignn', "
+                             "'n_alignn', 't_alignn'"),
     ],
 )
 def test_refusal_names_field_value_and_allowed_and_keeps_state(field, value, message):
@@ -170,9 +213,10 @@ def test_copy_equality_and_repr():
 
 
 # The space of valid and invalid values, from the traits' own bounds.
+ALL_DEFAULTS = {**SEED_DEFAULTS, **PURE_DEFAULTS}
 INT_FIELDS = [n for n in ALIGNNAtomWiseConfig.field_names()
-              if type(SEED_DEFAULTS[n]) is int and n != "grad_multiplier"]
-FLOAT_FIELDS = [n for n in ALIGNNAtomWiseConfig.field_names() if type(SEED_DEFAULTS[n]) is float]
+              if type(ALL_DEFAULTS[n]) is int and n != "grad_multiplier"]
+FLOAT_FIELDS = [n for n in ALIGNNAtomWiseConfig.field_names() if type(ALL_DEFAULTS[n]) is float]
 
 
 def _lower_bound(name: str) -> float:

@@ -21,7 +21,10 @@ EFFECT_LABELS = {
     "graph construction": "graph",
     "loss": "loss",
     "nowhere": "unused",
+    "pure only": "pure only",
 }
+#: What the dropdown of an optional True/False field shows for each value.
+OPTIONAL_BOOL_LABELS = {None: "auto (None)", True: "True", False: "False"}
 
 
 def tooltip(trait: TraitType) -> str:
@@ -34,6 +37,10 @@ def tooltip(trait: TraitType) -> str:
 
 def _none_text(value: Any) -> str:
     return "None" if value is None else str(value)
+
+
+def _optional_bool(trait: TraitType) -> bool:
+    return isinstance(trait, Bool) and trait.allow_none
 
 
 def _parse_optional(trait: TraitType, text: str) -> Any:
@@ -55,6 +62,9 @@ def make_input(trait: TraitType, value: Any) -> widgets.ValueWidget:
         "style": _STYLE,
         "layout": widgets.Layout(width="300px"),
     }
+    if _optional_bool(trait):
+        options = list(OPTIONAL_BOOL_LABELS.values())
+        return widgets.Dropdown(options=options, value=OPTIONAL_BOOL_LABELS[value], **common)
     if trait.allow_none:
         return widgets.Text(value=_none_text(value), continuous_update=False, **common)
     if isinstance(trait, Enum):
@@ -73,6 +83,9 @@ _STYLE = {"description_width": "170px"}
 
 def to_field_value(trait: TraitType, widget_value: Any) -> Any:
     """Convert what the input widget holds into the value offered to the config."""
+    if _optional_bool(trait):
+        by_label = {label: value for value, label in OPTIONAL_BOOL_LABELS.items()}
+        return by_label.get(widget_value, widget_value)
     if trait.allow_none and isinstance(widget_value, str):
         return _parse_optional(trait, widget_value)
     return widget_value
@@ -80,6 +93,8 @@ def to_field_value(trait: TraitType, widget_value: Any) -> Any:
 
 def to_widget_value(trait: TraitType, field_value: Any) -> Any:
     """Convert a config value into what the input widget shows."""
+    if _optional_bool(trait):
+        return OPTIONAL_BOOL_LABELS[field_value]
     return _none_text(field_value) if trait.allow_none else field_value
 
 

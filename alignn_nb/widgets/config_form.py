@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Dict, Instance, List, TraitError, default, observe
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import PURE_MODEL, PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.findings import Finding, check
 from alignn_nb.widgets._controls import (
     effect_badge,
@@ -36,7 +36,9 @@ class ConfigForm(widgets.VBox):
 
     Controls and configs are linked both ways. A value the config refuses is not applied:
     the control keeps what was typed, an inline error says why, and `errors` records it.
-    The cross-field findings of the current values are listed under the form.
+    The cross-field findings of the current values are listed under the form. The
+    fields only alignn's pure-torch model has are greyed out while ``name`` is the DGL
+    model alignn_atomwise.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config the form edits.")
@@ -64,6 +66,7 @@ class ConfigForm(widgets.VBox):
         self.config.observe(self._on_field_changed)
         self.graph.observe(self._on_field_changed)
         self._refresh_findings()
+        self._grey_out_other_flavour()
 
     @default("config")
     def _default_config(self) -> ALIGNNAtomWiseConfig:
@@ -107,6 +110,8 @@ class ConfigForm(widgets.VBox):
         self._show(name, change["new"])
         self._clear_error(name)
         self._refresh_findings()
+        if name == "name":
+            self._grey_out_other_flavour()
 
     def _make_rows(self) -> dict[str, _Row]:
         rows = {}
@@ -139,6 +144,10 @@ class ConfigForm(widgets.VBox):
             self._show(name, getattr(getattr(self, row.owner), name))
         self.errors = {}
         self._refresh_findings()
+        self._grey_out_other_flavour()
+
+    def _grey_out_other_flavour(self) -> None:
+        self.set_disabled(PURE_ONLY_FIELDS, self.config.name != PURE_MODEL)
 
     def _clear_error(self, name: str) -> None:
         if name in self.errors:

@@ -19,8 +19,8 @@ def test_one_control_per_field_grouped_by_section(form):
     titles = list(form.accordion.titles)
     assert titles == [*ALIGNNAtomWiseConfig.SECTIONS, GRAPH_SECTION]
     sections = [len(box.children) for box in form.accordion.children]
-    assert sections == [1, 8, 6, 6, 7, 4, 6, 7]
-    assert sum(sections) == 38 + 7
+    assert sections == [1, 8, 6, 6, 7, 4, 6, 5, 7]
+    assert sum(sections) == 38 + 5 + 7
 
 
 @pytest.mark.parametrize(
