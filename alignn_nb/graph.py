@@ -1,9 +1,16 @@
 """The crystal graph and line graph that alignn's ``ALIGNNAtomWise`` consumes.
 
 `build_graphs` reproduces alignn 2026.8.11's ``Graph.atom_dgl_multigraph`` edge multiset
-(k-nearest or radius_graph, see `alignn_nb._neighbors`), then enumerates the bond pairs
-of the line graph with numpy. The index arrays (`Edges`, `Triplets`) are the result;
-the DGL graphs are made from them on first access, so everything else works without DGL.
+(k-nearest or radius_graph, see `alignn_nb._neighbors`; pure_torch, see
+`alignn_nb._pure_neighbors`), then enumerates the bond pairs of the line graph with
+numpy. The index arrays (`Edges`, `Triplets`) are the result; the DGL graphs and alignn's
+``TorchGraph`` objects are made from them on first access, so everything else works
+without DGL.
+
+alignn's pure_torch builder makes its line graph differently from DGL's: only bonds of
+length ≤ ``three_body_cutoff`` join triplets (when it is below the cutoff; every bond
+is still a line-graph node), and a bond from an atom to its own periodic image is
+paired with itself.
 
 Line-graph options of alignn-nb (alignn itself always keeps every pair):
 
@@ -30,7 +37,7 @@ import ase
 import numpy as np
 import torch
 
-from alignn_nb import _neighbors
+from alignn_nb import _neighbors, _pure_neighbors
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.structures import load_structure
 
@@ -104,10 +111,38 @@ class Triplets:
 
 @dataclass(frozen=True)
 class _LineGraphOptions:
+    """How triplets are chosen; three_body_cutoff (Å) and self_pairs are pure_torch's rules."""
+
     inner_cutoff: float
     lighten_edges: bool
     backtracking: bool
     budget: int
+    three_body_cutoff: float | None = None
+    self_pairs: bool = False
+
+    def joining(self, edges: Edges) -> np.ndarray:
+        """Indices of the bonds that may join triplets before alignn-nb's own filters."""
+        if self.three_body_cutoff is None:
+            return np.arange(len(edges))
+        return np.flatnonzero(edges.lengths <= self.three_body_cutoff)
+
+
+def _options(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, budget: int
+) -> _LineGraphOptions:
+    """The line-graph rules of ``graph``'s builder plus alignn-nb's lighten/backtracking."""
+    if graph.neighbor_strategy != "pure_torch":
+        return _LineGraphOptions(cfg.inner_cutoff, cfg.lighten_edges, cfg.backtracking, budget)
+    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    if tbc > graph.cutoff:
+        raise ValueError(
+            f"three_body_cutoff ({tbc:g} Å) must be <= cutoff ({graph.cutoff:g} Å): alignn's "
+            "pure_torch builder refuses a triplet cutoff beyond the bond cutoff"
+        )
+    limit = tbc if tbc < graph.cutoff else None
+    return _LineGraphOptions(
+        cfg.inner_cutoff, cfg.lighten_edges, cfg.backtracking, budget, limit, True
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +186,7 @@ class CrystalGraphs:
         self._options = options
         self._g: Any = None
         self._lg: Any = None
+        self._torch: tuple[Any, Any] | None = None
 
     @property
     def g(self) -> Any:
@@ -166,14 +202,67 @@ class CrystalGraphs:
             self._lg = self._make_lg()
         return self._lg
 
+    @property
+    def torch_g(self) -> Any:
+        """alignn's ``TorchGraph`` of the atoms, with the same data as `g` (no DGL needed).
+
+        Graphs of the pure_torch strategy also carry the atomic numbers ``Z``, as alignn's
+        pure_torch builder stores them (its pure model's ZBL term reads them).
+        """
+        return self._torch_pair()[0]
+
+    @property
+    def torch_lg(self) -> Any:
+        """alignn's ``TorchGraph`` of the line graph: nodes are bonds, edges are triplets."""
+        return self._torch_pair()[1]
+
+    def _node_data(self) -> dict[str, torch.Tensor]:
+        geom = self._geometry
+        data = {
+            "atom_features": _tensor(self._node_features, np.float32),
+            "frac_coords": _tensor(geom.frac, np.float32),
+            "V": _tensor(np.full(geom.n_atoms, self._volume32()), np.float32),
+        }
+        if self.stats["neighbor_strategy"] == "pure_torch":
+            data["Z"] = _tensor(self.atoms.numbers, np.int64)
+        return data
+
+    def _volume32(self) -> float:
+        """Cell volume in Å³; for pure_torch as alignn's builder takes it (float32 det)."""
+        if self.stats["neighbor_strategy"] != "pure_torch":
+            return self._geometry.volume
+        return float(torch.linalg.det(torch.tensor(self._geometry.lattice, dtype=torch.float32)))
+
+    def _edge_data(self) -> dict[str, torch.Tensor]:
+        return {
+            "r": _tensor(self.edges.r, np.float32),
+            "images": _tensor(self.edges.alignn_images, np.float32),
+        }
+
+    def _torch_pair(self) -> tuple[Any, Any]:
+        if self._torch is None:
+            from alignn.torch_graph_builder import TorchGraph
+
+            edges, trip = self.edges, self.triplets
+            edata = self._edge_data()
+            g = TorchGraph(
+                num_nodes=self._geometry.n_atoms, src=_tensor(edges.src), dst=_tensor(edges.dst),
+                ndata=self._node_data(), edata=edata,
+            )
+            lg = TorchGraph(
+                num_nodes=len(edges), src=_tensor(trip.e1), dst=_tensor(trip.e2),
+                ndata=dict(edata), edata={"h": _tensor(trip.cos, np.float32)},
+            )
+            self._torch = (g, lg)
+        return self._torch
+
     def _make_g(self) -> Any:
         edges, geom = self.edges, self._geometry
         g = _dgl_graph(edges.src, edges.dst, geom.n_atoms)
-        g.ndata["atom_features"] = _tensor(self._node_features, np.float32)
-        g.ndata["frac_coords"] = _tensor(geom.frac, np.float32)
-        g.ndata["V"] = _tensor(np.full(geom.n_atoms, geom.volume), np.float32)
-        g.edata["r"] = _tensor(edges.r, np.float32)
-        g.edata["images"] = _tensor(edges.alignn_images, np.float32)
+        for key, value in self._node_data().items():
+            g.ndata[key] = value
+        for key, value in self._edge_data().items():
+            g.edata[key] = value
         return g
 
     def _make_lg(self) -> Any:
@@ -210,8 +299,8 @@ class CrystalGraphs:
             mask = np.zeros(n, dtype=bool)
             mask[index] = True
         edges, opts = self.edges, self._options
-        every = np.arange(len(edges))
-        total = _count_pairs(edges.src, edges.dst, n, every, mask)
+        every = opts.joining(edges)
+        total = _count_pairs(edges.src, edges.dst, n, every, mask, opts.self_pairs)
         if total > opts.budget:
             estimate = {"candidate_triplets": total, "bytes": total * TRIPLET_BYTES}
             raise GraphBudgetError(
@@ -219,7 +308,7 @@ class CrystalGraphs:
                 f"budget of {opts.budget:,}; pick fewer center atoms",
                 estimate,
             )
-        e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, every, mask)
+        e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, every, mask, opts.self_pairs)
         trip = _triplets(edges, e1, e2)
         inner = edges.lengths <= opts.inner_cutoff
         within = inner[e1] & inner[e2]
@@ -300,6 +389,8 @@ def _neighbor_key(atoms_key: str, graph: GraphConfig) -> tuple:
     """The fields alignn's chosen neighbour strategy reads, and nothing else."""
     if graph.neighbor_strategy == "k-nearest":
         return (atoms_key, "k-nearest", graph.cutoff, graph.max_neighbors, graph.use_canonize)
+    if graph.neighbor_strategy == "pure_torch":
+        return (atoms_key, "pure_torch", graph.cutoff, graph.max_neighbors)
     return (atoms_key, "radius_graph", graph.cutoff, graph.cutoff_extra)
 
 
@@ -332,8 +423,12 @@ def estimate(
     if graph.neighbor_strategy == "k-nearest" and k is not None:
         chosen = k if volume is not None else min(k, max(n - 1, 0))
         degree = chosen * KNN_DEGREE_FACTOR if volume is not None else float(chosen)
+    if graph.neighbor_strategy == "pure_torch" and k is not None:
+        degree = min(degree, float(k))
     inner_degree = min(degree, _density_degree(n, volume, cfg.inner_cutoff))
     used = inner_degree if cfg.lighten_edges else degree
+    if graph.neighbor_strategy == "pure_torch" and graph.three_body_cutoff is not None:
+        used = min(used, _density_degree(n, volume, graph.three_body_cutoff))
     edges = n * degree
     triplets = n * used * used
     return {
@@ -398,7 +493,7 @@ def build_graphs(
     if budget < 0:
         raise ValueError(f"budget must be a number of triplets >= 0, got {budget}")
     atoms = load_structure(atoms)
-    options = _LineGraphOptions(cfg.inner_cutoff, cfg.lighten_edges, cfg.backtracking, budget)
+    options = _options(cfg, graph, budget)
     key = _neighbor_key(fingerprint(atoms), graph)
     neighbors = _cache_get(_NEIGHBOR_CACHE, key)
     neighbor_cached = neighbors is not None
@@ -408,7 +503,7 @@ def build_graphs(
             raise GraphBudgetError(_refusal(guess, cfg, graph, budget, "about"), guess)
         neighbors = _search(atoms, graph, max(budget, MIN_PAIR_LIMIT), cfg, budget)
         _cache_put(_NEIGHBOR_CACHE, key, neighbors)
-    line_key = (key, options.inner_cutoff, options.lighten_edges, options.backtracking)
+    line_key = (key, options)
     cached_line = _cache_get(_TRIPLET_CACHE, line_key)
     if cached_line is None:
         counts = _line_graph_counts(neighbors, options)
@@ -419,7 +514,7 @@ def build_graphs(
         triplets, counts = cached_line
         _check_budget(counts, neighbors, options, cfg, graph)
     features = node_features(neighbors.geometry.symbols, graph.atom_features)
-    stats = _stats(neighbors, triplets, counts, features, graph, cfg)
+    stats = _stats(neighbors, triplets, counts, features, graph, cfg, options)
     stats["neighbor_search_cached"] = neighbor_cached
     stats["line_graph_cached"] = cached_line is not None
     stats["build_seconds"] = time.perf_counter() - start
@@ -440,6 +535,10 @@ def _search(
         if graph.neighbor_strategy == "k-nearest":
             found = _neighbors.knn_edges(
                 geom, graph.cutoff, graph.max_neighbors, graph.use_canonize, pair_limit
+            )
+        elif graph.neighbor_strategy == "pure_torch":
+            found = _pure_neighbors.pure_torch_edges(
+                geom, graph.cutoff, graph.max_neighbors, pair_limit
             )
         else:
             found = _neighbors.radius_edges(geom, graph.cutoff, graph.cutoff_extra, pair_limit)
@@ -485,22 +584,33 @@ def node_features(symbols: tuple[str, ...], atom_features: str) -> np.ndarray:
 
 
 def _count_pairs(
-    src: np.ndarray, dst: np.ndarray, n: int, edge_ids: np.ndarray, centers: np.ndarray | None
+    src: np.ndarray,
+    dst: np.ndarray,
+    n: int,
+    edge_ids: np.ndarray,
+    centers: np.ndarray | None,
+    self_pairs: bool = False,
 ) -> int:
-    """How many ordered pairs of distinct edges (among ``edge_ids``) share an atom.
+    """How many ordered pairs of edges (among ``edge_ids``) share an atom.
 
     A pair is (e1, e2) with dst[e1] == src[e2]; ``centers`` (a (N,) bool mask) restricts
-    the shared atom. Like DGL's line graph, an edge is never paired with itself.
+    the shared atom. Like DGL's line graph, an edge is never paired with itself, unless
+    ``self_pairs`` (alignn's pure_torch line graph pairs a self-image bond with itself).
     """
     s, d = src[edge_ids], dst[edge_ids]
     outdeg = np.bincount(s, minlength=n)
     at_center = np.ones(len(edge_ids), dtype=bool) if centers is None else centers[d]
-    loops = np.count_nonzero((s == d) & at_center)
+    loops = 0 if self_pairs else np.count_nonzero((s == d) & at_center)
     return int(outdeg[d[at_center]].sum()) - loops
 
 
 def _pairs_sharing_atom(
-    src: np.ndarray, dst: np.ndarray, n: int, edge_ids: np.ndarray, centers: np.ndarray | None
+    src: np.ndarray,
+    dst: np.ndarray,
+    n: int,
+    edge_ids: np.ndarray,
+    centers: np.ndarray | None,
+    self_pairs: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(e1, e2) for every pair `_count_pairs` counts, ordered as DGL's ``line_graph``.
 
@@ -516,6 +626,8 @@ def _pairs_sharing_atom(
     e1 = np.repeat(first, counts)
     step = np.arange(len(e1)) - np.repeat(np.cumsum(counts) - counts, counts)
     e2 = by_source[np.repeat(first_out[d[first]], counts) + step]
+    if self_pairs:
+        return edge_ids[e1], edge_ids[e2]
     distinct = e1 != e2
     return edge_ids[e1[distinct]], edge_ids[e2[distinct]]
 
@@ -580,10 +692,13 @@ def _line_graph_counts(neighbors: _Neighbors, options: _LineGraphOptions) -> dic
     """Bond-pair counts from the degrees alone, before any triplet is allocated."""
     edges = neighbors.edges
     n = neighbors.geometry.n_atoms
-    inner = np.flatnonzero(edges.lengths <= options.inner_cutoff)
-    candidates = _count_pairs(edges.src, edges.dst, n, np.arange(len(edges)), None)
-    within = _count_pairs(edges.src, edges.dst, n, inner, None)
+    joining = options.joining(edges)
+    inner = joining[edges.lengths[joining] <= options.inner_cutoff]
+    pairs = options.self_pairs
+    candidates = _count_pairs(edges.src, edges.dst, n, joining, None, pairs)
+    within = _count_pairs(edges.src, edges.dst, n, inner, None, pairs)
     return {
+        "edges_within_three_body_cutoff": len(joining),
         "candidate_triplets": candidates,
         "edges_within_inner_cutoff": len(inner),
         "triplets_within_inner_cutoff": within,
@@ -619,9 +734,9 @@ def _line_graph(
     """The line-graph triplets after lighten_edges and backtracking, with all counts."""
     edges = neighbors.edges
     n = neighbors.geometry.n_atoms
-    every = np.arange(len(edges))
-    used = np.flatnonzero(edges.lengths <= options.inner_cutoff) if options.lighten_edges else every
-    e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, used, None)
+    every = options.joining(edges)
+    used = every[edges.lengths[every] <= options.inner_cutoff] if options.lighten_edges else every
+    e1, e2 = _pairs_sharing_atom(edges.src, edges.dst, n, used, None, options.self_pairs)
     triplets = _triplets(edges, e1, e2)
     back = (
         int(_reverse_counts(edges, every, n).sum())
@@ -645,16 +760,29 @@ def _line_graph(
     }
 
 
-def _line_graph_notes(edges: Edges) -> list[str]:
-    """Where DGL's line graph (which alignn uses) may surprise."""
+def _line_graph_notes(edges: Edges, options: _LineGraphOptions) -> list[str]:
+    """Where alignn's line graph (DGL's, or its pure_torch builder's) may surprise."""
+    notes = []
+    if options.three_body_cutoff is not None:
+        joining = len(options.joining(edges))
+        notes.append(
+            f"{joining} of {len(edges)} bonds are ≤ three_body_cutoff "
+            f"{options.three_body_cutoff:g} Å and join triplets; every bond is still a "
+            "line-graph node, as in alignn's pure_torch builder."
+        )
     loops = int(np.count_nonzero(edges.src == edges.dst))
-    if not loops:
-        return []
-    return [
-        f"{loops} bonds join an atom to its own periodic image; DGL's line graph never "
-        "pairs a bond with itself, so the straight triplet i → i+n → i+2n along each of "
-        "them is absent."
-    ]
+    if loops and options.self_pairs:
+        notes.append(
+            f"{loops} bonds join an atom to its own periodic image; alignn's pure_torch line "
+            "graph pairs each with itself (a straight angle, cosine -1)."
+        )
+    elif loops:
+        notes.append(
+            f"{loops} bonds join an atom to its own periodic image; DGL's line graph never "
+            "pairs a bond with itself, so the straight triplet i → i+n → i+2n along each of "
+            "them is absent."
+        )
+    return notes
 
 
 def _stats(
@@ -664,6 +792,7 @@ def _stats(
     features: np.ndarray,
     graph: GraphConfig,
     cfg: ALIGNNAtomWiseConfig,
+    options: _LineGraphOptions,
 ) -> dict[str, Any]:
     edges = neighbors.edges
     n = neighbors.geometry.n_atoms
@@ -693,11 +822,12 @@ def _stats(
         "cutoff_used": neighbors.cutoff_used,
         "max_neighbors": graph.max_neighbors,
         "use_canonize": graph.use_canonize,
+        "three_body_cutoff": options.three_body_cutoff,
         "inner_cutoff": cfg.inner_cutoff,
         "lighten_edges": cfg.lighten_edges,
         "backtracking": cfg.backtracking,
         "periodic": neighbors.geometry.periodic,
         "neighbor_seconds": neighbors.seconds,
         "bytes": int(sum(a.nbytes for a in arrays)),
-        "notes": [*neighbors.notes, *_line_graph_notes(edges)],
+        "notes": [*neighbors.notes, *_line_graph_notes(edges, options)],
     }
