@@ -9,7 +9,11 @@ relates alignn-nb's line-graph options to alignn's graph builders:
   every triplet is kept, u→v→u ones included. Loading therefore sets lighten_edges off
   and backtracking on.
 - alignn's ``three_body_cutoff`` (Å) limits triplets only in its pure_torch builder.
-  Exporting with lighten_edges on writes inner_cutoff there.
+  Exporting with lighten_edges on and another builder writes inner_cutoff there.
+- A model block names either alignn_atomwise or alignn_atomwise_pure. The pure block's
+  own ``three_body_cutoff`` is the mirror's ``model_three_body_cutoff``. Where the pure
+  block leaves out a field whose default differs between the flavours (penalty_factor),
+  alignn's pure default is filled in and a note says so.
 """
 
 from __future__ import annotations
@@ -25,18 +29,36 @@ from typing import Any, get_args
 
 from traitlets import TraitError
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.model import NOT_ALIGNN_MODEL_FIELDS, to_alignn_model_config
-
-MODEL_NAME = "alignn_atomwise"
-GRAPH_KEYS = tuple(GraphConfig.field_names())
-MODEL_KEYS = tuple(
-    n for n in ALIGNNAtomWiseConfig.field_names() if n not in NOT_ALIGNN_MODEL_FIELDS
+from alignn_nb.config import (
+    DGL_MODEL,
+    MODEL_NAMES,
+    PURE_DEFAULTS,
+    PURE_MODEL,
+    PURE_ONLY_FIELDS,
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
 )
+from alignn_nb.model import ALIGNN_NAMES, NOT_ALIGNN_MODEL_FIELDS, to_alignn_model_config
+
+MODEL_NAME = DGL_MODEL
+GRAPH_KEYS = tuple(GraphConfig.field_names())
+#: The model block's keys for alignn_atomwise, in alignn's names.
+MODEL_KEYS = tuple(
+    n
+    for n in ALIGNNAtomWiseConfig.field_names()
+    if n not in NOT_ALIGNN_MODEL_FIELDS and n not in PURE_ONLY_FIELDS
+)
+#: The model block's keys for alignn_atomwise_pure, in alignn's names.
+PURE_MODEL_KEYS = tuple(
+    ALIGNN_NAMES.get(n, n)
+    for n in ALIGNNAtomWiseConfig.field_names()
+    if n not in NOT_ALIGNN_MODEL_FIELDS
+)
+#: Mirror field of each alignn model-block key that is named differently.
+MIRROR_NAMES = {alignn: mirror for mirror, alignn in ALIGNN_NAMES.items()}
 
 #: alignn's other model blocks, by name, with what each one is.
 OTHER_MODELS = {
-    "alignn_atomwise_pure": "alignn's pure-torch twin of alignn_atomwise, not supported yet",
     "alignn_atomwise_pure_smooth": (
         "alignn's pure-torch twin of alignn_atomwise with smooth bases, not supported yet"
     ),
@@ -170,46 +192,73 @@ def _split_top_level(data: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
     return graph, training, problems
 
 
+_LOADABLE = " or ".join(repr(n) for n in MODEL_NAMES)
+
+
 def _name_problem(block: Mapping[str, Any]) -> str | None:
-    """Why the model block's name is not alignn_atomwise, or None when it is."""
+    """Why the model block's name is neither alignn_atomwise nor its pure twin, or None."""
     if "name" not in block:
         return f"model has no 'name'; alignn needs name {MODEL_NAME!r} to build this model"
     name = block["name"]
-    if name == MODEL_NAME:
+    if name in MODEL_NAMES:
         return None
     if name in OTHER_MODELS:
         what = OTHER_MODELS[name]
-        return f"model name {name!r} is {what}; only {MODEL_NAME!r} loads"
+        return f"model name {name!r} is {what}; only {_LOADABLE} load"
     if not isinstance(name, str):
         return f"model name must be the string {MODEL_NAME!r}, not {_json_type(name)}"
-    return f"model name {name!r} is not an alignn model; only {MODEL_NAME!r} loads"
+    return f"model name {name!r} is not an alignn model; only {_LOADABLE} load"
 
 
-def _unknown_model_key(key: str) -> str:
+def _unknown_model_key(key: str, name: str) -> str:
     if key in NOT_ALIGNN_MODEL_FIELDS:
         return (
             f"model: {key!r} is not an alignn model field (it is alignn-nb's line-graph "
             "option, set from the graph builder)"
         )
+    if name == DGL_MODEL and key in PURE_MODEL_KEYS:
+        return (
+            f"model: {key!r} is a field of {PURE_MODEL!r} only; alignn's ALIGNNAtomWiseConfig "
+            f"({DGL_MODEL!r}) has no such field"
+        )
     if key in GRAPH_KEYS:
         return f"model: {key!r} is a graph option: it belongs at the top level"
-    return (
-        f"model: unknown field {key!r}: alignn's ALIGNNAtomWiseConfig has no such field"
-        + _suggest(key, MODEL_KEYS)
+    config = "ALIGNNAtomWisePureConfig" if name == PURE_MODEL else "ALIGNNAtomWiseConfig"
+    keys = PURE_MODEL_KEYS if name == PURE_MODEL else MODEL_KEYS
+    return f"model: unknown field {key!r}: alignn's {config} has no such field" + _suggest(
+        key, keys
     )
 
 
-def _model_values(block: Any) -> tuple[dict[str, Any], list[str]]:
-    """The mirror fields of a model block and the problems found in it."""
+def _model_values(block: Any) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The mirror fields of a model block, the problems found in it and notes."""
     if not isinstance(block, Mapping):
-        return {}, [f"model must be an object (the model block), not {_json_type(block)}"]
+        return {}, [f"model must be an object (the model block), not {_json_type(block)}"], []
     name_problem = _name_problem(block)
     if name_problem is not None:
-        return {}, [name_problem]
+        return {}, [name_problem], []
+    name = block["name"]
+    keys = PURE_MODEL_KEYS if name == PURE_MODEL else MODEL_KEYS
     values = {k: v for k, v in block.items() if k != "name"}
-    problems = [_unknown_model_key(k) for k in values if k not in MODEL_KEYS]
-    known = {k: v for k, v in values.items() if k in MODEL_KEYS}
-    return known, problems + _field_problems(ALIGNNAtomWiseConfig, known, "model: ")
+    problems = [_unknown_model_key(k, name) for k in values if k not in keys]
+    known = {MIRROR_NAMES.get(k, k): v for k, v in values.items() if k in keys}
+    problems += _field_problems(ALIGNNAtomWiseConfig, known, "model: ")
+    notes = []
+    if name == PURE_MODEL:
+        filled = {k: v for k, v in PURE_DEFAULTS.items() if k not in known}
+        notes = [_pure_default_note(k, v) for k, v in filled.items()]
+        known = {**filled, **known}
+    return {"name": name, **known}, problems, notes
+
+
+def _pure_default_note(name: str, value: Any) -> str:
+    """Why a field missing from a pure block did not take the mirror's default."""
+    unit = ALIGNNAtomWiseConfig.field_trait(name).metadata.get("unit", "")
+    mirror = ALIGNNAtomWiseConfig.field_trait(name).default()
+    return (
+        f"{name} is not in the model block, so alignn_atomwise_pure's default {value} {unit} "
+        f"applies (alignn_atomwise's, and alignn-nb's, is {mirror} {unit})."
+    ).replace(" )", ")").replace("  ", " ")
 
 
 def _field_problems(cls: type, values: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -268,7 +317,10 @@ def _graph_values(
             problems,
             ["only a model block was given, so the graph options are alignn-nb's defaults."],
         )
-    missing = [k for k in GRAPH_KEYS if k not in given and k != "three_body_cutoff"]
+    pure_torch = given.get("neighbor_strategy") == "pure_torch"
+    missing = [
+        k for k in GRAPH_KEYS if k not in given and (k != "three_body_cutoff" or pure_torch)
+    ]
     defaults = {k: _training_defaults()[k] for k in missing}
     notes = []
     if defaults:
@@ -282,6 +334,8 @@ def _line_graph_notes(
 ) -> list[str]:
     """Why loading set lighten_edges off and backtracking on, and what three_body_cutoff does."""
     strategy = graph.neighbor_strategy
+    if strategy == "pure_torch":
+        return _pure_torch_notes(cfg, graph)
     notes = [
         f"lighten_edges set off: alignn's {strategy} builder keeps every triplet, so the "
         f"line graph here does too; inner_cutoff {cfg.inner_cutoff} Å stays alignn's "
@@ -316,21 +370,36 @@ def _line_graph_notes(
     return [*notes, note]
 
 
+def _pure_torch_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
+    """lighten_edges and backtracking for alignn's pure_torch builder."""
+    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    return [
+        f"lighten_edges set off: alignn's pure_torch builder limits triplets only by "
+        f"three_body_cutoff ({tbc} Å), which the line graph here applies too; inner_cutoff "
+        f"{cfg.inner_cutoff} Å stays alignn's smooth-cutoff radius and filters no triplet.",
+        "backtracking set on: alignn's line graphs keep u→v→u triplets, a bond paired with "
+        "its own reverse.",
+    ]
+
+
 def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
     """Load an alignn training ``config.json`` (a path, or an already decoded dict).
 
     ``source`` may be a whole training config or just its ``"model"`` block; a mapping
     with a ``"model"`` key or any alignn training key is a whole config. Graph
     options missing from a whole config take alignn's `TrainingConfig` defaults, except
-    three_body_cutoff, which stays None. lighten_edges is set off and backtracking on,
-    matching the line graph alignn's k-nearest and radius_graph builders make.
+    three_body_cutoff, which stays None unless the builder is pure_torch (the only one
+    that reads it; then alignn's default 3.5 Å applies). The model block may be
+    alignn_atomwise or alignn_atomwise_pure. lighten_edges is set off and backtracking on,
+    matching the line graph alignn's builders make.
 
     Returns:
         New ``(cfg, graph)`` objects with ``.training`` and ``.notes``.
 
     Raises:
         AlignnConfigError: listing every problem (unknown keys, refused values, a model
-            other than alignn_atomwise, a file that cannot be read or is not JSON).
+            other than the two ALIGNN-atomwise flavours, a file that cannot be read or is
+            not JSON).
     """
     label, data = _read(source)
     full = _is_full_config(data)
@@ -345,14 +414,14 @@ def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
         )
     else:
         given_graph, training, problems, block, notes = {}, {}, [], data, []
-    model_values, model_problems = _model_values(block)
+    model_values, model_problems, model_notes = _model_values(block)
     graph_values, graph_problems, graph_notes = _graph_values(given_graph, full)
     problems = model_problems + graph_problems + problems
     if problems:
         raise AlignnConfigError(label, problems)
     cfg = ALIGNNAtomWiseConfig(**model_values, lighten_edges=False, backtracking=True)
     graph = GraphConfig(**graph_values)
-    notes += graph_notes + _line_graph_notes(cfg, graph, given_graph, full)
+    notes += model_notes + graph_notes + _line_graph_notes(cfg, graph, given_graph, full)
     return LoadedConfig(cfg, graph, training, notes)
 
 
@@ -388,9 +457,12 @@ def _export_training_problems(training: Mapping[str, Any]) -> list[str]:
 
 
 def _graph_block(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> dict[str, Any]:
-    """The top-level graph options; with lighten_edges on, three_body_cutoff is inner_cutoff."""
+    """The top-level graph options; with lighten_edges on, three_body_cutoff is inner_cutoff.
+
+    For the pure_torch builder, which reads three_body_cutoff itself, it is written as is.
+    """
     block = graph.to_dict()
-    if cfg.lighten_edges:
+    if cfg.lighten_edges and graph.neighbor_strategy != "pure_torch":
         block["three_body_cutoff"] = cfg.inner_cutoff
     return block
 
@@ -401,9 +473,10 @@ def to_alignn_config(
     """A whole alignn training config that ``alignn.config.TrainingConfig(**d)`` accepts.
 
     ``training`` keys come first, verbatim; then every graph option; then ``"model"``
-    with every field alignn's `ALIGNNAtomWiseConfig` has. Training keys not given take
-    alignn's defaults when alignn reads the dict. `export_notes` says how lighten_edges
-    and backtracking map.
+    with every field alignn's config of the chosen flavour has (`ALIGNNAtomWiseConfig`
+    or `ALIGNNAtomWisePureConfig`, whose three_body_cutoff is model_three_body_cutoff).
+    Training keys not given take alignn's defaults when alignn reads the dict.
+    `export_notes` says how lighten_edges and backtracking map.
 
     Raises:
         AlignnConfigError: when ``training`` holds the model, a graph option, an unknown
@@ -424,6 +497,8 @@ def _lighten_export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list
     """How lighten_edges and three_body_cutoff (Å) are written."""
     strategy = graph.neighbor_strategy
     tbc = graph.three_body_cutoff
+    if strategy == "pure_torch":
+        return [_pure_torch_export_note(cfg, graph)]
     if cfg.lighten_edges:
         replaced = "" if tbc in (None, cfg.inner_cutoff) else f" (replacing {tbc} Å)"
         return [
@@ -449,6 +524,19 @@ def _lighten_export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list
         f"three_body_cutoff {tbc} Å is written as is; alignn's {strategy} builder ignores "
         "it (only its pure_torch builder reads it).",
     ]
+
+
+def _pure_torch_export_note(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> str:
+    """How lighten_edges and three_body_cutoff (Å) are written for the pure_torch builder."""
+    tbc = "null (the cutoff)" if graph.three_body_cutoff is None else f"{graph.three_body_cutoff} Å"
+    note = f"three_body_cutoff {tbc} is written as is; alignn's pure_torch builder reads it."
+    if cfg.lighten_edges:
+        note += (
+            f" lighten_edges on is not an alignn field: the line graph here also drops "
+            f"triplets with a bond beyond inner_cutoff {cfg.inner_cutoff} Å, which alignn "
+            "training keeps."
+        )
+    return note
 
 
 def _backtracking_export_note(cfg: ALIGNNAtomWiseConfig) -> str:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from traitlets import Bool, Enum, Float, Int
 
 from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, check
+from alignn_nb.config import PURE_ONLY_FIELDS
 from alignn_nb.io import (
     GRAPH_KEYS,
     AlignnConfigError,
@@ -148,20 +149,6 @@ def test_missing_graph_options_take_alignns_defaults(alignn_examples):
     assert check(*loaded) == []
 
 
-@pytest.mark.parametrize("name", PURE)
-def test_pure_torch_configs_are_named_precisely(alignn_examples, name):
-    path = alignn_examples / name
-    with pytest.raises(AlignnConfigError) as caught:
-        load_alignn_config(path)
-    assert caught.value.problems == [
-        "model name 'alignn_atomwise_pure' is alignn's pure-torch twin of alignn_atomwise, "
-        "not supported yet; only 'alignn_atomwise' loads",
-        "neighbor_strategy = 'pure_torch' refused: neighbor_strategy must be one of "
-        "'k-nearest', 'radius_graph' (alignn's 'pure_torch' builder is not supported)",
-    ]
-    assert str(caught.value) == f"{path}: 2 problems:\n- " + "\n- ".join(caught.value.problems)
-
-
 def test_every_problem_is_listed_at_once():
     bad = {
         "model": {
@@ -191,7 +178,8 @@ def test_every_problem_is_listed_at_once():
         "- model: inner_cutoff = -1 refused: inner_cutoff (Å) must be a finite number > 0.0\n"
         "- max_neighbors = 0 refused: max_neighbors must be an integer >= 1 or None\n"
         "- neighbor_strategy = 'voronoi' refused: neighbor_strategy must be one of "
-        "'k-nearest', 'radius_graph' (alignn's 'voronoi' builder is not supported)\n"
+        "'k-nearest', 'radius_graph', 'pure_torch' (alignn's 'voronoi' builder is not "
+        "supported)\n"
         "- unknown key 'cutof': alignn's TrainingConfig has no such field (did you mean "
         "'cutoff'?)\n"
         "- 'alignn_layers' is a model field: it belongs inside 'model'\n"
@@ -207,16 +195,18 @@ def test_every_problem_is_listed_at_once():
         (
             {"name": "alignn"},
             "model name 'alignn' is alignn's original ALIGNN property model, which predicts no "
-            "forces; only 'alignn_atomwise' loads",
+            "forces; only 'alignn_atomwise' or 'alignn_atomwise_pure' load",
         ),
         (
             {"name": "alignn_atomwise_pure_smooth"},
             "model name 'alignn_atomwise_pure_smooth' is alignn's pure-torch twin of "
-            "alignn_atomwise with smooth bases, not supported yet; only 'alignn_atomwise' loads",
+            "alignn_atomwise with smooth bases, not supported yet; only 'alignn_atomwise' or "
+            "'alignn_atomwise_pure' load",
         ),
         (
             {"name": "alignn_atomwse", "hidden_features": 8},
-            "model name 'alignn_atomwse' is not an alignn model; only 'alignn_atomwise' loads",
+            "model name 'alignn_atomwse' is not an alignn model; only 'alignn_atomwise' or "
+            "'alignn_atomwise_pure' load",
         ),
         ({"name": 3}, "model name must be the string 'alignn_atomwise', not a number"),
         (
@@ -294,7 +284,7 @@ def test_a_failed_load_leaves_loaded_objects_unchanged(alignn_examples):
     cfg.observe(changes.append)
     graph.observe(changes.append)
     with pytest.raises(AlignnConfigError):
-        apply_alignn_config(alignn_examples / "pure/mlearn_Si_config.json", cfg, graph)
+        apply_alignn_config({"model": {"name": "alignn_atomwise_pure", "num_heads": 0}}, cfg, graph)
     with pytest.raises(AlignnConfigError):
         apply_alignn_config({"model": {"name": "alignn_atomwise", "gcn_layers": -1}}, cfg, graph)
     assert (cfg.to_dict(), graph.to_dict()) == before
@@ -435,6 +425,9 @@ def test_any_config_exports_to_what_alignn_accepts_and_loads_back(cfg, graph):
     assert alignn.model.model_dump() == out["model"]
     loaded = load_alignn_config(out)
     expected_cfg = {**cfg.to_dict(), "lighten_edges": False, "backtracking": True}
+    if cfg.name == "alignn_atomwise":
+        expected_cfg.update({n: ALIGNNAtomWiseConfig.defaults()[n] for n in PURE_ONLY_FIELDS})
     assert loaded.cfg.to_dict() == expected_cfg
-    tbc = cfg.inner_cutoff if cfg.lighten_edges else graph.three_body_cutoff
+    relabelled = cfg.lighten_edges and graph.neighbor_strategy != "pure_torch"
+    tbc = cfg.inner_cutoff if relabelled else graph.three_body_cutoff
     assert loaded.graph.to_dict() == {**graph.to_dict(), "three_body_cutoff": tbc}
