@@ -24,6 +24,10 @@ value is the mean of the batch values, as alignn averages them per epoch.
 The short-bond penalty (use_penalty) is added by alignn's forward pass to the energy it
 differentiates for forces and stress, never to ``out``: it moves the gradwise and
 stresswise terms but not the graphwise one. `Penalty` reports it separately.
+
+Both model flavours are covered: batches hold DGL graphs for alignn_atomwise and alignn's
+``TorchGraph`` objects (batched by alignn's ``batch_torch_graph_pairs``) for
+alignn_atomwise_pure, which needs no DGL.
 """
 
 from __future__ import annotations
@@ -262,8 +266,8 @@ def dataset_graphs(dataset: Dataset, cfg: ALIGNNAtomWiseConfig, graph: GraphConf
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """Samples batched the way alignn's loader does: ``dgl.batch`` of g and lg, lattices
-    stacked to (B, 3, 3) float32 Å."""
+    """Samples batched the way alignn's loader does: ``dgl.batch`` of g and lg (or alignn's
+    ``batch_torch_graph_pairs`` for the pure model), lattices stacked to (B, 3, 3) float32 Å."""
 
     samples: tuple[Sample, ...]
     g: Any
@@ -271,7 +275,14 @@ class Batch:
     lattice: torch.Tensor
 
     def __repr__(self) -> str:
-        return f"Batch({len(self.samples)} structures, {self.g.num_nodes()} atoms)"
+        return f"Batch({len(self.samples)} structures, {self.num_atoms} atoms)"
+
+    @property
+    def num_atoms(self) -> int:
+        """Atoms in the whole batch."""
+        from alignn_nb.model import num_atoms
+
+        return num_atoms(self.g)
 
     @cached_property
     def natoms(self) -> torch.Tensor:
@@ -292,8 +303,8 @@ class Batch:
 
 def _cost(item: Any, cfg: ALIGNNAtomWiseConfig) -> int:
     """A structure's memory cost: (triplets, if ALIGNN layers read them, plus edges) × width."""
-    triplets = item.lg.num_edges() if cfg.alignn_layers else 0
-    return (triplets + item.g.num_edges()) * cfg.hidden_features
+    triplets = len(item.triplets) if cfg.alignn_layers else 0
+    return (triplets + len(item.edges)) * cfg.hidden_features
 
 
 def _spans(costs: Sequence[int], batch_size: int | None, budget: int) -> list[range]:
@@ -339,23 +350,31 @@ def make_batches(
         ValueError: for an empty dataset, a batch_size below 1, or batches of
             ``batch_size`` that exceed ``budget`` (the message suggests a size that fits).
     """
-    import dgl
-
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     graphs = dataset_graphs(dataset, cfg, graph)
     spans = _spans([_cost(item, cfg) for item in graphs], batch_size, budget)
-    return [
-        Batch(
-            samples=tuple(dataset.samples[i] for i in span),
-            g=dgl.batch([graphs[i].g for i in span]),
-            lg=dgl.batch([graphs[i].lg for i in span]),
-            lattice=torch.stack([torch.as_tensor(graphs[i].lattice) for i in span]).float(),
-        )
-        for span in spans
-    ]
+    batches = []
+    for span in spans:
+        g, lg = _batched([graphs[i] for i in span], cfg)
+        lattice = torch.stack([torch.as_tensor(graphs[i].lattice) for i in span]).float()
+        batches.append(Batch(tuple(dataset.samples[i] for i in span), g, lg, lattice))
+    return batches
+
+
+def _batched(items: Sequence[Any], cfg: ALIGNNAtomWiseConfig) -> tuple[Any, Any]:
+    """(g, lg) of several structures as the chosen model reads them."""
+    from alignn_nb.model import is_pure
+
+    if is_pure(cfg):
+        from alignn.torch_graph_builder import batch_torch_graph_pairs
+
+        return batch_torch_graph_pairs([(item.torch_g, item.torch_lg) for item in items])
+    import dgl
+
+    return dgl.batch([item.g for item in items]), dgl.batch([item.lg for item in items])
 
 
 # ----------------------------------------------------------------------------- forward pass
@@ -395,7 +414,7 @@ def forward(
     When no layer and no penalty reads the bonds, alignn's force autograd fails; forces
     and stress are then exactly zero and are returned as zeros.
     """
-    from alignn_nb.model import energy_ignores_bonds
+    from alignn_nb.model import energy_ignores_bonds, zbl_active
 
     conf = model.config
     changes = dict(switches or {})
@@ -404,7 +423,8 @@ def forward(
     try:
         for name, value in changes.items():
             setattr(conf, name, value)
-        zero_forces = conf.calculate_gradient and energy_ignores_bonds(conf)
+        zbl = zbl_active(model, batch.g)
+        zero_forces = conf.calculate_gradient and energy_ignores_bonds(conf, zbl)
         if zero_forces:
             conf.calculate_gradient = False
         with torch.set_grad_enabled(torch.is_grad_enabled() or conf.calculate_gradient):
@@ -427,6 +447,10 @@ def _run_model(model: torch.nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
 
 def _forward_input(model: torch.nn.Module, batch: Batch) -> tuple:
     """(g, lg, lattice), or (g, lattice) without ALIGNN layers, on private feature frames."""
+    from alignn_nb.model import is_pure, model_input
+
+    if is_pure(model):
+        return model_input(model, batch.g, batch.lg, batch.lattice)
     g = batch.g.local_var()
     g.edata["r"] = batch.g.edata["r"].detach().clone()
     if len(model.alignn_layers) == 0:
@@ -437,7 +461,7 @@ def _forward_input(model: torch.nn.Module, batch: Batch) -> tuple:
 
 
 def _zero_forces(result: dict, batch: Batch, stress_on: bool) -> dict:
-    zeros = {"grad": torch.zeros(batch.g.num_nodes(), 3)}
+    zeros = {"grad": torch.zeros(batch.num_atoms, 3)}
     if stress_on:
         zeros["stresses"] = torch.zeros(len(batch.samples), 3, 3)
     return {**result, **zeros}
@@ -511,7 +535,7 @@ def _per_atom(
         return RawTerm(None, unit, 0, NO_TARGET)
     atom_mask = torch.repeat_interleave(mask, batch.natoms)
     wanted = batch.stacked(target, per_atom=True)
-    predicted = result[key].reshape(batch.g.num_nodes(), -1)[atom_mask]
+    predicted = result[key].reshape(batch.num_atoms, -1)[atom_mask]
     if predicted.shape != wanted.shape:
         return RawTerm(
             None,
@@ -592,17 +616,25 @@ def penalised_lengths(conf: Any, r: torch.Tensor) -> torch.Tensor:
     """What alignn compares with penalty_threshold for each bond vector r (E, 3) in Å.
 
     Normally the bond length in Å. With use_cutoff_function on and multiply_cutoff off,
-    alignn overwrites the bond lengths with the smooth-cutoff envelope (between 0 and 1)
-    before the penalty reads them, so the penalty compares the envelope instead.
+    alignn's DGL model overwrites the bond lengths with the smooth-cutoff envelope
+    (between 0 and 1) before the penalty reads them, so the penalty compares the envelope
+    instead; its pure twin keeps the lengths.
     """
     lengths = torch.linalg.norm(r, dim=1)
-    if conf.use_cutoff_function and not conf.multiply_cutoff:
+    if _envelope_penalty(conf):
         from alignn.models.alignn_atomwise import cutoff_function_based_edges
 
         return cutoff_function_based_edges(
             lengths, inner_cutoff=conf.inner_cutoff, exponent=conf.exponent
         )
     return lengths
+
+
+def _envelope_penalty(conf: Any) -> bool:
+    """Whether alignn's penalty reads the cutoff envelope instead of the bond lengths."""
+    from alignn_nb.model import is_pure
+
+    return conf.use_cutoff_function and not conf.multiply_cutoff and not is_pure(conf)
 
 
 def penalty_per_edge(conf: Any, r: torch.Tensor) -> torch.Tensor:
@@ -729,7 +761,7 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
     notes = []
     if len(batches) > 1:
         notes.append(f"terms are the mean over {len(batches)} batches, as alignn averages an epoch")
-    if cfg.use_penalty and cfg.use_cutoff_function and not cfg.multiply_cutoff:
+    if cfg.use_penalty and _envelope_penalty(cfg):
         notes.append(
             "use_cutoff_function without multiply_cutoff: alignn compares the cutoff envelope "
             "(0 to 1), not the bond length, with penalty_threshold"
@@ -739,7 +771,7 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
             "in a batch alignn adds the whole batch's penalty to every structure's energy, so "
             "its forces count it once per structure in the batch"
         )
-    if cfg.stresswise_weight and not cfg.batch_stress:
+    if cfg.stresswise_weight and not cfg.batch_stress and cfg.name == "alignn_atomwise":
         notes.append(
             "batch_stress is off: alignn computes one stress for the whole batch from the first "
             "structure's volume and without stress_multiplier"
