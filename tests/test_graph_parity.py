@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graph import CrystalGraphs, build_graphs
+from alignn_nb.graph import CrystalGraphs, bond_lengths32, build_graphs
 from alignn_nb.model import alignn_graphs
 from alignn_nb.structures import examples, load_structure
 
@@ -167,3 +167,103 @@ def test_perfect_si_supercell_loses_bonds_to_float_ties():
         "are absent from the graph, the rest survive because the other atom chose them."
     ]
     assert without_canonize.stats["edges"] == 2 * (216 * 16 - len(ties))
+
+
+# ----------------------------------------------------------------------------- pure_torch
+
+PURE_TORCH = [
+    GraphConfig(neighbor_strategy="pure_torch"),
+    GraphConfig(neighbor_strategy="pure_torch", cutoff=5.0, max_neighbors=None,
+                three_body_cutoff=3.5),
+]  # fmt: skip
+
+
+def _torch_edges(g) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(g, "src"):
+        return g.src.numpy(), g.dst.numpy()
+    u, v = g.edges()
+    return u.numpy(), v.numpy()
+
+
+def _keyed_triplets(src, dst, images, e1, e2) -> list[tuple]:
+    """Triplets as sorted (bond, bond) keys, each bond as (src, dst, image)."""
+    key = [(int(s), int(d), *map(int, i)) for s, d, i in zip(src, dst, images, strict=True)]
+    return sorted((key[a], key[b]) for a, b in zip(e1, e2, strict=True))
+
+
+def assert_same_as_alignns_pure_torch(atoms: ase.Atoms, graph: GraphConfig) -> CrystalGraphs:
+    """Edges (src, dst, r, images) and triplets as alignn's build_pure_torch_graph makes them.
+
+    Where max_neighbors cut through exact ties (stats notes say so), alignn's pick depends
+    on its search order, so only counts and the multisets of distances are compared.
+    """
+    ours = build_graphs(atoms, FULL, graph)
+    theirs = alignn_graphs(atoms, graph)
+    u, v = _torch_edges(theirs.g)
+    r = theirs.g.edata["r"].detach().numpy()
+    images = theirs.g.edata["images"].numpy()
+    e1, e2 = _torch_edges(theirs.lg)
+    assert (len(ours.edges), len(ours.triplets)) == (len(u), len(e1))
+    np.testing.assert_array_equal(np.sort(ours.edges.lengths), np.sort(bond_lengths32(r)))
+    np.testing.assert_array_equal(np.sort(ours.triplets.cos), np.sort(theirs.lg.edata["h"].numpy()))
+    if any(note.startswith("max_neighbors") for note in ours.stats["notes"]) and _matscipy():
+        return ours
+    np.testing.assert_array_equal(
+        _rows(ours.edges.src, ours.edges.dst, ours.edges.r, ours.edges.alignn_images),
+        _rows(u, v, r, images),
+    )
+    edges, trip = ours.edges, ours.triplets
+    assert _keyed_triplets(edges.src, edges.dst, edges.images, trip.e1, trip.e2) == (
+        _keyed_triplets(u, v, images, e1, e2)
+    )
+    return ours
+
+
+def _matscipy() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matscipy") is not None
+
+
+@pytest.mark.parametrize("graph", PURE_TORCH, ids=["k12-cutoff8", "radius5-tbc3.5"])
+@pytest.mark.parametrize("name", list(BUILT))
+def test_pure_torch_matches_alignn(name, graph):
+    assert_same_as_alignns_pure_torch(BUILT[name], graph)
+
+
+@pytest.mark.parametrize("name", ["Si-strained", "NaCl-strained", "triclinic-4"])
+def test_pure_torch_rattled_copies_match_alignn(name):
+    atoms = BUILT[name].copy()
+    atoms.rattle(stdev=0.05, seed=7)
+    for graph in PURE_TORCH:
+        assert_same_as_alignns_pure_torch(atoms, graph)
+
+
+def test_pure_torch_notes_ties_cut_by_max_neighbors_in_a_perfect_crystal():
+    ours = assert_same_as_alignns_pure_torch(BUILT["Si"], PURE_TORCH[0])
+    note = next(n for n in ours.stats["notes"] if n.startswith("max_neighbors"))
+    assert note.startswith("max_neighbors 12 cut through exact ties at 2 atoms")
+    assert "Atom 0 kept 8 of 12 neighbours at its 12th-neighbour distance 3.839590 Å" in note
+    assert ours.stats["edges"] == 24 and ours.stats["degree_max"] == 12
+
+
+def test_pure_torch_three_body_cutoff_limits_triplets_but_not_line_graph_nodes():
+    ours = assert_same_as_alignns_pure_torch(BUILT["Si64"], PURE_TORCH[1])
+    joining = ours.edges.lengths <= 3.5
+    assert ours.stats["edges_within_three_body_cutoff"] == int(joining.sum()) == 256
+    assert joining[ours.triplets.e1].all() and joining[ours.triplets.e2].all()
+    assert ours.torch_lg.num_nodes == ours.stats["edges"] == 1792
+    assert ours.stats["three_body_cutoff"] == 3.5
+
+
+def test_pure_torch_pairs_a_self_image_bond_with_itself():
+    ours = assert_same_as_alignns_pure_torch(BUILT["Cu"], PURE_TORCH[0])
+    e1, e2 = ours.triplets.e1, ours.triplets.e2
+    assert np.count_nonzero(e1 == e2) == 12
+    np.testing.assert_allclose(ours.triplets.cos[e1 == e2], -1.0, atol=1e-7)
+
+
+def test_pure_torch_refuses_a_triplet_cutoff_beyond_the_bond_cutoff():
+    graph = GraphConfig(neighbor_strategy="pure_torch", cutoff=4.0, three_body_cutoff=4.5)
+    with pytest.raises(ValueError, match=r"three_body_cutoff \(4.5 Å\) must be <= cutoff \(4 Å\)"):
+        build_graphs(BUILT["Si"], FULL, graph)
