@@ -31,6 +31,7 @@ def dashboard():
     board.session.wait()
 
 
+@pytest.mark.slow
 def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     form, config = dashboard.form, dashboard.config
     if dgl_installed():
