@@ -1,14 +1,21 @@
-# alignn-nb: `make demo` serves the dashboard, `make test` runs the whole suite.
+# alignn-nb: `make demo` serves the dashboard, `make test` runs the whole suite;
+# `make test-nodgl` runs it again in .venv-nodgl/, on current torch without DGL.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.alignn-nb-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+NODGL_VENV := .venv-nodgl
+NODGL_BIN := $(NODGL_VENV)/bin
+NODGL_STAMP := $(NODGL_VENV)/.alignn-nb-installed
+# The browser tests serve the same dashboard as in .venv/; without DGL they would only
+# repeat those minutes, so this run leaves them out.
+NODGL_PYTEST_ARGS ?= --ignore=tests/browser
 
 export DGLBACKEND := pytorch
 
-.PHONY: setup demo test lint browser lock clean
+.PHONY: setup setup-nodgl demo test test-nodgl lint browser lock clean
 
 setup: $(STAMP)
 
@@ -18,6 +25,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+setup-nodgl: $(NODGL_STAMP)
+
+# --no-deps: the lock is complete, and nothing may pull DGL in; the last line proves it.
+$(NODGL_STAMP): requirements-nodgl.lock pyproject.toml
+	test -x $(NODGL_BIN)/python || $(PYTHON) -m venv $(NODGL_VENV)
+	$(NODGL_BIN)/python -m pip install --quiet --disable-pip-version-check "pip==24.3.1"
+	$(NODGL_BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodgl.lock
+	$(NODGL_BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	! $(NODGL_BIN)/python -c "import dgl" 2>/dev/null
+	touch $(NODGL_STAMP)
 
 # Debian's chromium for the Playwright browser tests (Playwright's own download cannot work here).
 browser:
@@ -33,6 +51,9 @@ test: setup browser
 	$(BIN)/ruff check alignn_nb tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-nodgl: setup-nodgl
+	$(NODGL_BIN)/python -m pytest $(NODGL_PYTEST_ARGS) $(PYTEST_ARGS)
+
 lint: setup
 	$(BIN)/ruff check alignn_nb tests benchmarks
 	$(BIN)/ruff format --check alignn_nb tests benchmarks
@@ -42,4 +63,4 @@ lock:
 	@echo "compare requirements.freeze.txt with requirements.lock and keep the pin comments"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
+	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis artifacts

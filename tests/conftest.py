@@ -1,4 +1,8 @@
-"""Shared fixtures: the real alignn example data beside the repo, seeds, hypothesis profiles."""
+"""Shared fixtures: the real alignn example data beside the repo, seeds, hypothesis profiles.
+
+Tests marked ``dgl`` need DGL; where it is not installed (``make test-nodgl``) they skip
+with the reason "DGL is not installed".
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,21 @@ settings.register_profile(
     "dev", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+DGL_MISSING = "DGL is not installed"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``dgl`` when DGL is not installed."""
+    from alignn_nb.model import dgl_installed
+
+    if dgl_installed():
+        return
+    skip = pytest.mark.skip(reason=DGL_MISSING)
+    for item in items:
+        if "dgl" in item.keywords:
+            item.add_marker(skip)
 
 
 def need_shared(path: Path) -> Path:

@@ -35,6 +35,7 @@ def _json(capsys, *argv: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.dgl
 def test_json_shape_and_absent_terms(capsys, small_xyz):
     result = _json(capsys, "--data", str(small_xyz), "--set", "stresswise_weight=0.25")
     assert set(result) == {"terms", "total", "penalty", "samples"}
@@ -46,6 +47,7 @@ def test_json_shape_and_absent_terms(capsys, small_xyz):
     assert result["total"] == pytest.approx(sum(t["weighted"] for t in result["terms"].values()))
 
 
+@pytest.mark.dgl
 def test_same_seed_same_numbers(capsys, small_xyz):
     first = _json(capsys, "--data", str(small_xyz), "--seed", "7")
     again = _json(capsys, "--data", str(small_xyz), "--seed", "7")
@@ -54,12 +56,14 @@ def test_same_seed_same_numbers(capsys, small_xyz):
     assert other["terms"]["graphwise"]["raw"] != first["terms"]["graphwise"]["raw"]
 
 
+@pytest.mark.dgl
 def test_terms_that_do_not_apply_are_left_out(capsys, small_xyz):
     result = _json(capsys, "--data", str(small_xyz), "--set", "gradwise_weight=0")
     assert list(result["terms"]) == ["graphwise"]
     assert result["terms"]["graphwise"]["share"] == 1.0
 
 
+@pytest.mark.dgl
 def test_text_output_has_rows_total_penalty_and_conventions(capsys, small_xyz):
     assert main(["loss-terms", "--data", str(small_xyz), "--set", "penalty_threshold=2.6"]) == 0
     out = capsys.readouterr().out
@@ -71,6 +75,7 @@ def test_text_output_has_rows_total_penalty_and_conventions(capsys, small_xyz):
     assert "bonds below penalty_threshold" in penalty and not penalty.endswith(" 0 bonds below")
 
 
+@pytest.mark.dgl
 def test_missing_target_reported_in_json(capsys, tmp_path):
     frames = []
     for sample in default_dataset()[:2]:
@@ -105,6 +110,7 @@ def test_refusals_exit_2_with_one_line(capsys, argv, message):
     assert err.count("\n") == 1
 
 
+@pytest.mark.dgl
 def test_jarvis_sample(capsys, alignn_examples):
     path = alignn_examples / "jarvis_ff_sample_id_prop.json"
     result = _json(capsys, "--data", str(path), "--set", "stresswise_weight=0.05")

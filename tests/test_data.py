@@ -89,6 +89,7 @@ def _stress_and_strain_derivative(atoms, model, graph) -> tuple[np.ndarray, np.n
     return stress, derivative * EV_PER_A3_IN_GPA / atoms.get_volume()
 
 
+@pytest.mark.dgl
 def test_alignn_stress_head_is_plus_strain_derivative_in_gpa():
     """The convention the loaders convert to: σ = +(1/V) ∂E/∂ε, ASE's sign, in GPa."""
     from alignn_nb.model import build_model

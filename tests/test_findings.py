@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, check
 from alignn_nb.findings import atom_feature_length
 
@@ -10,6 +12,7 @@ def _by_fields(findings):
     return {f.fields: f for f in findings}
 
 
+@pytest.mark.dgl
 def test_defaults_have_no_findings():
     assert check(ALIGNNAtomWiseConfig(), GraphConfig()) == []
 
@@ -22,6 +25,7 @@ def test_atom_feature_lengths_come_from_jarvis():
     assert atom_feature_length("cgcnn") == 92
 
 
+@pytest.mark.dgl
 def test_atom_input_features_must_match_the_feature_set():
     found = _by_fields(check(ALIGNNAtomWiseConfig(), GraphConfig(atom_features="cgcnn")))
     finding = found[("atom_input_features", "atom_features")]
@@ -42,6 +46,7 @@ def test_inner_cutoff_beyond_cutoff():
     )
 
 
+@pytest.mark.dgl
 def test_weight_without_output_heads():
     cfg = ALIGNNAtomWiseConfig(atomwise_weight=0.5, additional_output_weight=0.2)
     found = _by_fields(check(cfg))
@@ -50,6 +55,7 @@ def test_weight_without_output_heads():
     assert len(found) == 2
 
 
+@pytest.mark.dgl
 def test_stress_without_gradients_and_zero_gradwise_weight():
     found = _by_fields(check(ALIGNNAtomWiseConfig(gradwise_weight=0.0, stresswise_weight=0.1)))
     assert found[("stresswise_weight", "calculate_gradient", "gradwise_weight")].level == "error"
@@ -60,6 +66,7 @@ def test_stress_without_gradients_and_zero_gradwise_weight():
     assert list(found) == [("stresswise_weight", "calculate_gradient", "gradwise_weight")]
 
 
+@pytest.mark.dgl
 def test_inner_cutoff_and_three_body_cutoff_disagree():
     found = check(ALIGNNAtomWiseConfig(inner_cutoff=3.0), GraphConfig(three_body_cutoff=3.5))
     assert [f.fields for f in found] == [("inner_cutoff", "three_body_cutoff", "lighten_edges")]
@@ -73,6 +80,7 @@ def test_check_never_mutates():
     assert cfg.calculate_gradient is True
 
 
+@pytest.mark.dgl
 def test_layerless_model_without_penalty_ignores_positions():
     found = check(ALIGNNAtomWiseConfig(alignn_layers=0, gcn_layers=0, use_penalty=False))
     assert [(f.level, f.fields) for f in found] == [
@@ -80,6 +88,7 @@ def test_layerless_model_without_penalty_ignores_positions():
     ]
 
 
+@pytest.mark.dgl
 def test_three_body_cutoff_limits_no_triplet_with_lighten_edges_off():
     cfg = ALIGNNAtomWiseConfig(lighten_edges=False, inner_cutoff=3.5)
     found = check(cfg, GraphConfig(three_body_cutoff=3.5, neighbor_strategy="radius_graph"))
@@ -95,6 +104,7 @@ def test_three_body_cutoff_limits_no_triplet_with_lighten_edges_off():
     assert check(cfg, GraphConfig(three_body_cutoff=None)) == []
 
 
+@pytest.mark.dgl
 def test_disagreeing_cutoffs_with_lighten_edges_off_use_neither():
     cfg = ALIGNNAtomWiseConfig(lighten_edges=False, inner_cutoff=3.0)
     found = check(cfg, GraphConfig(three_body_cutoff=4.0))

@@ -67,6 +67,7 @@ def test_images_are_the_true_image_of_dst():
     np.testing.assert_allclose(shifted - atoms.positions[edges.src], edges.r, atol=1e-5)
 
 
+@pytest.mark.dgl
 def test_dgl_graphs_carry_what_alignn_atomwise_reads():
     atoms = example("NaCl")
     graphs = build_graphs(atoms, FULL)
@@ -90,6 +91,7 @@ def test_dgl_graphs_carry_what_alignn_atomwise_reads():
     assert lg.ndata["images"].data_ptr() == g.edata["images"].data_ptr()
 
 
+@pytest.mark.dgl
 def test_line_graph_pairs_are_dgls_line_graph():
     graphs = build_graphs(example("Cu"), FULL)
     ours = graphs.lg.edges()
@@ -106,6 +108,7 @@ def test_every_triplet_shares_its_middle_atom():
     np.testing.assert_allclose(trip.cos[trip.backtracking], 1.0, atol=1e-6)
 
 
+@pytest.mark.dgl
 def test_lighten_edges_keeps_only_first_shell_pairs_in_si64():
     full = build_graphs(example("Si64"), FULL).stats
     assert full["triplets"] == full["candidate_triplets"] == 10_508
@@ -165,6 +168,7 @@ def test_repr_is_short_and_informative():
     assert len(text) < 120
 
 
+@pytest.mark.dgl
 def test_line_graph_options_reuse_the_neighbour_search():
     si = example("Si64")
     first = build_graphs(si, FULL).stats
@@ -201,6 +205,7 @@ def test_neighbour_fields_and_moved_atoms_redo_the_search():
     assert build_graphs(si, FULL, radius).stats["neighbor_search_cached"]
 
 
+@pytest.mark.dgl
 def test_changing_a_result_leaves_the_cache_intact():
     graphs = build_graphs(example("Si"), FULL)
     with pytest.raises(ValueError, match="read-only"):
@@ -269,6 +274,7 @@ def test_candidate_triplets_around_one_atom():
 
 
 @pytest.mark.parametrize("name", ["Si", "Cu", "graphene", "Si64"])
+@pytest.mark.dgl
 def test_predict_gives_alignns_energies_and_forces(name):
     """Equal to float32 rounding: edges come in another order, so sums round differently.
 

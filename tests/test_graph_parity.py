@@ -84,20 +84,24 @@ BUILT = {
 
 @pytest.mark.parametrize("graph", KNN, ids=["canonize", "no-canonize"])
 @pytest.mark.parametrize("name", list(BUILT))
+@pytest.mark.dgl
 def test_k_nearest_matches_alignn(name, graph):
     assert_same_as_alignn(BUILT[name], graph)
 
 
 @pytest.mark.parametrize("name", list(BUILT))
+@pytest.mark.dgl
 def test_radius_graph_matches_alignn(name):
     assert_same_as_alignn(BUILT[name], RADIUS)
 
 
+@pytest.mark.dgl
 def test_k_nearest_cutoff_growth_matches_alignn():
     ours = assert_same_as_alignn(BUILT["Si"], GraphConfig(cutoff=2.0))
     assert ours.stats["cutoff_used"] == pytest.approx(3.83959, abs=1e-5)
 
 
+@pytest.mark.dgl
 def test_radius_graph_cutoff_extra_growth_matches_alignn():
     graph = GraphConfig(neighbor_strategy="radius_graph", cutoff=1.0, cutoff_extra=3.0)
     ours = assert_same_as_alignn(BUILT["graphene"], graph)
@@ -105,6 +109,7 @@ def test_radius_graph_cutoff_extra_growth_matches_alignn():
     assert ours.stats["notes"][1].startswith("cutoff grown from 1 Å to 4 Å because atom 1")
 
 
+@pytest.mark.dgl
 def test_cells_smaller_than_the_cutoff_use_many_images():
     ours = assert_same_as_alignn(BUILT["Cu"], GraphConfig(cutoff=8.0, max_neighbors=40))
     assert max(BUILT["Cu"].cell.lengths()) < 8.0 / 3
@@ -115,6 +120,7 @@ def _entries(folder, name: str) -> list[dict]:
     return json.loads((folder / name).read_text())
 
 
+@pytest.mark.dgl
 def test_jarvis_ten_atom_structures_match_alignn(alignn_examples):
     entries = _entries(alignn_examples, "jarvis_ff_sample_id_prop.json")
     assert len(entries) == 50
@@ -125,12 +131,14 @@ def test_jarvis_ten_atom_structures_match_alignn(alignn_examples):
             assert_same_as_alignn(atoms, graph)
 
 
+@pytest.mark.dgl
 def test_jarvis_radius_graph_matches_alignn(alignn_examples):
     for entry in _entries(alignn_examples, "jarvis_ff_sample_id_prop.json")[:10]:
         assert_same_as_alignn(load_structure(entry["atoms"]), RADIUS)
 
 
 @pytest.mark.parametrize("index", [0, 62, 150])
+@pytest.mark.dgl
 def test_mlearn_si_structures_match_alignn(alignn_examples, index):
     atoms = load_structure(_entries(alignn_examples, "mlearn_Si_id_prop.json")[index]["atoms"])
     assert len(atoms) >= 20
@@ -138,6 +146,7 @@ def test_mlearn_si_structures_match_alignn(alignn_examples, index):
         assert_same_as_alignn(atoms, graph)
 
 
+@pytest.mark.dgl
 def test_a_dropped_float_tie_is_reproduced_and_reported(alignn_examples):
     entry = _entries(alignn_examples, "jarvis_ff_sample_id_prop.json")[15]
     atoms = load_structure(entry["atoms"])
@@ -154,6 +163,7 @@ def test_a_dropped_float_tie_is_reproduced_and_reported(alignn_examples):
     )
 
 
+@pytest.mark.dgl
 def test_perfect_si_supercell_loses_bonds_to_float_ties():
     atoms = ase.build.bulk("Si", "diamond", a=5.43, cubic=True).repeat((3, 3, 3))
     without_canonize = assert_same_as_alignn(atoms, GraphConfig(use_canonize=False))

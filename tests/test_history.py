@@ -13,6 +13,8 @@ from alignn_nb.history import COLUMNS, load_history
 from alignn_nb.losses import loss_terms
 from alignn_nb.model import build_model
 
+pytestmark = pytest.mark.dgl
+
 ALIGNN_CONFIG = {
     "dataset": "user_data",
     "target": "target",

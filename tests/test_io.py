@@ -88,6 +88,7 @@ def test_examples_round_trip_to_the_same_values(alignn_examples, name):
     assert ours == theirs
 
 
+@pytest.mark.dgl
 def test_mlearn_si_dgl_config_loads_with_alignns_graph(alignn_examples):
     loaded = load_alignn_config(alignn_examples / "mlearn_Si_config_dgl.json")
     cfg, graph = loaded
@@ -129,6 +130,7 @@ def test_mlearn_si_dgl_config_loads_with_alignns_graph(alignn_examples):
     ]
 
 
+@pytest.mark.dgl
 def test_missing_graph_options_take_alignns_defaults(alignn_examples):
     loaded = load_alignn_config(alignn_examples / "mlearn_Ni_config.json")
     assert loaded.graph.to_dict() == {

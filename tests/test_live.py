@@ -16,6 +16,8 @@ from alignn_nb.losses import loss_terms, reweight
 from alignn_nb.model import build_model, model_summary, predict
 from alignn_nb.structures import example
 
+pytestmark = pytest.mark.dgl
+
 
 @pytest.fixture(scope="module")
 def dataset():

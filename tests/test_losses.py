@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import dgl
 import numpy as np
 import pytest
 import torch
@@ -22,6 +21,8 @@ from alignn_nb.losses import (
     sweep,
 )
 from alignn_nb.model import build_model
+
+dgl = pytest.importorskip("dgl", reason="DGL is not installed")
 
 GRAPH = GraphConfig()
 

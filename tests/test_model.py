@@ -23,6 +23,8 @@ from alignn_nb.model import (
     to_alignn_model_config,
 )
 
+pytestmark = pytest.mark.dgl
+
 
 @pytest.fixture(scope="module")
 def si_graphs():

@@ -14,6 +14,8 @@ from alignn_nb.losses import loss_terms
 from alignn_nb.model import build_model
 from alignn_nb.training import train
 
+pytestmark = pytest.mark.dgl
+
 GRAPH = GraphConfig()
 CFG = ALIGNNAtomWiseConfig(stresswise_weight=0.1)
 

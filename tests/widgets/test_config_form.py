@@ -86,6 +86,7 @@ def test_unparsable_optional_value_is_refused(form):
     )
 
 
+@pytest.mark.dgl
 def test_findings_follow_the_fields(form):
     assert form.findings == []
     form.control("atom_features").value = "cgcnn"

@@ -16,6 +16,8 @@ from alignn_nb.losses import fresh_breakdown
 from alignn_nb.widgets import loss_plot
 from alignn_nb.widgets.loss_plot import LossPlot
 
+pytestmark = pytest.mark.dgl
+
 
 @pytest.fixture(scope="module")
 def tiny():

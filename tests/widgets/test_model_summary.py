@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from alignn_nb import ALIGNNAtomWiseConfig
 from alignn_nb.widgets import ModelSummaryView
+
+pytestmark = pytest.mark.dgl
 
 
 def shown_total(view: ModelSummaryView) -> str:

@@ -54,6 +54,7 @@ def test_empty_view():
     assert "no prediction yet" in shown(view)
 
 
+@pytest.mark.dgl
 def test_real_prediction(real_prediction):
     view = PredictionView(real_prediction)
     energy = real_prediction.energy.value
