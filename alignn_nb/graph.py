@@ -600,7 +600,7 @@ def _count_pairs(
     s, d = src[edge_ids], dst[edge_ids]
     outdeg = np.bincount(s, minlength=n)
     at_center = np.ones(len(edge_ids), dtype=bool) if centers is None else centers[d]
-    loops = 0 if self_pairs else np.count_nonzero((s == d) & at_center)
+    loops = 0 if self_pairs else int(np.count_nonzero((s == d) & at_center))
     return int(outdeg[d[at_center]].sum()) - loops
 
 

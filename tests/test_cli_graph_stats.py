@@ -91,7 +91,6 @@ def test_config_file_then_settings(alignn_examples):
     assert cfg.lighten_edges is False
 
 
-@pytest.mark.dgl
 def test_json_holds_the_build_stats(capsys):
     status, out, err = run(capsys, "Si64", "--json")
     assert status == 0 and err == ""
@@ -103,7 +102,6 @@ def test_json_holds_the_build_stats(capsys):
     assert (stats["atoms"], stats["edges"], stats["triplets"]) == (64, 818, 1024)
 
 
-@pytest.mark.dgl
 def test_set_changes_the_graph(capsys):
     status, out, _ = run(
         capsys, "Si64", "--json", "--set", "cutoff=6", "--set", "lighten_edges=false"
@@ -125,7 +123,6 @@ def test_text_output_lists_stats_then_notes(capsys):
     assert lines[notes + 1].startswith("- max_neighbors acted as a minimum: ties at the 12th")
 
 
-@pytest.mark.dgl
 def test_a_structure_file(capsys, tmp_path):
     path = tmp_path / "POSCAR"
     ase.io.write(path, example("NaCl"), format="vasp")
@@ -133,7 +130,6 @@ def test_a_structure_file(capsys, tmp_path):
     assert status == 0 and json.loads(out)["edges"] == 60
 
 
-@pytest.mark.dgl
 def test_a_config_file(capsys, alignn_examples):
     config = str(alignn_examples / "mlearn_Si_config_dgl.json")
     status, out, _ = run(capsys, "Si", "--json", "--config", config)

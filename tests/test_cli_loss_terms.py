@@ -47,6 +47,16 @@ def test_json_shape_and_absent_terms(capsys, small_xyz):
     assert result["total"] == pytest.approx(sum(t["weighted"] for t in result["terms"].values()))
 
 
+def test_the_pure_model_needs_no_dgl(capsys, small_xyz):
+    result = _json(
+        capsys, "--data", str(small_xyz), "--set", "name=alignn_atomwise_pure",
+        "--set", "neighbor_strategy=pure_torch", "--set", "stresswise_weight=0.25",
+    )  # fmt: skip
+    assert list(result["terms"]) == ["graphwise", "gradwise", "stresswise"]
+    assert result["samples"] == 6
+    assert all(term["raw"] > 0 for term in result["terms"].values())
+
+
 @pytest.mark.dgl
 def test_same_seed_same_numbers(capsys, small_xyz):
     first = _json(capsys, "--data", str(small_xyz), "--seed", "7")
@@ -119,6 +129,7 @@ def test_jarvis_sample(capsys, alignn_examples):
 
 
 @pytest.mark.slow
+@pytest.mark.dgl
 def test_a_new_process_prints_the_same_numbers(capsys):
     in_process = _json(capsys, "--data", "default", "--seed", "3")
     env = {**os.environ, "DGLBACKEND": "pytorch"}
