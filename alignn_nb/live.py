@@ -230,6 +230,9 @@ class LiveSession(HasTraits):
             key = inputs.key(stage)
             if self._keys.get(stage) == key:
                 continue
+            if stage == "loss" and inputs.dataset is None:
+                self._artifacts["loss"], self._keys["loss"] = None, key
+                continue
             self.running = stage
             start = time.perf_counter()
             try:
@@ -310,8 +313,6 @@ def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
 
 
 def _run_loss(session: LiveSession, inputs: _Inputs) -> Any:
-    if inputs.dataset is None:
-        return None
     from alignn_nb.losses import loss_terms
 
     return loss_terms(session._artifacts["model"], inputs.dataset, inputs.config, inputs.graph)

@@ -152,3 +152,11 @@ def test_an_adopted_model_stays_until_its_shape_changes(session):
     assert session.compute_now().model is trained
     session.config.gcn_layers = 3
     assert session.compute_now().model is not trained
+
+
+def test_without_a_dataset_there_is_no_loss_stage(session):
+    session.dataset = None
+    result = session.compute_now()
+    assert result.losses is None
+    session.config.hidden_features = 32
+    assert session.compute_now().ran == ("model", "forward")
