@@ -44,9 +44,8 @@ def is_loopback(ip: str) -> bool:
 def voila_command(notebook: Path, ip: str, port: int) -> list[str]:
     """The Voila command line that serves ``notebook`` without opening a browser."""
     return [
-        sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-        f"--Voila.ip={ip}",
-        f'--Voila.tornado_settings={{"websocket_max_message_size": {WEBSOCKET_LIMIT}}}',
+        sys.executable, "-m", "alignn_nb._serve", str(notebook), "--no-browser",
+        f"--port={port}", f"--Voila.ip={ip}",
     ]
 
 
@@ -83,3 +82,16 @@ def run_voila(command: list[str], env: dict[str, str]) -> int:
     if os.name == "posix":
         os.execve(command[0], command, env)
     return subprocess.call(command, env=env)
+
+
+def launch_voila(argv: list[str]) -> None:
+    """Run Voila with ``argv`` and a websocket limit above the 20 MB upload limit."""
+    from voila.app import Voila
+
+    Voila.launch_instance(
+        argv=argv, tornado_settings={"websocket_max_message_size": WEBSOCKET_LIMIT}
+    )
+
+
+if __name__ == "__main__":
+    launch_voila(sys.argv[1:])

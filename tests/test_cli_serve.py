@@ -24,8 +24,8 @@ def test_default_verb_serves_on_loopback_with_a_free_port(started, capsys):
     assert out == f"alignn-nb dashboard: http://127.0.0.1:{port}/\n"
     assert err == ""
     assert "--Voila.ip=127.0.0.1" in command and "--no-browser" in command
+    assert command[1:3] == ["-m", "alignn_nb._serve"]
     assert command[3].endswith("notebooks/dashboard.ipynb")
-    assert command[-1] == '--Voila.tornado_settings={"websocket_max_message_size": 67108864}'
 
 
 def test_options_without_a_verb_mean_serve(started, capsys):
@@ -62,3 +62,20 @@ def test_a_non_loopback_address_warns_that_the_page_runs_code(started, capsys):
 )
 def test_is_loopback(ip, loopback):
     assert _serve.is_loopback(ip) is loopback
+
+
+def test_voila_gets_a_websocket_limit_above_the_upload_limit(monkeypatch):
+    from voila.app import Voila
+
+    launched = {}
+    monkeypatch.setattr(
+        Voila,
+        "launch_instance",
+        classmethod(lambda cls, argv, **kw: launched.update(kw, argv=argv)),
+    )
+    _serve.launch_voila(["nb.ipynb", "--port=1"])
+    assert launched == {
+        "argv": ["nb.ipynb", "--port=1"],
+        "tornado_settings": {"websocket_max_message_size": 64 * 1024 * 1024},
+    }
+    assert _serve.WEBSOCKET_LIMIT > 20_000_000
