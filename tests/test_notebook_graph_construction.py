@@ -27,6 +27,7 @@ def _outputs(nb: nbformat.NotebookNode) -> tuple[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.dgl
 def test_notebook_runs_in_time_and_prints_the_counts_build_graphs_gives():
     nb, seconds = execute_notebook(NOTEBOOK, LIMIT_SECONDS)
     assert seconds < LIMIT_SECONDS

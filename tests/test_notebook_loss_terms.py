@@ -29,6 +29,7 @@ def _outputs(nb: nbformat.NotebookNode) -> tuple[str, int, list[str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.dgl
 def test_notebook_runs_in_time_and_training_brings_the_terms_down():
     nb, seconds = execute_notebook(NOTEBOOK, LIMIT_SECONDS)
     printed, images, errors = _outputs(nb)
