@@ -23,6 +23,9 @@ EXAMPLE_FILES = (
     "mlearn_Ni_config.json",
     "mlearn_Si_config.json",
     "mlearn_Si_config_dgl.json",
+    "pure/mlearn_Si_config.json",
+    "pure/recipes_forcefield_config.json",
+    "pure/sample_data_ff_config_example_atomwise.json",
 )
 
 Preset = Callable[[], LoadedConfig] | Mapping[str, Any]

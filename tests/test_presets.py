@@ -17,6 +17,9 @@ NAMES = [
     "mlearn_Ni_config.json",
     "mlearn_Si_config.json",
     "mlearn_Si_config_dgl.json",
+    "pure/mlearn_Si_config.json",
+    "pure/recipes_forcefield_config.json",
+    "pure/sample_data_ff_config_example_atomwise.json",
 ]
 
 
@@ -78,6 +81,14 @@ def test_presets_are_fresh_each_time():
 @pytest.mark.parametrize("file_name", EXAMPLE_FILES)
 def test_shipped_examples_are_alignns_files_unchanged(alignn_examples, file_name):
     shipped = example_config(file_name)
-    assert shipped["model"]["name"] == "alignn_atomwise"
+    flavour = "alignn_atomwise_pure" if file_name.startswith("pure/") else "alignn_atomwise"
+    assert shipped["model"]["name"] == flavour
     original = (alignn_examples / file_name).read_bytes()
     assert (resources.files("alignn_nb") / "presets" / file_name).read_bytes() == original
+
+
+def test_pure_preset_loads_alignns_pure_model_and_builder():
+    cfg, graph = load_preset("pure/recipes_forcefield_config.json")
+    assert cfg.name == "alignn_atomwise_pure" and graph.neighbor_strategy == "pure_torch"
+    assert (cfg.hidden_features, cfg.stresswise_weight, cfg.inner_cutoff) == (256, 0.1, 3.5)
+    assert graph.cutoff == 5.0 and graph.max_neighbors == 12
