@@ -45,6 +45,7 @@ import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset, Sample
+from alignn_nb.model import envelope_penalty, penalised_lengths, penalty_per_edge
 
 TERMS = ("graphwise", "atomwise", "gradwise", "stresswise", "additional")
 WEIGHTS = {
@@ -612,38 +613,6 @@ def weighted_loss(raw: dict[str, RawTerm], cfg: ALIGNNAtomWiseConfig) -> torch.T
 # ----------------------------------------------------------------------------- penalty
 
 
-def penalised_lengths(conf: Any, r: torch.Tensor) -> torch.Tensor:
-    """What alignn compares with penalty_threshold for each bond vector r (E, 3) in Å.
-
-    Normally the bond length in Å. With use_cutoff_function on and multiply_cutoff off,
-    alignn's DGL model overwrites the bond lengths with the smooth-cutoff envelope
-    (between 0 and 1) before the penalty reads them, so the penalty compares the envelope
-    instead; its pure twin keeps the lengths.
-    """
-    lengths = torch.linalg.norm(r, dim=1)
-    if _envelope_penalty(conf):
-        from alignn.models.alignn_atomwise import cutoff_function_based_edges
-
-        return cutoff_function_based_edges(
-            lengths, inner_cutoff=conf.inner_cutoff, exponent=conf.exponent
-        )
-    return lengths
-
-
-def _envelope_penalty(conf: Any) -> bool:
-    """Whether alignn's penalty reads the cutoff envelope instead of the bond lengths."""
-    from alignn_nb.model import is_pure
-
-    return conf.use_cutoff_function and not conf.multiply_cutoff and not is_pure(conf)
-
-
-def penalty_per_edge(conf: Any, r: torch.Tensor) -> torch.Tensor:
-    """alignn's short-bond penalty of each edge in eV: factor × (threshold − length) below it."""
-    values = penalised_lengths(conf, r)
-    short = values < conf.penalty_threshold
-    return torch.where(short, conf.penalty_factor * (conf.penalty_threshold - values), 0.0)
-
-
 def _penalty(
     batch: Batch,
     cfg: ALIGNNAtomWiseConfig,
@@ -761,7 +730,7 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
     notes = []
     if len(batches) > 1:
         notes.append(f"terms are the mean over {len(batches)} batches, as alignn averages an epoch")
-    if cfg.use_penalty and _envelope_penalty(cfg):
+    if cfg.use_penalty and envelope_penalty(cfg):
         notes.append(
             "use_cutoff_function without multiply_cutoff: alignn compares the cutoff envelope "
             "(0 to 1), not the bond length, with penalty_threshold"

@@ -339,13 +339,41 @@ def _optional(result: dict, key: str, active: bool, unit: str) -> Quantity | Non
     return _quantity(result[key], unit) if active else None
 
 
+def penalised_lengths(conf: Any, r: torch.Tensor) -> torch.Tensor:
+    """What alignn compares with penalty_threshold for each bond vector r (E, 3) in Å.
+
+    Normally the bond length in Å. With use_cutoff_function on and multiply_cutoff off,
+    alignn's DGL model overwrites the bond lengths with the smooth-cutoff envelope
+    (between 0 and 1) before the penalty reads them, so the penalty compares the envelope
+    instead; its pure twin keeps the lengths.
+    """
+    lengths = torch.linalg.norm(r, dim=1)
+    if envelope_penalty(conf):
+        from alignn.models.alignn_atomwise import cutoff_function_based_edges
+
+        return cutoff_function_based_edges(
+            lengths, inner_cutoff=conf.inner_cutoff, exponent=conf.exponent
+        )
+    return lengths
+
+
+def envelope_penalty(conf: Any) -> bool:
+    """Whether alignn's penalty reads the cutoff envelope instead of the bond lengths."""
+    return conf.use_cutoff_function and not conf.multiply_cutoff and not is_pure(conf)
+
+
+def penalty_per_edge(conf: Any, r: torch.Tensor) -> torch.Tensor:
+    """alignn's short-bond penalty of each edge in eV: factor × (threshold − length) below it."""
+    values = penalised_lengths(conf, r)
+    short = values < conf.penalty_threshold
+    return torch.where(short, conf.penalty_factor * (conf.penalty_threshold - values), 0.0)
+
+
 def bond_penalty(conf: Any, g: Any) -> float:
-    """alignn's short-bond energy penalty in eV: sum of factor × (threshold − |r|) over bonds."""
+    """alignn's short-bond energy penalty in eV on the bonds of ``g`` (see `penalty_per_edge`)."""
     if not conf.use_penalty:
         return 0.0
-    lengths = torch.linalg.norm(g.edata["r"].detach().double(), dim=1)
-    short = lengths < conf.penalty_threshold
-    return float((conf.penalty_factor * (conf.penalty_threshold - lengths[short])).sum())
+    return float(penalty_per_edge(conf, g.edata["r"].detach().double()).sum())
 
 
 def zbl_energy(model: torch.nn.Module, g: Any) -> float:

@@ -38,8 +38,13 @@ def alignn_count(**fields) -> int:
 
 @pytest.mark.parametrize(
     ("fields", "total"),
-    [({}, 143_297), ({"hidden_features": 128}, 524_289), ({"alignn_layers": 0}, 59_073),
-     ({"atomwise_output_features": 3}, 143_492), ({"classification": True}, 143_362)],
+    [
+        ({}, 143_297),
+        ({"hidden_features": 128}, 524_289),
+        ({"alignn_layers": 0}, 59_073),
+        ({"atomwise_output_features": 3}, 143_492),
+        ({"classification": True}, 143_362),
+    ],
 )
 def test_parameter_counts_equal_alignns(fields, total):
     assert alignn_count(**fields) == total
@@ -51,8 +56,15 @@ def test_parameter_counts_equal_alignns(fields, total):
 def test_summary_rows_name_each_layer_and_head():
     rows = model_summary(build_model(ALIGNNAtomWiseConfig(gcn_layers=3))).as_dict()
     assert list(rows) == [
-        "atom_embedding", "edge_embedding", "angle_embedding", "alignn_layers.0",
-        "alignn_layers.1", "gcn_layers.0", "gcn_layers.1", "gcn_layers.2", "fc",
+        "atom_embedding",
+        "edge_embedding",
+        "angle_embedding",
+        "alignn_layers.0",
+        "alignn_layers.1",
+        "gcn_layers.0",
+        "gcn_layers.1",
+        "gcn_layers.2",
+        "fc",
     ]
     assert rows["alignn_layers.0"] == 42_112 and rows["gcn_layers.2"] == 21_056
     text = model_summary(build_model(ALIGNNAtomWiseConfig())).text()
@@ -113,7 +125,9 @@ def test_alignn_layers_zero_uses_the_two_item_input(si_graphs):
 
 def test_stress_atomwise_and_additional_heads(si_graphs):
     cfg = ALIGNNAtomWiseConfig(
-        stresswise_weight=0.1, atomwise_output_features=4, atomwise_weight=1.0,
+        stresswise_weight=0.1,
+        atomwise_output_features=4,
+        atomwise_weight=1.0,
         additional_output_features=2,
     )
     prediction = predict(build_model(cfg), si_graphs)
@@ -212,3 +226,16 @@ def test_reconfigure_applies_alignns_gradient_rule_and_refuses_shape_changes():
     with pytest.raises(ValueError, match=r"need a new model.*\['hidden_features', 'link'\]"):
         reconfigure(model, ALIGNNAtomWiseConfig(hidden_features=8, link="log"))
     assert model.config.hidden_features == 64
+
+
+def test_penalty_with_the_cutoff_envelope_reads_it_as_alignn_does(si_graphs):
+    fields = {"use_cutoff_function": True, "multiply_cutoff": False}
+    torch.manual_seed(0)
+    model = build_model(ALIGNNAtomWiseConfig(**fields))
+    penalty = bond_penalty(model.config, si_graphs.g)
+    assert penalty > 0.1 * 0.9 * si_graphs.g.num_edges()
+    with_penalty = predict(model, si_graphs)
+    torch.manual_seed(0)
+    without = predict(build_model(ALIGNNAtomWiseConfig(use_penalty=False, **fields)), si_graphs)
+    assert with_penalty.penalty == pytest.approx(penalty)
+    assert with_penalty.energy.value - without.energy.value == pytest.approx(penalty, abs=1e-4)
