@@ -23,7 +23,7 @@ import difflib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -289,7 +289,24 @@ def _alignn_neighbor_strategies() -> tuple[str, ...]:
 
 
 def _training_problems(training: Mapping[str, Any]) -> list[str]:
-    """What alignn's own `TrainingConfig` refuses among the training keys, in key order."""
+    """What alignn's own `TrainingConfig` refuses among the training keys, in key order.
+
+    Remembered per set of keys and values: the dashboard writes its save link on every
+    edit, while the training keys rarely change and alignn's check takes milliseconds.
+    """
+    try:
+        text = json.dumps(dict(training))
+    except (TypeError, ValueError):
+        return _check_training(training)
+    return list(_check_training_json(text))
+
+
+@lru_cache(maxsize=64)
+def _check_training_json(text: str) -> tuple[str, ...]:
+    return tuple(_check_training(json.loads(text)))
+
+
+def _check_training(training: Mapping[str, Any]) -> list[str]:
     from alignn.config import TrainingConfig
     from pydantic import ValidationError
 

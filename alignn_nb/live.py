@@ -31,6 +31,10 @@ from alignn_nb.losses import WEIGHT_FIELDS
 from alignn_nb.model import SHAPE_FIELDS
 
 STAGES = ("graph", "model", "forward", "loss")
+IDLE_SECONDS = 60.0
+"""The worker thread waits this long for the next request before it ends. Keeping it
+alive keeps torch's per-thread setup (its OpenMP team, autograd state) warm: a forward
+pass on a fresh thread costs tens of milliseconds more."""
 LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
 
 
@@ -125,7 +129,9 @@ class _Inputs:
 class LiveSession(HasTraits):
     """Keeps graphs, model, prediction and loss terms up to date with a config, off-thread.
 
-    Set the inputs (`config` and `graph` are edited in place; `atoms`, `label` and
+    Work runs on one worker thread with ``threads`` torch threads (default: the calling
+    thread's count; torch's thread count is per thread). Set the inputs (`config` and
+    `graph` are edited in place; `atoms`, `label` and
     `dataset` are replaced), call `request()` (it returns at once), and observe `result`,
     which every round replaces in one assignment. `wait()` blocks until the published
     result is that of the latest request. Observers run on the worker thread.
@@ -143,9 +149,11 @@ class LiveSession(HasTraits):
         label: str = "structure",
         dataset: Any = None,
         seed: int = 0,
+        threads: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.threads = threads or torch.get_num_threads()
         self.config, self.graph = config, graph
         self.atoms, self.label, self.dataset, self.seed = atoms, label, dataset, seed
         self._wake = threading.Condition()
@@ -156,6 +164,7 @@ class LiveSession(HasTraits):
         self._adopted: tuple[tuple, torch.nn.Module] | None = None
         self._adoption = 0
         self._worker: threading.Thread | None = None
+        self._closed = False
 
     def request(self) -> None:
         """Note that some input changed; a round starts as soon as the worker is free."""
@@ -196,9 +205,18 @@ class LiveSession(HasTraits):
             self._adopted = (self._snapshot().shape_key(), model)
         self.request()
 
+    def close(self) -> None:
+        """Let the worker thread end now instead of after `IDLE_SECONDS` without requests."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+
     def _loop(self) -> None:
+        torch.set_num_threads(self.threads)
         while True:
             with self._wake:
+                if self._published >= self._generation and not self._closed:
+                    self._wake.wait(IDLE_SECONDS)
                 if self._published >= self._generation:
                     self._worker = None
                     return

@@ -13,7 +13,11 @@ forces. Everything else the dashboard does (graph rebuild, bookkeeping, summary,
 is its overhead; the goal is at most 30 % on top of alignn. Both the default line graph
 (lighten_edges on) and alignn's training graph (every triplet) are measured.
 
-Run: ``.venv/bin/python benchmarks/live_update.py [--repeats N]``.
+torch runs on one thread here (``--threads`` to change it): the dashboard computes on its
+worker thread and bare alignn on the main one, and two OpenMP thread teams on two cores
+slow each other down by up to 2x, which would measure the machine, not the dashboard.
+
+Run: ``.venv/bin/python benchmarks/live_update.py [--repeats N] [--threads N]``.
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ def measure(dashboard: Dashboard, field: str, values: tuple, repeats: int) -> tu
     return statistics.median(ours), statistics.median(theirs), medians
 
 
-def main(repeats: int) -> int:
+def main(repeats: int, threads: int) -> int:
+    torch.set_num_threads(threads)
     dashboard = Dashboard(structure="Si64")
     dashboard.loss_plot.dataset = None
     dashboard.wait()
@@ -108,4 +113,6 @@ def main(repeats: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="pairs of changes per field")
-    raise SystemExit(main(parser.parse_args().repeats))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    arguments = parser.parse_args()
+    raise SystemExit(main(arguments.repeats, arguments.threads))

@@ -160,3 +160,23 @@ def test_without_a_dataset_there_is_no_loss_stage(session):
     assert result.losses is None
     session.config.hidden_features = 32
     assert session.compute_now().ran == ("model", "forward")
+
+
+def test_the_worker_keeps_its_thread_between_rounds_and_its_torch_threads(dataset):
+    session = live.LiveSession(
+        ALIGNNAtomWiseConfig(), GraphConfig(), example("Si"), dataset=None, threads=1
+    )
+    seen = []
+    session.observe(
+        lambda change: seen.append((threading.get_ident(), torch.get_num_threads())), "result"
+    )
+    session.compute_now()
+    session.config.hidden_features = 32
+    session.compute_now()
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert seen[0][1] == 1
+    session.close()
+    worker = session._worker
+    if worker is not None:
+        worker.join(5)
+    assert session._worker is None
