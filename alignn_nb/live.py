@@ -165,6 +165,8 @@ class LiveSession(HasTraits):
         self._adoption = 0
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._applied: tuple | None = None
+        self._counted: tuple | None = None
 
     def request(self) -> None:
         """Note that some input changed; a round starts as soon as the worker is free."""
@@ -283,9 +285,15 @@ class LiveSession(HasTraits):
             seconds["reweight"] = time.perf_counter() - start
         return losses
 
-    def _published_result(self, inputs, losses, ran, seconds) -> LiveResult:
+    def _summary(self, model: torch.nn.Module) -> Any:
+        """The parameter counts of ``model``, counted once per model."""
         from alignn_nb.model import model_summary
 
+        if self._counted is None or self._counted[0] is not model:
+            self._counted = (model, model_summary(model))
+        return self._counted[1]
+
+    def _published_result(self, inputs, losses, ran, seconds) -> LiveResult:
         model = self._artifacts["model"]
         return LiveResult(
             config=inputs.config.to_dict(),
@@ -293,7 +301,7 @@ class LiveSession(HasTraits):
             structure=inputs.label,
             graphs=self._artifacts["graph"],
             model=model,
-            summary=model_summary(model),
+            summary=self._summary(model),
             prediction=self._artifacts["forward"],
             losses=losses,
             ran=tuple(ran),
@@ -326,7 +334,10 @@ def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
     from alignn_nb.model import predict, reconfigure
 
     model = session._artifacts["model"]
-    reconfigure(model, inputs.config)
+    applied = (id(model), inputs.key("forward")[2])
+    if session._applied != applied:
+        reconfigure(model, inputs.config)
+        session._applied = applied
     return predict(model, session._artifacts["graph"])
 
 
