@@ -44,8 +44,13 @@ def is_loopback(ip: str) -> bool:
 def voila_command(notebook: Path, ip: str, port: int) -> list[str]:
     """The Voila command line that serves ``notebook`` without opening a browser."""
     return [
-        sys.executable, "-m", "alignn_nb._serve", str(notebook), "--no-browser",
-        f"--port={port}", f"--Voila.ip={ip}",
+        sys.executable,
+        "-m",
+        "alignn_nb._serve",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={ip}",
     ]
 
 
@@ -55,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verb.add_argument("--ip", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
     verb.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     verb.add_argument(
-        "--no-browser", action="store_true", default=True,
+        "--no-browser",
+        action="store_true",
+        default=True,
         help="accepted for Voila compatibility; alignn-nb never opens a browser",
     )
     verb.add_argument("--notebook", type=Path, default=None, help=argparse.SUPPRESS)

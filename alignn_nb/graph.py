@@ -127,9 +127,7 @@ class _LineGraphOptions:
         return np.flatnonzero(edges.lengths <= self.three_body_cutoff)
 
 
-def _options(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, budget: int
-) -> _LineGraphOptions:
+def _options(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, budget: int) -> _LineGraphOptions:
     """The line-graph rules of ``graph``'s builder plus alignn-nb's lighten/backtracking."""
     if graph.neighbor_strategy != "pure_torch":
         return _LineGraphOptions(cfg.inner_cutoff, cfg.lighten_edges, cfg.backtracking, budget)
@@ -246,12 +244,18 @@ class CrystalGraphs:
             edges, trip = self.edges, self.triplets
             edata = self._edge_data()
             g = TorchGraph(
-                num_nodes=self._geometry.n_atoms, src=_tensor(edges.src), dst=_tensor(edges.dst),
-                ndata=self._node_data(), edata=edata,
+                num_nodes=self._geometry.n_atoms,
+                src=_tensor(edges.src),
+                dst=_tensor(edges.dst),
+                ndata=self._node_data(),
+                edata=edata,
             )
             lg = TorchGraph(
-                num_nodes=len(edges), src=_tensor(trip.e1), dst=_tensor(trip.e2),
-                ndata=dict(edata), edata={"h": _tensor(trip.cos, np.float32)},
+                num_nodes=len(edges),
+                src=_tensor(trip.e1),
+                dst=_tensor(trip.e2),
+                ndata=dict(edata),
+                edata={"h": _tensor(trip.cos, np.float32)},
             )
             self._torch = (g, lg)
         return self._torch

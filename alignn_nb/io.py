@@ -256,9 +256,13 @@ def _pure_default_note(name: str, value: Any) -> str:
     unit = ALIGNNAtomWiseConfig.field_trait(name).metadata.get("unit", "")
     mirror = ALIGNNAtomWiseConfig.field_trait(name).default()
     return (
-        f"{name} is not in the model block, so alignn_atomwise_pure's default {value} {unit} "
-        f"applies (alignn_atomwise's, and alignn-nb's, is {mirror} {unit})."
-    ).replace(" )", ")").replace("  ", " ")
+        (
+            f"{name} is not in the model block, so alignn_atomwise_pure's default {value} {unit} "
+            f"applies (alignn_atomwise's, and alignn-nb's, is {mirror} {unit})."
+        )
+        .replace(" )", ")")
+        .replace("  ", " ")
+    )
 
 
 def _field_problems(cls: type, values: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -335,9 +339,7 @@ def _graph_values(
             ["only a model block was given, so the graph options are alignn-nb's defaults."],
         )
     pure_torch = given.get("neighbor_strategy") == "pure_torch"
-    missing = [
-        k for k in GRAPH_KEYS if k not in given and (k != "three_body_cutoff" or pure_torch)
-    ]
+    missing = [k for k in GRAPH_KEYS if k not in given and (k != "three_body_cutoff" or pure_torch)]
     defaults = {k: _training_defaults()[k] for k in missing}
     notes = []
     if defaults:

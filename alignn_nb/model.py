@@ -243,7 +243,8 @@ def _count(module: torch.nn.Module, trainable_only: bool = False) -> int:
 def model_summary(model: torch.nn.Module) -> ModelSummary:
     """Total and per-module parameter counts (embeddings, each layer, heads)."""
     return ModelSummary(
-        total=_count(model), trainable=_count(model, trainable_only=True),
+        total=_count(model),
+        trainable=_count(model, trainable_only=True),
         rows=tuple(_module_rows(model)),
     )
 
@@ -411,9 +412,7 @@ def _zbl_notes(model: torch.nn.Module, g: Any, zbl: float) -> list[str]:
     return [f"includes alignn's ZBL repulsion of {zbl:.6g} eV"] if zbl else []
 
 
-def _energy(
-    result: dict, conf: Any, natoms: int, penalty: float
-) -> tuple[Quantity, list[str]]:
+def _energy(result: dict, conf: Any, natoms: int, penalty: float) -> tuple[Quantity, list[str]]:
     """The energy alignn differentiates for forces, from its raw readout ``out``.
 
     The pure model has already folded its ZBL energy into ``out`` (per atom).
@@ -463,8 +462,10 @@ def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
         forces=forces,
         stress=stress,
         atomwise=_optional(
-            result, "atomwise_pred",
-            conf.atomwise_output_features > 0 and conf.atomwise_weight != 0, "model units",
+            result,
+            "atomwise_pred",
+            conf.atomwise_output_features > 0 and conf.atomwise_weight != 0,
+            "model units",
         ),
         additional=_optional(
             result, "additional", conf.additional_output_features > 0, "model units"
@@ -498,9 +499,14 @@ def alignn_graphs(atoms: Any, graph: Any) -> AlignnGraphs:
 
     jatoms = ase_to_atoms(atoms)
     g, lg = Graph.atom_dgl_multigraph(
-        jatoms, neighbor_strategy=graph.neighbor_strategy, cutoff=graph.cutoff,
-        max_neighbors=graph.max_neighbors, atom_features=graph.atom_features,
-        use_canonize=graph.use_canonize, cutoff_extra=graph.cutoff_extra,
-        three_body_cutoff=graph.three_body_cutoff, compute_line_graph=True,
+        jatoms,
+        neighbor_strategy=graph.neighbor_strategy,
+        cutoff=graph.cutoff,
+        max_neighbors=graph.max_neighbors,
+        atom_features=graph.atom_features,
+        use_canonize=graph.use_canonize,
+        cutoff_extra=graph.cutoff_extra,
+        three_body_cutoff=graph.three_body_cutoff,
+        compute_line_graph=True,
     )
     return AlignnGraphs(g=g, lg=lg, lattice=torch.tensor(jatoms.lattice_mat))

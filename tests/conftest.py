@@ -22,7 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_EXAMPLES = REPO.parent / "shared" / "data" / "alignn_examples"
 
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=25,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=25,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(

@@ -18,23 +18,50 @@ SEED_TABLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ALIGNNAt
 
 SEED_DEFAULTS = {
     "name": "alignn_atomwise",
-    "alignn_layers": 2, "gcn_layers": 2, "atom_input_features": 1, "edge_input_features": 80,
-    "triplet_input_features": 40, "embedding_features": 64, "hidden_features": 64,
+    "alignn_layers": 2,
+    "gcn_layers": 2,
+    "atom_input_features": 1,
+    "edge_input_features": 80,
+    "triplet_input_features": 40,
+    "embedding_features": 64,
+    "hidden_features": 64,
     "output_features": 1,
-    "atomwise_output_features": 0, "graphwise_weight": 1.0, "gradwise_weight": 1.0,
-    "stresswise_weight": 0.0, "atomwise_weight": 0.0, "calculate_gradient": True,
-    "grad_multiplier": -1, "force_mult_natoms": False, "energy_mult_natoms": True,
-    "include_pos_deriv": False, "stress_multiplier": 1.0, "add_reverse_forces": True,
-    "use_cutoff_function": False, "inner_cutoff": 3.0, "lighten_edges": True,
-    "backtracking": True, "lg_on_fly": True, "batch_stress": True, "multiply_cutoff": False,
-    "use_penalty": True, "exponent": 5, "penalty_factor": 0.1, "penalty_threshold": 1.0,
-    "extra_features": 0, "zero_inflated": False, "classification": False,
-    "additional_output_features": 0, "additional_output_weight": 0.0,
+    "atomwise_output_features": 0,
+    "graphwise_weight": 1.0,
+    "gradwise_weight": 1.0,
+    "stresswise_weight": 0.0,
+    "atomwise_weight": 0.0,
+    "calculate_gradient": True,
+    "grad_multiplier": -1,
+    "force_mult_natoms": False,
+    "energy_mult_natoms": True,
+    "include_pos_deriv": False,
+    "stress_multiplier": 1.0,
+    "add_reverse_forces": True,
+    "use_cutoff_function": False,
+    "inner_cutoff": 3.0,
+    "lighten_edges": True,
+    "backtracking": True,
+    "lg_on_fly": True,
+    "batch_stress": True,
+    "multiply_cutoff": False,
+    "use_penalty": True,
+    "exponent": 5,
+    "penalty_factor": 0.1,
+    "penalty_threshold": 1.0,
+    "extra_features": 0,
+    "zero_inflated": False,
+    "classification": False,
+    "additional_output_features": 0,
+    "additional_output_weight": 0.0,
     "link": "identity",
 }
 #: The fields only alignn_atomwise_pure has, with alignn's defaults.
 PURE_DEFAULTS = {
-    "conv_type": "alignn", "num_heads": 1, "use_zbl": None, "zbl_cutoff": 0.9,
+    "conv_type": "alignn",
+    "num_heads": 1,
+    "use_zbl": None,
+    "zbl_cutoff": 0.9,
     "model_three_body_cutoff": 3.5,
 }
 PURE_NAMES = list(PURE_DEFAULTS)
@@ -74,7 +101,8 @@ def test_fields_cover_alignns_pure_model_config_and_its_defaults():
     theirs = PureConfig(name="alignn_atomwise_pure").model_dump()
     mirror = {**SEED_DEFAULTS, **PURE_DEFAULTS, "name": "alignn_atomwise_pure"}
     differ = {
-        k: (mirror[k], theirs[k]) for k in theirs
+        k: (mirror[k], theirs[k])
+        for k in theirs
         if mirror.get("model_" + k if k == "three_body_cutoff" else k) != theirs[k]
     }
     assert differ == {"penalty_factor": (0.1, 0.5)}
@@ -90,8 +118,9 @@ def test_pure_only_fields_are_tagged_and_sit_in_their_own_section():
 def test_use_zbl_takes_true_false_or_none_only():
     cfg = ALIGNNAtomWiseConfig(use_zbl=True)
     cfg.use_zbl = None
-    with pytest.raises(TraitError, match=re.escape("use_zbl = 1 refused: use_zbl must be True or "
-                                                   "False or None")):
+    with pytest.raises(
+        TraitError, match=re.escape("use_zbl = 1 refused: use_zbl must be True or False or None")
+    ):
         cfg.use_zbl = 1
     assert cfg.use_zbl is None
 
@@ -99,9 +128,13 @@ def test_use_zbl_takes_true_false_or_none_only():
 def test_sections_in_order_with_seed_sizes():
     sizes = {s: len(ALIGNNAtomWiseConfig.fields_in(s)) for s in ALIGNNAtomWiseConfig.SECTIONS}
     assert sizes == {
-        "Basic Info": 1, "Model Architecture": 8, "Output Control and Loss Weighting": 6,
-        "Physics-Aware Settings": 6, "Graph Construction Options": 7,
-        "Loss Penalty Options": 4, "Miscellaneous": 6,
+        "Basic Info": 1,
+        "Model Architecture": 8,
+        "Output Control and Loss Weighting": 6,
+        "Physics-Aware Settings": 6,
+        "Graph Construction Options": 7,
+        "Loss Penalty Options": 4,
+        "Miscellaneous": 6,
         "Pure-torch Model (alignn_atomwise_pure)": 5,
     }
 
@@ -116,8 +149,10 @@ def test_every_field_has_help_section_and_effect(name):
 
 
 def test_effects_record_where_alignn_reads_each_field():
-    effect = {n: ALIGNNAtomWiseConfig.field_trait(n).metadata["effect"]
-              for n in ALIGNNAtomWiseConfig.field_names()}
+    effect = {
+        n: ALIGNNAtomWiseConfig.field_trait(n).metadata["effect"]
+        for n in ALIGNNAtomWiseConfig.field_names()
+    }
     assert effect["zero_inflated"] == ("nowhere",)
     assert effect["hidden_features"] == ("model shape",)
     assert effect["graphwise_weight"] == ("loss",)
@@ -127,8 +162,12 @@ def test_effects_record_where_alignn_reads_each_field():
 
 def test_graph_config_defaults():
     assert GraphConfig().to_dict() == {
-        "cutoff": 8.0, "max_neighbors": 12, "neighbor_strategy": "k-nearest",
-        "atom_features": "atomic_number", "use_canonize": True, "cutoff_extra": 3.0,
+        "cutoff": 8.0,
+        "max_neighbors": 12,
+        "neighbor_strategy": "k-nearest",
+        "atom_features": "atomic_number",
+        "use_canonize": True,
+        "cutoff_extra": 3.0,
         "three_body_cutoff": None,
     }
     graph = GraphConfig(max_neighbors=None, three_body_cutoff=3.5)
@@ -139,24 +178,43 @@ def test_graph_config_defaults():
     ("field", "value", "message"),
     [
         ("alignn_layers", -1, "alignn_layers = -1 refused: alignn_layers must be an integer >= 0"),
-        ("hidden_features", 0, "hidden_features = 0 refused: hidden_features must be an "
-                               "integer >= 1"),
-        ("hidden_features", 64.0, "hidden_features = 64.0 refused: hidden_features must be an "
-                                  "integer >= 1"),
+        (
+            "hidden_features",
+            0,
+            "hidden_features = 0 refused: hidden_features must be an integer >= 1",
+        ),
+        (
+            "hidden_features",
+            64.0,
+            "hidden_features = 64.0 refused: hidden_features must be an integer >= 1",
+        ),
         ("gcn_layers", True, "gcn_layers = True refused: gcn_layers must be an integer >= 0"),
-        ("graphwise_weight", -0.5, "graphwise_weight = -0.5 refused: graphwise_weight must be a "
-                                   "finite number >= 0.0"),
-        ("inner_cutoff", 0, "inner_cutoff = 0 refused: inner_cutoff (Å) must be a finite number "
-                            "> 0.0"),
+        (
+            "graphwise_weight",
+            -0.5,
+            "graphwise_weight = -0.5 refused: graphwise_weight must be a finite number >= 0.0",
+        ),
+        (
+            "inner_cutoff",
+            0,
+            "inner_cutoff = 0 refused: inner_cutoff (Å) must be a finite number > 0.0",
+        ),
         ("inner_cutoff", math.inf, "inner_cutoff = inf refused"),
         ("exponent", 0, "exponent = 0 refused: exponent must be an integer >= 1"),
         ("use_penalty", 1, "use_penalty = 1 refused: use_penalty must be True or False"),
         ("link", "exp", "link = 'exp' refused: link must be one of 'identity', 'log', 'logit'"),
-        ("name", "alignn", "name = 'alignn' refused: name must be one of 'alignn_atomwise', "
-                           "'alignn_atomwise_pure'"),
+        (
+            "name",
+            "alignn",
+            "name = 'alignn' refused: name must be one of 'alignn_atomwise', "
+            "'alignn_atomwise_pure'",
+        ),
         ("num_heads", 0, "num_heads = 0 refused: num_heads must be an integer >= 1"),
-        ("conv_type", "gat", "conv_type = 'gat' refused: conv_type must be one of 'alignn', "
-                             "'n_alignn', 't_alignn'"),
+        (
+            "conv_type",
+            "gat",
+            "conv_type = 'gat' refused: conv_type must be one of 'alignn', 'n_alignn', 't_alignn'",
+        ),
     ],
 )
 def test_refusal_names_field_value_and_allowed_and_keeps_state(field, value, message):
@@ -189,8 +247,9 @@ def test_graph_config_refusals():
         graph.cutoff = -1.0
     with pytest.raises(TraitError, match="neighbor_strategy = 'voronoi' refused"):
         graph.neighbor_strategy = "voronoi"
-    with pytest.raises(TraitError, match="max_neighbors = 0 refused: max_neighbors must be an "
-                                         "integer >= 1 or None"):
+    with pytest.raises(
+        TraitError, match="max_neighbors = 0 refused: max_neighbors must be an integer >= 1 or None"
+    ):
         graph.max_neighbors = 0
     assert graph.to_dict() == GraphConfig.defaults()
 
@@ -214,8 +273,11 @@ def test_copy_equality_and_repr():
 
 # The space of valid and invalid values, from the traits' own bounds.
 ALL_DEFAULTS = {**SEED_DEFAULTS, **PURE_DEFAULTS}
-INT_FIELDS = [n for n in ALIGNNAtomWiseConfig.field_names()
-              if type(ALL_DEFAULTS[n]) is int and n != "grad_multiplier"]
+INT_FIELDS = [
+    n
+    for n in ALIGNNAtomWiseConfig.field_names()
+    if type(ALL_DEFAULTS[n]) is int and n != "grad_multiplier"
+]
 FLOAT_FIELDS = [n for n in ALIGNNAtomWiseConfig.field_names() if type(ALL_DEFAULTS[n]) is float]
 
 
