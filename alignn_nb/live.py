@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from traitlets import Bool, HasTraits, Instance, Unicode
 
+from alignn_nb._workers import start_worker
 from alignn_nb.config import FORWARD, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.losses import WEIGHT_FIELDS
 from alignn_nb.model import SHAPE_FIELDS
@@ -165,6 +166,7 @@ class LiveSession(HasTraits):
         self._adoption = 0
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._exiting = False
         self._applied: tuple | None = None
         self._counted: tuple | None = None
 
@@ -175,10 +177,7 @@ class LiveSession(HasTraits):
             self.stale = True
             self._wake.notify_all()
             if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._loop, daemon=True, name="alignn-nb-live"
-                )
-                self._worker.start()
+                self._worker = start_worker(self._loop, "alignn-nb-live", self._exit)
 
     def wait(self, timeout: float | None = 300.0) -> LiveResult | None:
         """Block until the published result reflects the latest request.
@@ -213,13 +212,19 @@ class LiveSession(HasTraits):
             self._closed = True
             self._wake.notify_all()
 
+    def _exit(self) -> None:
+        """Called when the interpreter exits: finish the current round, start no other."""
+        with self._wake:
+            self._closed = self._exiting = True
+            self._wake.notify_all()
+
     def _loop(self) -> None:
         torch.set_num_threads(self.threads)
         while True:
             with self._wake:
                 if self._published >= self._generation and not self._closed:
                     self._wake.wait(IDLE_SECONDS)
-                if self._published >= self._generation:
+                if self._published >= self._generation or self._exiting:
                     self._worker = None
                     return
                 generation = self._generation

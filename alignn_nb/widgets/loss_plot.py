@@ -40,6 +40,7 @@ from traitlets import (
 )
 
 from alignn_nb import plots
+from alignn_nb._workers import start_worker
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset
 from alignn_nb.history import AlignnHistory, load_history
@@ -268,8 +269,7 @@ class LossPlot(widgets.VBox):
         self.run = TrainingRun(model=self._model_for(self.config), planned=self.steps)
         self._progress.max, self._progress.value = self.steps, 0
         self.training = True
-        self._worker = threading.Thread(target=self._train, daemon=True)
-        self._worker.start()
+        self._worker = start_worker(self._train, "alignn-nb-training", self._stop.set)
 
     def stop_training(self) -> None:
         """Ask the running training to stop; it ends before its next step."""
