@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -377,11 +378,23 @@ def _removed_for(graphs: CrystalGraphs, focus: int | None) -> int:
     return int(pairs - loops) - len(focus_triplets(graphs, focus))
 
 
+_COSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Per graphs object, the shape counts already worked out (one redraw asks several times)."""
+
+
 def cost(graphs: CrystalGraphs, options: ViewOptions, focus: int | None) -> int:
     """Shapes (cylinders + spheres) needed to draw everything ``options`` asks for.
 
     Counted from index arrays only, without building any geometry.
     """
+    known = _COSTS.setdefault(graphs, {})
+    key = (focus, options.image_atoms, options.line_graph, options.angles, options.removed)
+    if key not in known:
+        known[key] = _count_shapes(graphs, options, focus)
+    return known[key]
+
+
+def _count_shapes(graphs: CrystalGraphs, options: ViewOptions, focus: int | None) -> int:
     edge_ids = focus_edges(graphs, focus)
     total = len(cell_segments(graphs.atoms.cell.array, graphs.atoms.pbc)) + len(edge_ids)
     if options.image_atoms:
