@@ -341,9 +341,12 @@ def zbl_active(model: torch.nn.Module, g: Any) -> bool:
     It does when its resolved use_zbl is on, forces are computed and the graph carries
     atomic numbers ``Z``, which only alignn's pure_torch builder stores.
     """
-    if not is_pure(model) or not model.use_zbl or not model.config.calculate_gradient:
-        return False
-    return "Z" in g.ndata
+    return _zbl_switched_on(model) and "Z" in g.ndata
+
+
+def _zbl_switched_on(model: torch.nn.Module) -> bool:
+    """Whether alignn's pure model would add ZBL repulsion to a graph with atomic numbers."""
+    return is_pure(model) and bool(model.use_zbl) and bool(model.config.calculate_gradient)
 
 
 def energy_ignores_bonds(conf: Any, zbl: bool = False) -> bool:
@@ -435,7 +438,7 @@ def num_atoms(g: Any) -> int:
 
 def _zbl_notes(model: torch.nn.Module, g: Any, zbl: float) -> list[str]:
     """What the pure model's ZBL term did here, in words."""
-    if not is_pure(model) or not model.use_zbl or not model.config.calculate_gradient:
+    if not _zbl_switched_on(model):
         return []
     if "Z" not in g.ndata:
         return [
