@@ -18,6 +18,7 @@ An exception in a stage is recorded with its message; the last good artifacts st
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -109,6 +110,11 @@ class _Inputs:
 
     def key(self, stage: str) -> tuple:
         """The inputs ``stage`` reads; the stage reruns only when this changes."""
+        return self._keys[stage]
+
+    @functools.cached_property
+    def _keys(self) -> dict[str, tuple]:
+        """Every stage's key, worked out once per snapshot."""
         graph_key = (
             id(self.atoms),
             tuple(self.graph.to_dict().items()),
@@ -124,7 +130,7 @@ class _Inputs:
             "model": model_key,
             "forward": (graph_key, model_key, forward_key),
             "loss": (id(self.dataset), graph_key[1:], model_key, unweighted),
-        }[stage]
+        }
 
 
 class LiveSession(HasTraits):
