@@ -386,6 +386,10 @@ class GraphConfig(StrictTraits):
         help="pure_torch only: bonds longer than this (Å) join no triplet; None for cutoff.",
     ).tag(**_tag("Graph", (GRAPH,), "Å", exclusive_minimum=0.0))
 
+    def triplet_cutoff(self) -> float:
+        """The bond length in Å up to which pure_torch joins bonds into triplets."""
+        return self.cutoff if self.three_body_cutoff is None else self.three_body_cutoff
+
 
 #: Fields only alignn's pure-torch model has (tagged "pure only"), in declaration order.
 PURE_ONLY_FIELDS = tuple(

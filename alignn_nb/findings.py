@@ -226,7 +226,7 @@ def _pure(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
                 "the model adds no ZBL energy.",
             )
         )
-    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    tbc = graph.triplet_cutoff()
     if graph.neighbor_strategy == "pure_torch" and cfg.model_three_body_cutoff != tbc:
         found.append(
             Finding(

@@ -30,7 +30,7 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ase
@@ -131,7 +131,7 @@ def _options(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, budget: int) -> _Lin
     """The line-graph rules of ``graph``'s builder plus alignn-nb's lighten/backtracking."""
     if graph.neighbor_strategy != "pure_torch":
         return _LineGraphOptions(cfg.inner_cutoff, cfg.lighten_edges, cfg.backtracking, budget)
-    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    tbc = graph.triplet_cutoff()
     if tbc > graph.cutoff:
         raise ValueError(
             f"three_body_cutoff ({tbc:g} Å) must be <= cutoff ({graph.cutoff:g} Å): alignn's "
@@ -507,7 +507,7 @@ def build_graphs(
             raise GraphBudgetError(_refusal(guess, cfg, graph, budget, "about"), guess)
         neighbors = _search(atoms, graph, max(budget, MIN_PAIR_LIMIT), cfg, budget)
         _cache_put(_NEIGHBOR_CACHE, key, neighbors)
-    line_key = (key, options)
+    line_key = (key, replace(options, budget=0))  # the budget is checked on every call
     cached_line = _cache_get(_TRIPLET_CACHE, line_key)
     if cached_line is None:
         counts = _line_graph_counts(neighbors, options)

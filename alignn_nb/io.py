@@ -34,26 +34,22 @@ from alignn_nb.config import (
     MODEL_NAMES,
     PURE_DEFAULTS,
     PURE_MODEL,
-    PURE_ONLY_FIELDS,
     ALIGNNAtomWiseConfig,
     GraphConfig,
 )
-from alignn_nb.model import ALIGNN_NAMES, NOT_ALIGNN_MODEL_FIELDS, to_alignn_model_config
+from alignn_nb.model import (
+    ALIGNN_NAMES,
+    NOT_ALIGNN_MODEL_FIELDS,
+    alignn_model_block,
+    to_alignn_model_config,
+)
 
 MODEL_NAME = DGL_MODEL
 GRAPH_KEYS = tuple(GraphConfig.field_names())
 #: The model block's keys for alignn_atomwise, in alignn's names.
-MODEL_KEYS = tuple(
-    n
-    for n in ALIGNNAtomWiseConfig.field_names()
-    if n not in NOT_ALIGNN_MODEL_FIELDS and n not in PURE_ONLY_FIELDS
-)
+MODEL_KEYS = tuple(alignn_model_block(ALIGNNAtomWiseConfig()))
 #: The model block's keys for alignn_atomwise_pure, in alignn's names.
-PURE_MODEL_KEYS = tuple(
-    ALIGNN_NAMES.get(n, n)
-    for n in ALIGNNAtomWiseConfig.field_names()
-    if n not in NOT_ALIGNN_MODEL_FIELDS
-)
+PURE_MODEL_KEYS = tuple(alignn_model_block(ALIGNNAtomWiseConfig(name=PURE_MODEL)))
 #: Mirror field of each alignn model-block key that is named differently.
 MIRROR_NAMES = {alignn: mirror for mirror, alignn in ALIGNN_NAMES.items()}
 
@@ -391,7 +387,7 @@ def _line_graph_notes(
 
 def _pure_torch_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
     """lighten_edges and backtracking for alignn's pure_torch builder."""
-    tbc = graph.cutoff if graph.three_body_cutoff is None else graph.three_body_cutoff
+    tbc = graph.triplet_cutoff()
     return [
         f"lighten_edges set off: alignn's pure_torch builder limits triplets only by "
         f"three_body_cutoff ({tbc} Å), which the line graph here applies too; inner_cutoff "

@@ -45,7 +45,17 @@ import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset, Sample
-from alignn_nb.model import envelope_penalty, penalised_lengths, penalty_per_edge
+from alignn_nb.model import (
+    build_model,
+    energy_ignores_bonds,
+    envelope_penalty,
+    is_pure,
+    model_input,
+    num_atoms,
+    penalised_lengths,
+    penalty_per_edge,
+    zbl_active,
+)
 
 TERMS = ("graphwise", "atomwise", "gradwise", "stresswise", "additional")
 WEIGHTS = {
@@ -281,8 +291,6 @@ class Batch:
     @property
     def num_atoms(self) -> int:
         """Atoms in the whole batch."""
-        from alignn_nb.model import num_atoms
-
         return num_atoms(self.g)
 
     @cached_property
@@ -367,8 +375,6 @@ def make_batches(
 
 def _batched(items: Sequence[Any], cfg: ALIGNNAtomWiseConfig) -> tuple[Any, Any]:
     """(g, lg) of several structures as the chosen model reads them."""
-    from alignn_nb.model import is_pure
-
     if is_pure(cfg):
         from alignn.torch_graph_builder import batch_torch_graph_pairs
 
@@ -415,8 +421,6 @@ def forward(
     When no layer and no penalty reads the bonds, alignn's force autograd fails; forces
     and stress are then exactly zero and are returned as zeros.
     """
-    from alignn_nb.model import energy_ignores_bonds, zbl_active
-
     conf = model.config
     changes = dict(switches or {})
     saved = {name: getattr(conf, name) for name in changes}
@@ -448,8 +452,6 @@ def _run_model(model: torch.nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
 
 def _forward_input(model: torch.nn.Module, batch: Batch) -> tuple:
     """(g, lg, lattice), or (g, lattice) without ALIGNN layers, on private feature frames."""
-    from alignn_nb.model import is_pure, model_input
-
     if is_pure(model):
         return model_input(model, batch.g, batch.lg, batch.lattice)
     g = batch.g.local_var()
@@ -740,7 +742,7 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
             "in a batch alignn adds the whole batch's penalty to every structure's energy, so "
             "its forces count it once per structure in the batch"
         )
-    if cfg.stresswise_weight and not cfg.batch_stress and cfg.name == "alignn_atomwise":
+    if cfg.stresswise_weight and not cfg.batch_stress and not is_pure(cfg):
         notes.append(
             "batch_stress is off: alignn computes one stress for the whole batch from the first "
             "structure's volume and without stress_multiplier"
@@ -800,8 +802,6 @@ def fresh_breakdown(
     **options: Any,
 ) -> LossBreakdown:
     """`loss_terms` for a freshly initialised model (``torch.manual_seed(seed)``)."""
-    from alignn_nb.model import build_model
-
     check_inputs(cfg, graph)
     torch.manual_seed(seed)
     return loss_terms(build_model(cfg), dataset, cfg, graph, **options)
