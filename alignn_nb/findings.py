@@ -11,6 +11,7 @@ from functools import cache
 from typing import Literal
 
 from alignn_nb.config import DGL_MODEL, PURE_MODEL, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.model import resolved_use_zbl
 
 Level = Literal["error", "warning"]
 
@@ -215,8 +216,7 @@ def _pure(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Finding]:
                 "for extra features: it ignores them.",
             )
         )
-    zbl = cfg.use_zbl if cfg.use_zbl is not None else cfg.calculate_gradient
-    if zbl and graph.neighbor_strategy != "pure_torch":
+    if resolved_use_zbl(cfg) and graph.neighbor_strategy != "pure_torch":
         found.append(
             Finding(
                 "warning",

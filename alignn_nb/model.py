@@ -222,15 +222,21 @@ def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
     return model
 
 
-def _pure_attributes(conf: Any) -> dict[str, Any]:
-    """The attributes alignn's pure model sets from ``conf`` in its constructor.
+def resolved_use_zbl(conf: Any) -> bool:
+    """Whether alignn's pure model built from ``conf`` has ZBL repulsion switched on.
 
-    use_zbl None means on exactly when forces are computed (calculate_gradient, after
-    gradwise_weight 0 has switched it off).
+    use_zbl None means on exactly when forces are computed: calculate_gradient, after
+    gradwise_weight 0 has switched it off.
     """
+    if conf.use_zbl is not None:
+        return bool(conf.use_zbl)
+    return bool(conf.calculate_gradient) and conf.gradwise_weight != 0
+
+
+def _pure_attributes(conf: Any) -> dict[str, Any]:
+    """The attributes alignn's pure model sets from ``conf`` in its constructor."""
     values = {name: kind(getattr(conf, name)) for name, kind in _PURE_COPIED.items()}
-    zbl = conf.use_zbl if conf.use_zbl is not None else conf.calculate_gradient
-    return {**values, "use_zbl": bool(zbl)}
+    return {**values, "use_zbl": resolved_use_zbl(conf)}
 
 
 def reconfigure(model: torch.nn.Module, cfg: ALIGNNAtomWiseConfig) -> None:

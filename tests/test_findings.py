@@ -114,3 +114,19 @@ def test_disagreeing_cutoffs_with_lighten_edges_off_use_neither():
         "neither because lighten_edges is off: it keeps every triplet, as alignn's k-nearest "
         "builder does;"
     )
+
+
+def test_zbl_without_atomic_numbers_is_flagged_only_when_alignn_switches_zbl_on():
+    zbl = ("use_zbl", "neighbor_strategy")
+    pure = {"name": "alignn_atomwise_pure", "model_three_body_cutoff": 8.0}
+    default_on = _by_fields(check(ALIGNNAtomWiseConfig(**pure), GraphConfig()))
+    assert default_on[zbl].level == "warning"
+    assert default_on[zbl].message == (
+        "ZBL repulsion is on (use_zbl=None) but alignn applies it only to graphs with atomic "
+        "numbers, which its k-nearest builder does not store: the model adds no ZBL energy."
+    )
+    no_forces = ALIGNNAtomWiseConfig(**pure, gradwise_weight=0.0)
+    assert zbl not in _by_fields(check(no_forces, GraphConfig()))
+    assert zbl not in _by_fields(check(ALIGNNAtomWiseConfig(**pure, use_zbl=False), GraphConfig()))
+    pure_graph = GraphConfig(neighbor_strategy="pure_torch")
+    assert zbl not in _by_fields(check(ALIGNNAtomWiseConfig(**pure), pure_graph))
