@@ -71,10 +71,10 @@ def go_live(view: GraphView) -> tuple[Stage, list]:
     outbox: list = []
     ngl._remote_call_thread = SimpleNamespace(q=outbox)
     ngl.loaded = True
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a guard against a hang, generous for a busy machine
     while not view._flushed.is_set() and time.monotonic() < deadline:
         ngl._event.set()
-        time.sleep(0.01)
+        view._flushed.wait(0.01)
     assert view._flushed.is_set()
     drain(view, outbox)
     return stage, outbox
