@@ -54,6 +54,7 @@ from alignn_nb.model import (
     num_atoms,
     penalised_lengths,
     penalty_per_edge,
+    readout_energy,
     zbl_active,
 )
 
@@ -115,8 +116,10 @@ class Penalty:
 
     ``energy`` (eV) is the penalty summed over structures, each on its own;
     ``bonds_below_threshold`` counts graph edges (each direction of a bond) that the
-    penalty acts on; ``predicted_energy`` (eV) is the energy alignn differentiates, summed
-    over structures (readout × atoms when energy_mult_natoms is on, plus the penalty).
+    penalty acts on; ``predicted_energy`` (eV) is the energy alignn differentiates for each
+    structure on its own, summed over structures: its readout (× atoms when
+    energy_mult_natoms is on) plus its own penalty, counted once even where alignn's readout
+    already holds it (see `alignn_nb.model.penalty_in_readout`).
     """
 
     energy: float
@@ -630,8 +633,8 @@ def _penalty(
     predicted = None
     if out is not None and not cfg.classification:
         readout = out.detach().double().reshape(len(batch.samples), -1)[:, 0]
-        scale = batch.natoms.double() if cfg.energy_mult_natoms else 1.0
-        predicted = float((readout * scale).sum()) + penalty
+        energies = readout_energy(readout, batch.natoms.double(), cfg, penalty)
+        predicted = float(energies.sum()) + penalty
     return penalty, bonds, predicted
 
 

@@ -405,6 +405,31 @@ def envelope_penalty(conf: Any) -> bool:
     return conf.use_cutoff_function and not conf.multiply_cutoff and not is_pure(conf)
 
 
+def penalty_in_readout(conf: Any) -> bool:
+    """Whether alignn's forward has already added the short-bond penalty to its readout ``out``.
+
+    With energy_mult_natoms off, alignn's DGL model differentiates ``out`` itself and adds
+    the penalty to it in place: ``out``, and with it the graphwise loss, then holds the
+    penalty of the whole batch, on every structure. Its pure twin adds the penalty to a
+    copy, and with energy_mult_natoms on both add it to ``out`` × atoms, leaving ``out`` as is.
+    """
+    return bool(conf.use_penalty) and not conf.energy_mult_natoms and not is_pure(conf)
+
+
+def readout_energy(
+    out: torch.Tensor, natoms: torch.Tensor | int, conf: Any, batch_penalty: float
+) -> torch.Tensor:
+    """Each structure's energy from alignn's readout, without the short-bond penalty (eV).
+
+    ``out`` is the readout of a batch, shape (B,); ``batch_penalty`` (eV) is the penalty of
+    the whole batch, which `penalty_in_readout` says whether alignn has added to ``out``.
+    The result is multiplied by ``natoms`` (B,) when energy_mult_natoms is on. Adding each
+    structure's own penalty gives the energy alignn differentiates for that structure.
+    """
+    bare = out - batch_penalty if penalty_in_readout(conf) else out
+    return bare * natoms if conf.energy_mult_natoms else bare
+
+
 def penalty_per_edge(conf: Any, r: torch.Tensor) -> torch.Tensor:
     """alignn's short-bond penalty of each edge in eV: factor × (threshold − length) below it."""
     values = penalised_lengths(conf, r)

@@ -395,6 +395,23 @@ def test_penalty_breakdown_counts_short_bonds(small):
     }
 
 
+BITING = {"penalty_threshold": 2.6, "penalty_factor": 0.5}
+
+
+@pytest.mark.parametrize("name", ["alignn_atomwise", "alignn_atomwise_pure"])
+@pytest.mark.parametrize("energy_mult_natoms", [True, False], ids=["atom", "cell"])
+def test_predicted_energy_counts_each_structures_penalty_once(name, energy_mult_natoms, small):
+    cfg = ALIGNNAtomWiseConfig(name=name, energy_mult_natoms=energy_mult_natoms, **BITING)
+    without = cfg.copy()
+    without.update(use_penalty=False)
+    penalised = fresh_breakdown(small, cfg, GRAPH).penalty
+    plain = fresh_breakdown(small, without, GRAPH).penalty
+    assert penalised.energy > 1.0
+    assert penalised.predicted_energy == pytest.approx(
+        plain.predicted_energy + penalised.energy, rel=1e-5
+    )
+
+
 def test_default_penalty_is_zero_on_normal_bonds(small):
     breakdown = fresh_breakdown(small, ALIGNNAtomWiseConfig(), GRAPH)
     assert breakdown.penalty.energy == 0.0
