@@ -22,8 +22,12 @@ Each term is the criterion's mean over every element of a batch. Over several ba
 value is the mean of the batch values, as alignn averages them per epoch.
 
 The short-bond penalty (use_penalty) is added by alignn's forward pass to the energy it
-differentiates for forces and stress, never to ``out``: it moves the gradwise and
-stresswise terms but not the graphwise one. `Penalty` reports it separately.
+differentiates for forces and stress, so it moves the gradwise and stresswise terms. With
+energy_mult_natoms off, alignn's DGL model adds it in place to ``out`` itself (see
+`alignn_nb.model.penalty_in_readout`), so the graphwise term fits readout + penalty (the
+whole batch's, on every structure) to the energy target and the penalty is counted twice;
+its pure twin leaves ``out`` alone. The breakdown's notes say so. `Penalty` reports the
+penalty separately.
 
 Both model flavours are covered: batches hold DGL graphs for alignn_atomwise and alignn's
 ``TorchGraph`` objects (batched by alignn's ``batch_torch_graph_pairs``) for
@@ -53,6 +57,7 @@ from alignn_nb.model import (
     model_input,
     num_atoms,
     penalised_lengths,
+    penalty_in_readout,
     penalty_per_edge,
     readout_energy,
     zbl_active,
@@ -739,6 +744,13 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
         notes.append(
             "use_cutoff_function without multiply_cutoff: alignn compares the cutoff envelope "
             "(0 to 1), not the bond length, with penalty_threshold"
+        )
+    if penalty.bonds_below_threshold and penalty_in_readout(cfg):
+        notes.append(
+            "energy_mult_natoms is off: alignn's DGL model adds the short-bond penalty in place "
+            "to its readout, so the graphwise term fits readout + penalty (the whole batch's, "
+            "on every structure) to the energy target; the penalty is counted twice, there "
+            "and through the forces and stress"
         )
     if penalty.bonds_below_threshold and any(len(b.samples) > 1 for b in batches):
         notes.append(

@@ -412,6 +412,24 @@ def test_predicted_energy_counts_each_structures_penalty_once(name, energy_mult_
     )
 
 
+@pytest.mark.parametrize(
+    ("fields", "noted"),
+    [
+        ({"energy_mult_natoms": False, **BITING}, True),
+        ({"energy_mult_natoms": True, **BITING}, False),
+        ({"energy_mult_natoms": False, "name": "alignn_atomwise_pure", **BITING}, False),
+        ({"energy_mult_natoms": False}, False),
+    ],
+    ids=["dgl cell energies", "dgl atom energies", "pure cell energies", "no bond penalised"],
+)
+def test_a_penalty_in_alignns_readout_is_noted(fields, noted, small):
+    breakdown = fresh_breakdown(small[:2], ALIGNNAtomWiseConfig(**fields), GRAPH)
+    found = [note for note in breakdown.notes if "in place" in note]
+    assert len(found) == noted
+    if noted:
+        assert "graphwise term" in found[0] and "twice" in found[0]
+
+
 def test_default_penalty_is_zero_on_normal_bonds(small):
     breakdown = fresh_breakdown(small, ALIGNNAtomWiseConfig(), GRAPH)
     assert breakdown.penalty.energy == 0.0

@@ -224,6 +224,8 @@ def test_alignns_dgl_readout_holds_the_whole_batchs_penalty(alignn_run):
     without.update(use_penalty=False)
     batch = make_batches(val, without, run.graph, batch_size=SPLIT)[0]
     readout = forward(run.model(without), batch)["out"].detach()
-    penalty = loss_terms(run.model(), val, run.cfg, run.graph).penalty.energy
+    breakdown = loss_terms(run.model(), val, run.cfg, run.graph)
+    penalty = breakdown.penalty.energy
     assert penalty > 0.5
     assert predicted == pytest.approx((readout + penalty).tolist(), rel=1e-5)
+    assert any("adds the short-bond penalty in place" in note for note in breakdown.notes)
