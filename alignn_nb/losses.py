@@ -5,9 +5,10 @@ This mirrors the loss of ``train_dgl`` in alignn 2026.8.11's ``train.py``:
 - the criterion is the mean absolute error (``L1Loss``), or ``NLLLoss`` when the model is a
   classifier; the same criterion is used for every term;
 - graphwise: ``graphwise_weight`` × criterion(``out``, energy target). ``out`` is the model's
-  readout *before* the atom-count multiplication and before the short-bond penalty, so with
-  energy_mult_natoms on it predicts eV per atom, otherwise eV per cell; the target is taken
-  in that same unit (alignn itself feeds the file's number unchanged);
+  readout *before* the atom-count multiplication, so with energy_mult_natoms on it predicts
+  eV per atom, otherwise eV per cell (and then, for the DGL model, holds the short-bond
+  penalty: see below); the target is taken in that same unit. alignn itself feeds the
+  file's number unchanged, so an id_prop file in the other unit gets a note;
 - atomwise: ``atomwise_weight`` × criterion(``atomwise_pred``, per-atom target), only when
   atomwise_output_features > 0 and atomwise_weight ≠ 0;
 - gradwise: ``gradwise_weight`` × criterion(``grad``, forces), only when gradients are
@@ -40,7 +41,7 @@ import math
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -806,7 +807,26 @@ def loss_terms(
     """
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
-    return decompose(model, batches, cfg, classification_threshold)
+    breakdown = decompose(model, batches, cfg, classification_threshold)
+    note = _file_energy_note(dataset, cfg)
+    return breakdown if note is None else replace(breakdown, notes=(*breakdown.notes, note))
+
+
+def _file_energy_note(dataset: Dataset, cfg: ALIGNNAtomWiseConfig) -> str | None:
+    """What alignn would fit its readout to, when the file's energy unit is not the readout's."""
+    if cfg.classification or dataset.file_energy is None:
+        return None
+    readout = "per_atom" if cfg.energy_mult_natoms else "total"
+    if dataset.file_energy == readout:
+        return None
+    units = {"per_atom": "eV per atom", "total": "eV per cell"}
+    switch = "on" if cfg.energy_mult_natoms else "off"
+    return (
+        f"{dataset.name} holds total_energy in {units[dataset.file_energy]} but alignn's "
+        f"readout predicts {units[readout]} (energy_mult_natoms {switch}): alignn feeds "
+        "total_energy to it unchanged, so trained on this file its graphwise term would "
+        f"compare the two; the graphwise term here uses the energy in {units[readout]}"
+    )
 
 
 def fresh_breakdown(
