@@ -498,7 +498,7 @@ def _energy_notes(conf: Any, natoms: int, penalty: float) -> list[str]:
     if conf.energy_mult_natoms:
         notes = [f"energy is the per-atom readout times {natoms} atoms (energy_mult_natoms)"]
     else:
-        notes = ["energy is the readout itself (energy_mult_natoms off)"]
+        notes = ["energy is the per-cell readout (energy_mult_natoms off)"]
     if not penalty:
         return notes
     notes.append(f"includes alignn's short-bond penalty of {penalty:.6g} eV")
@@ -515,9 +515,8 @@ def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
 
     Returns the energy alignn differentiates (eV: the readout, × atoms when
     energy_mult_natoms is on, plus the short-bond penalty and the pure model's ZBL
-    repulsion), forces
-    (eV/Å, shape (N, 3)) when gradients are on, stress (GPa, shape (1, 3, 3)) when
-    stresswise_weight > 0, and the atomwise and additional heads when active.
+    repulsion), forces (eV/Å, shape (N, 3)) when gradients are on, stress (GPa, shape
+    (1, 3, 3)) when stresswise_weight > 0, and the atomwise and additional heads when active.
     """
     conf = model.config
     start = time.perf_counter()
