@@ -57,6 +57,7 @@ UNITS = {
 }
 
 EnergyConvention = Literal["auto", "total", "per_atom"]
+FileEnergy = Literal["total", "per_atom"]
 StressConvention = Literal["auto", "vasp", "ase", "alignn"]
 
 #: Voigt orders of flat 6-vectors, as (row, column) pairs.
@@ -118,11 +119,16 @@ class Sample:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Samples plus the conventions assumed when reading them (plain-English notes)."""
+    """Samples plus the conventions assumed when reading them (plain-English notes).
+
+    ``file_energy`` says how an id_prop file stored total_energy, which alignn feeds to its
+    readout unchanged: "per_atom" or "total" (eV per cell); None for other sources.
+    """
 
     name: str
     samples: tuple[Sample, ...]
     conventions: tuple[str, ...] = field(default_factory=tuple)
+    file_energy: FileEnergy | None = None
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -138,7 +144,7 @@ class Dataset:
 
     def __getitem__(self, index: int | slice) -> Sample | Dataset:
         if isinstance(index, slice):
-            return Dataset(self.name, self.samples[index], self.conventions)
+            return Dataset(self.name, self.samples[index], self.conventions, self.file_energy)
         return self.samples[index]
 
     def __repr__(self) -> str:
@@ -418,7 +424,7 @@ def read_id_prop(
         _id_prop_sample(entries[i], i, energy == "per_atom", i not in copied, options, name)
         for i in keep
     )
-    return Dataset(name=name, samples=samples, conventions=tuple(notes))
+    return Dataset(name=name, samples=samples, conventions=tuple(notes), file_energy=energy)
 
 
 def _ase_target(atoms: Atoms, getter: str, **kwargs: Any) -> Any:

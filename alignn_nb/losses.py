@@ -5,9 +5,10 @@ This mirrors the loss of ``train_dgl`` in alignn 2026.8.11's ``train.py``:
 - the criterion is the mean absolute error (``L1Loss``), or ``NLLLoss`` when the model is a
   classifier; the same criterion is used for every term;
 - graphwise: ``graphwise_weight`` × criterion(``out``, energy target). ``out`` is the model's
-  readout *before* the atom-count multiplication and before the short-bond penalty, so with
-  energy_mult_natoms on it predicts eV per atom, otherwise eV per cell; the target is taken
-  in that same unit (alignn itself feeds the file's number unchanged);
+  readout *before* the atom-count multiplication, so with energy_mult_natoms on it predicts
+  eV per atom, otherwise eV per cell (and then, for the DGL model, holds the short-bond
+  penalty: see below); the target is taken in that same unit. alignn itself feeds the
+  file's number unchanged, so an id_prop file in the other unit gets a note;
 - atomwise: ``atomwise_weight`` × criterion(``atomwise_pred``, per-atom target), only when
   atomwise_output_features > 0 and atomwise_weight ≠ 0;
 - gradwise: ``gradwise_weight`` × criterion(``grad``, forces), only when gradients are
@@ -22,8 +23,12 @@ Each term is the criterion's mean over every element of a batch. Over several ba
 value is the mean of the batch values, as alignn averages them per epoch.
 
 The short-bond penalty (use_penalty) is added by alignn's forward pass to the energy it
-differentiates for forces and stress, never to ``out``: it moves the gradwise and
-stresswise terms but not the graphwise one. `Penalty` reports it separately.
+differentiates for forces and stress, so it moves the gradwise and stresswise terms. With
+energy_mult_natoms off, alignn's DGL model adds it in place to ``out`` itself (see
+`alignn_nb.model.penalty_in_readout`), so the graphwise term fits readout + penalty (the
+whole batch's, on every structure) to the energy target and the penalty is counted twice;
+its pure twin leaves ``out`` alone. The breakdown's notes say so. `Penalty` reports the
+penalty separately.
 
 Both model flavours are covered: batches hold DGL graphs for alignn_atomwise and alignn's
 ``TorchGraph`` objects (batched by alignn's ``batch_torch_graph_pairs``) for
@@ -36,7 +41,7 @@ import math
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -53,7 +58,9 @@ from alignn_nb.model import (
     model_input,
     num_atoms,
     penalised_lengths,
+    penalty_in_readout,
     penalty_per_edge,
+    readout_energy,
     zbl_active,
 )
 
@@ -115,8 +122,10 @@ class Penalty:
 
     ``energy`` (eV) is the penalty summed over structures, each on its own;
     ``bonds_below_threshold`` counts graph edges (each direction of a bond) that the
-    penalty acts on; ``predicted_energy`` (eV) is the energy alignn differentiates, summed
-    over structures (readout × atoms when energy_mult_natoms is on, plus the penalty).
+    penalty acts on; ``predicted_energy`` (eV) is the energy alignn differentiates for each
+    structure on its own, summed over structures: its readout (× atoms when
+    energy_mult_natoms is on) plus its own penalty, counted once even where alignn's readout
+    already holds it (see `alignn_nb.model.penalty_in_readout`).
     """
 
     energy: float
@@ -630,8 +639,8 @@ def _penalty(
     predicted = None
     if out is not None and not cfg.classification:
         readout = out.detach().double().reshape(len(batch.samples), -1)[:, 0]
-        scale = batch.natoms.double() if cfg.energy_mult_natoms else 1.0
-        predicted = float((readout * scale).sum()) + penalty
+        energies = readout_energy(readout, batch.natoms.double(), cfg, penalty)
+        predicted = float(energies.sum()) + penalty
     return penalty, bonds, predicted
 
 
@@ -737,6 +746,13 @@ def _notes(cfg: ALIGNNAtomWiseConfig, batches: Sequence[Batch], penalty: Penalty
             "use_cutoff_function without multiply_cutoff: alignn compares the cutoff envelope "
             "(0 to 1), not the bond length, with penalty_threshold"
         )
+    if penalty.bonds_below_threshold and penalty_in_readout(cfg):
+        notes.append(
+            "energy_mult_natoms is off: alignn's DGL model adds the short-bond penalty in place "
+            "to its readout, so the graphwise term fits readout + penalty (the whole batch's, "
+            "on every structure) to the energy target; the penalty is counted twice, there "
+            "and through the forces and stress"
+        )
     if penalty.bonds_below_threshold and any(len(b.samples) > 1 for b in batches):
         notes.append(
             "in a batch alignn adds the whole batch's penalty to every structure's energy, so "
@@ -791,7 +807,26 @@ def loss_terms(
     """
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
-    return decompose(model, batches, cfg, classification_threshold)
+    breakdown = decompose(model, batches, cfg, classification_threshold)
+    note = _file_energy_note(dataset, cfg)
+    return breakdown if note is None else replace(breakdown, notes=(*breakdown.notes, note))
+
+
+def _file_energy_note(dataset: Dataset, cfg: ALIGNNAtomWiseConfig) -> str | None:
+    """What alignn would fit its readout to, when the file's energy unit is not the readout's."""
+    if cfg.classification or dataset.file_energy is None:
+        return None
+    readout = "per_atom" if cfg.energy_mult_natoms else "total"
+    if dataset.file_energy == readout:
+        return None
+    units = {"per_atom": "eV per atom", "total": "eV per cell"}
+    switch = "on" if cfg.energy_mult_natoms else "off"
+    return (
+        f"{dataset.name} holds total_energy in {units[dataset.file_energy]} but alignn's "
+        f"readout predicts {units[readout]} (energy_mult_natoms {switch}): alignn feeds "
+        "total_energy to it unchanged, so trained on this file its graphwise term would "
+        f"compare the two; the graphwise term here uses the energy in {units[readout]}"
+    )
 
 
 def fresh_breakdown(

@@ -405,6 +405,31 @@ def envelope_penalty(conf: Any) -> bool:
     return conf.use_cutoff_function and not conf.multiply_cutoff and not is_pure(conf)
 
 
+def penalty_in_readout(conf: Any) -> bool:
+    """Whether alignn's forward has already added the short-bond penalty to its readout ``out``.
+
+    With energy_mult_natoms off, alignn's DGL model differentiates ``out`` itself and adds
+    the penalty to it in place: ``out``, and with it the graphwise loss, then holds the
+    penalty of the whole batch, on every structure. Its pure twin adds the penalty to a
+    copy, and with energy_mult_natoms on both add it to ``out`` × atoms, leaving ``out`` as is.
+    """
+    return bool(conf.use_penalty) and not conf.energy_mult_natoms and not is_pure(conf)
+
+
+def readout_energy(
+    out: torch.Tensor, natoms: torch.Tensor | int, conf: Any, batch_penalty: float
+) -> torch.Tensor:
+    """Each structure's energy from alignn's readout, without the short-bond penalty (eV).
+
+    ``out`` is the readout of a batch, shape (B,); ``batch_penalty`` (eV) is the penalty of
+    the whole batch, which `penalty_in_readout` says whether alignn has added to ``out``.
+    The result is multiplied by ``natoms`` (B,) when energy_mult_natoms is on. Adding each
+    structure's own penalty gives the energy alignn differentiates for that structure.
+    """
+    bare = out - batch_penalty if penalty_in_readout(conf) else out
+    return bare * natoms if conf.energy_mult_natoms else bare
+
+
 def penalty_per_edge(conf: Any, r: torch.Tensor) -> torch.Tensor:
     """alignn's short-bond penalty of each edge in eV: factor × (threshold − length) below it."""
     values = penalised_lengths(conf, r)
@@ -455,28 +480,43 @@ def _zbl_notes(model: torch.nn.Module, g: Any, zbl: float) -> list[str]:
 
 
 def _energy(result: dict, conf: Any, natoms: int, penalty: float) -> tuple[Quantity, list[str]]:
-    """The energy alignn differentiates for forces, from its raw readout ``out``.
+    """The energy alignn differentiates for forces (eV), from its readout ``out``.
 
-    The pure model has already folded its ZBL energy into ``out`` (per atom).
+    That is the readout (× atoms with energy_mult_natoms) plus the short-bond penalty,
+    which alignn's DGL model has already put into ``out`` when energy_mult_natoms is off
+    (`penalty_in_readout`). The pure model has already folded its ZBL energy into ``out``
+    (per atom).
     """
     out = result["out"]
     if conf.classification:
         return _quantity(out, "log-probability"), ["classification: out holds 2 log-probabilities"]
-    if not conf.energy_mult_natoms:
-        return _quantity(out, "eV"), ["energy is the raw readout (energy_mult_natoms off)"]
-    notes = [f"energy is the per-atom readout times {natoms} atoms (energy_mult_natoms)"]
-    if penalty:
-        notes.append(f"includes alignn's short-bond penalty of {penalty:.6g} eV")
-    return _quantity(out * natoms + penalty, "eV"), notes
+    energy = readout_energy(out, natoms, conf, penalty) + penalty
+    return _quantity(energy, "eV"), _energy_notes(conf, natoms, penalty)
+
+
+def _energy_notes(conf: Any, natoms: int, penalty: float) -> list[str]:
+    if conf.energy_mult_natoms:
+        notes = [f"energy is the per-atom readout times {natoms} atoms (energy_mult_natoms)"]
+    else:
+        notes = ["energy is the per-cell readout (energy_mult_natoms off)"]
+    if not penalty:
+        return notes
+    notes.append(f"includes alignn's short-bond penalty of {penalty:.6g} eV")
+    if penalty_in_readout(conf):
+        notes.append(
+            "alignn's DGL model adds that penalty in place to its readout out, so its graphwise "
+            "loss fits readout + penalty to the energy target"
+        )
+    return notes
 
 
 def predict(model: torch.nn.Module, graphs: GraphsLike) -> Prediction:
     """Run ``model`` on one structure's graphs.
 
-    Returns the energy alignn differentiates (eV: readout × atoms plus the short-bond
-    penalty when energy_mult_natoms is on, plus the pure model's ZBL repulsion), forces
-    (eV/Å, shape (N, 3)) when gradients are on, stress (GPa, shape (1, 3, 3)) when
-    stresswise_weight > 0, and the atomwise and additional heads when active.
+    Returns the energy alignn differentiates (eV: the readout, × atoms when
+    energy_mult_natoms is on, plus the short-bond penalty and the pure model's ZBL
+    repulsion), forces (eV/Å, shape (N, 3)) when gradients are on, stress (GPa, shape
+    (1, 3, 3)) when stresswise_weight > 0, and the atomwise and additional heads when active.
     """
     conf = model.config
     start = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import Dataset, default_dataset, load_dataset, make_sample
+from alignn_nb.data import Dataset, default_dataset, load_dataset, make_sample, read_id_prop
 from alignn_nb.losses import (
     TERMS,
     dataset_graphs,
@@ -395,6 +396,41 @@ def test_penalty_breakdown_counts_short_bonds(small):
     }
 
 
+BITING = {"penalty_threshold": 2.6, "penalty_factor": 0.5}
+
+
+@pytest.mark.parametrize("name", ["alignn_atomwise", "alignn_atomwise_pure"])
+@pytest.mark.parametrize("energy_mult_natoms", [True, False], ids=["atom", "cell"])
+def test_predicted_energy_counts_each_structures_penalty_once(name, energy_mult_natoms, small):
+    cfg = ALIGNNAtomWiseConfig(name=name, energy_mult_natoms=energy_mult_natoms, **BITING)
+    without = cfg.copy()
+    without.update(use_penalty=False)
+    penalised = fresh_breakdown(small, cfg, GRAPH).penalty
+    plain = fresh_breakdown(small, without, GRAPH).penalty
+    assert penalised.energy > 1.0
+    assert penalised.predicted_energy == pytest.approx(
+        plain.predicted_energy + penalised.energy, rel=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "noted"),
+    [
+        ({"energy_mult_natoms": False, **BITING}, True),
+        ({"energy_mult_natoms": True, **BITING}, False),
+        ({"energy_mult_natoms": False, "name": "alignn_atomwise_pure", **BITING}, False),
+        ({"energy_mult_natoms": False}, False),
+    ],
+    ids=["dgl cell energies", "dgl atom energies", "pure cell energies", "no bond penalised"],
+)
+def test_a_penalty_in_alignns_readout_is_noted(fields, noted, small):
+    breakdown = fresh_breakdown(small[:2], ALIGNNAtomWiseConfig(**fields), GRAPH)
+    found = [note for note in breakdown.notes if "in place" in note]
+    assert len(found) == noted
+    if noted:
+        assert "graphwise term" in found[0] and "twice" in found[0]
+
+
 def test_default_penalty_is_zero_on_normal_bonds(small):
     breakdown = fresh_breakdown(small, ALIGNNAtomWiseConfig(), GRAPH)
     assert breakdown.penalty.energy == 0.0
@@ -421,6 +457,46 @@ def test_jarvis_sample_decomposes(alignn_examples):
     assert [t.samples for t in breakdown.terms.values()] == [10, 10, 10]
     assert breakdown.terms["graphwise"].unit == "eV/atom"
     assert all(math.isfinite(t.weighted) for t in breakdown.terms.values())
+
+
+def _id_prop_file(path, dataset: Dataset, per_atom: bool):
+    from jarvis.core.atoms import ase_to_atoms
+
+    entries = [
+        {
+            "jid": s.id,
+            "atoms": ase_to_atoms(s.atoms).to_dict(),
+            "total_energy": s.targets.energy / (s.natoms if per_atom else 1),
+            "forces": s.targets.forces.tolist(),
+            "stresses": s.targets.stress.tolist(),
+        }
+        for s in dataset
+    ]
+    path.write_text(json.dumps(entries))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("per_atom", "energy_mult_natoms", "noted"),
+    [
+        (False, True, "per cell"),
+        (True, False, "per atom"),
+        (True, True, None),
+        (False, False, None),
+    ],
+)
+def test_an_energy_file_in_another_unit_than_the_readout_is_noted(
+    per_atom, energy_mult_natoms, noted, small, tmp_path
+):
+    path = _id_prop_file(tmp_path / "id_prop.json", small[:2], per_atom)
+    dataset = read_id_prop(path, energy="per_atom" if per_atom else "total", stress="alignn")
+    assert dataset[:1].file_energy == ("per_atom" if per_atom else "total")
+    cfg = ALIGNNAtomWiseConfig(energy_mult_natoms=energy_mult_natoms)
+    breakdown = fresh_breakdown(dataset, cfg, GRAPH)
+    found = [note for note in breakdown.notes if "unchanged" in note]
+    assert len(found) == (noted is not None)
+    if noted:
+        assert f"id_prop.json holds total_energy in eV {noted}" in found[0]
 
 
 # ----------------------------------------------------------------------------- figures

@@ -118,6 +118,24 @@ def test_energy_includes_the_short_bond_penalty(si_graphs):
     assert with_penalty.energy.value - without.energy.value == pytest.approx(expected, abs=1e-5)
 
 
+@pytest.mark.parametrize("name", ["alignn_atomwise", "alignn_atomwise_pure"])
+def test_cell_energy_includes_the_penalty_alignn_differentiates(name, si_graphs):
+    cfg = ALIGNNAtomWiseConfig(name=name, energy_mult_natoms=False, penalty_threshold=2.5)
+    without = cfg.copy()
+    without.update(use_penalty=False)
+    torch.manual_seed(0)
+    with_penalty = predict(build_model(cfg), si_graphs)
+    torch.manual_seed(0)
+    plain = predict(build_model(without), si_graphs)
+    assert with_penalty.penalty > 0.1
+    assert with_penalty.energy.value - plain.energy.value == pytest.approx(
+        with_penalty.penalty, abs=1e-5
+    )
+    in_place = [note for note in with_penalty.notes if "in place" in note]
+    assert len(in_place) == (name == "alignn_atomwise")
+    assert not any("raw readout" in note for note in with_penalty.notes)
+
+
 def test_alignn_layers_zero_uses_the_two_item_input(si_graphs):
     prediction = predict(build_model(ALIGNNAtomWiseConfig(alignn_layers=0)), si_graphs)
     assert prediction.forces.shape == (2, 3)
