@@ -100,6 +100,9 @@ export default { render };
 """
 
 
+_CSS = ".alignn-nb-upload.widget-button { width: auto; }"
+
+
 @dataclass
 class _Incoming:
     """A file arriving in pieces."""
@@ -127,6 +130,7 @@ class UploadButton(anywidget.AnyWidget):
     """
 
     _esm = _ESM
+    _css = _CSS
     accept = List(
         Unicode(), help="File suffixes accepted, e.g. ['.json']; also the file dialog's filter."
     ).tag(sync=True)
