@@ -15,7 +15,7 @@ import ase.io
 import pytest
 
 from tests.browser.conftest import screenshot, serve_default
-from tests.browser.test_dashboard import enter, field, upload, wait_status
+from tests.browser.test_dashboard import FORM, enter, field, upload, wait_status
 from tests.conftest import REPO
 
 MB = 1024 * 1024
@@ -91,6 +91,14 @@ def test_voila_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(page
     page.goto(voila_url)
     page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
     refuse_oversized_files_and_keep_edits(page)
+    hostile = "<img src=x onerror=window.alignnNbHacked=1>"
+    upload(page, "Upload", file(f"{hostile}.txt", b"x"))
+    assert refusal(page, "is not a structure file").startswith(f"{hostile}.txt is not a")
+    enter(page, "max_neighbors", hostile)
+    typed = page.locator(f"{FORM} .widget-html", has_text="max_neighbors = '<img")
+    typed.wait_for()
+    assert page.locator(f"{FORM} img, .alignn-nb-error img").count() == 0
+    assert page.evaluate("window.alignnNbHacked") is None
     cif = io.BytesIO()
     ase.io.write(cif, ase.build.bulk("Cu", "fcc", a=3.6), format="cif")
     upload(page, "Upload", file("Cu.cif", cif.getvalue()))
