@@ -28,6 +28,8 @@ from alignn_nb.uploads import (
 
 CHUNK_BYTES = 1024 * 1024
 """Bytes per message: far below tornado's default 10 MiB websocket message limit."""
+MAX_CHUNK_BYTES = 8 * 1024 * 1024
+"""The most `UploadButton.chunk_bytes` may be: a piece and its header stay under 10 MiB."""
 
 _ESM = """
 function accepted(name, suffixes, names) {
@@ -143,7 +145,10 @@ class UploadButton(anywidget.AnyWidget):
         sync=True
     )
     chunk_bytes = Int(
-        CHUNK_BYTES, min=1, help="Bytes per message from the page (kept under server limits)."
+        CHUNK_BYTES,
+        min=1,
+        max=MAX_CHUNK_BYTES,
+        help="Bytes per message from the page; at most 8 MiB, under tornado's default limit.",
     ).tag(sync=True)
     description = Unicode("Upload", help="The button's text.").tag(sync=True)
     icon = Unicode("upload", help="A Font Awesome icon name shown before the text, or empty.").tag(

@@ -109,3 +109,9 @@ def test_a_malformed_message_changes_nothing(button, seen, content):
 def test_accept_takes_suffixes_only():
     with pytest.raises(TraitError, match=r"^accept takes file suffixes such as '\.json', not"):
         UploadButton(accept=["json"])
+
+
+def test_pieces_stay_under_the_default_websocket_limit(button):
+    with pytest.raises(TraitError, match="should not be greater than 8388608"):
+        button.chunk_bytes = 10 * 1024 * 1024
+    assert button.chunk_bytes == CHUNK_BYTES
