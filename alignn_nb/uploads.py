@@ -2,14 +2,15 @@
 
 Uploads are parsed, never evaluated or unpickled: structures by ASE's text readers,
 configs by `json.loads`. Anything larger than `MAX_UPLOAD_BYTES` is refused before it
-is read.
+is read. `accepts` is the name rule an upload button applies before any byte is sent;
+`size_refusal` and `name_refusal` are its messages.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -19,9 +20,11 @@ import ase.io
 from alignn_nb.io import AlignnConfigError, LoadedConfig, load_alignn_config
 from alignn_nb.structures import load_structure
 
+_MB = 1024 * 1024
 MAX_UPLOAD_MB = 20
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-#: What a structure upload may be, as shown in messages.
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * _MB
+#: What a structure upload is and may be, as shown in messages.
+STRUCTURE_KIND = "a structure file alignn-nb reads"
 ACCEPTED_STRUCTURES = (
     "CIF (.cif), POSCAR/CONTCAR (or .vasp, .poscar), extxyz (.extxyz) or xyz (.xyz)"
 )
@@ -34,9 +37,28 @@ _SUFFIX_FORMATS = {
     ".extxyz": "extxyz",
     ".xyz": "extxyz",
 }
-_VASP_NAMES = ("POSCAR", "CONTCAR")
+#: File suffixes a structure upload may have (matched case-insensitively).
+STRUCTURE_SUFFIXES = tuple(_SUFFIX_FORMATS)
+#: File names a structure upload may start with instead (VASP's, matched case-insensitively).
+STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
+#: File suffixes a config upload may have.
+CONFIG_SUFFIXES = (".json",)
 _BINARY_FORMATS = ("cif",)
 _JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def size_refusal(name: str, size: int, limit: int = MAX_UPLOAD_BYTES) -> str:
+    """Why a file of ``size`` bytes is refused, e.g. ``"a.cif is 21.0 MB (22,020,096 bytes);
+    uploads are limited to 20 MB"`` (MB here is 1024 × 1024 bytes)."""
+    return f"{name} is {_file_size(size)}; uploads are limited to {_limit_size(limit)}"
+
+
+def _file_size(size: int) -> str:
+    return f"{size / _MB:.1f} MB ({size:,} bytes)" if size >= _MB else f"{size:,} bytes"
+
+
+def _limit_size(limit: int) -> str:
+    return f"{limit // _MB} MB" if limit % _MB == 0 else f"{limit:,} bytes"
 
 
 def check_size(name: str, content: bytes) -> None:
@@ -45,12 +67,40 @@ def check_size(name: str, content: bytes) -> None:
     Raises:
         ValueError: naming the file, its size and the limit.
     """
-    size = len(content)
-    if size > MAX_UPLOAD_BYTES:
-        raise ValueError(
-            f"{name} is {size / 1024 / 1024:.1f} MB ({size:,} bytes); uploads are limited "
-            f"to {MAX_UPLOAD_MB} MB"
-        )
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValueError(size_refusal(name, len(content)))
+
+
+def accepts(name: str, suffixes: Sequence[str] = (), names: Sequence[str] = ()) -> bool:
+    """True when ``name`` ends with one of ``suffixes`` or starts with one of ``names``
+    (both case-insensitive); with neither given, every name is accepted."""
+    if not suffixes and not names:
+        return True
+    base = PurePath(name).name
+    return base.lower().endswith(tuple(s.lower() for s in suffixes)) or base.upper().startswith(
+        tuple(n.upper() for n in names)
+    )
+
+
+def accepted_text(suffixes: Sequence[str] = (), names: Sequence[str] = ()) -> str:
+    """The rule of `accepts` in words, e.g. ``"a file ending in .cif or .xyz, or named
+    POSCAR…"``."""
+    parts = []
+    if suffixes:
+        parts.append(f"a file ending in {_either(suffixes)}")
+    if names:
+        parts.append(f"named {_either([f'{n}…' for n in names])}")
+    return ", or ".join(parts) or "any file"
+
+
+def _either(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def name_refusal(name: str, kind: str, accepted: str) -> str:
+    """Why a file named ``name`` is refused, e.g. ``"a.txt is not an alignn config.json;
+    give a file ending in .json"``."""
+    return f"{name} is not {kind}; give {accepted}"
 
 
 def structure_format(name: str) -> str:
@@ -63,9 +113,9 @@ def structure_format(name: str) -> str:
     suffix = path.suffix.lower()
     if suffix in _SUFFIX_FORMATS:
         return _SUFFIX_FORMATS[suffix]
-    if any(path.name.upper().startswith(stem) for stem in _VASP_NAMES):
+    if accepts(path.name, names=STRUCTURE_NAMES):
         return "vasp"
-    raise ValueError(f"{name} is not a structure file alignn-nb reads; give {ACCEPTED_STRUCTURES}")
+    raise ValueError(name_refusal(name, STRUCTURE_KIND, ACCEPTED_STRUCTURES))
 
 
 def _decode(name: str, content: bytes) -> str:

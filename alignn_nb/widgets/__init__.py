@@ -8,6 +8,7 @@ from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
+from alignn_nb.widgets.upload import UploadButton
 
 __all__ = [
     "ConfigForm",
@@ -18,4 +19,5 @@ __all__ = [
     "ModelSummaryView",
     "PredictionView",
     "StructurePicker",
+    "UploadButton",
 ]

@@ -7,6 +7,7 @@ box where an empty entry or ``None`` means None.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -101,7 +102,7 @@ def to_widget_value(trait: TraitType, field_value: Any) -> Any:
 def effect_badge(trait: TraitType) -> widgets.HTML:
     """A small label naming where alignn reads the field."""
     labels = [EFFECT_LABELS[e] for e in trait.metadata.get("effect", ())]
-    text = " · ".join(labels)
+    text = html.escape(" · ".join(labels))
     return widgets.HTML(
         value=f"<span class='alignn-nb-effect' style='color:#666;font-size:11px'>{text}</span>",
         layout=widgets.Layout(width="110px"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -89,7 +90,9 @@ class ConfigForm(widgets.VBox):
     def _on_errors_changed(self, change: dict) -> None:
         for name, row in self._rows.items():
             message = change["new"].get(name, "")
-            row.error.value = f"<span style='color:#b00020'>{message}</span>" if message else ""
+            row.error.value = (
+                f"<span style='color:#b00020'>{html.escape(message)}</span>" if message else ""
+            )
 
     def _on_input(self, name: str, change: dict) -> None:
         if self._syncing:
@@ -156,8 +159,8 @@ class ConfigForm(widgets.VBox):
     def _refresh_findings(self) -> None:
         self.findings = check(self.config, self.graph)
         items = "".join(
-            f"<li style='color:{_LEVEL_COLOURS[f.level]}'><b>{f.level}</b> "
-            f"({', '.join(f.fields)}): {f.message}</li>"
+            f"<li style='color:{_LEVEL_COLOURS[f.level]}'><b>{html.escape(f.level)}</b> "
+            f"({html.escape(', '.join(f.fields))}): {html.escape(f.message)}</li>"
             for f in self.findings
         )
         self._findings_html.value = (

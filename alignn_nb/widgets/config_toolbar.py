@@ -17,8 +17,9 @@ from alignn_nb.diff import DiffRow, diff_from_defaults, diff_from_loaded
 from alignn_nb.io import LoadedConfig, to_alignn_config
 from alignn_nb.presets import load_preset, presets
 from alignn_nb.undo import ConfigHistory
-from alignn_nb.uploads import config_from_upload, upload_content
+from alignn_nb.uploads import CONFIG_SUFFIXES, MAX_UPLOAD_MB, config_from_upload
 from alignn_nb.widgets.config_form import GRAPH_SECTION
+from alignn_nb.widgets.upload import UploadButton
 
 DIFF_MODES = ("off", "against defaults", "against loaded file")
 SAVE_NAME = "config.json"
@@ -52,11 +53,12 @@ def diff_html(rows: list[DiffRow], reference: str) -> str:
 def save_link(text: str, file_name: str = SAVE_NAME) -> str:
     """An HTML download link holding ``text`` as a base64 ``data:`` URL."""
     payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    name = html.escape(file_name, quote=True)
     return (
-        f"<a class='alignn-nb-save' download='{file_name}' "
+        f"<a class='alignn-nb-save' download='{name}' "
         f"href='data:application/json;base64,{payload}' "
         "style='padding:4px 10px;border:1px solid #888;border-radius:2px;"
-        f"text-decoration:none;color:inherit'>Save {file_name}</a>"
+        f"text-decoration:none;color:inherit'>Save {name}</a>"
     )
 
 
@@ -68,7 +70,7 @@ class ConfigToolbar(widgets.VBox):
     elsewhere (e.g. in the `ConfigForm`). The loaded file's other training keys are
     kept in `training` and written back by Save.
 
-    The controls are attributes: ``upload``, ``save_html`` (the download link),
+    The controls are attributes: ``upload`` (an `UploadButton`), ``save_html`` (the download link),
     ``preset_dropdown``, ``apply_button``, ``section_dropdown``, ``reset_button``,
     ``reset_all_button``, ``undo_button``, ``redo_button``, ``diff_toggle``,
     ``message_html`` and ``diff_view``.
@@ -132,23 +134,19 @@ class ConfigToolbar(widgets.VBox):
     def _on_history_changed(self, change: dict) -> None:
         self._refresh_history_buttons()
 
-    def _on_upload(self, change: dict) -> None:
-        if not change["new"]:
-            return
-        name, content = upload_content(change["new"][0])
-        self.upload.value = ()
-        self.load_file(name, content)
+    def _on_upload_refused(self, message: str) -> None:
+        self._say(message, failed=True)
 
     def _make_file_controls(self) -> None:
-        self.upload = widgets.FileUpload(
-            accept=".json",
-            multiple=False,
+        self.upload = UploadButton(
+            accept=list(CONFIG_SUFFIXES),
+            kind="an alignn config.json",
             description="Load",
-            icon="upload",
-            tooltip="Load an alignn training config.json (at most 20 MB)",
+            tooltip=f"Load an alignn training config.json (at most {MAX_UPLOAD_MB} MB)",
             layout=_BUTTON,
         )
-        self.upload.observe(self._on_upload, "value")
+        self.upload.on_file(self.load_file)
+        self.upload.on_refused(self._on_upload_refused)
         self.save_html = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
         self.preset_dropdown = widgets.Dropdown(
             options=list(presets()),

@@ -151,7 +151,7 @@ class Dashboard(widgets.VBox):
     def _show(self, result: LiveResult) -> float | None:
         """Put a successful round on the views; the seconds the graph view took, if redrawn."""
         self.summary.summary = result.summary
-        self.prediction.show(result.prediction)
+        self.prediction.show(result.prediction, parameters=result.summary.total)
         self.loss_plot.model = result.model
         self.loss_plot.breakdown = result.losses
         if self.graph_view.graphs is result.graphs:

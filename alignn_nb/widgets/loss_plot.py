@@ -479,14 +479,15 @@ def breakdown_html(breakdown: LossBreakdown) -> str:
         if term.ok:
             cells = (
                 f"{term.raw:.4g}",
-                term.unit,
+                html.escape(term.unit),
                 f"{term.weight:g}",
                 f"{term.weighted:.4g}",
                 f"{term.share:.1%}" if term.share is not None else "",
             )
         else:
             cells = (html.escape(term.status), "", f"{term.weight:g}", "", "")
-        rows.append(f"<tr><td>{term.name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        cells_html = "".join(f"<td>{c}</td>" for c in cells)
+        rows.append(f"<tr><td>{html.escape(term.name)}</td>{cells_html}</tr>")
     penalty = breakdown.penalty
     return (
         "<table class='alignn-nb-loss-table'><tr><th>term</th><th>raw</th><th>unit</th>"

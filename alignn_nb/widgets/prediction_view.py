@@ -1,4 +1,4 @@
-"""`PredictionView`: energy, forces, stress, extra heads and stage timings of a forward pass."""
+"""`PredictionView`: energy, parameter count, forces, stress, extra heads and stage timings."""
 
 from __future__ import annotations
 
@@ -90,6 +90,11 @@ def head_html(name: str, quantity: Quantity, css_class: str, index: str) -> str:
     return f"<b>{html.escape(name)}</b> ({html.escape(quantity.unit)}){table}"
 
 
+def parameters_text(count: int) -> str:
+    """A parameter count as shown, e.g. ``"524,289 parameters"``."""
+    return f"{count:,} parameter{'' if count == 1 else 's'}"
+
+
 def timings_text(timings: dict[str, float]) -> str:
     """Stage timings in ms, e.g. ``"graph 3.1 ms · forward 12.0 ms · total 15.1 ms"``."""
     if not timings:
@@ -100,7 +105,8 @@ def timings_text(timings: dict[str, float]) -> str:
 
 
 class PredictionView(widgets.VBox):
-    """Shows a `Prediction`: energy, forces, stress and extra heads, with timings.
+    """Shows a `Prediction`: energy and the model's parameter count, forces, stress and extra
+    heads, with timings.
 
     When `stale` is set the values on display belong to an older config; they stay
     visible, marked, until a new prediction arrives. `error` is shown above them.
@@ -113,6 +119,12 @@ class PredictionView(widgets.VBox):
     stale = Bool(False, help="True while the prediction on display is for an older config.")
     timings = Dict(help="Stage name to wall time in seconds, shown in insertion order.")
     error = Unicode("", help="The message of the last failed stage, or empty.")
+    parameters = Int(
+        None,
+        allow_none=True,
+        help="Parameters of the model that made the prediction, shown next to the energy; "
+        "None when unknown.",
+    )
 
     def __init__(self, prediction: Prediction | None = None, **kwargs: Any) -> None:
         self._html = widgets.HTML()
@@ -121,7 +133,7 @@ class PredictionView(widgets.VBox):
             self.prediction = prediction
         self._render()
 
-    @observe("prediction", "natoms", "stale", "timings", "error")
+    @observe("prediction", "natoms", "stale", "timings", "error", "parameters")
     def _on_display_changed(self, change: dict) -> None:
         self._render()
 
@@ -142,8 +154,13 @@ class PredictionView(widgets.VBox):
             parts.append("<div class='alignn-nb-stale'><i>stale: updating…</i></div>")
         return "".join(parts)
 
+    def _parameters_html(self) -> str:
+        if self.parameters is None:
+            return ""
+        return f" · <span class='alignn-nb-parameters'>{parameters_text(self.parameters)}</span>"
+
     def _body_html(self, prediction: Prediction) -> str:
-        parts = [energy_html(prediction.energy, self._atom_count())]
+        parts = [energy_html(prediction.energy, self._atom_count()) + self._parameters_html()]
         parts.append(
             f"<span class='alignn-nb-wall-time'>forward pass {prediction.seconds * 1000:.1f} ms"
             "</span>"
@@ -177,10 +194,17 @@ class PredictionView(widgets.VBox):
             f"{self._status_html()}{body}{line}</div>"
         )
 
-    def show(self, prediction: Prediction, timings: dict[str, float] | None = None) -> None:
-        """Display a fresh ``prediction`` and its stage timings (s); clears stale and error."""
+    def show(
+        self,
+        prediction: Prediction,
+        timings: dict[str, float] | None = None,
+        parameters: int | None = None,
+    ) -> None:
+        """Display a fresh ``prediction``, its stage timings (s) and its model's parameter
+        count (None: unknown); clears stale and error."""
         with self.hold_trait_notifications():
             self.prediction = prediction
             self.timings = dict(timings or {})
+            self.parameters = parameters
             self.stale = False
             self.error = ""

@@ -12,7 +12,15 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Instance, TraitError, Unicode, default, observe, validate
 
 from alignn_nb.structures import check_structure, example, examples, load_structure
-from alignn_nb.uploads import ACCEPTED_STRUCTURES, structure_from_upload, upload_content
+from alignn_nb.uploads import (
+    ACCEPTED_STRUCTURES,
+    MAX_UPLOAD_MB,
+    STRUCTURE_KIND,
+    STRUCTURE_NAMES,
+    STRUCTURE_SUFFIXES,
+    structure_from_upload,
+)
+from alignn_nb.widgets.upload import UploadButton
 
 FIRST_EXAMPLE = "Si"
 _ERROR_COLOUR = "#b00020"
@@ -40,8 +48,8 @@ class StructurePicker(widgets.VBox):
 
     A refused choice (an unreadable upload, a broken sample) only sets `message`;
     `atoms` and `label` keep the last good structure. The controls are attributes:
-    ``example_dropdown``, ``upload``, ``sample_dropdown``, ``info_html`` (formula and
-    atom count) and ``message_html``.
+    ``example_dropdown``, ``upload`` (an `UploadButton`), ``sample_dropdown``,
+    ``info_html`` (formula and atom count) and ``message_html``.
     """
 
     atoms = Instance(ase.Atoms, help="The picked structure (positions and cell in Å).")
@@ -69,11 +77,13 @@ class StructurePicker(widgets.VBox):
             style=_STYLE,
             layout=widgets.Layout(width="220px"),
         )
-        self.upload = widgets.FileUpload(
-            multiple=False,
+        self.upload = UploadButton(
+            accept=list(STRUCTURE_SUFFIXES),
+            accept_names=list(STRUCTURE_NAMES),
+            kind=STRUCTURE_KIND,
+            accept_text=ACCEPTED_STRUCTURES,
             description="Upload",
-            icon="upload",
-            tooltip=f"A structure file: {ACCEPTED_STRUCTURES}; at most 20 MB",
+            tooltip=f"A structure file: {ACCEPTED_STRUCTURES}; at most {MAX_UPLOAD_MB} MB",
         )
         self.sample_dropdown = widgets.Dropdown(
             options=[],
@@ -98,7 +108,8 @@ class StructurePicker(widgets.VBox):
         if atoms is None:
             self.example_dropdown.value = FIRST_EXAMPLE
         self.example_dropdown.observe(self._on_example_picked, "value")
-        self.upload.observe(self._on_upload, "value")
+        self.upload.on_file(self.load_upload)
+        self.upload.on_refused(self._refuse)
         self.sample_dropdown.observe(self._on_sample_picked, "value")
         self._fill_samples()
         self._render()
@@ -146,13 +157,6 @@ class StructurePicker(widgets.VBox):
     def _on_sample_picked(self, change: dict) -> None:
         if not self._syncing and change["new"] is not None:
             self.select_sample(change["new"])
-
-    def _on_upload(self, change: dict) -> None:
-        if not change["new"]:
-            return
-        name, content = upload_content(change["new"][0])
-        self.upload.value = ()
-        self.load_upload(name, content)
 
     def _fill_samples(self) -> None:
         samples = self.dataset if self.dataset is not None else []

@@ -9,15 +9,18 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from alignn_nb._serve import LOOPBACK, free_port
 from tests.conftest import IN_CI, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,20 +87,24 @@ def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) ->
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
-@contextlib.contextmanager
-def serve(notebook: Path) -> Iterator[str]:
-    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
-    command = [sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
+def _start(command: list[str], output: Any = subprocess.PIPE) -> subprocess.Popen:
+    """Start a server in its own process group (its kernels join it), output to ``output``."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DGLBACKEND": "pytorch"}
+    return subprocess.Popen(
         command,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
         cwd=REPO,
         start_new_session=True,
     )
+
+
+@contextlib.contextmanager
+def serve(notebook: Path) -> Iterator[str]:
+    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
+    process = _start([sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)])
     try:
         first = process.stdout.readline() if process.stdout else ""
         found = re.search(r"http://\S+/", first)
@@ -109,10 +116,34 @@ def serve(notebook: Path) -> Iterator[str]:
         _stop(process)
 
 
+@contextlib.contextmanager
+def serve_default(app: str, path: Path) -> Iterator[str]:
+    """Serve as a person (or Binder) starts it, with default server settings, so tornado's
+    10 MiB websocket message limit holds: ``voila NOTEBOOK`` (``app="voila"``) or
+    ``jupyter lab`` on the folder ``path`` (``app="lab"``; no token). Loopback and a free
+    port; yield the URL."""
+    port = free_port()
+    if app == "voila":
+        command = [sys.executable, "-m", "voila", str(path), f"--Voila.ip={LOOPBACK}"]
+    else:
+        command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={LOOPBACK}"]
+        command += ["--IdentityProvider.token=", f"--ServerApp.root_dir={path}", "--allow-root"]
+    url = f"http://{LOOPBACK}:{port}/"
+    with tempfile.TemporaryFile() as log:
+        process = _start([*command, "--no-browser", f"--port={port}"], output=log)
+        try:
+            _wait_for_http(url, process)
+            yield url
+        finally:
+            _stop(process)
+
+
 def _stop(process: subprocess.Popen) -> None:
-    """Stop Voila and every kernel it started (they share its process group)."""
-    group = os.getpgid(process.pid)
-    os.killpg(group, signal.SIGTERM)
+    """Stop Voila and every kernel it started (they share its process group, whose id is
+    the server's pid: it was started in a new session)."""
+    group = process.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:

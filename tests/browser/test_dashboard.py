@@ -58,10 +58,11 @@ def enter(page, name: str, value: str) -> None:
 
 
 def upload(page, button: str, path) -> None:
-    """Choose ``path`` in the file dialog of the upload button whose text starts ``button``."""
+    """Choose ``path`` (a path or Playwright's name/mimeType/buffer dict) in the file dialog
+    of the upload button ``button`` ("Load" or "Upload")."""
     with page.expect_file_chooser() as chooser:
-        page.locator("button.widget-upload", has_text=re.compile(rf"^{button} \(")).click()
-    chooser.value.set_files(str(path))
+        page.locator("button.alignn-nb-upload", has_text=re.compile(rf"^{button}$")).click()
+    chooser.value.set_files(path if isinstance(path, dict) else str(path))
 
 
 def status(page) -> str:
@@ -100,6 +101,7 @@ def test_1_loads_with_si_and_shows_the_drawing_energy_forces_and_parameters(dash
     assert forces.count() == 1 + 2
     first = [float(c) for c in forces.nth(1).locator("td").all_inner_texts()[1:4]]
     assert first == pytest.approx(prediction.forces.value[0], abs=5e-4)
+    assert page.locator(".alignn-nb-parameters").inner_text() == "143,297 parameters"
     open_tab(page, "Model")
     total = page.locator(".alignn-nb-param-total").inner_text()
     assert total == f"{model_summary(model).total:,}" == "143,297"
@@ -120,6 +122,8 @@ def test_2_hidden_features_128_gives_alignns_parameter_count(dashboard):
     )
     enter(page, "hidden_features", "128")
     wait_status(page, r"recomputed model")
+    page.locator(".alignn-nb-parameters", has_text=f"{expected:,} parameters").wait_for()
+    assert page.locator(".alignn-nb-parameters").inner_text() == "524,289 parameters"
     open_tab(page, "Model")
     page.locator(".alignn-nb-param-total", has_text=f"{expected:,}").wait_for()
     assert page.locator(".alignn-nb-param-total").inner_text() == "524,289"

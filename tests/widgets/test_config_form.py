@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import pytest
 
@@ -71,7 +73,7 @@ def test_refused_value_shows_inline_and_keeps_the_config(form):
     assert form.config.alignn_layers == 2
     assert form.control("alignn_layers").value == -1
     assert form.errors == {"alignn_layers": message}
-    assert message in form.error_label("alignn_layers").get_state()["value"]
+    assert html.escape(message) in form.error_label("alignn_layers").get_state()["value"]
     form.control("alignn_layers").value = 3
     assert form.config.alignn_layers == 3
     assert form.errors == {}
@@ -119,3 +121,13 @@ def test_disabled_controls(form):
     assert form.control("use_penalty").get_state()["disabled"] is True
     form.set_disabled(["use_penalty"], False)
     assert form.control("use_penalty").disabled is False
+
+
+def test_a_refused_value_is_shown_escaped(form):
+    form.control("max_neighbors").value = "<img src=x onerror=alert(1)>"
+    shown = form.error_label("max_neighbors").get_state()["value"]
+    assert shown == (
+        "<span style='color:#b00020'>max_neighbors = &#x27;&lt;img src=x onerror=alert(1)&gt;"
+        "&#x27; refused: max_neighbors must be an integer &gt;= 1 or None</span>"
+    )
+    assert form.graph.max_neighbors == 12

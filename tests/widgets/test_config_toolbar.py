@@ -13,7 +13,8 @@ from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.io import load_alignn_config, to_alignn_config
 from alignn_nb.presets import load_preset
 from alignn_nb.widgets import ConfigForm
-from alignn_nb.widgets.config_toolbar import ConfigToolbar
+from alignn_nb.widgets.config_toolbar import ConfigToolbar, save_link
+from tests.widgets.conftest import page_refuses, page_sends
 
 
 @pytest.fixture
@@ -31,14 +32,7 @@ def saved(toolbar: ConfigToolbar) -> dict:
 
 def upload(toolbar: ConfigToolbar, name: str, content: bytes) -> None:
     """What the browser sends when a file is chosen in the Load button."""
-    sent = {
-        "name": name,
-        "type": "application/json",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": 0,
-    }
-    toolbar.upload.set_state({"value": [sent]})
+    page_sends(toolbar.upload, name, content)
 
 
 def test_initial_state(toolbar):
@@ -61,7 +55,7 @@ def test_upload_loads_in_place_and_keeps_training_keys(toolbar, alignn_examples)
     assert toolbar.failed is False
     assert toolbar.notes == load_alignn_config(alignn_examples / "mlearn_Si_config.json").notes
     assert "alignn-nb-notes" in toolbar.message_html.value
-    assert toolbar.upload.value == ()
+    assert toolbar.upload.error == ""
     written = saved(toolbar)
     assert written["epochs"] == toolbar.training["epochs"]
     assert written["model"]["hidden_features"] == 256
@@ -177,3 +171,59 @@ def test_unsavable_training_keys_show_instead_of_the_link(toolbar):
     assert "epochs = 'many' refused by alignn's TrainingConfig" in state
     toolbar.training = {"epochs": 3}
     assert saved(toolbar)["epochs"] == 3
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_an_oversized_config_is_refused_and_every_edit_stays(toolbar):
+    toolbar.config.hidden_features = 96
+    toolbar.graph.cutoff = 6.0
+    before = (toolbar.config.to_dict(), toolbar.graph.to_dict(), toolbar.history.undo_steps)
+    page_refuses(toolbar.upload, "huge.json", 21 * 1024 * 1024)
+    assert toolbar.message == (
+        "huge.json is 21.0 MB (22,020,096 bytes); uploads are limited to 20 MB"
+    )
+    assert toolbar.failed is True
+    assert "alignn-nb-error" in toolbar.message_html.get_state()["value"]
+    after = (toolbar.config.to_dict(), toolbar.graph.to_dict(), toolbar.history.undo_steps)
+    assert after == before
+
+
+def test_the_load_button_takes_json_files_up_to_the_limit(toolbar):
+    state = toolbar.upload.get_state()
+    assert (state["accept"], state["max_bytes"]) == ([".json"], 20 * 1024 * 1024)
+    assert state["tooltip"] == "Load an alignn training config.json (at most 20 MB)"
+
+
+@pytest.mark.parametrize(
+    ("send", "shown"),
+    [
+        (
+            lambda t: page_refuses(t.upload, f"{HOSTILE}.txt", 3),
+            f"{html.escape(HOSTILE)}.txt is not an alignn config.json",
+        ),
+        (
+            lambda t: upload(
+                t, "c.json", json.dumps({"model": {"name": "alignn_atomwise", HOSTILE: 1}}).encode()
+            ),
+            f"c.json: model: unknown field {html.escape(repr(HOSTILE))}",
+        ),
+        (
+            lambda t: upload(t, f"{HOSTILE}.json", b"<b>not json</b>"),
+            f"{html.escape(HOSTILE)}.json: is not JSON",
+        ),
+    ],
+    ids=["file name", "config key", "refusal"],
+)
+def test_hostile_text_is_shown_escaped(toolbar, send, shown):
+    send(toolbar)
+    value = toolbar.message_html.get_state()["value"]
+    assert shown in value
+    assert "<img" not in value and "<b>not" not in value
+
+
+def test_the_save_link_escapes_its_file_name():
+    link = save_link("{}", f"{HOSTILE}.json")
+    assert f"download='{html.escape(HOSTILE, quote=True)}.json'" in link
+    assert "<img" not in link

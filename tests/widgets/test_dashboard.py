@@ -7,7 +7,7 @@ from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
 from alignn_nb import ALIGNNAtomWiseConfig, Dashboard
 from alignn_nb.data import default_dataset
-from alignn_nb.model import dgl_installed, to_alignn_model_config
+from alignn_nb.model import build_model, dgl_installed, model_summary, to_alignn_model_config
 
 PURE_ONLY = ["conv_type", "num_heads", "use_zbl", "zbl_cutoff", "model_three_body_cutoff"]
 
@@ -58,3 +58,20 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     else:
         assert "DGL is not installed; alignn_atomwise needs it" in dashboard.status
         assert dashboard.summary.summary.total == pure_total
+
+
+@pytest.mark.dgl
+def test_the_prediction_shows_the_live_models_parameter_count(dashboard):
+    cfg = ALIGNNAtomWiseConfig()
+    default = model_summary(build_model(cfg)).total
+    assert dashboard.prediction.parameters == default == 143_297
+    assert "<span class='alignn-nb-parameters'>143,297 parameters</span>" in shown(dashboard)
+    dashboard.config.hidden_features = 128
+    dashboard.wait()
+    wider = model_summary(build_model(ALIGNNAtomWiseConfig(hidden_features=128))).total
+    assert dashboard.prediction.parameters == wider == 524_289
+    assert "<span class='alignn-nb-parameters'>524,289 parameters</span>" in shown(dashboard)
+
+
+def shown(dashboard: Dashboard) -> str:
+    return dashboard.prediction.children[0].get_state()["value"]

@@ -12,7 +12,7 @@ from traitlets import TraitError
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import default_dataset
-from alignn_nb.losses import fresh_breakdown
+from alignn_nb.losses import LossBreakdown, Penalty, Term, fresh_breakdown
 from alignn_nb.widgets import loss_plot
 from alignn_nb.widgets.loss_plot import LossPlot
 
@@ -172,3 +172,14 @@ def test_without_a_dataset_nothing_is_computed():
     assert plot.status == "no dataset: set one to see the loss terms"
     assert _png(plot._bars_image) == b""
     assert repr(plot) == "LossPlot(no dataset, no breakdown, training=False)"
+
+
+def test_the_terms_table_escapes_names_units_and_statuses():
+    terms = {
+        "<b>a</b>": Term("<b>a</b>", 1.0, raw=2.0, weighted=2.0, share=1.0, unit="<i>eV</i>"),
+        "b": Term("b", 0.5, status="<img src=x onerror=alert(1)>"),
+    }
+    table = loss_plot.breakdown_html(LossBreakdown(terms, 2.0, Penalty(0.0, 0), 1, "mse"))
+    assert "<td>&lt;b&gt;a&lt;/b&gt;</td><td>2</td><td>&lt;i&gt;eV&lt;/i&gt;</td>" in table
+    assert "<td>&lt;img src=x onerror=alert(1)&gt;</td>" in table
+    assert "<b>a" not in table and "<i>" not in table and "<img" not in table

@@ -123,3 +123,14 @@ def test_classification_has_no_per_atom_energy():
     assert span(view, "alignn-nb-energy") == "[[-0.1, -2.3]] (log-probability)"
     assert "alignn-nb-energy-per-atom" not in shown(view)
     assert "alignn-nb-forces" not in shown(view)
+
+
+def test_the_parameter_count_stands_next_to_the_energy():
+    view = PredictionView()
+    view.show(made(2), parameters=524_289)
+    assert view.parameters == 524_289
+    assert span(view, "alignn-nb-parameters") == "524,289 parameters"
+    assert "eV/atom</span>) · <span class='alignn-nb-parameters'>" in shown(view)
+    view.show(made(2))
+    assert view.parameters is None
+    assert "alignn-nb-parameters" not in shown(view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 
@@ -14,18 +15,12 @@ from traitlets import TraitError
 from alignn_nb.data import default_dataset, read_id_prop
 from alignn_nb.structures import example
 from alignn_nb.widgets.structure_picker import StructurePicker
+from tests.widgets.conftest import page_refuses, page_sends
 
 
 def send(picker: StructurePicker, name: str, content: bytes) -> None:
     """What the browser sends when a file is chosen in the upload button."""
-    sent = {
-        "name": name,
-        "type": "",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": 0,
-    }
-    picker.upload.set_state({"value": [sent]})
+    page_sends(picker.upload, name, content)
 
 
 def cif_bytes(atoms: ase.Atoms) -> bytes:
@@ -76,7 +71,7 @@ def test_upload_a_cif():
     assert picker.label == "upload: NaCl.cif"
     assert picker.atoms.get_chemical_formula(mode="metal") == "NaCl"
     assert picker.example_dropdown.value is None
-    assert picker.upload.value == ()
+    assert picker.upload.error == ""
     picker.example_dropdown.value = "Cu"
     assert picker.label == "Cu (example)"
 
@@ -84,7 +79,7 @@ def test_upload_a_cif():
 def test_refused_upload_keeps_the_structure():
     picker = StructurePicker()
     before = picker.atoms
-    send(picker, "notes.txt", b"hello")
+    page_refuses(picker.upload, "notes.txt", 5)
     assert picker.atoms is before
     assert picker.label == "Si (example)"
     assert picker.message == (
@@ -158,3 +153,40 @@ def test_given_structure():
     picker = StructurePicker(atoms=example("H2O"), label="my water")
     assert picker.label == "my water"
     assert "H2O · 3 atoms" in picker.info_html.value
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_an_oversized_structure_is_refused_and_the_structure_stays():
+    picker = StructurePicker()
+    picker.example_dropdown.value = "NaCl"
+    before = (picker.atoms, picker.label)
+    page_refuses(picker.upload, "big.extxyz", 21 * 1024 * 1024)
+    assert (picker.atoms, picker.label) == before
+    assert picker.message == (
+        "big.extxyz is 21.0 MB (22,020,096 bytes); uploads are limited to 20 MB"
+    )
+    assert picker.failed is True
+
+
+def test_the_upload_button_filters_structure_files():
+    state = StructurePicker().upload.get_state()
+    assert state["accept"] == [".cif", ".vasp", ".poscar", ".extxyz", ".xyz"]
+    assert state["accept_names"] == ["POSCAR", "CONTCAR"]
+    assert state["max_bytes"] == 20 * 1024 * 1024
+
+
+def test_hostile_file_names_are_shown_escaped():
+    picker = StructurePicker()
+    send(picker, f"{HOSTILE}.cif", cif_bytes(example("NaCl")))
+    info = picker.info_html.get_state()["value"]
+    assert f"upload: {html.escape(HOSTILE)}.cif" in info and "<img" not in info
+    send(picker, f"{HOSTILE}.xyz", b"<b>1</b>\n")
+    message = picker.message_html.get_state()["value"]
+    assert message.startswith(
+        f"<span class='alignn-nb-error' style='color:#b00020'>ASE could not read "
+        f"{html.escape(HOSTILE)}.xyz as extxyz"
+    )
+    assert "<img" not in message and "<b>" not in message
+    assert picker.label == f"upload: {HOSTILE}.cif"
