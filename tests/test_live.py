@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -180,3 +181,33 @@ def test_the_worker_keeps_its_thread_between_rounds_and_its_torch_threads(datase
     if worker is not None:
         worker.join(5)
     assert session._worker is None
+
+
+HANG_GUARD_S = 60.0
+"""Bound on waits that never end on a broken engine; not a speed limit."""
+
+
+def test_an_observer_that_raises_once_is_logged_and_the_next_edit_publishes(session, caplog):
+    seen = []
+
+    def redraw(change):
+        seen.append(change["new"].config["hidden_features"])
+        if len(seen) == 1:
+            raise ValueError("the view could not redraw")
+
+    session.observe(redraw, "result")
+    session.config.hidden_features = 32
+    session.request()
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live"):
+        failed = session.wait(HANG_GUARD_S)
+    assert failed.config["hidden_features"] == 32 and failed.error is None
+    assert session.publish_error == (
+        "an observer of result raised ValueError: the view could not redraw"
+    )
+    assert [r.exc_info[0] for r in caplog.records] == [ValueError]
+    session.config.hidden_features = 48
+    session.request()
+    recovered = session.wait(HANG_GUARD_S)
+    assert recovered.config["hidden_features"] == 48 == recovered.model.config.hidden_features
+    assert seen == [32, 48] and session.publish_error == ""
+    assert session.stale is False

@@ -1,6 +1,9 @@
-"""Dashboard: switching between alignn's two model flavours live."""
+"""Dashboard: flavours switch live; failing or slow views neither stop nor block the engine."""
 
 from __future__ import annotations
+
+import logging
+import threading
 
 import pytest
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
@@ -9,6 +12,8 @@ from alignn_nb import ALIGNNAtomWiseConfig, Dashboard
 from alignn_nb.data import default_dataset
 from alignn_nb.model import dgl_installed, to_alignn_model_config
 
+HANG_GUARD_S = 60.0
+"""Bound on waits that never end on a broken engine; not a speed limit."""
 PURE_ONLY = ["conv_type", "num_heads", "use_zbl", "zbl_cutoff", "model_three_body_cutoff"]
 
 
@@ -28,7 +33,7 @@ def dashboard():
     board = Dashboard(dataset=default_dataset(size=2))
     board.wait()
     yield board
-    board.session.wait()
+    board.session.wait(HANG_GUARD_S)
 
 
 @pytest.mark.slow
@@ -58,3 +63,93 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     else:
         assert "DGL is not installed; alignn_atomwise needs it" in dashboard.status
         assert dashboard.summary.summary.total == pure_total
+
+
+@pytest.mark.dgl
+def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard, caplog):
+    failures = iter([RuntimeError("boom")])
+
+    def flaky(change):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+
+    dashboard.session.observe(flaky, "result")
+    dashboard.config.hidden_features = 32
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live"):
+        dashboard.wait(HANG_GUARD_S)
+    assert dashboard.status == (
+        "the views were not all updated: an observer of result raised RuntimeError: boom "
+        "(see the log)"
+    )
+    assert "color:#b00020" in dashboard._status_html.value
+    assert len(caplog.records) == 1
+    dashboard.config.hidden_features = 48
+    result = dashboard.wait(HANG_GUARD_S)
+    assert result.config["hidden_features"] == 48
+    assert dashboard.summary.summary.total == result.summary.total
+    assert dashboard.status.startswith("Si (example): recomputed model ")
+
+
+@pytest.mark.dgl
+def test_a_view_that_raises_while_shown_is_named_and_the_others_still_update(
+    dashboard, monkeypatch, caplog
+):
+    show = dashboard.prediction.show
+    calls = []
+
+    def fails_once(prediction, *args):
+        calls.append(prediction)
+        if len(calls) == 1:
+            raise ValueError("cannot draw")
+        show(prediction, *args)
+
+    monkeypatch.setattr(dashboard.prediction, "show", fails_once)
+    dashboard.config.hidden_features = 32
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.widgets.dashboard"):
+        failed = dashboard.wait(HANG_GUARD_S)
+    assert dashboard.status.endswith(
+        "; the prediction view failed: ValueError: cannot draw (see the log)"
+    )
+    assert dashboard.summary.summary is failed.summary
+    assert dashboard.loss_plot.breakdown is failed.losses
+    assert [r.exc_info[0] for r in caplog.records] == [ValueError]
+    dashboard.config.hidden_features = 48
+    shown = dashboard.wait(HANG_GUARD_S)
+    assert dashboard.prediction.prediction is shown.prediction
+    assert (
+        dashboard.status.startswith("Si (example): recomputed model ")
+        and "failed" not in dashboard.status
+    )
+
+
+@pytest.mark.dgl
+def test_an_edit_returns_while_the_graph_view_is_still_redrawing(dashboard, monkeypatch):
+    view = dashboard.graph_view
+    redraw = view._redraw
+    drawing, drawn, release = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_redraw():
+        if threading.current_thread().name == "alignn-nb-live" and not drawing.is_set():
+            drawing.set()
+            release.wait(HANG_GUARD_S)
+            redraw()
+            drawn.set()
+            return
+        redraw()
+
+    monkeypatch.setattr(view, "_redraw", slow_redraw)
+    dashboard.config.inner_cutoff = 3.5
+    try:
+        assert drawing.wait(HANG_GUARD_S)
+        edit = threading.Thread(target=setattr, args=(dashboard.config, "hidden_features", 32))
+        edit.start()
+        edit.join(HANG_GUARD_S)
+        returned_while_drawing = not edit.is_alive() and not drawn.is_set()
+    finally:
+        release.set()
+    assert returned_while_drawing
+    result = dashboard.wait(HANG_GUARD_S)
+    assert drawn.is_set()
+    assert (result.config["inner_cutoff"], result.config["hidden_features"]) == (3.5, 32)
+    assert dashboard.summary.summary.total == result.summary.total
