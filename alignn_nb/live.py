@@ -3,13 +3,18 @@
 A `LiveSession` watches a model config, a graph config, a structure and a dataset. Each
 stage has a key built from exactly the inputs it reads:
 
-- **graph**: the structure and the graph options (the line-graph fields inner_cutoff,
-  lighten_edges and backtracking reuse the cached neighbour search);
+- **graph**: the structure's content (its `alignn_nb.graph.fingerprint`) and the graph
+  options (the line-graph fields inner_cutoff, lighten_edges and backtracking reuse the
+  cached neighbour search);
 - **model**: the fields that shape alignn's model (plus ``link``, chosen at construction)
   and the seed; a trained model is kept until one of them changes;
 - **forward**: the model, the graphs and the forward-pass fields;
-- **loss**: the model, the dataset, the graph options and the forward-pass fields; a
-  change of loss weights alone re-weights the last terms without a forward pass.
+- **loss**: the model, the dataset's content (`Dataset.fingerprint`), the graph options
+  and the forward-pass fields; a change of loss weights alone re-weights the last terms
+  without a forward pass.
+
+Keys hold content or the objects themselves, never an ``id()``: a new object may be given
+the address of a freed one.
 
 Work runs on one worker thread. Requests made while it runs coalesce into one more round
 with the newest inputs, so the published `LiveResult` is always that of the last config.
@@ -29,6 +34,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import ase
 import torch
 from traitlets import Bool, HasTraits, Instance, Unicode
 
@@ -122,7 +128,7 @@ class _Inputs:
     def _keys(self) -> dict[str, tuple]:
         """Every stage's key, worked out once per snapshot."""
         graph_key = (
-            id(self.atoms),
+            _content_key(self.atoms),
             tuple(self.graph.to_dict().items()),
             tuple(getattr(self.config, n) for n in LINE_GRAPH_FIELDS),
         )
@@ -135,8 +141,35 @@ class _Inputs:
             "graph": graph_key,
             "model": model_key,
             "forward": (graph_key, model_key, forward_key),
-            "loss": (id(self.dataset), graph_key[1:], model_key, unweighted),
+            "loss": (_content_key(self.dataset), graph_key[1:], model_key, unweighted),
         }
+
+
+@dataclass(frozen=True, eq=False)
+class _Same:
+    """A key part equal only to another made of the very same object, which it keeps alive
+    (so its ``id`` cannot pass to a new object while the key exists)."""
+
+    obj: Any
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+def _content_key(source: Any) -> Any:
+    """A stage key part for a structure or dataset: its content digest where it has one
+    (``ase.Atoms``, `Dataset`), else the object itself; None stays None."""
+    from alignn_nb.data import Dataset
+    from alignn_nb.graph import fingerprint
+
+    if isinstance(source, ase.Atoms):
+        return fingerprint(source)
+    if isinstance(source, Dataset):
+        return source.fingerprint
+    return None if source is None else _Same(source)
 
 
 class LiveSession(HasTraits):
@@ -412,7 +445,7 @@ def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
     from alignn_nb.model import predict, reconfigure
 
     model = session._artifacts["model"]
-    applied = (id(model), inputs.key("forward")[2])
+    applied = (_Same(model), inputs.key("forward")[2])
     if session._applied != applied:
         reconfigure(model, inputs.config)
         session._applied = applied
