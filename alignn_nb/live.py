@@ -437,8 +437,7 @@ def _run_model(session: LiveSession, inputs: _Inputs) -> torch.nn.Module:
     if session._adopted is not None and session._adopted[0] == inputs.shape_key():
         return session._adopted[1]
     session._adopted = None
-    torch.manual_seed(inputs.seed)
-    return build_model(inputs.config)
+    return build_model(inputs.config, seed=inputs.seed)
 
 
 def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:

@@ -801,10 +801,10 @@ def fresh_breakdown(
     seed: int = 0,
     **options: Any,
 ) -> LossBreakdown:
-    """`loss_terms` for a freshly initialised model (``torch.manual_seed(seed)``)."""
+    """`loss_terms` for a freshly initialised model (the weights of
+    ``torch.manual_seed(seed)``, drawn without touching the global random state)."""
     check_inputs(cfg, graph)
-    torch.manual_seed(seed)
-    return loss_terms(build_model(cfg), dataset, cfg, graph, **options)
+    return loss_terms(build_model(cfg, seed=seed), dataset, cfg, graph, **options)
 
 
 def reweight(breakdown: LossBreakdown, cfg: ALIGNNAtomWiseConfig) -> LossBreakdown:

@@ -198,11 +198,21 @@ def heads_problem(cfg: ALIGNNAtomWiseConfig) -> str | None:
     )
 
 
-def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
+_SEED_LOCK = threading.Lock()
+"""Seeded builds fork torch's CPU generator, which is process-wide: one at a time."""
+
+
+def build_model(cfg: ALIGNNAtomWiseConfig, *, seed: int | None = None) -> torch.nn.Module:
     """alignn's `ALIGNNAtomWise` or `ALIGNNAtomWisePure` for ``cfg``, in eval mode.
 
     alignn switches ``calculate_gradient`` off on its own config when gradwise_weight is 0;
     it gets a fresh pydantic copy, so the mirror is never mutated.
+
+    With a ``seed`` the weights are those ``torch.manual_seed(seed)`` would give, drawn
+    from a fork of torch's CPU generator: the caller's random state is left as it was.
+    Seeded builds on several threads take turns. (torch draws from the process-wide
+    generator meanwhile, so other code drawing random numbers during a seeded build
+    shares its stream and finds its own draws undone afterwards.)
 
     Raises:
         MissingDGLError: for alignn_atomwise where DGL is not installed.
@@ -217,9 +227,12 @@ def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
         raise MissingDGLError(f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL")
     else:
         from alignn.models.alignn_atomwise import ALIGNNAtomWise as Model
-    model = Model(to_alignn_model_config(cfg))
-    model.eval()
-    return model
+    conf = to_alignn_model_config(cfg)
+    if seed is None:
+        return Model(conf).eval()
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(seed)
+        return Model(conf).eval()
 
 
 def resolved_use_zbl(conf: Any) -> bool:

@@ -143,8 +143,7 @@ def train(
         raise ValueError(f"threads must be at least 1, got {threads}")
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
-    torch.manual_seed(seed)
-    model = build_model(cfg) if model is None else model
+    model = build_model(cfg, seed=seed) if model is None else model
     order = torch.Generator().manual_seed(seed)
     optimizer = _optimizer(model, learning_rate, weight_decay)
     run = TrainingRun(model=model, planned=steps)

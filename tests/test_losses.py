@@ -258,6 +258,16 @@ def test_same_seed_same_numbers_other_seed_other_numbers(small):
     assert fresh_breakdown(small, cfg, GRAPH, seed=4).total != first["total"]
 
 
+def test_a_fresh_breakdown_is_seeded_without_touching_the_global_rng(small):
+    cfg = ALIGNNAtomWiseConfig()
+    torch.manual_seed(3)
+    expected = loss_terms(build_model(cfg), small, cfg, GRAPH).as_dict()
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    assert fresh_breakdown(small, cfg, GRAPH, seed=3).as_dict() == expected
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 def test_wrong_atom_features_are_refused_with_the_lengths(small):
     cfg = ALIGNNAtomWiseConfig(atom_input_features=92)
     with pytest.raises(

@@ -383,8 +383,7 @@ class LossPlot(widgets.VBox):
                 return self.model
             except ValueError:
                 pass
-        torch.manual_seed(self.seed)
-        return build_model(cfg)
+        return build_model(cfg, seed=self.seed)
 
     def _train(self) -> None:
         """The worker thread's body: train, then keep the model and recompute the terms."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
+import numpy as np
 import pytest
+import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
 from alignn_nb import ALIGNNAtomWiseConfig, Dashboard
@@ -153,3 +155,27 @@ def test_an_edit_returns_while_the_graph_view_is_still_redrawing(dashboard, monk
     assert drawn.is_set()
     assert (result.config["inner_cutoff"], result.config["hidden_features"]) == (3.5, 32)
     assert dashboard.summary.summary.total == result.summary.total
+
+
+def _same_numpy_state(a: tuple, b: tuple) -> bool:
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+@pytest.mark.dgl
+def test_rebuilds_a_loss_and_a_training_run_leave_the_global_rngs_alone():
+    torch.manual_seed(2024)  # a state no seeded build can leave behind by chance
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    board = Dashboard(dataset=default_dataset(size=2))
+    board.wait(HANG_GUARD_S)
+    edits = {"hidden_features": 32, "name": "alignn_atomwise_pure", "inner_cutoff": 3.5}
+    for name, value in edits.items():
+        setattr(board.config, name, value)
+        assert board.wait(HANG_GUARD_S).error is None
+    assert board.loss_plot.compute() is not None
+    board.loss_plot.steps = 2
+    board.loss_plot.start_training()
+    assert board.loss_plot.wait_training(HANG_GUARD_S)
+    assert len(board.loss_plot.run.steps) == 2
+    board.wait(HANG_GUARD_S)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert _same_numpy_state(np.random.get_state(), numpy_state)

@@ -54,6 +54,18 @@ def test_shows_the_terms_of_a_fresh_model(tiny):
     assert tuple(plot.tabs.get_state()["titles"]) == loss_plot.TABS
 
 
+def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
+    torch.manual_seed(9)
+    expected = fresh_breakdown(tiny, ALIGNNAtomWiseConfig(), GraphConfig(), seed=4)
+    before = torch.get_rng_state()
+    plot = LossPlot(dataset=tiny, seed=4, steps=2)
+    assert plot.breakdown.as_dict() == expected.as_dict()
+    plot.model = None
+    plot.start_training()
+    assert plot.wait_training(120) and len(plot.run.steps) == 2
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):
     cfg = ALIGNNAtomWiseConfig()
     plot = LossPlot(config=cfg, dataset=tiny)
