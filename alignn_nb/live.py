@@ -41,7 +41,7 @@ from traitlets import Bool, HasTraits, Instance, Unicode
 from alignn_nb._workers import start_worker
 from alignn_nb.config import FORWARD, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.losses import WEIGHT_FIELDS
-from alignn_nb.model import SHAPE_FIELDS
+from alignn_nb.model import SHAPE_FIELDS, shape_changes
 
 log = logging.getLogger(__name__)
 STAGES = ("graph", "model", "forward", "loss")
@@ -257,11 +257,25 @@ class LiveSession(HasTraits):
         self.request()
         return self.wait()
 
-    def adopt_model(self, model: torch.nn.Module) -> None:
-        """Use ``model`` (e.g. after training) until a field that shapes the model changes."""
+    def adopt_model(
+        self, model: torch.nn.Module, config: ALIGNNAtomWiseConfig | None = None
+    ) -> None:
+        """Use ``model`` (e.g. after training) until a field that shapes the model changes.
+
+        Args:
+            config: the config ``model`` was built or trained for; None: the current one.
+
+        Raises:
+            ValueError: naming the fields that shape the model in which ``config`` and the
+                current config differ; nothing is adopted then.
+        """
         with self._wake:
+            current = self._snapshot()
+            changes = [] if config is None else shape_changes(config, current.config)
+            if changes:
+                raise ValueError(f"the model's shape no longer matches ({', '.join(changes)})")
             self._adoption += 1
-            self._adopted = (self._snapshot().shape_key(), model)
+            self._adopted = (current.shape_key(), model)
         self.request()
 
     def close(self) -> None:

@@ -186,6 +186,18 @@ def _differs(config: Any, key: str, value: Any) -> bool:
     return type(current) is not type(value) or current != value
 
 
+def shape_changes(before: ALIGNNAtomWiseConfig, after: ALIGNNAtomWiseConfig) -> list[str]:
+    """Each field that shapes the model (`SHAPE_FIELDS`, the flavour ``name`` among them)
+    and differs between the two configs, as ``"field old → new"``; empty when a model
+    built for ``before`` can run ``after``."""
+    changes = []
+    for name in SHAPE_FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append(f"{name} {old!r} → {new!r}")
+    return changes
+
+
 def heads_problem(cfg: ALIGNNAtomWiseConfig) -> str | None:
     """Why alignn's attention layers cannot split hidden_features into num_heads, or None."""
     if not is_pure(cfg) or cfg.conv_type == "alignn" or cfg.alignn_layers + cfg.gcn_layers == 0:

@@ -156,6 +156,18 @@ def test_an_adopted_model_stays_until_its_shape_changes(session):
     assert session.compute_now().model is not trained
 
 
+def test_a_model_built_for_another_shape_is_refused_and_nothing_is_adopted(session):
+    before = session.result
+    other = session.config.copy()
+    other.hidden_features = 32
+    with pytest.raises(ValueError, match=r"^the model's shape no longer matches "):
+        session.adopt_model(build_model(other), other)
+    with pytest.raises(ValueError, match=r"\(hidden_features 32 → 64\)$"):
+        session.adopt_model(build_model(other), other)
+    after = session.compute_now()
+    assert after.ran == ("reweight",) and after.model is before.model
+
+
 def test_without_a_dataset_there_is_no_loss_stage(session):
     session.dataset = None
     result = session.compute_now()

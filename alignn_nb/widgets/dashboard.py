@@ -83,8 +83,16 @@ class Dashboard(widgets.VBox):
         self.session.request()
 
     def _on_training_changed(self, change: dict) -> None:
-        if not change["new"] and self.loss_plot.model is not None:
-            self.session.adopt_model(self.loss_plot.model)
+        run = self.loss_plot.run
+        if change["new"] or run is None:
+            return
+        if self.loss_plot.model is not run.model:
+            self._set_status(self.loss_plot.status, failed=True)
+            return
+        try:
+            self.session.adopt_model(run.model, run.config)
+        except ValueError as refused:
+            self._set_status(f"the trained weights were not adopted: {refused}", failed=True)
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:

@@ -179,3 +179,80 @@ def test_rebuilds_a_loss_and_a_training_run_leave_the_global_rngs_alone():
     board.wait(HANG_GUARD_S)
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert _same_numpy_state(np.random.get_state(), numpy_state)
+
+
+def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def _same_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> bool:
+    state = model.state_dict()
+    return state.keys() == weights.keys() and all(torch.equal(state[k], weights[k]) for k in state)
+
+
+def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make the training thread wait after its first step until ``resume`` is set."""
+    paused, resume = threading.Event(), threading.Event()
+    on_step = plot._on_step
+
+    def pausing(step) -> None:
+        on_step(step)
+        if step.index == 1:
+            paused.set()
+            resume.wait(HANG_GUARD_S)
+
+    monkeypatch.setattr(plot, "_on_step", pausing)
+    return paused, resume
+
+
+@pytest.mark.dgl
+@pytest.mark.parametrize(
+    ("shape_edits", "refusal"),
+    [
+        ([], None),
+        ([("hidden_features", 32), ("hidden_features", 64)], None),
+        ([("hidden_features", 32)], "hidden_features 64 → 32"),
+        (
+            [("name", "alignn_atomwise_pure")],
+            "name 'alignn_atomwise' → 'alignn_atomwise_pure'",
+        ),
+    ],
+)
+def test_a_training_run_trains_its_own_model_and_hands_back_weights_of_the_same_shape(
+    dashboard, monkeypatch, shape_edits, refusal
+):
+    plot, live_model = dashboard.loss_plot, dashboard.session.result.model
+    live_weights = _weights(live_model)
+    plot.steps = 3
+    paused, resume = _paused_after_the_first_step(plot, monkeypatch)
+    plot.start_training()
+    try:
+        assert paused.wait(HANG_GUARD_S)
+        trained = plot.run.model
+        assert trained is not live_model
+        mid_run = _weights(trained)
+        dashboard.config.penalty_threshold = 2.5
+        dashboard.wait(HANG_GUARD_S)
+        for name, value in shape_edits:
+            setattr(dashboard.config, name, value)
+            dashboard.wait(HANG_GUARD_S)
+        assert (trained.config.penalty_threshold, trained.config.hidden_features) == (1.0, 64)
+        assert plot.run.config.penalty_threshold == 1.0
+        assert _same_weights(trained, mid_run)
+        assert dashboard.session.result.model is not trained
+    finally:
+        resume.set()
+    assert plot.wait_training(HANG_GUARD_S) and len(plot.run.steps) == 3
+    result = dashboard.wait(HANG_GUARD_S)
+    assert _same_weights(live_model, live_weights)
+    assert not _same_weights(trained, mid_run)
+    if refusal is None:
+        assert result.model is trained is plot.model
+        assert trained.config.penalty_threshold == 2.5
+        assert "not adopted" not in plot.status + dashboard.status
+    else:
+        assert result.model is not trained and plot.model is not trained
+        assert plot.status.endswith(
+            f"; its weights were not adopted: the model's shape changed during the run ({refusal})"
+        )
+        assert dashboard.status == plot.status
