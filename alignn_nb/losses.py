@@ -33,8 +33,6 @@ alignn_atomwise_pure, which needs no DGL.
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from alignn_nb._cache import ByteCache
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset, Sample
 from alignn_nb.model import (
@@ -250,9 +249,12 @@ def _build_graphs(sample: Sample, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig)
     return build_graphs(sample.atoms, cfg, graph)
 
 
-_CACHE: weakref.WeakKeyDictionary[Dataset, dict[tuple, list[Any]]] = weakref.WeakKeyDictionary()
-_CACHE_LOCK = threading.Lock()
-_CACHE_KEYS_PER_DATASET = 4
+CACHE_BYTES = 256 * 2**20
+"""Most bytes (256 MiB, estimated with `CrystalGraphs.nbytes`) the cache of datasets'
+graphs holds; the least recently used go first, and a dataset's graphs larger than this
+are never kept."""
+_CACHE = ByteCache()
+"""Each dataset's graphs, under its fingerprint and the graph-relevant settings."""
 
 
 def _graph_key(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple:
@@ -260,18 +262,13 @@ def _graph_key(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple:
 
 
 def dataset_graphs(dataset: Dataset, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Any]:
-    """Each sample's graphs, cached per dataset object and graph-relevant settings."""
-    key = _graph_key(cfg, graph)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(dataset, {}).get(key)
+    """Each sample's graphs, cached by the dataset's content and graph-relevant settings."""
+    key = (dataset.fingerprint, _graph_key(cfg, graph))
+    cached = _CACHE.get(key)
     if cached is not None:
         return cached
     built = [_build_graphs(sample, cfg, graph) for sample in dataset]
-    with _CACHE_LOCK:
-        entry = _CACHE.setdefault(dataset, {})
-        while len(entry) >= _CACHE_KEYS_PER_DATASET:
-            entry.pop(next(iter(entry)))
-        entry[key] = built
+    _CACHE.put(key, built, sum(item.nbytes for item in built), CACHE_BYTES)
     return built
 
 
