@@ -29,6 +29,8 @@ per cell or eV per atom is up to the file. Samples always store eV per cell;
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -158,6 +160,25 @@ class Dataset:
     def target_counts(self) -> dict[str, int]:
         """How many samples carry each target."""
         return {name: sum(s.targets.has(name) for s in self.samples) for name in TARGETS}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of every sample's structure and targets, worked out once per dataset.
+
+        Caches key on it rather than on ``id(dataset)``, which a later dataset may reuse.
+        """
+        from alignn_nb.graph import fingerprint
+
+        digest = hashlib.blake2b(digest_size=16)
+        for sample in self.samples:
+            digest.update(fingerprint(sample.atoms).encode())
+            for name in TARGETS:
+                value = getattr(sample.targets, name)
+                shape = None if value is None else np.shape(value)
+                digest.update(f"{name}{shape}".encode())
+                if value is not None:
+                    digest.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
 
 def _array(value: Any, what: str, where: str) -> np.ndarray:

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +37,7 @@ import numpy as np
 import torch
 
 from alignn_nb import _neighbors, _pure_neighbors
+from alignn_nb._cache import ByteCache, array_bytes
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.structures import load_structure
 
@@ -51,8 +51,10 @@ KNN_DEGREE_FACTOR = 1.25
 """Mean bonds per atom over max_neighbors for k-nearest: mirroring and ties add ~25 %."""
 MIN_PAIR_LIMIT = 1_000_000
 """The neighbour search may hold at least this many candidate pairs, whatever the budget."""
-CACHE_SIZE = 32
-"""Entries kept in each of the neighbour-search and line-graph caches."""
+CACHE_BYTES = 256 * 2**20
+"""Most bytes (256 MiB, estimated from their arrays) the neighbour-search and line-graph
+caches hold together; the least recently used entries go first, and an entry larger
+than this is never kept."""
 
 
 class GraphBudgetError(ValueError):
@@ -277,6 +279,13 @@ class CrystalGraphs:
         lg.edata["h"] = _tensor(trip.cos, np.float32)
         return lg
 
+    @property
+    def nbytes(self) -> int:
+        """Estimated bytes: the arrays (bonds, triplets, features, geometry, atoms) twice,
+        since the DGL or torch graphs made from them on first use copy most of them."""
+        held = (self.edges, self.triplets, self._node_features, self._geometry)
+        return 2 * array_bytes(*held, self.atoms.arrays)
+
     def candidate_triplets(
         self, centers: np.ndarray | list[int] | None = None
     ) -> tuple[Triplets, np.ndarray, np.ndarray]:
@@ -352,28 +361,18 @@ def _dgl_graph(src: np.ndarray, dst: np.ndarray, num_nodes: int) -> Any:
     return DGLGraph(index, ["_N"], ["_E"])
 
 
-_NEIGHBOR_CACHE: OrderedDict[tuple, _Neighbors] = OrderedDict()
-_TRIPLET_CACHE: OrderedDict[tuple, tuple[Triplets, dict[str, int]]] = OrderedDict()
+_CACHE = ByteCache()
+"""Neighbour searches under ``("neighbors", key)`` and line graphs (triplets and their
+counts) under ``("line graph", key)``, within `CACHE_BYTES`."""
 
 
 def clear_cache() -> None:
     """Forget every cached neighbour search and line graph."""
-    _NEIGHBOR_CACHE.clear()
-    _TRIPLET_CACHE.clear()
+    _CACHE.clear()
 
 
-def _cache_get(cache: OrderedDict, key: tuple) -> Any:
-    value = cache.get(key)
-    if value is not None:
-        cache.move_to_end(key)
-    return value
-
-
-def _cache_put(cache: OrderedDict, key: tuple, value: Any) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+def _keep(key: tuple, value: Any, nbytes: int) -> None:
+    _CACHE.put(key, value, nbytes, CACHE_BYTES)
 
 
 def fingerprint(atoms: ase.Atoms) -> str:
@@ -499,21 +498,22 @@ def build_graphs(
     atoms = load_structure(atoms)
     options = _options(cfg, graph, budget)
     key = _neighbor_key(fingerprint(atoms), graph)
-    neighbors = _cache_get(_NEIGHBOR_CACHE, key)
+    neighbors = _CACHE.get(("neighbors", key))
     neighbor_cached = neighbors is not None
     if neighbors is None:
         guess = estimate(atoms, cfg, graph)
         if guess["triplets"] > budget:
             raise GraphBudgetError(_refusal(guess, cfg, graph, budget, "about"), guess)
         neighbors = _search(atoms, graph, max(budget, MIN_PAIR_LIMIT), cfg, budget)
-        _cache_put(_NEIGHBOR_CACHE, key, neighbors)
+        # the bond lengths, which every line graph reads, are counted with the search
+        _keep(("neighbors", key), neighbors, array_bytes(neighbors, neighbors.edges.lengths))
     line_key = (key, replace(options, budget=0))  # the budget is checked on every call
-    cached_line = _cache_get(_TRIPLET_CACHE, line_key)
+    cached_line = _CACHE.get(("line graph", line_key))
     if cached_line is None:
         counts = _line_graph_counts(neighbors, options)
         _check_budget(counts, neighbors, options, cfg, graph)
         triplets, counts = _line_graph(neighbors, options, counts)
-        _cache_put(_TRIPLET_CACHE, line_key, (triplets, counts))
+        _keep(("line graph", line_key), (triplets, counts), array_bytes(triplets))
     else:
         triplets, counts = cached_line
         _check_budget(counts, neighbors, options, cfg, graph)

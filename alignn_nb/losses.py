@@ -38,8 +38,6 @@ alignn_atomwise_pure, which needs no DGL.
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -48,6 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from alignn_nb._cache import ByteCache
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset, Sample
 from alignn_nb.model import (
@@ -259,9 +258,12 @@ def _build_graphs(sample: Sample, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig)
     return build_graphs(sample.atoms, cfg, graph)
 
 
-_CACHE: weakref.WeakKeyDictionary[Dataset, dict[tuple, list[Any]]] = weakref.WeakKeyDictionary()
-_CACHE_LOCK = threading.Lock()
-_CACHE_KEYS_PER_DATASET = 4
+CACHE_BYTES = 256 * 2**20
+"""Most bytes (256 MiB, estimated with `CrystalGraphs.nbytes`) the cache of datasets'
+graphs holds; the least recently used go first, and a dataset's graphs larger than this
+are never kept."""
+_CACHE = ByteCache()
+"""Each dataset's graphs, under its fingerprint and the graph-relevant settings."""
 
 
 def _graph_key(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple:
@@ -269,18 +271,13 @@ def _graph_key(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple:
 
 
 def dataset_graphs(dataset: Dataset, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[Any]:
-    """Each sample's graphs, cached per dataset object and graph-relevant settings."""
-    key = _graph_key(cfg, graph)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(dataset, {}).get(key)
+    """Each sample's graphs, cached by the dataset's content and graph-relevant settings."""
+    key = (dataset.fingerprint, _graph_key(cfg, graph))
+    cached = _CACHE.get(key)
     if cached is not None:
         return cached
     built = [_build_graphs(sample, cfg, graph) for sample in dataset]
-    with _CACHE_LOCK:
-        entry = _CACHE.setdefault(dataset, {})
-        while len(entry) >= _CACHE_KEYS_PER_DATASET:
-            entry.pop(next(iter(entry)))
-        entry[key] = built
+    _CACHE.put(key, built, sum(item.nbytes for item in built), CACHE_BYTES)
     return built
 
 
@@ -836,10 +833,10 @@ def fresh_breakdown(
     seed: int = 0,
     **options: Any,
 ) -> LossBreakdown:
-    """`loss_terms` for a freshly initialised model (``torch.manual_seed(seed)``)."""
+    """`loss_terms` for a freshly initialised model (the weights of
+    ``torch.manual_seed(seed)``, drawn without touching the global random state)."""
     check_inputs(cfg, graph)
-    torch.manual_seed(seed)
-    return loss_terms(build_model(cfg), dataset, cfg, graph, **options)
+    return loss_terms(build_model(cfg, seed=seed), dataset, cfg, graph, **options)
 
 
 def reweight(breakdown: LossBreakdown, cfg: ALIGNNAtomWiseConfig) -> LossBreakdown:

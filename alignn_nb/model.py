@@ -186,6 +186,18 @@ def _differs(config: Any, key: str, value: Any) -> bool:
     return type(current) is not type(value) or current != value
 
 
+def shape_changes(before: ALIGNNAtomWiseConfig, after: ALIGNNAtomWiseConfig) -> list[str]:
+    """Each field that shapes the model (`SHAPE_FIELDS`, the flavour ``name`` among them)
+    and differs between the two configs, as ``"field old → new"``; empty when a model
+    built for ``before`` can run ``after``."""
+    changes = []
+    for name in SHAPE_FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes.append(f"{name} {old!r} → {new!r}")
+    return changes
+
+
 def heads_problem(cfg: ALIGNNAtomWiseConfig) -> str | None:
     """Why alignn's attention layers cannot split hidden_features into num_heads, or None."""
     if not is_pure(cfg) or cfg.conv_type == "alignn" or cfg.alignn_layers + cfg.gcn_layers == 0:
@@ -198,11 +210,21 @@ def heads_problem(cfg: ALIGNNAtomWiseConfig) -> str | None:
     )
 
 
-def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
+_SEED_LOCK = threading.Lock()
+"""Seeded builds fork torch's CPU generator, which is process-wide: one at a time."""
+
+
+def build_model(cfg: ALIGNNAtomWiseConfig, *, seed: int | None = None) -> torch.nn.Module:
     """alignn's `ALIGNNAtomWise` or `ALIGNNAtomWisePure` for ``cfg``, in eval mode.
 
     alignn switches ``calculate_gradient`` off on its own config when gradwise_weight is 0;
     it gets a fresh pydantic copy, so the mirror is never mutated.
+
+    With a ``seed`` the weights are those ``torch.manual_seed(seed)`` would give, drawn
+    from a fork of torch's CPU generator: the caller's random state is left as it was.
+    Seeded builds on several threads take turns. (torch draws from the process-wide
+    generator meanwhile, so other code drawing random numbers during a seeded build
+    shares its stream and finds its own draws undone afterwards.)
 
     Raises:
         MissingDGLError: for alignn_atomwise where DGL is not installed.
@@ -217,9 +239,12 @@ def build_model(cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
         raise MissingDGLError(f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL")
     else:
         from alignn.models.alignn_atomwise import ALIGNNAtomWise as Model
-    model = Model(to_alignn_model_config(cfg))
-    model.eval()
-    return model
+    conf = to_alignn_model_config(cfg)
+    if seed is None:
+        return Model(conf).eval()
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(seed)
+        return Model(conf).eval()
 
 
 def resolved_use_zbl(conf: Any) -> bool:

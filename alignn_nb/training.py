@@ -49,13 +49,15 @@ class Step:
 
 @dataclass
 class TrainingRun:
-    """The trained model (the same object that was passed in, if any) and its steps."""
+    """The trained model (the same object that was passed in, if any) and its steps;
+    ``config`` is the model config it was trained with."""
 
     model: torch.nn.Module
     steps: list[Step] = field(default_factory=list)
     planned: int = DEFAULT_STEPS
     stopped: bool = False
     seconds: float = 0.0
+    config: ALIGNNAtomWiseConfig | None = None
 
     def __repr__(self) -> str:
         state = "stopped" if self.stopped else "done"
@@ -143,11 +145,10 @@ def train(
         raise ValueError(f"threads must be at least 1, got {threads}")
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
-    torch.manual_seed(seed)
-    model = build_model(cfg) if model is None else model
+    model = build_model(cfg, seed=seed) if model is None else model
     order = torch.Generator().manual_seed(seed)
     optimizer = _optimizer(model, learning_rate, weight_decay)
-    run = TrainingRun(model=model, planned=steps)
+    run = TrainingRun(model=model, planned=steps, config=cfg)
     saved_threads = torch.get_num_threads()
     torch.set_num_threads(threads or saved_threads)
     start = time.perf_counter()

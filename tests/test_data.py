@@ -13,6 +13,7 @@ from ase.io import write
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import (
     EV_PER_A3_IN_GPA,
+    Dataset,
     default_dataset,
     load_dataset,
     make_sample,
@@ -48,6 +49,21 @@ def test_default_dataset_is_deterministic_per_seed(default):
     assert [s.targets.energy for s in again] == [s.targets.energy for s in default]
     assert np.array_equal(again[7].atoms.positions, default[7].atoms.positions)
     assert other[0].targets.energy != default[0].targets.energy
+
+
+def test_the_fingerprint_follows_structures_and_targets_and_is_worked_out_once(default):
+    again = default_dataset()
+    assert again.fingerprint == default.fingerprint
+    assert again.fingerprint is again.fingerprint
+    assert default[:29].fingerprint != default.fingerprint
+    first = default[0]
+    shifted = make_sample(first.id, first.atoms, energy=first.targets.energy + 1e-9)
+    assert Dataset(default.name, (shifted,)).fingerprint != default[:1].fingerprint
+    moved = first.atoms.copy()
+    moved.positions[0, 0] += 1e-9
+    same_targets = make_sample(first.id, moved, energy=first.targets.energy)
+    unmoved = make_sample(first.id, first.atoms, energy=first.targets.energy)
+    assert Dataset("a", (same_targets,)).fingerprint != Dataset("b", (unmoved,)).fingerprint
 
 
 def test_default_targets_are_emt_in_alignn_units(default):

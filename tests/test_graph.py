@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, graph
+from alignn_nb._cache import array_bytes
 from alignn_nb.graph import (
     DEFAULT_TRIPLET_BUDGET,
     GraphBudgetError,
     build_graphs,
     clear_cache,
     estimate,
+    fingerprint,
 )
 from alignn_nb.model import alignn_graphs, build_model, predict
 from alignn_nb.structures import example
@@ -325,3 +327,59 @@ def test_a_cached_graph_is_still_held_to_the_budget():
     assert build_graphs(si, FULL, budget=1520).stats["triplets"] == 1520
     with pytest.raises(GraphBudgetError, match="exactly 1,520 triplets"):
         build_graphs(si, FULL, budget=1519)
+
+
+def _alone(name: str) -> int:
+    """Bytes the caches hold after building only the example ``name``."""
+    clear_cache()
+    build_graphs(example(name))
+    return graph._CACHE.nbytes
+
+
+def _entries(*names: str) -> list[tuple[str, str]]:
+    """(kind, structure) of each cache entry, least recently used first."""
+    structure = {fingerprint(example(name)): name for name in names}
+    return [
+        (kind, structure[key[0] if kind == "neighbors" else key[0][0]])
+        for kind, key in graph._CACHE.keys()
+    ]
+
+
+def test_the_caches_keep_to_their_byte_budget_evicting_the_least_recently_used(monkeypatch):
+    sizes = {name: _alone(name) for name in ("NaCl", "Si64", "Si")}
+    budget = sizes["NaCl"] + sizes["Si64"]
+    monkeypatch.setattr(graph, "CACHE_BYTES", budget)
+    clear_cache()
+    for name in ("NaCl", "Si64", "NaCl", "Si"):
+        stats = build_graphs(example(name)).stats
+        assert graph._CACHE.nbytes <= budget
+    assert stats["neighbor_search_cached"] is False
+    assert _entries("NaCl", "Si64", "Si") == [
+        ("line graph", "Si64"),
+        ("neighbors", "NaCl"),
+        ("line graph", "NaCl"),
+        ("neighbors", "Si"),
+        ("line graph", "Si"),
+    ]
+    assert build_graphs(example("NaCl")).stats["neighbor_search_cached"] is True
+    assert build_graphs(example("Si64")).stats["neighbor_search_cached"] is False
+
+
+def test_an_entry_larger_than_the_budget_is_not_kept_and_evicts_nothing(monkeypatch):
+    si = _alone("Si")
+    clear_cache()
+    big = build_graphs(example("Si64"))
+    line_graph = array_bytes(big.triplets)
+    assert graph._CACHE.nbytes - line_graph > si + line_graph
+    monkeypatch.setattr(graph, "CACHE_BYTES", si + line_graph)
+    clear_cache()
+    build_graphs(example("Si"))
+    for _ in range(2):
+        stats = build_graphs(example("Si64")).stats
+    assert (stats["neighbor_search_cached"], stats["line_graph_cached"]) == (False, True)
+    assert _entries("Si", "Si64") == [
+        ("neighbors", "Si"),
+        ("line graph", "Si"),
+        ("line graph", "Si64"),
+    ]
+    assert graph._CACHE.nbytes == si + line_graph

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 import ase
+import numpy as np
 import pytest
 import torch
 
 from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig, live
-from alignn_nb.data import default_dataset
-from alignn_nb.graph import build_graphs
+from alignn_nb.data import Dataset, default_dataset
+from alignn_nb.graph import build_graphs, fingerprint
 from alignn_nb.losses import loss_terms, reweight
 from alignn_nb.model import build_model, model_summary, predict
 from alignn_nb.structures import example
@@ -154,6 +156,18 @@ def test_an_adopted_model_stays_until_its_shape_changes(session):
     assert session.compute_now().model is not trained
 
 
+def test_a_model_built_for_another_shape_is_refused_and_nothing_is_adopted(session):
+    before = session.result
+    other = session.config.copy()
+    other.hidden_features = 32
+    with pytest.raises(ValueError, match=r"^the model's shape no longer matches "):
+        session.adopt_model(build_model(other), other)
+    with pytest.raises(ValueError, match=r"\(hidden_features 32 → 64\)$"):
+        session.adopt_model(build_model(other), other)
+    after = session.compute_now()
+    assert after.ran == ("reweight",) and after.model is before.model
+
+
 def test_without_a_dataset_there_is_no_loss_stage(session):
     session.dataset = None
     result = session.compute_now()
@@ -180,3 +194,115 @@ def test_the_worker_keeps_its_thread_between_rounds_and_its_torch_threads(datase
     if worker is not None:
         worker.join(5)
     assert session._worker is None
+
+
+HANG_GUARD_S = 60.0
+"""Bound on waits that never end on a broken engine; not a speed limit."""
+
+
+def test_an_observer_that_raises_once_is_logged_and_the_next_edit_publishes(session, caplog):
+    seen = []
+
+    def redraw(change):
+        seen.append(change["new"].config["hidden_features"])
+        if len(seen) == 1:
+            raise ValueError("the view could not redraw")
+
+    session.observe(redraw, "result")
+    session.config.hidden_features = 32
+    session.request()
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live"):
+        failed = session.wait(HANG_GUARD_S)
+    assert failed.config["hidden_features"] == 32 and failed.error is None
+    assert session.publish_error == (
+        "an observer of result raised ValueError: the view could not redraw"
+    )
+    assert [r.exc_info[0] for r in caplog.records] == [ValueError]
+    session.config.hidden_features = 48
+    session.request()
+    recovered = session.wait(HANG_GUARD_S)
+    assert recovered.config["hidden_features"] == 48 == recovered.model.config.hidden_features
+    assert seen == [32, 48] and session.publish_error == ""
+    assert session.stale is False
+
+
+class _Placeholder:
+    """A plain object with the memory layout of an ``ase.Atoms`` or a `Dataset`."""
+
+
+def _recycled(freed: int, make) -> object | None:
+    """An object from ``make()`` made where a freed object lay, if all goes to plan.
+
+    CPython's allocator hands out the freed memory once the pool it lies in is in use
+    again, so placeholders of the same size are made (and kept) until one lands there;
+    that one is dropped and ``make()``'s object usually takes its place (the caller
+    checks: now and then another allocation gets there first).
+    """
+    held = []
+    for _ in range(1_000_000):
+        placeholder = _Placeholder()
+        if id(placeholder) == freed:
+            del placeholder
+            return make()
+        held.append(placeholder)
+    return None
+
+
+def _stopped(session: live.LiveSession) -> None:
+    """End the worker thread, so that nothing but the session's own keys remembers the
+    inputs of the last round."""
+    worker = session._worker
+    session.close()
+    if worker is not None:
+        worker.join(HANG_GUARD_S)
+    assert session._worker is None
+
+
+def _replaced_at_the_same_address(session: live.LiveSession, name: str, old, new) -> object:
+    """Compute a round with ``old()`` as ``session.<name>``, free that object, and put in
+    its place an object from ``new()`` that has the freed object's ``id``."""
+    for _ in range(5):
+        first = old()
+        setattr(session, name, first)
+        session.compute_now()
+        _stopped(session)
+        freed = id(first)
+        setattr(session, name, None)
+        del first
+        second = _recycled(freed, new)
+        if id(second) == freed:
+            setattr(session, name, second)
+            return second
+    raise AssertionError("the freed id never went to the new object: the test proves nothing")
+
+
+def test_a_structure_at_the_address_of_a_freed_one_gets_its_own_graphs(session):
+    nacl_source = example("NaCl")
+    _replaced_at_the_same_address(session, "atoms", lambda: example("Si"), nacl_source.copy)
+    session.label = "NaCl"
+    result = session.compute_now()
+    assert "graph" in result.ran
+    assert result.graphs.atoms.get_chemical_formula() == "ClNa"
+    assert fingerprint(result.graphs.atoms) == fingerprint(nacl_source)
+
+
+def test_a_dataset_at_the_address_of_a_freed_one_gets_its_own_loss(session, dataset):
+    _replaced_at_the_same_address(
+        session,
+        "dataset",
+        lambda: Dataset("first two", dataset.samples[:2]),
+        lambda: Dataset("all three", dataset.samples),
+    )
+    result = session.compute_now()
+    assert "loss" in result.ran
+    assert result.losses.samples == 3
+
+
+def test_a_structure_edited_in_place_is_rebuilt(session):
+    before = session.result
+    session.atoms.positions[0] += (0.1, 0.0, 0.0)
+    after = session.compute_now()
+    assert after.ran == ("graph", "forward", "reweight")
+    assert fingerprint(after.graphs.atoms) == fingerprint(session.atoms)
+    assert fingerprint(after.graphs.atoms) != fingerprint(before.graphs.atoms)
+    assert not np.allclose(after.prediction.forces.value, before.prediction.forces.value)

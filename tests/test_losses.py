@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from alignn_nb import losses
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset, default_dataset, load_dataset, make_sample, read_id_prop
 from alignn_nb.losses import (
@@ -257,6 +258,37 @@ def test_same_seed_same_numbers_other_seed_other_numbers(small):
     first = fresh_breakdown(small, cfg, GRAPH, seed=3).as_dict()
     assert fresh_breakdown(small, cfg, GRAPH, seed=3).as_dict() == first
     assert fresh_breakdown(small, cfg, GRAPH, seed=4).total != first["total"]
+
+
+def test_a_fresh_breakdown_is_seeded_without_touching_the_global_rng(small):
+    cfg = ALIGNNAtomWiseConfig()
+    torch.manual_seed(3)
+    expected = loss_terms(build_model(cfg), small, cfg, GRAPH).as_dict()
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    assert fresh_breakdown(small, cfg, GRAPH, seed=3).as_dict() == expected
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def _graph_bytes(dataset: Dataset) -> int:
+    return sum(item.nbytes for item in dataset_graphs(dataset, ALIGNNAtomWiseConfig(), GRAPH))
+
+
+def test_dataset_graphs_are_cached_by_content_within_a_byte_budget(small, monkeypatch):
+    cfg, part = ALIGNNAtomWiseConfig(), small[:2]
+    budget = _graph_bytes(small)
+    assert _graph_bytes(part) < budget
+    monkeypatch.setattr(losses, "CACHE_BYTES", budget, raising=False)
+    losses._CACHE.clear()
+    whole = dataset_graphs(small, cfg, GRAPH)
+    assert dataset_graphs(Dataset("same samples", small.samples), cfg, GRAPH) is whole
+    kept = dataset_graphs(part, cfg, GRAPH)
+    assert dataset_graphs(part, cfg, GRAPH) is kept
+    assert dataset_graphs(small, cfg, GRAPH) is not whole
+    assert dataset_graphs(part, cfg, GRAPH) is not kept
+    monkeypatch.setattr(losses, "CACHE_BYTES", _graph_bytes(part) - 1, raising=False)
+    losses._CACHE.clear()
+    assert dataset_graphs(part, cfg, GRAPH) is not dataset_graphs(part, cfg, GRAPH)
 
 
 def test_wrong_atom_features_are_refused_with_the_lengths(small):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import ase
 import ase.build
 import pytest
@@ -257,3 +259,39 @@ def test_penalty_with_the_cutoff_envelope_reads_it_as_alignn_does(si_graphs):
     without = predict(build_model(ALIGNNAtomWiseConfig(use_penalty=False, **fields)), si_graphs)
     assert with_penalty.penalty == pytest.approx(penalty)
     assert with_penalty.energy.value - without.energy.value == pytest.approx(penalty, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", ["alignn_atomwise", "alignn_atomwise_pure"])
+def test_a_seeded_build_is_that_of_manual_seed_and_leaves_the_global_rng_alone(name):
+    cfg = ALIGNNAtomWiseConfig(name=name)
+    torch.manual_seed(7)
+    expected = build_model(cfg).state_dict()
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    built = build_model(cfg, seed=7).state_dict()
+    assert torch.equal(torch.get_rng_state(), before)
+    assert built.keys() == expected.keys()
+    assert all(torch.equal(built[key], expected[key]) for key in expected)
+
+
+def test_seeded_builds_on_two_threads_at_once_each_get_their_own_seed():
+    cfg = ALIGNNAtomWiseConfig()
+    expected = {seed: build_model(cfg, seed=seed).state_dict() for seed in (1, 2)}
+    rounds = 4
+    start = threading.Barrier(2)
+    built: dict[int, list] = {1: [], 2: []}
+
+    def build(seed: int) -> None:
+        for _ in range(rounds):
+            start.wait(timeout=60)
+            built[seed].append(build_model(cfg, seed=seed).state_dict())
+
+    threads = [threading.Thread(target=build, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for seed, states in built.items():
+        assert len(states) == rounds
+        for state in states:
+            assert all(torch.equal(state[key], expected[seed][key]) for key in state), seed

@@ -34,6 +34,18 @@ def test_twenty_steps_bring_every_term_down(small):
     assert np.mean(run.series("total")[-5:]) < 0.5 * run.series("total")[0]
 
 
+def test_a_run_from_a_fresh_model_is_seeded_without_touching_the_global_rng(small):
+    torch.manual_seed(5)
+    expected = train(small, CFG, GRAPH, steps=2, seed=5, model=build_model(CFG), threads=1)
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    run = train(small, CFG, GRAPH, steps=2, seed=5, threads=1)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert run.series("total") == expected.series("total")
+    trained, reference = run.model.state_dict(), expected.model.state_dict()
+    assert all(torch.equal(trained[key], reference[key]) for key in reference)
+
+
 def test_the_same_seed_repeats_the_run(small):
     first = train(small, CFG, GRAPH, steps=3, seed=5, threads=1)
     again = train(small, CFG, GRAPH, steps=3, seed=5, threads=1)

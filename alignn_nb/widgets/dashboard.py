@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from alignn_nb.widgets.model_summary import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
 
+log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
 GRAPH_VIEW_HEIGHT = "400px"
 TABS = ("Prediction", "Model", "Loss terms")
@@ -31,7 +33,8 @@ class Dashboard(widgets.VBox):
     Every change is handed to a `LiveSession`, which recomputes only the stages it
     touches on a worker thread; the views show the newest published round, marked stale
     while a newer one is pending. Errors appear in the status line and the last good
-    results stay on screen.
+    results stay on screen; so does a view that fails to show a round (the traceback is
+    logged), while the other views still update.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
@@ -48,6 +51,7 @@ class Dashboard(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._status_failed = False
         self.config = config or ALIGNNAtomWiseConfig()
         self.graph = graph or GraphConfig()
         self._make_parts(structure, dataset if dataset is not None else default_dataset())
@@ -64,12 +68,7 @@ class Dashboard(widgets.VBox):
 
     @observe("status")
     def _on_status_changed(self, change: dict) -> None:
-        failed = self.session is not None and self._failed()
-        colour = "#b00020" if failed else "#444"
-        self._status_html.value = (
-            f"<div class='alignn-nb-status' style='color:{colour}'>"
-            f"{html.escape(change['new'])}</div>"
-        )
+        self._render_status()
 
     def _on_input_changed(self, change: dict) -> None:
         self.session.request()
@@ -84,12 +83,20 @@ class Dashboard(widgets.VBox):
         self.session.request()
 
     def _on_training_changed(self, change: dict) -> None:
-        if not change["new"] and self.loss_plot.model is not None:
-            self.session.adopt_model(self.loss_plot.model)
+        run = self.loss_plot.run
+        if change["new"] or run is None:
+            return
+        if self.loss_plot.model is not run.model:
+            self._set_status(self.loss_plot.status, failed=True)
+            return
+        try:
+            self.session.adopt_model(run.model, run.config)
+        except ValueError as refused:
+            self._set_status(f"the trained weights were not adopted: {refused}", failed=True)
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:
-            self.status = f"recomputing {change['new']}…"
+            self._set_status(f"recomputing {change['new']}…", failed=False)
 
     def _on_stale_changed(self, change: dict) -> None:
         self.summary.stale = self.prediction.stale = change["new"]
@@ -97,15 +104,21 @@ class Dashboard(widgets.VBox):
     def _on_result(self, change: dict) -> None:
         result: LiveResult = change["new"]
         seconds = dict(result.seconds)
+        failures: list[str] = []
         if result.error is None:
-            view_seconds = self._show(result)
-            if view_seconds is not None:
-                seconds["view"] = view_seconds
+            seconds.update(self._show(result, failures))
         self.prediction.timings = seconds
         self.prediction.error = self.summary.error = (
             "" if result.error is None else f"{result.error.stage}: {result.error.message}"
         )
-        self.status = _status_line(result, seconds)
+        failed = result.error is not None or bool(failures)
+        self._set_status(_status_line(result, seconds, failures), failed)
+
+    def _on_publish_error(self, change: dict) -> None:
+        if change["new"]:
+            self._set_status(
+                f"the views were not all updated: {change['new']} (see the log)", failed=True
+            )
 
     def _make_parts(self, structure: str, dataset: Dataset) -> None:
         self.toolbar = ConfigToolbar(config=self.config, graph=self.graph)
@@ -143,34 +156,67 @@ class Dashboard(widgets.VBox):
         self.session.observe(self._on_result, "result")
         self.session.observe(self._on_running_changed, "running")
         self.session.observe(self._on_stale_changed, "stale")
+        self.session.observe(self._on_publish_error, "publish_error")
 
-    def _failed(self) -> bool:
-        result = self.session.result
-        return result is not None and result.error is not None
+    def _set_status(self, text: str, failed: bool) -> None:
+        """Show ``text`` in the status line, in red when something ``failed``."""
+        self._status_failed = failed
+        if self.status == text:
+            self._render_status()
+        self.status = text
 
-    def _show(self, result: LiveResult) -> float | None:
-        """Put a successful round on the views; the seconds the graph view took, if redrawn."""
-        self.summary.summary = result.summary
+    def _render_status(self) -> None:
+        colour = "#b00020" if self._status_failed else "#444"
+        self._status_html.value = (
+            f"<div class='alignn-nb-status' style='color:{colour}'>{html.escape(self.status)}</div>"
+        )
+
+    def _show(self, result: LiveResult, failures: list[str]) -> dict[str, float]:
+        """Put a successful round on the views; ``{"view": s}`` if the graph view redrew.
+
+        A view that raises is logged and named in ``failures``; the others still update.
+        """
+        seconds: dict[str, float] = {}
+        self._guarded("model summary", failures, setattr, self.summary, "summary", result.summary)
+        self._guarded("prediction", failures, self._show_prediction, result)
+        self._guarded("loss terms", failures, self._show_losses, result)
+        self._guarded("graph", failures, self._show_graphs, result, seconds)
+        return seconds
+
+    def _guarded(self, view: str, failures: list[str], show: Any, *args: Any) -> None:
+        try:
+            show(*args)
+        except Exception as failure:  # one broken view must not hide the others
+            log.exception("the %s view failed to show a live round", view)
+            failures.append(f"the {view} view failed: {type(failure).__name__}: {failure}")
+
+    def _show_prediction(self, result: LiveResult) -> None:
         self.prediction.show(result.prediction, parameters=result.summary.total)
+
+    def _show_losses(self, result: LiveResult) -> None:
         self.loss_plot.model = result.model
         self.loss_plot.breakdown = result.losses
+
+    def _show_graphs(self, result: LiveResult, seconds: dict[str, float]) -> None:
         if self.graph_view.graphs is result.graphs:
-            return None
+            return
         start = time.perf_counter()
         self.graph_view.graphs = result.graphs
-        return time.perf_counter() - start
+        seconds["view"] = time.perf_counter() - start
 
     def wait(self, timeout: float | None = 300.0) -> LiveResult | None:
         """Block until the views show the latest change (for scripts and tests)."""
         return self.session.wait(timeout)
 
 
-def _status_line(result: LiveResult, seconds: dict[str, float]) -> str:
+def _status_line(result: LiveResult, seconds: dict[str, float], failures: list[str]) -> str:
     if result.error is not None:
         return (
             f"{result.error.stage} failed: {result.error.message} (showing the last good results)"
         )
     if not seconds:
-        return "up to date"
-    timings = ", ".join(f"{stage} {value * 1000:.0f} ms" for stage, value in seconds.items())
-    return f"{result.structure}: recomputed {timings}"
+        line = "up to date"
+    else:
+        timings = ", ".join(f"{stage} {value * 1000:.0f} ms" for stage, value in seconds.items())
+        line = f"{result.structure}: recomputed {timings}"
+    return "; ".join([line, *failures]) + (" (see the log)" if failures else "")

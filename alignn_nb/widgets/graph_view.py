@@ -19,6 +19,11 @@ The structure is handed to nglview without its cell (pbc off): ASE's PDB writer
 rotates a periodic cell into the PDB orientation, which would misplace every buffer.
 The cell is drawn as its own layer instead.
 
+Threads: new graphs usually arrive from the live session's worker thread while focus
+and options change on the kernel thread. Each change redraws under this view's own lock
+(``_drawing``, held for its bookkeeping and messages only), so two redraws take turns
+and the last one drawn is that of the latest traits.
+
 Display a GraphView once: nglview 3.1.4's frontend mirrors a component removal into
 every other view of the same widget, so with two views a replaced layer would be
 removed twice from the second one.
@@ -157,6 +162,7 @@ class GraphView(widgets.HBox):
         )
         self.view.layout.flex = "1 1 auto"
         super().__init__(children=[self.view, side], **kwargs)
+        self._drawing = threading.RLock()
         self._components: list[tuple[str, str]] = []
         self._layer_messages: dict[str, tuple[dict, float]] = {}
         self._queued: dict[str, list[Any]] = {}
@@ -188,18 +194,20 @@ class GraphView(widgets.HBox):
 
     @observe("graphs", *_OPTION_TRAITS)
     def _on_view_changed(self, change: dict) -> None:
-        if change["name"] == "graphs":
-            self._update_focus_choices()
-        if self.graphs is not None:
-            focus = vl.resolve_focus(self.graphs, self._options())
-            if focus != self.focus:
-                self.focus = focus  # this change redraws
-                return
-        self._redraw()
+        with self._drawing:
+            if change["name"] == "graphs":
+                self._update_focus_choices()
+            if self.graphs is not None:
+                focus = vl.resolve_focus(self.graphs, self._options())
+                if focus != self.focus:
+                    self.focus = focus  # this change redraws
+                    return
+            self._redraw()
 
     def _on_view_loaded(self, change: dict) -> None:
         if change["new"]:
-            self._queued.clear()
+            with self._drawing:
+                self._queued.clear()
             self._resize()
             again = threading.Timer(RESIZE_AGAIN_SECONDS, self._resize)
             again.daemon = True

@@ -6,7 +6,9 @@
    they never run the model.
 3. Training: a short AdamW run on the CPU in a worker thread, with per-term curves, a
    progress bar with rate and time left, and a Stop button that ends it within one step.
-   The model keeps the trained weights.
+   The run trains a copy of the model made when it starts, with a snapshot of the config,
+   so edits meanwhile never reach it. At the end the trained model becomes `model`,
+   unless a field that shapes the model changed meanwhile: then `status` names it.
 4. alignn history: the per-epoch terms of an alignn output folder.
 
 Its inputs are traits (config, graph, dataset, breakdown, model), so a dashboard can
@@ -16,10 +18,13 @@ matplotlib's Agg backend.
 
 from __future__ import annotations
 
+import copy
+import functools
 import html
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -45,6 +50,7 @@ from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.data import Dataset
 from alignn_nb.history import AlignnHistory, load_history
 from alignn_nb.losses import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight, sweep
+from alignn_nb.model import shape_changes
 from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
 
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
@@ -71,7 +77,8 @@ class LossPlot(widgets.VBox):
     model = Instance(
         torch.nn.Module,
         allow_none=True,
-        help="The model the terms are for; after a training run it holds the trained weights.",
+        help="The model the terms are for; after a training run, the trained model (unless "
+        "a field that shapes the model changed during the run).",
     )
     auto_compute = Bool(
         True,
@@ -266,10 +273,26 @@ class LossPlot(widgets.VBox):
             self.status = "no dataset to train on"
             return
         self._stop.clear()
-        self.run = TrainingRun(model=self._model_for(self.config), planned=self.steps)
+        config, graph = self.config.copy(), self.graph.copy()
+        model = self._model_for(config, own=True)
+        self.run = TrainingRun(model=model, planned=self.steps, config=config)
+        job = functools.partial(
+            train,
+            self.dataset,
+            config,
+            graph,
+            steps=self.steps,
+            seed=self.seed,
+            model=model,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            threads=self.threads,
+            callback=self._on_step,
+            stop=self._stop,
+        )
         self._progress.max, self._progress.value = self.steps, 0
         self.training = True
-        self._worker = start_worker(self._train, "alignn-nb-training", self._stop.set)
+        self._worker = start_worker(lambda: self._train(job), "alignn-nb-training", self._stop.set)
 
     def stop_training(self) -> None:
         """Ask the running training to stop; it ends before its next step."""
@@ -373,46 +396,50 @@ class LossPlot(widgets.VBox):
         if self.auto_compute and not self._computing and not self.training:
             self.compute()
 
-    def _model_for(self, cfg: ALIGNNAtomWiseConfig) -> torch.nn.Module:
-        """The current model reconfigured for ``cfg``, or a fresh seeded one for a new shape."""
+    def _model_for(self, cfg: ALIGNNAtomWiseConfig, own: bool = False) -> torch.nn.Module:
+        """The current model (a copy of it if ``own``) reconfigured for ``cfg``, or a fresh
+        seeded one for a new shape."""
         from alignn_nb.model import build_model, reconfigure
 
         if self.model is not None:
+            model = copy.deepcopy(self.model) if own else self.model
             try:
-                reconfigure(self.model, cfg)
-                return self.model
+                reconfigure(model, cfg)
+                return model
             except ValueError:
                 pass
-        torch.manual_seed(self.seed)
-        return build_model(cfg)
+        return build_model(cfg, seed=self.seed)
 
-    def _train(self) -> None:
-        """The worker thread's body: train, then keep the model and recompute the terms."""
+    def _train(self, job: Callable[[], TrainingRun]) -> None:
+        """The worker thread's body: run ``job``, take the trained model if its shape still
+        fits the config, and recompute the terms (unless a dashboard supplies them)."""
         run = self.run
         try:
-            finished = train(
-                self.dataset,
-                self.config.copy(),
-                self.graph.copy(),
-                steps=run.planned,
-                seed=self.seed,
-                model=run.model,
-                learning_rate=self.learning_rate,
-                batch_size=self.batch_size,
-                threads=self.threads,
-                callback=self._on_step,
-                stop=self._stop,
-            )
+            finished = job()
+        except Exception as failure:  # the worker must always hand control back
+            message = f"training failed: {failure}"
+        else:
             run.stopped, run.seconds = finished.stopped, finished.seconds
             word = "stopped" if run.stopped else "finished"
             message = f"training {word} after {len(run.steps)} steps in {run.seconds:.1f} s"
-        except Exception as failure:  # the worker must always hand control back
-            message = f"training failed: {failure}"
-        self._adopt(run.model)
+            message += self._take_trained(run)
+        self.status = message
         self.training = False
         self._render_training(force=True)
-        self.compute()
-        self.status = message
+        if self.auto_compute:
+            self.compute()
+            self.status = message
+
+    def _take_trained(self, run: TrainingRun) -> str:
+        """Make the run's model `model` if the config still has its shape; else say why not."""
+        changes = shape_changes(run.config, self.config)
+        if changes:
+            return (
+                "; its weights were not adopted: the model's shape changed during the run "
+                f"({', '.join(changes)})"
+            )
+        self._adopt(run.model)
+        return ""
 
     def _on_step(self, step: Step) -> None:
         self.run.steps.append(step)

@@ -1,14 +1,21 @@
-"""Dashboard: switching between alignn's two model flavours live."""
+"""Dashboard: flavours switch live; failing or slow views neither stop nor block the engine."""
 
 from __future__ import annotations
 
+import logging
+import threading
+
+import numpy as np
 import pytest
+import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
 from alignn_nb import ALIGNNAtomWiseConfig, Dashboard
 from alignn_nb.data import default_dataset
 from alignn_nb.model import build_model, dgl_installed, model_summary, to_alignn_model_config
 
+HANG_GUARD_S = 60.0
+"""Bound on waits that never end on a broken engine; not a speed limit."""
 PURE_ONLY = ["conv_type", "num_heads", "use_zbl", "zbl_cutoff", "model_three_body_cutoff"]
 
 
@@ -28,7 +35,7 @@ def dashboard():
     board = Dashboard(dataset=default_dataset(size=2))
     board.wait()
     yield board
-    board.session.wait()
+    board.session.wait(HANG_GUARD_S)
 
 
 @pytest.mark.slow
@@ -75,3 +82,194 @@ def test_the_prediction_shows_the_live_models_parameter_count(dashboard):
 
 def shown(dashboard: Dashboard) -> str:
     return dashboard.prediction.children[0].get_state()["value"]
+
+
+@pytest.mark.dgl
+def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard, caplog):
+    failures = iter([RuntimeError("boom")])
+
+    def flaky(change):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+
+    dashboard.session.observe(flaky, "result")
+    dashboard.config.hidden_features = 32
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live"):
+        dashboard.wait(HANG_GUARD_S)
+    assert dashboard.status == (
+        "the views were not all updated: an observer of result raised RuntimeError: boom "
+        "(see the log)"
+    )
+    assert "color:#b00020" in dashboard._status_html.value
+    assert len(caplog.records) == 1
+    dashboard.config.hidden_features = 48
+    result = dashboard.wait(HANG_GUARD_S)
+    assert result.config["hidden_features"] == 48
+    assert dashboard.summary.summary.total == result.summary.total
+    assert dashboard.status.startswith("Si (example): recomputed model ")
+
+
+@pytest.mark.dgl
+def test_a_view_that_raises_while_shown_is_named_and_the_others_still_update(
+    dashboard, monkeypatch, caplog
+):
+    show = dashboard.prediction.show
+    calls = []
+
+    def fails_once(prediction, *args, **kwargs):
+        calls.append(prediction)
+        if len(calls) == 1:
+            raise ValueError("cannot draw")
+        show(prediction, *args, **kwargs)
+
+    monkeypatch.setattr(dashboard.prediction, "show", fails_once)
+    dashboard.config.hidden_features = 32
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.widgets.dashboard"):
+        failed = dashboard.wait(HANG_GUARD_S)
+    assert dashboard.status.endswith(
+        "; the prediction view failed: ValueError: cannot draw (see the log)"
+    )
+    assert dashboard.summary.summary is failed.summary
+    assert dashboard.loss_plot.breakdown is failed.losses
+    assert [r.exc_info[0] for r in caplog.records] == [ValueError]
+    dashboard.config.hidden_features = 48
+    shown = dashboard.wait(HANG_GUARD_S)
+    assert dashboard.prediction.prediction is shown.prediction
+    assert (
+        dashboard.status.startswith("Si (example): recomputed model ")
+        and "failed" not in dashboard.status
+    )
+
+
+@pytest.mark.dgl
+def test_an_edit_returns_while_the_graph_view_is_still_redrawing(dashboard, monkeypatch):
+    view = dashboard.graph_view
+    redraw = view._redraw
+    drawing, drawn, release = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_redraw():
+        if threading.current_thread().name == "alignn-nb-live" and not drawing.is_set():
+            drawing.set()
+            release.wait(HANG_GUARD_S)
+            redraw()
+            drawn.set()
+            return
+        redraw()
+
+    monkeypatch.setattr(view, "_redraw", slow_redraw)
+    dashboard.config.inner_cutoff = 3.5
+    try:
+        assert drawing.wait(HANG_GUARD_S)
+        edit = threading.Thread(target=setattr, args=(dashboard.config, "hidden_features", 32))
+        edit.start()
+        edit.join(HANG_GUARD_S)
+        returned_while_drawing = not edit.is_alive() and not drawn.is_set()
+    finally:
+        release.set()
+    assert returned_while_drawing
+    result = dashboard.wait(HANG_GUARD_S)
+    assert drawn.is_set()
+    assert (result.config["inner_cutoff"], result.config["hidden_features"]) == (3.5, 32)
+    assert dashboard.summary.summary.total == result.summary.total
+
+
+def _same_numpy_state(a: tuple, b: tuple) -> bool:
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
+@pytest.mark.dgl
+def test_rebuilds_a_loss_and_a_training_run_leave_the_global_rngs_alone():
+    torch.manual_seed(2024)  # a state no seeded build can leave behind by chance
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    board = Dashboard(dataset=default_dataset(size=2))
+    board.wait(HANG_GUARD_S)
+    edits = {"hidden_features": 32, "name": "alignn_atomwise_pure", "inner_cutoff": 3.5}
+    for name, value in edits.items():
+        setattr(board.config, name, value)
+        assert board.wait(HANG_GUARD_S).error is None
+    assert board.loss_plot.compute() is not None
+    board.loss_plot.steps = 2
+    board.loss_plot.start_training()
+    assert board.loss_plot.wait_training(HANG_GUARD_S)
+    assert len(board.loss_plot.run.steps) == 2
+    board.wait(HANG_GUARD_S)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert _same_numpy_state(np.random.get_state(), numpy_state)
+
+
+def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def _same_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> bool:
+    state = model.state_dict()
+    return state.keys() == weights.keys() and all(torch.equal(state[k], weights[k]) for k in state)
+
+
+def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make the training thread wait after its first step until ``resume`` is set."""
+    paused, resume = threading.Event(), threading.Event()
+    on_step = plot._on_step
+
+    def pausing(step) -> None:
+        on_step(step)
+        if step.index == 1:
+            paused.set()
+            resume.wait(HANG_GUARD_S)
+
+    monkeypatch.setattr(plot, "_on_step", pausing)
+    return paused, resume
+
+
+@pytest.mark.dgl
+@pytest.mark.parametrize(
+    ("shape_edits", "refusal"),
+    [
+        ([], None),
+        ([("hidden_features", 32), ("hidden_features", 64)], None),
+        ([("hidden_features", 32)], "hidden_features 64 → 32"),
+        (
+            [("name", "alignn_atomwise_pure")],
+            "name 'alignn_atomwise' → 'alignn_atomwise_pure'",
+        ),
+    ],
+)
+def test_a_training_run_trains_its_own_model_and_hands_back_weights_of_the_same_shape(
+    dashboard, monkeypatch, shape_edits, refusal
+):
+    plot, live_model = dashboard.loss_plot, dashboard.session.result.model
+    live_weights = _weights(live_model)
+    plot.steps = 3
+    paused, resume = _paused_after_the_first_step(plot, monkeypatch)
+    plot.start_training()
+    try:
+        assert paused.wait(HANG_GUARD_S)
+        trained = plot.run.model
+        assert trained is not live_model
+        mid_run = _weights(trained)
+        dashboard.config.penalty_threshold = 2.5
+        dashboard.wait(HANG_GUARD_S)
+        for name, value in shape_edits:
+            setattr(dashboard.config, name, value)
+            dashboard.wait(HANG_GUARD_S)
+        assert (trained.config.penalty_threshold, trained.config.hidden_features) == (1.0, 64)
+        assert plot.run.config.penalty_threshold == 1.0
+        assert _same_weights(trained, mid_run)
+        assert dashboard.session.result.model is not trained
+    finally:
+        resume.set()
+    assert plot.wait_training(HANG_GUARD_S) and len(plot.run.steps) == 3
+    result = dashboard.wait(HANG_GUARD_S)
+    assert _same_weights(live_model, live_weights)
+    assert not _same_weights(trained, mid_run)
+    if refusal is None:
+        assert result.model is trained is plot.model
+        assert trained.config.penalty_threshold == 2.5
+        assert "not adopted" not in plot.status + dashboard.status
+    else:
+        assert result.model is not trained and plot.model is not trained
+        assert plot.status.endswith(
+            f"; its weights were not adopted: the model's shape changed during the run ({refusal})"
+        )
+        assert dashboard.status == plot.status

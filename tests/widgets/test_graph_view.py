@@ -8,6 +8,7 @@ which component holds which layer stays true through updates.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from types import SimpleNamespace
 
@@ -292,3 +293,61 @@ def test_edge_layer_geometry_is_sent_unchanged(si64_graphs):
     start = np.array(edges["position1"]).reshape(-1, 3)
     end = np.array(edges["position2"]).reshape(-1, 3)
     np.testing.assert_allclose(end - start, graphs.edges.r, atol=2e-3)
+
+
+class _Watched:
+    """The view's drawing lock, noting when the thread named ``who`` asks for it."""
+
+    def __init__(self, lock, who: str, asked: threading.Event) -> None:
+        self.lock, self.who, self.asked = lock, who, asked
+
+    def __enter__(self):
+        if threading.current_thread().name == self.who:
+            self.asked.set()
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_a_focus_change_racing_a_new_graph_keeps_the_layers_in_step(si64_graphs, monkeypatch):
+    view = GraphView(si64_graphs[3.0])
+    stage, outbox = go_live(view)
+    held, release, focus_moved = threading.Event(), threading.Event(), threading.Event()
+    add_layer = view._add_layer
+
+    def add_then_hold(layer) -> None:
+        add_layer(layer)
+        if threading.current_thread().name == "publisher" and not held.is_set():
+            held.set()
+            release.wait(60)
+
+    def change_focus() -> None:
+        view.focus = 3
+        focus_moved.set()
+
+    monkeypatch.setattr(view, "_add_layer", add_then_hold)
+    lock = getattr(view, "_drawing", None)
+    monkeypatch.setattr(view, "_drawing", _Watched(lock, "focus", focus_moved), raising=False)
+    publisher = threading.Thread(
+        target=setattr, args=(view, "graphs", si64_graphs[2.4]), name="publisher"
+    )
+    focus = threading.Thread(target=change_focus, name="focus")
+    publisher.start()
+    try:
+        assert held.wait(60)
+        focus.start()
+        assert focus_moved.wait(60)  # done, or waiting for the publisher's redraw to end
+    finally:
+        release.set()
+    publisher.join(60)
+    focus.join(60)
+    drain(view, outbox)
+    expected = vl.build_scene(si64_graphs[2.4], view._options())
+    assert view.focus == 3 and view.scene.counts == expected.counts
+    assert view.layer_components == [layer.name for layer in expected.layers if len(layer)]
+    assert stage.components == expected_stage(view)
+    replay = Stage()
+    for msg in synced_archive(view):
+        replay.apply(msg)
+    assert replay.components == stage.components

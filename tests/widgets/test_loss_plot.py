@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -52,6 +53,18 @@ def test_shows_the_terms_of_a_fresh_model(tiny):
         assert _png(image).startswith(b"\x89PNG")
     assert _png(plot._history_image) == b""
     assert tuple(plot.tabs.get_state()["titles"]) == loss_plot.TABS
+
+
+def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
+    torch.manual_seed(9)
+    expected = fresh_breakdown(tiny, ALIGNNAtomWiseConfig(), GraphConfig(), seed=4)
+    before = torch.get_rng_state()
+    plot = LossPlot(dataset=tiny, seed=4, steps=2)
+    assert plot.breakdown.as_dict() == expected.as_dict()
+    plot.model = None
+    plot.start_training()
+    assert plot.wait_training(120) and len(plot.run.steps) == 2
+    assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):
@@ -128,12 +141,47 @@ def test_training_updates_progress_model_and_terms(tiny):
     assert plot._progress.get_state()["value"] == 4 and plot._progress.get_state()["max"] == 4
     assert re.fullmatch(r"4/4 steps · [\d.e+]+ steps/s · 0 s left", plot._progress_label.value)
     assert len(plot.run.steps) == 4 and not plot.run.stopped
-    assert plot.model is model
-    assert any(not torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
+    assert plot.model is plot.run.model is not model
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
+    trained = plot.model.parameters()
+    assert any(not torch.equal(a, b) for a, b in zip(weights, trained, strict=True))
     assert plot.breakdown.total != before
     assert plot.status.startswith("training finished after 4 steps")
     assert plot._run_button.get_state()["disabled"] is False
     assert plot._stop_button.get_state()["disabled"] is True
+
+
+def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny, monkeypatch):
+    cfg = ALIGNNAtomWiseConfig()
+    plot = LossPlot(config=cfg, dataset=tiny, steps=2)
+    model = plot.model
+    paused, resume = threading.Event(), threading.Event()
+    on_step = plot._on_step
+
+    def pausing(step) -> None:
+        on_step(step)
+        if step.index == 1:
+            paused.set()
+            resume.wait(120)
+
+    monkeypatch.setattr(plot, "_on_step", pausing)
+    plot.start_training()
+    try:
+        assert paused.wait(120)
+        cfg.update(hidden_features=16, gcn_layers=1)
+        assert plot.run.model.config.hidden_features == 64
+    finally:
+        resume.set()
+    assert plot.wait_training(120)
+    assert plot.run.model.config.hidden_features == 64
+    assert plot.model is not plot.run.model and plot.model is not model
+    assert plot.model.config.hidden_features == 16
+    assert plot.breakdown.config["hidden_features"] == 16
+    assert plot.status.startswith("training finished after 2 steps in ")
+    assert plot.status.endswith(
+        "; its weights were not adopted: the model's shape changed during the run "
+        "(gcn_layers 2 → 1, hidden_features 64 → 16)"
+    )
 
 
 def test_stop_ends_the_run_early(tiny):
