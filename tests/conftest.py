@@ -7,12 +7,9 @@ with the reason "DGL is not installed".
 from __future__ import annotations
 
 import os
-import random
 from pathlib import Path
 
-import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
@@ -64,13 +61,6 @@ def need_shared(path: Path) -> Path:
 def alignn_examples() -> Path:
     """The folder of alignn's example configs and force-field data."""
     return need_shared(SHARED_EXAMPLES)
-
-
-@pytest.fixture(autouse=True)
-def _seed_everything() -> None:
-    random.seed(0)
-    np.random.seed(0)
-    torch.manual_seed(0)
 
 
 def execute_notebook(path: Path, limit_seconds: float):
