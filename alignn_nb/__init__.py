@@ -7,11 +7,11 @@ from typing import Any
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.findings import Finding, check
-from alignn_nb.graph import build_graphs
-from alignn_nb.model import build_model
-from alignn_nb.structures import load_structure
+from alignn_nb.config.findings import Finding, check
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.build import build_graphs
+from alignn_nb.model.build import build_model
+from alignn_nb.structures.loading import load_structure
 
 __all__ = [
     "ALIGNNAtomWiseConfig",

@@ -1,6 +1,6 @@
 """`GraphView`: an nglview 3D view of a `CrystalGraphs`, its line graph and their counts.
 
-Each layer of `alignn_nb._view_layers` (cell, edges, triplets, image atoms, ...) is one
+Each layer of `alignn_nb.viz.scene` (cell, edges, triplets, image atoms, ...) is one
 nglview buffer component sent in one ``addBuffer`` message. nglview does not record
 buffer components, so this module keeps its own list of which stage component holds
 which layer (the structure is component 0) and replaces a changed layer by removing its
@@ -40,9 +40,9 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb import _view_layers as vl
-from alignn_nb import render
-from alignn_nb.graph import CrystalGraphs, fingerprint
+from alignn_nb.graphs.build import CrystalGraphs, fingerprint
+from alignn_nb.viz import render
+from alignn_nb.viz import scene as vl
 
 VIEW_HEIGHT = "480px"
 RESIZE_AGAIN_SECONDS = 1.0

@@ -44,14 +44,16 @@ from traitlets import (
     validate,
 )
 
-from alignn_nb import plots
-from alignn_nb._workers import start_worker
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import Dataset
-from alignn_nb.history import AlignnHistory, load_history
-from alignn_nb.losses import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight, sweep
-from alignn_nb.model import shape_changes
-from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
+from alignn_nb.app.workers import start_worker
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.rules import shape_changes
+from alignn_nb.training.breakdown import LossBreakdown, loss_terms, reweight
+from alignn_nb.training.datasets import Dataset
+from alignn_nb.training.history import AlignnHistory, load_history
+from alignn_nb.training.runs import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
+from alignn_nb.training.sweep import sweep
+from alignn_nb.training.terms import WEIGHT_FIELDS
+from alignn_nb.viz import plots
 
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
 HISTORY_NOTE = (
@@ -399,7 +401,8 @@ class LossPlot(widgets.VBox):
     def _model_for(self, cfg: ALIGNNAtomWiseConfig, own: bool = False) -> torch.nn.Module:
         """The current model (a copy of it if ``own``) reconfigured for ``cfg``, or a fresh
         seeded one for a new shape."""
-        from alignn_nb.model import build_model, reconfigure
+        from alignn_nb.model.build import build_model
+        from alignn_nb.model.reconfigure import reconfigure
 
         if self.model is not None:
             model = copy.deepcopy(self.model) if own else self.model

@@ -11,8 +11,8 @@ import ipywidgets as widgets
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Instance, TraitError, Unicode, default, observe, validate
 
-from alignn_nb.structures import check_structure, example, examples, load_structure
-from alignn_nb.uploads import (
+from alignn_nb.structures.loading import check_structure, example, examples, load_structure
+from alignn_nb.structures.uploads import (
     ACCEPTED_STRUCTURES,
     MAX_UPLOAD_MB,
     STRUCTURE_KIND,
@@ -206,7 +206,7 @@ class StructurePicker(widgets.VBox):
             self.failed = True
 
     def select_example(self, name: str) -> None:
-        """Pick the built-in example ``name`` (a key of `alignn_nb.structures.examples`)."""
+        """Pick the built-in example ``name`` (a key of `alignn_nb.structures.loading.examples`)."""
         try:
             atoms = example(name)
         except ValueError as refusal:

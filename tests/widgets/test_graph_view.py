@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from alignn_nb import ALIGNNAtomWiseConfig
-from alignn_nb import _view_layers as vl
-from alignn_nb.graph import build_graphs
-from alignn_nb.structures import example
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.graphs.build import build_graphs
+from alignn_nb.structures.loading import example
+from alignn_nb.viz import scene as vl
 from alignn_nb.widgets.graph_view import GraphView
 
 LAYERS = ["cell", "edges", "triplets", "backtracking", "image_atoms", "lg_nodes"]
