@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alignn_nb.graphs.neighbors import Geometry, NeighborResult, _fmt_image, _ordinal, _search
+from alignn_nb.graphs.geometry import Geometry, NeighborResult, fmt_image, ordinal, search_pairs
 
 CHUNK = 512
 """Source atoms per block of alignn's dense scan (before its INT_MAX shrink)."""
@@ -51,7 +51,7 @@ def _candidates(geom: Geometry, cutoff: float, pair_limit: float):
     lattice = torch.tensor(geom.lattice, dtype=torch.float32)
     positions = torch.tensor(geom.cart, dtype=torch.float32)
     grid = _shift_grid(lattice, cutoff)
-    i, j, image = _search(geom, cutoff + _MARGIN, pair_limit)
+    i, j, image = search_pairs(geom, cutoff + _MARGIN, pair_limit)
     reach = grid.max(dim=0).values.to(torch.int64).numpy()
     inside = np.all(np.abs(image) <= reach, axis=1)
     i, j, image = i[inside], j[inside], image[inside]
@@ -131,7 +131,7 @@ def _note_cut_ties(
         f"first of equally distant neighbours in its search order (torch.argsort is not "
         f"stable, and with matscipy installed alignn searches in another order). Atom "
         f"{int(first)} kept {int(np.count_nonzero(tied & kept))} of "
-        f"{int(np.count_nonzero(tied))} neighbours at its {_ordinal(k)}-neighbour distance "
+        f"{int(np.count_nonzero(tied))} neighbours at its {ordinal(k)}-neighbour distance "
         f"{float(at):.6f} Å, e.g. atom {int(j[example])} at image "
-        f"{_fmt_image(shift[example])}."
+        f"{fmt_image(shift[example])}."
     )
