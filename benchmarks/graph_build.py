@@ -22,7 +22,8 @@ import ase.build
 import numpy as np
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import CrystalGraphs, build_graphs, clear_cache
+from alignn_nb.graphs.build import build_graphs, clear_cache
+from alignn_nb.graphs.container import CrystalGraphs
 from alignn_nb.graphs.reference import AlignnGraphs, alignn_graphs
 
 CFG = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)

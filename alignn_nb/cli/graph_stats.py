@@ -99,7 +99,8 @@ def _show(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the graphs and print their stats; returns the exit status."""
-    from alignn_nb.graphs.build import GraphBudgetError, build_graphs
+    from alignn_nb.graphs.budget import GraphBudgetError
+    from alignn_nb.graphs.build import build_graphs
 
     try:
         cfg, graph = _settings.settings_from_args(args)

@@ -75,7 +75,7 @@ def format_text(dataset: typing.Any, breakdown: typing.Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute the breakdown and print it; returns the exit status."""
-    from alignn_nb.graphs.build import GraphBudgetError
+    from alignn_nb.graphs.budget import GraphBudgetError
     from alignn_nb.training.breakdown import fresh_breakdown
 
     try:

@@ -18,7 +18,6 @@ relates alignn-nb's line-graph options to alignn's graph builders:
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 import os
@@ -29,6 +28,7 @@ from typing import Any, get_args
 
 from traitlets import TraitError
 
+from alignn_nb.config.alignn_notes import load_notes, pure_default_note
 from alignn_nb.config.mirror import (
     DGL_MODEL,
     MODEL_NAMES,
@@ -37,8 +37,12 @@ from alignn_nb.config.mirror import (
     ALIGNNAtomWiseConfig,
     GraphConfig,
 )
-from alignn_nb.config.rules import ALIGNN_NAMES, NOT_ALIGNN_MODEL_FIELDS, alignn_model_block
-from alignn_nb.model.build import to_alignn_model_config
+from alignn_nb.config.rules import (
+    ALIGNN_NAMES,
+    NOT_ALIGNN_MODEL_FIELDS,
+    alignn_model_block,
+    training_defaults,
+)
 
 MODEL_NAME = DGL_MODEL
 GRAPH_KEYS = tuple(GraphConfig.field_names())
@@ -124,14 +128,6 @@ class LoadedConfig(tuple[ALIGNNAtomWiseConfig, GraphConfig]):
         return self[1]
 
 
-@cache
-def _training_defaults() -> dict[str, Any]:
-    """Every field of alignn's `TrainingConfig` except the model, with its default."""
-    from alignn.config import TrainingConfig
-
-    return {k: f.default for k, f in TrainingConfig.model_fields.items() if k != "model"}
-
-
 def _suggest(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -160,19 +156,19 @@ def _read(source: str | os.PathLike | Mapping) -> tuple[str, Mapping[str, Any]]:
 
 def _is_full_config(data: Mapping[str, Any]) -> bool:
     """True for a whole training config, False for just its model block."""
-    return "model" in data or any(k in _training_defaults() for k in data)
+    return "model" in data or any(k in training_defaults() for k in data)
 
 
 def _split_top_level(data: Mapping[str, Any]) -> tuple[dict, dict, list[str]]:
     """Graph options, other training keys and problems from a full config's top level."""
     graph, training, problems = {}, {}, []
-    known = [*_training_defaults(), "model"]
+    known = [*training_defaults(), "model"]
     for key, value in data.items():
         if key == "model":
             continue
         if key in GRAPH_KEYS:
             graph[key] = value
-        elif key in _training_defaults():
+        elif key in training_defaults():
             training[key] = value
         elif key in MODEL_KEYS:
             problems.append(f"{key!r} is a model field: it belongs inside 'model'")
@@ -238,23 +234,9 @@ def _model_values(block: Any) -> tuple[dict[str, Any], list[str], list[str]]:
     notes = []
     if name == PURE_MODEL:
         filled = {k: v for k, v in PURE_DEFAULTS.items() if k not in known}
-        notes = [_pure_default_note(k, v) for k, v in filled.items()]
+        notes = [pure_default_note(k, v) for k, v in filled.items()]
         known = {**filled, **known}
     return {"name": name, **known}, problems, notes
-
-
-def _pure_default_note(name: str, value: Any) -> str:
-    """Why a field missing from a pure block did not take the mirror's default."""
-    unit = ALIGNNAtomWiseConfig.field_trait(name).metadata.get("unit", "")
-    mirror = ALIGNNAtomWiseConfig.field_trait(name).default()
-    return (
-        (
-            f"{name} is not in the model block, so alignn_atomwise_pure's default {value} {unit} "
-            f"applies (alignn_atomwise's, and alignn-nb's, is {mirror} {unit})."
-        )
-        .replace(" )", ")")
-        .replace("  ", " ")
-    )
 
 
 def _field_problems(cls: type, values: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -332,65 +314,12 @@ def _graph_values(
         )
     pure_torch = given.get("neighbor_strategy") == "pure_torch"
     missing = [k for k in GRAPH_KEYS if k not in given and (k != "three_body_cutoff" or pure_torch)]
-    defaults = {k: _training_defaults()[k] for k in missing}
+    defaults = {k: training_defaults()[k] for k in missing}
     notes = []
     if defaults:
         listed = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
         notes.append(f"not in the config, so alignn's defaults apply: {listed}.")
     return {**defaults, **given}, problems, notes
-
-
-def _line_graph_notes(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, given: Mapping[str, Any], full: bool
-) -> list[str]:
-    """Why loading set lighten_edges off and backtracking on, and what three_body_cutoff does."""
-    strategy = graph.neighbor_strategy
-    if strategy == "pure_torch":
-        return _pure_torch_notes(cfg, graph)
-    notes = [
-        f"lighten_edges set off: alignn's {strategy} builder keeps every triplet, so the "
-        f"line graph here does too; inner_cutoff {cfg.inner_cutoff} Å stays alignn's "
-        "smooth-cutoff radius and filters no triplet.",
-        "backtracking set on: alignn's line graphs keep u→v→u triplets, a bond paired with "
-        "its own reverse.",
-    ]
-    tbc = graph.three_body_cutoff
-    if tbc is not None:
-        note = (
-            f"three_body_cutoff {tbc} Å kept as written; alignn applies it only in its "
-            f"pure_torch builder, so with {strategy} it limits no triplet."
-        )
-        if tbc != cfg.inner_cutoff:
-            note += (
-                f" It disagrees with inner_cutoff {cfg.inner_cutoff} Å; the line graph here "
-                "uses neither while lighten_edges is off."
-            )
-    elif "three_body_cutoff" in given:
-        note = (
-            "three_body_cutoff null kept as None (alignn's pure_torch builder reads it as "
-            f"cutoff); alignn's {strategy} builder ignores it."
-        )
-    elif full:
-        note = (
-            "three_body_cutoff is not in the config; alignn's default "
-            f"{_training_defaults()['three_body_cutoff']} Å is read only by its pure_torch "
-            "builder, so it is left unset (None) and exported as null."
-        )
-    else:
-        note = "three_body_cutoff left unset (None): only alignn's pure_torch builder reads it."
-    return [*notes, note]
-
-
-def _pure_torch_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
-    """lighten_edges and backtracking for alignn's pure_torch builder."""
-    tbc = graph.triplet_cutoff()
-    return [
-        f"lighten_edges set off: alignn's pure_torch builder limits triplets only by "
-        f"three_body_cutoff ({tbc} Å), which the line graph here applies too; inner_cutoff "
-        f"{cfg.inner_cutoff} Å stays alignn's smooth-cutoff radius and filters no triplet.",
-        "backtracking set on: alignn's line graphs keep u→v→u triplets, a bond paired with "
-        "its own reverse.",
-    ]
 
 
 def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
@@ -432,7 +361,7 @@ def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
         raise AlignnConfigError(label, problems)
     cfg = ALIGNNAtomWiseConfig(**model_values, lighten_edges=False, backtracking=True)
     graph = GraphConfig(**graph_values)
-    notes += model_notes + graph_notes + _line_graph_notes(cfg, graph, given_graph, full)
+    notes += model_notes + graph_notes + load_notes(cfg, graph, given_graph, full)
     return LoadedConfig(cfg, graph, training, notes)
 
 
@@ -448,139 +377,3 @@ def apply_alignn_config(
     cfg.update(**loaded.cfg.to_dict())
     graph.update(**loaded.graph.to_dict())
     return LoadedConfig(cfg, graph, loaded.training, loaded.notes)
-
-
-def _export_training_problems(training: Mapping[str, Any]) -> list[str]:
-    """Why ``training`` cannot be written beside the mirrors' model block and graph options."""
-    problems = []
-    for key in training:
-        if key == "model":
-            problems.append("'model' comes from cfg, not from the training keys")
-        elif key in GRAPH_KEYS:
-            problems.append(f"{key!r} is a graph option: it comes from graph, not training")
-        elif key not in _training_defaults():
-            problems.append(
-                f"unknown key {key!r}: alignn's TrainingConfig has no such field"
-                + _suggest(key, list(_training_defaults()))
-            )
-    known = {k: v for k, v in training.items() if k in _training_defaults()}
-    return problems + _training_problems(known)
-
-
-def _graph_block(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> dict[str, Any]:
-    """The top-level graph options; with lighten_edges on, three_body_cutoff is inner_cutoff.
-
-    For the pure_torch builder, which reads three_body_cutoff itself, it is written as is.
-    """
-    block = graph.to_dict()
-    if cfg.lighten_edges and graph.neighbor_strategy != "pure_torch":
-        block["three_body_cutoff"] = cfg.inner_cutoff
-    return block
-
-
-def to_alignn_config(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, training: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """A whole alignn training config that ``alignn.config.TrainingConfig(**d)`` accepts.
-
-    ``training`` keys come first, verbatim; then every graph option; then ``"model"``
-    with every field alignn's config of the chosen flavour has (`ALIGNNAtomWiseConfig`
-    or `ALIGNNAtomWisePureConfig`, whose three_body_cutoff is model_three_body_cutoff).
-    Training keys not given take alignn's defaults when alignn reads the dict.
-    `export_notes` says how lighten_edges and backtracking map.
-
-    Raises:
-        AlignnConfigError: when ``training`` holds the model, a graph option, an unknown
-            key or a value alignn refuses.
-    """
-    kept = dict(training or {})
-    problems = _export_training_problems(kept)
-    if problems:
-        raise AlignnConfigError("training keys", problems)
-    return {
-        **copy.deepcopy(kept),
-        **_graph_block(cfg, graph),
-        "model": to_alignn_model_config(cfg).model_dump(),
-    }
-
-
-def _lighten_export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
-    """How lighten_edges and three_body_cutoff (Å) are written."""
-    strategy = graph.neighbor_strategy
-    tbc = graph.three_body_cutoff
-    if strategy == "pure_torch":
-        return [_pure_torch_export_note(cfg, graph)]
-    if cfg.lighten_edges:
-        replaced = "" if tbc in (None, cfg.inner_cutoff) else f" (replacing {tbc} Å)"
-        return [
-            f"lighten_edges on: inner_cutoff {cfg.inner_cutoff} Å is written as "
-            f"three_body_cutoff{replaced}. alignn applies three_body_cutoff only in its "
-            f"pure_torch builder; its {strategy} builder keeps every triplet, so alignn "
-            "training sees triplets the line graph here leaves out."
-        ]
-    lighten = (
-        "lighten_edges off: not an alignn field; the line graph here keeps every triplet, "
-        f"as alignn's {strategy} builder does."
-    )
-    if tbc is None:
-        return [
-            lighten,
-            "three_body_cutoff None is written as null, which alignn's pure_torch builder "
-            f"reads as cutoff ({graph.cutoff} Å); left out, alignn would default to "
-            f"{_training_defaults()['three_body_cutoff']} Å. Its {strategy} builder ignores "
-            "it either way.",
-        ]
-    return [
-        lighten,
-        f"three_body_cutoff {tbc} Å is written as is; alignn's {strategy} builder ignores "
-        "it (only its pure_torch builder reads it).",
-    ]
-
-
-def _pure_torch_export_note(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> str:
-    """How lighten_edges and three_body_cutoff (Å) are written for the pure_torch builder."""
-    tbc = "null (the cutoff)" if graph.three_body_cutoff is None else f"{graph.three_body_cutoff} Å"
-    note = f"three_body_cutoff {tbc} is written as is; alignn's pure_torch builder reads it."
-    if cfg.lighten_edges:
-        note += (
-            f" lighten_edges on is not an alignn field: the line graph here also drops "
-            f"triplets with a bond beyond inner_cutoff {cfg.inner_cutoff} Å, which alignn "
-            "training keeps."
-        )
-    return note
-
-
-def _backtracking_export_note(cfg: ALIGNNAtomWiseConfig) -> str:
-    """How backtracking maps: alignn always keeps u→v→u triplets."""
-    if cfg.backtracking:
-        return (
-            "backtracking on: not an alignn field; alignn's line graphs keep u→v→u triplets "
-            "too, so there is nothing to write."
-        )
-    return (
-        "backtracking off cannot be expressed in an alignn training config: every alignn "
-        "graph builder keeps u→v→u triplets, so alignn training sees the triplets the "
-        "line graph here leaves out."
-    )
-
-
-def export_notes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[str]:
-    """Plain-English notes on how lighten_edges, backtracking and three_body_cutoff are written."""
-    return [*_lighten_export_notes(cfg, graph), _backtracking_export_note(cfg)]
-
-
-def save_alignn_config(
-    path: str | os.PathLike,
-    cfg: ALIGNNAtomWiseConfig,
-    graph: GraphConfig,
-    training: Mapping[str, Any] | None = None,
-) -> None:
-    """Write `to_alignn_config` as JSON (indent 2); an existing file is replaced whole or kept."""
-    text = json.dumps(to_alignn_config(cfg, graph, training), indent=2) + "\n"
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -86,3 +86,11 @@ def resolved_use_zbl(conf: Any) -> bool:
     if conf.use_zbl is not None:
         return bool(conf.use_zbl)
     return bool(conf.calculate_gradient) and conf.gradwise_weight != 0
+
+
+@cache
+def training_defaults() -> dict[str, Any]:
+    """Every field of alignn's `TrainingConfig` except the model, with its default."""
+    from alignn.config import TrainingConfig
+
+    return {k: f.default for k, f in TrainingConfig.model_fields.items() if k != "model"}

@@ -18,8 +18,9 @@ from matplotlib.lines import Line2D
 from mpl_toolkits.mplot3d.art3d import Line3DCollection
 from mpl_toolkits.mplot3d.axes3d import Axes3D
 
-from alignn_nb.graphs.build import CrystalGraphs
-from alignn_nb.viz import scene as vl
+from alignn_nb.graphs.container import CrystalGraphs
+from alignn_nb.viz import layers
+from alignn_nb.viz.scene import build_scene
 
 POINTS_PER_INCH = 72.0
 DEFAULT_SIZE = (8.0, 6.0)
@@ -29,13 +30,13 @@ ATOM_SCALE = 0.6
 """Atoms are drawn smaller than in nglview, as matplotlib cannot hide what is behind them."""
 
 
-def _points_per_angstrom(scene: vl.Scene, width_inches: float) -> float:
+def _points_per_angstrom(scene: layers.Scene, width_inches: float) -> float:
     """Rough screen scale: points per Å so that the drawing spans the axes."""
     extent = np.ptp(_all_points(scene), axis=0).max() if len(scene.positions) else 1.0
     return 0.55 * width_inches * POINTS_PER_INCH / max(float(extent), 1.0)
 
 
-def _all_points(scene: vl.Scene) -> np.ndarray:
+def _all_points(scene: layers.Scene) -> np.ndarray:
     """(n, 3) every drawn point in Å: atoms and the ends of every shape."""
     parts = [scene.positions.reshape(-1, 3)]
     for layer in scene.layers:
@@ -50,7 +51,7 @@ def _rgba(color: np.ndarray, opacity: float) -> np.ndarray:
     return np.concatenate([color, alpha], axis=1)
 
 
-def _draw_layer(ax: Axes3D, layer: vl.Layer, scale: float) -> None:
+def _draw_layer(ax: Axes3D, layer: layers.Layer, scale: float) -> None:
     """Cylinders as 3D line segments, spheres as scatter markers, sized by radius."""
     if not len(layer):
         return
@@ -66,9 +67,9 @@ def _draw_layer(ax: Axes3D, layer: vl.Layer, scale: float) -> None:
     ax.scatter(x, y, z, s=sizes, c=colors, depthshade=False, edgecolors="none", zorder=3)
 
 
-def _draw_atoms(ax: Axes3D, scene: vl.Scene, scale: float) -> None:
+def _draw_atoms(ax: Axes3D, scene: layers.Scene, scale: float) -> None:
     x, y, z = scene.positions.T
-    size = (ATOM_SCALE * 2.0 * vl.ATOM_RADIUS * scale) ** 2
+    size = (ATOM_SCALE * 2.0 * layers.ATOM_RADIUS * scale) ** 2
     ax.scatter(
         x,
         y,
@@ -82,7 +83,7 @@ def _draw_atoms(ax: Axes3D, scene: vl.Scene, scale: float) -> None:
     )
 
 
-def _frame(ax: Axes3D, scene: vl.Scene) -> None:
+def _frame(ax: Axes3D, scene: layers.Scene) -> None:
     """Equal scaling on all three axes around every drawn point; no axes drawn."""
     points = _all_points(scene)
     low, high = points.min(axis=0), points.max(axis=0)
@@ -93,7 +94,7 @@ def _frame(ax: Axes3D, scene: vl.Scene) -> None:
     ax.set_axis_off()
 
 
-def _legend(fig: Figure, ax: Axes3D, scene: vl.Scene, options: vl.ViewOptions) -> None:
+def _legend(fig: Figure, ax: Axes3D, scene: layers.Scene, options: layers.ViewOptions) -> None:
     """Element swatches and keys as a legend, colour scales as colour bars."""
     legend = scene.legend
     handles = [
@@ -108,7 +109,7 @@ def _legend(fig: Figure, ax: Axes3D, scene: vl.Scene, options: vl.ViewOptions) -
                 marker="o",
                 linestyle="",
                 color=legend.elements[0][1],
-                alpha=vl.IMAGE_OPACITY,
+                alpha=layers.IMAGE_OPACITY,
                 label="periodic image outside the cell",
             )
         )
@@ -124,7 +125,7 @@ def _legend(fig: Figure, ax: Axes3D, scene: vl.Scene, options: vl.ViewOptions) -
 
 def figure(
     graphs: CrystalGraphs,
-    options: vl.ViewOptions | None = None,
+    options: layers.ViewOptions | None = None,
     *,
     size: tuple[float, float] = DEFAULT_SIZE,
     elev: float = 20.0,
@@ -140,8 +141,8 @@ def figure(
         elev, azim: camera elevation and azimuth in degrees.
         title: the title; the counts text (and the focus) if None.
     """
-    options = options or vl.ViewOptions()
-    scene = vl.build_scene(graphs, options)
+    options = options or layers.ViewOptions()
+    scene = build_scene(graphs, options)
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot(projection="3d")
     ax.view_init(elev=elev, azim=azim)
@@ -160,7 +161,7 @@ def figure(
 def to_png(
     graphs: CrystalGraphs,
     path: str | Path,
-    options: vl.ViewOptions | None = None,
+    options: layers.ViewOptions | None = None,
     *,
     dpi: int = DEFAULT_DPI,
     **kwargs: float | tuple[float, float] | str | None,

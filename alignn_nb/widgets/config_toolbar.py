@@ -12,7 +12,8 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, List, TraitError, Unicode, observe
 
-from alignn_nb.config.alignn_io import LoadedConfig, to_alignn_config
+from alignn_nb.config.alignn_export import to_alignn_config
+from alignn_nb.config.alignn_io import LoadedConfig
 from alignn_nb.config.diff import DiffRow, diff_from_defaults, diff_from_loaded
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.presets import load_preset, presets

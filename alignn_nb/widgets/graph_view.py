@@ -40,9 +40,10 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb.graphs.build import CrystalGraphs, fingerprint
-from alignn_nb.viz import render
-from alignn_nb.viz import scene as vl
+from alignn_nb.graphs.build import fingerprint
+from alignn_nb.graphs.container import CrystalGraphs
+from alignn_nb.viz import layers, render, selection
+from alignn_nb.viz.scene import build_scene
 
 VIEW_HEIGHT = "480px"
 RESIZE_AGAIN_SECONDS = 1.0
@@ -74,7 +75,7 @@ class _AtomIndex(Int):
         return super()._validate(obj, value)
 
 
-def _swatch(rgb: vl.Rgb, opacity: float = 1.0) -> str:
+def _swatch(rgb: layers.Rgb, opacity: float = 1.0) -> str:
     r, g, b = (round(255 * c) for c in rgb)
     return (
         f"<span style='display:inline-block;width:12px;height:12px;margin-right:4px;"
@@ -83,7 +84,7 @@ def _swatch(rgb: vl.Rgb, opacity: float = 1.0) -> str:
     )
 
 
-def _scale_html(scale: vl.ColorScale) -> str:
+def _scale_html(scale: layers.ColorScale) -> str:
     stops = ", ".join(
         f"rgb({round(255 * c[0])},{round(255 * c[1])},{round(255 * c[2])}) {100 * f:.0f}%"
         for f, c in scale.stops
@@ -96,7 +97,7 @@ def _scale_html(scale: vl.ColorScale) -> str:
     )
 
 
-def legend_html(legend: vl.Legend, image_atoms: bool) -> str:
+def legend_html(legend: layers.Legend, image_atoms: bool) -> str:
     """The legend as HTML: element swatches, colour bars and keys."""
     rows = [f"<div>{_swatch(rgb)}{html.escape(symbol)}</div>" for symbol, rgb in legend.elements]
     if image_atoms:
@@ -127,12 +128,12 @@ class GraphView(widgets.HBox):
         help="Atom whose bonds, neighbour images and centred triplets are shown; None: all.",
     )
     edge_colors = Enum(
-        vl.EDGE_COLORINGS,
+        layers.EDGE_COLORINGS,
         default_value="length",
         help="Colour edges by bond length (Å) or by within/beyond inner_cutoff.",
     )
     triplet_colors = Enum(
-        vl.TRIPLET_COLORINGS,
+        layers.TRIPLET_COLORINGS,
         default_value="kind",
         help="Colour triplets in one colour (kind) or by their bond-angle cosine (cos).",
     )
@@ -140,7 +141,7 @@ class GraphView(widgets.HBox):
     line_graph = Bool(True, help="Draw the line graph: bond-midpoint nodes and triplets.")
     removed = Bool(False, help="Also draw, greyed out, the bond pairs left out of the line graph.")
     angles = Bool(False, help="Draw an arc at the shared atom of each triplet.")
-    budget = Int(vl.DEFAULT_BUDGET, min=1, help="Most shapes (cylinders and spheres) drawn.")
+    budget = Int(layers.DEFAULT_BUDGET, min=1, help="Most shapes (cylinders and spheres) drawn.")
     allow_over_budget = Bool(False, help="Draw everything asked for even above the budget.")
     counts = Dict(help="Shown and total edges, triplets, removed pairs, image atoms and shapes.")
     notice = Unicode("", help="Why less than everything is drawn (the budget), or empty.")
@@ -170,7 +171,7 @@ class GraphView(widgets.HBox):
         self._base_archive: list[dict] = []
         self._flushed = threading.Event()
         self._sentinel = self._make_sentinel()
-        self._scene: vl.Scene | None = None
+        self._scene: layers.Scene | None = None
         self._archive: list[dict] = []
         self._archive_timer: threading.Timer | None = None
         self._archive_lock = threading.Lock()
@@ -187,7 +188,7 @@ class GraphView(widgets.HBox):
     @validate("focus")
     def _validate_focus(self, proposal: dict) -> int | None:
         try:
-            vl.check_focus(self.graphs, self._options(focus=proposal["value"]))
+            selection.check_focus(self.graphs, self._options(focus=proposal["value"]))
         except ValueError as refused:
             raise TraitError(str(refused)) from refused
         return proposal["value"]
@@ -198,7 +199,7 @@ class GraphView(widgets.HBox):
             if change["name"] == "graphs":
                 self._update_focus_choices()
             if self.graphs is not None:
-                focus = vl.resolve_focus(self.graphs, self._options())
+                focus = selection.resolve_focus(self.graphs, self._options())
                 if focus != self.focus:
                     self.focus = focus  # this change redraws
                     return
@@ -224,10 +225,10 @@ class GraphView(widgets.HBox):
         value = change["new"]
         self._set_focus_from_user(None if value == _ALL_ATOMS else value)
 
-    def _options(self, **changes: Any) -> vl.ViewOptions:
+    def _options(self, **changes: Any) -> layers.ViewOptions:
         values = {name: getattr(self, name) for name in _OPTION_TRAITS}
         values.update(changes)
-        return vl.ViewOptions(
+        return layers.ViewOptions(
             focus=values["focus"],
             edge_colors=values["edge_colors"],
             triplet_colors=values["triplet_colors"],
@@ -272,7 +273,7 @@ class GraphView(widgets.HBox):
             self._render_side()
             return
         try:
-            scene = vl.build_scene(self.graphs, self._options())
+            scene = build_scene(self.graphs, self._options())
         except ValueError as failed:
             self.error = f"the view was not updated: {failed}"
             self._render_side()
@@ -324,13 +325,13 @@ class GraphView(widgets.HBox):
             self.view._ngl_msg_archive = []
             self.view.add_structure(nglview.ASEStructure(atoms), default_representation=False)
             self.view.add_representation(
-                "spacefill", radiusType="size", radiusSize=vl.ATOM_RADIUS, colorScheme="element"
+                "spacefill", radiusType="size", radiusSize=layers.ATOM_RADIUS, colorScheme="element"
             )
             self._base_archive = list(self.view._ngl_msg_archive)
         self._structure_key = key
         return True
 
-    def _replace_layers(self, layers: tuple[vl.Layer, ...]) -> None:
+    def _replace_layers(self, layers: tuple[layers.Layer, ...]) -> None:
         """Make the stage hold exactly ``layers``, re-sending only those that changed."""
         wanted = {layer.name: layer for layer in layers if len(layer)}
         keep = [(n, d) for n, d in self._components if n in wanted and wanted[n].digest == d]
@@ -400,7 +401,7 @@ class GraphView(widgets.HBox):
                 if callback._method_name == "setParameters":
                     callback._ngl_msg["component_index"] = self._stage_index(position)
 
-    def _add_layer(self, layer: vl.Layer) -> None:
+    def _add_layer(self, layer: layers.Layer) -> None:
         position = len(self._components)
         pending = self.view._ngl_displayed_callbacks_before_loaded
         before = len(pending)
@@ -464,7 +465,7 @@ class GraphView(widgets.HBox):
         return f"GraphView({counts}; focus {focus}; {len(self._components)} layers)"
 
     @property
-    def scene(self) -> vl.Scene | None:
+    def scene(self) -> layers.Scene | None:
         """The scene on display (layers, counts, legend), or None without graphs."""
         return self._scene
 

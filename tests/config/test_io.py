@@ -11,16 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import Bool, Enum, Float, Int
 
+from alignn_nb.config.alignn_export import save_alignn_config, to_alignn_config
 from alignn_nb.config.alignn_io import (
     GRAPH_KEYS,
     AlignnConfigError,
     LoadedConfig,
     apply_alignn_config,
-    export_notes,
     load_alignn_config,
-    save_alignn_config,
-    to_alignn_config,
 )
+from alignn_nb.config.alignn_notes import export_notes
 from alignn_nb.config.findings import check
 from alignn_nb.config.mirror import PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
 from tests.conftest import EXAMPLE_DATA, PRESETS

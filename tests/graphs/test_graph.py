@@ -14,14 +14,8 @@ import torch
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs import build as graph
-from alignn_nb.graphs.build import (
-    DEFAULT_TRIPLET_BUDGET,
-    GraphBudgetError,
-    build_graphs,
-    clear_cache,
-    estimate,
-    fingerprint,
-)
+from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET, GraphBudgetError, estimate
+from alignn_nb.graphs.build import build_graphs, clear_cache, fingerprint
 from alignn_nb.graphs.cache import array_bytes
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.model.build import build_model

@@ -20,7 +20,8 @@ import pytest
 import torch
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import CrystalGraphs, build_graphs
+from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs.container import CrystalGraphs
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.structures.loading import examples, load_structure
 from tests.conftest import EXAMPLE_DATA

@@ -11,8 +11,8 @@ from PIL import Image
 
 from alignn_nb.graphs.build import build_graphs
 from alignn_nb.structures.loading import example
-from alignn_nb.viz import render
-from alignn_nb.viz import scene as vl
+from alignn_nb.viz import layers, render
+from alignn_nb.viz.scene import build_scene
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,8 @@ def _shapes(fig) -> tuple[int, int]:
 
 
 def test_figure_draws_every_layer_shape_and_the_atoms(si64):
-    options = vl.ViewOptions(focus=3, removed=True, angles=True)
-    scene = vl.build_scene(si64, options)
+    options = layers.ViewOptions(focus=3, removed=True, angles=True)
+    scene = build_scene(si64, options)
     fig = render.figure(si64, options)
     cylinders = sum(len(la) for la in scene.layers if la.kind == "cylinder")
     spheres = sum(len(la) for la in scene.layers if la.kind == "sphere")
@@ -41,10 +41,10 @@ def test_figure_draws_every_layer_shape_and_the_atoms(si64):
 
 
 def test_colour_bars_follow_the_colourings(si64):
-    assert len(render.figure(si64, vl.ViewOptions(focus=0)).axes) == 2
-    plain = vl.ViewOptions(focus=0, edge_colors="inner_cutoff")
+    assert len(render.figure(si64, layers.ViewOptions(focus=0)).axes) == 2
+    plain = layers.ViewOptions(focus=0, edge_colors="inner_cutoff")
     assert len(render.figure(si64, plain).axes) == 1
-    both = vl.ViewOptions(focus=0, triplet_colors="cos")
+    both = layers.ViewOptions(focus=0, triplet_colors="cos")
     labels = [ax.get_ylabel() for ax in render.figure(si64, both).axes[1:]]
     assert labels == ["bond length (Å)", "bond-angle cosine"]
 
@@ -62,5 +62,5 @@ def test_a_molecule_without_a_cell_renders():
 
     graphs = build_graphs(molecule("H2O"))
     fig = render.figure(graphs)
-    assert vl.build_scene(graphs).layer("cell").start.shape == (0, 3)
+    assert build_scene(graphs).layer("cell").start.shape == (0, 3)
     assert fig.axes[0].get_title().startswith("showing ")
