@@ -455,7 +455,7 @@ def _run_model(session: LiveSession, inputs: _Inputs) -> torch.nn.Module:
 
 
 def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
-    from alignn_nb.model.predict import predict
+    from alignn_nb.model.prediction import predict
     from alignn_nb.model.reconfigure import reconfigure
 
     model = session._artifacts["model"]

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from alignn_nb.training.breakdown import LossBreakdown
 from alignn_nb.training.history import AlignnHistory
 from alignn_nb.training.runs import Step
-from alignn_nb.training.sweep import Sweep
+from alignn_nb.training.sensitivity import Sweep
 from alignn_nb.training.terms import TERMS
 
 COLORS = {

@@ -51,7 +51,7 @@ from alignn_nb.training.breakdown import LossBreakdown, loss_terms, reweight
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.history import AlignnHistory, load_history
 from alignn_nb.training.runs import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
-from alignn_nb.training.sweep import sweep
+from alignn_nb.training.sensitivity import sweep
 from alignn_nb.training.terms import WEIGHT_FIELDS
 from alignn_nb.viz import plots
 

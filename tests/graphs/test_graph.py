@@ -19,7 +19,7 @@ from alignn_nb.graphs.build import build_graphs, clear_cache, fingerprint
 from alignn_nb.graphs.cache import array_bytes
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.model.build import build_model
-from alignn_nb.model.predict import predict
+from alignn_nb.model.prediction import predict
 from alignn_nb.structures.loading import example
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False)

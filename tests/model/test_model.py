@@ -18,7 +18,7 @@ from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.model.build import build_model, to_alignn_model_config
 from alignn_nb.model.physics import bond_penalty
-from alignn_nb.model.predict import predict
+from alignn_nb.model.prediction import predict
 from alignn_nb.model.reconfigure import reconfigure
 from alignn_nb.model.summary import model_summary
 

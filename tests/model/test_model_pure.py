@@ -23,7 +23,7 @@ from alignn_nb.model import build as model_build
 from alignn_nb.model.build import MissingDGLError, build_model, to_alignn_model_config
 from alignn_nb.model.forward import model_input
 from alignn_nb.model.physics import zbl_energy
-from alignn_nb.model.predict import predict
+from alignn_nb.model.prediction import predict
 from alignn_nb.model.reconfigure import _PURE_COPIED, reconfigure
 from alignn_nb.model.summary import model_summary
 

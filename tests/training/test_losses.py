@@ -18,7 +18,7 @@ from alignn_nb.training.breakdown import fresh_breakdown, loss_terms, reweight
 from alignn_nb.training.datasets import Dataset, load_dataset, make_sample
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.training.id_prop import read_id_prop
-from alignn_nb.training.sweep import sweep
+from alignn_nb.training.sensitivity import sweep
 from alignn_nb.training.terms import TERMS
 from tests.conftest import EXAMPLE_DATA
 

@@ -10,7 +10,7 @@ import pytest
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.model.build import build_model
-from alignn_nb.model.predict import Prediction, Quantity, predict
+from alignn_nb.model.prediction import Prediction, Quantity, predict
 from alignn_nb.structures.loading import example
 from alignn_nb.widgets.prediction_view import PredictionView
 
