@@ -9,8 +9,8 @@ from typing import Any
 
 _LAZY = {
     "LiveSession": "alignn_nb.app.live",
-    "LiveResult": "alignn_nb.app.live",
-    "StageError": "alignn_nb.app.live",
+    "LiveResult": "alignn_nb.app.stages",
+    "StageError": "alignn_nb.app.stages",
     "start_worker": "alignn_nb.app.workers",
 }
 """Public names and the module each lives in, imported on first use (the engine needs torch)."""

@@ -11,11 +11,11 @@ from typing import Any
 
 import torch
 
+from alignn_nb.config import rules
 from alignn_nb.config.mirror import PURE_MODEL, ALIGNNAtomWiseConfig
 from alignn_nb.config.rules import (
     DGL_MISSING,
     alignn_model_block,
-    dgl_installed,
     heads_problem,
     is_pure,
 )
@@ -95,7 +95,7 @@ def build_model(cfg: ALIGNNAtomWiseConfig, *, seed: int | None = None) -> torch.
         raise ValueError(problem)
     if is_pure(cfg):
         from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure as Model
-    elif not dgl_installed():
+    elif not rules.dgl_installed():
         raise MissingDGLError(f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL")
     else:
         from alignn.models.alignn_atomwise import ALIGNNAtomWise as Model

@@ -10,7 +10,8 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, Unicode, observe
 
-from alignn_nb.app.live import LiveResult, LiveSession
+from alignn_nb.app.live import LiveSession
+from alignn_nb.app.stages import LiveResult
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset

@@ -14,12 +14,12 @@ from alignn.models.alignn_atomwise_pure import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alignn_nb.config import rules
 from alignn_nb.config.findings import check
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import dgl_installed
 from alignn_nb.graphs.build import build_graphs
 from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model import build as model_build
 from alignn_nb.model.build import MissingDGLError, build_model, to_alignn_model_config
 from alignn_nb.model.forward import model_input
 from alignn_nb.model.physics import zbl_energy
@@ -149,7 +149,7 @@ def test_attention_heads_that_do_not_divide_the_width_are_refused_and_found():
 
 def test_the_dgl_model_without_dgl_is_a_finding_and_a_clear_error(monkeypatch):
     if dgl_installed():
-        monkeypatch.setattr(model_build, "dgl_installed", lambda: False)
+        monkeypatch.setattr(rules, "dgl_installed", lambda: False)
     cfg = ALIGNNAtomWiseConfig()
     with pytest.raises(MissingDGLError, match="DGL is not installed; alignn_atomwise needs it"):
         build_model(cfg)
