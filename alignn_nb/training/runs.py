@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -128,16 +128,10 @@ def train(
     """
     from alignn_nb.model.build import build_model
 
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    _check_run(steps, learning_rate, threads)
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
     model = build_model(cfg, seed=seed) if model is None else model
-    order = torch.Generator().manual_seed(seed)
     optimizer = _optimizer(model, learning_rate, weight_decay)
     run = TrainingRun(model=model, planned=steps, config=cfg)
     saved_threads = torch.get_num_threads()
@@ -145,13 +139,10 @@ def train(
     start = time.perf_counter()
     model.train()
     try:
-        for index in range(steps):
+        for index, batch in zip(range(steps), _visits(batches, seed), strict=False):
             if stop is not None and stop.is_set():
                 run.stopped = True
                 break
-            if index % len(batches) == 0:
-                visit = torch.randperm(len(batches), generator=order).tolist()
-            batch = batches[visit[index % len(batches)]]
             weighted, raw, total = _step(model, optimizer, batch, cfg, classification_threshold)
             step = Step(index + 1, weighted, raw, total, time.perf_counter() - start)
             run.steps.append(step)
@@ -162,3 +153,20 @@ def train(
         torch.set_num_threads(saved_threads)
         run.seconds = time.perf_counter() - start
     return run
+
+
+def _check_run(steps: int, learning_rate: float, threads: int | None) -> None:
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+
+
+def _visits(batches: list[Batch], seed: int) -> Iterator[Batch]:
+    """The batches, endlessly, each pass in an order shuffled with ``seed``."""
+    order = torch.Generator().manual_seed(seed)
+    while True:
+        for position in torch.randperm(len(batches), generator=order).tolist():
+            yield batches[position]

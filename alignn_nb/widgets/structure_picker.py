@@ -70,6 +70,29 @@ class StructurePicker(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         self._syncing = False
+        self._make_controls()
+        self.info_html = widgets.HTML()
+        self.message_html = widgets.HTML()
+        row = widgets.Layout(flex_flow="row wrap", align_items="center")
+        controls = widgets.HBox(
+            [self.example_dropdown, self.upload, self.sample_dropdown], layout=row
+        )
+        super().__init__(children=[controls, self.info_html, self.message_html], **kwargs)
+        if atoms is not None:
+            self.atoms = load_structure(atoms)
+            self.label = label
+        if dataset is not None:
+            self.dataset = dataset
+        if atoms is None:
+            self.example_dropdown.value = FIRST_EXAMPLE
+        self.example_dropdown.observe(self._on_example_picked, "value")
+        self.upload.on_file(self.load_upload)
+        self.upload.on_refused(self._refuse)
+        self.sample_dropdown.observe(self._on_sample_picked, "value")
+        self._fill_samples()
+        self._render()
+
+    def _make_controls(self) -> None:
         self.example_dropdown = widgets.Dropdown(
             options=list(examples()),
             value=None,
@@ -93,26 +116,6 @@ class StructurePicker(widgets.VBox):
             disabled=True,
             layout=widgets.Layout(width="300px"),
         )
-        self.info_html = widgets.HTML()
-        self.message_html = widgets.HTML()
-        row = widgets.Layout(flex_flow="row wrap", align_items="center")
-        controls = widgets.HBox(
-            [self.example_dropdown, self.upload, self.sample_dropdown], layout=row
-        )
-        super().__init__(children=[controls, self.info_html, self.message_html], **kwargs)
-        if atoms is not None:
-            self.atoms = load_structure(atoms)
-            self.label = label
-        if dataset is not None:
-            self.dataset = dataset
-        if atoms is None:
-            self.example_dropdown.value = FIRST_EXAMPLE
-        self.example_dropdown.observe(self._on_example_picked, "value")
-        self.upload.on_file(self.load_upload)
-        self.upload.on_refused(self._refuse)
-        self.sample_dropdown.observe(self._on_sample_picked, "value")
-        self._fill_samples()
-        self._render()
 
     @default("atoms")
     def _default_atoms(self) -> ase.Atoms:
