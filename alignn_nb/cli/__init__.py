@@ -8,12 +8,12 @@ exit status.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from alignn_nb.cli import graph_stats, loss_terms, serve
-
-VERBS = (serve, graph_stats, loss_terms)
+VERBS = ("serve", "graph_stats", "loss_terms")
+"""The verb modules of this package, imported when the parser is made."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
     )
     subparsers = top.add_subparsers(dest="verb")
     for verb in VERBS:
-        verb.register(subparsers)
+        importlib.import_module(f"alignn_nb.cli.{verb}").register(subparsers)
     return top
 
 
