@@ -21,7 +21,7 @@ import ase
 import ase.build
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs, clear_cache
 from alignn_nb.graphs.container import CrystalGraphs
 from alignn_nb.graphs.reference import AlignnGraphs, alignn_graphs

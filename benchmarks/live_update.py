@@ -36,7 +36,7 @@ os.environ.setdefault("DGLBACKEND", "pytorch")
 
 import torch
 
-from alignn_nb.model.build import to_alignn_model_config
+from alignn_nb.config.alignn_model import to_alignn_model_config
 from alignn_nb.widgets.dashboard import Dashboard
 
 GOAL_OVERHEAD = 0.30

@@ -21,7 +21,7 @@ os.environ.setdefault("DGLBACKEND", "pytorch")
 import numpy as np
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.model.build import build_model
 from alignn_nb.training.batches import Batch, make_batches
 from alignn_nb.training.breakdown import decompose, reweight

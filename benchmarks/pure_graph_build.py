@@ -12,7 +12,7 @@ import time
 import ase.build
 from jarvis.core.atoms import ase_to_atoms
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs, clear_cache
 
 GRAPH = GraphConfig(neighbor_strategy="pure_torch", cutoff=5.0, three_body_cutoff=3.5)

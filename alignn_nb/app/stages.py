@@ -11,13 +11,10 @@ from typing import Any
 import ase
 
 from alignn_nb.config.mirror import FORWARD, ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import SHAPE_FIELDS
+from alignn_nb.config.rules import LINE_GRAPH_FIELDS, SHAPE_FIELDS
 from alignn_nb.training.terms import WEIGHT_FIELDS
 
 STAGES = ("graph", "model", "forward", "loss")
-
-
-LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
 
 
 def _fields_with(effect: str) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """The configuration stage: the traitlets mirror of alignn's model config and its graph
 options, cross-field findings, alignn's ``config.json`` I/O, presets, diff and undo.
 
-Nothing here imports torch, DGL or ipywidgets.
+Importing it loads neither torch nor DGL nor ipywidgets; `to_alignn_model_config` imports
+alignn's model configs (and with them torch) when it is first called.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _LAZY = {
     "to_alignn_config": "alignn_nb.config.alignn_export",
     "save_alignn_config": "alignn_nb.config.alignn_export",
     "load_preset": "alignn_nb.config.presets",
+    "to_alignn_model_config": "alignn_nb.config.alignn_model",
     "ConfigHistory": "alignn_nb.config.undo",
     "config_diff": "alignn_nb.config.diff",
 }
@@ -39,6 +41,7 @@ __all__ = [
     "load_alignn_config",
     "load_preset",
     "save_alignn_config",
+    "to_alignn_model_config",
     "to_alignn_config",
 ]
 

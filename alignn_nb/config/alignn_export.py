@@ -60,7 +60,7 @@ def to_alignn_config(
         AlignnConfigError: when ``training`` holds the model, a graph option, an unknown
             key or a value alignn refuses.
     """
-    from alignn_nb.model.build import to_alignn_model_config
+    from alignn_nb.config.alignn_model import to_alignn_model_config
 
     kept = dict(training or {})
     problems = _export_training_problems(kept)

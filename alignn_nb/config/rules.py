@@ -14,6 +14,8 @@ from alignn_nb.config.mirror import PURE_MODEL, PURE_ONLY_FIELDS, ALIGNNAtomWise
 NOT_ALIGNN_MODEL_FIELDS = ("lighten_edges", "backtracking")
 #: Mirror fields whose name in alignn's model block differs.
 ALIGNN_NAMES = {"model_three_body_cutoff": "three_body_cutoff"}
+#: Mirror fields that shape alignn-nb's line graph (with the graph options).
+LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
 #: Fields read when alignn constructs the model: a change needs a new model.
 SHAPE_FIELDS = (
     *(

@@ -9,7 +9,6 @@ from typing import Any
 
 _LAZY = {
     "build_model": "alignn_nb.model.build",
-    "to_alignn_model_config": "alignn_nb.model.build",
     "MissingDGLError": "alignn_nb.model.build",
     "reconfigure": "alignn_nb.model.reconfigure",
     "model_summary": "alignn_nb.model.summary",
@@ -42,7 +41,6 @@ __all__ = [
     "reconfigure",
     "run",
     "short_bond_penalty",
-    "to_alignn_model_config",
     "zero_forces",
 ]
 

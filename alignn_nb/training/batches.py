@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import is_pure
+from alignn_nb.config.rules import LINE_GRAPH_FIELDS, is_pure
 from alignn_nb.graphs.cache import ByteCache
 from alignn_nb.model.forward import run
 from alignn_nb.model.physics import num_atoms
@@ -22,8 +22,6 @@ from alignn_nb.training.datasets import Dataset, Sample
 #: Memory guard for one batch, in (triplets + edges) × hidden_features: about 2 GB of
 #: activations for alignn's forward pass with forces (measured ≈ 150 bytes per unit).
 BATCH_BUDGET = 12_000_000
-#: Graph-construction fields of the model config (alignn-nb's line-graph options).
-LINE_GRAPH_FIELDS = ("inner_cutoff", "lighten_edges", "backtracking")
 
 
 def _build_graphs(sample: Sample, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> Any:

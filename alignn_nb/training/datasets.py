@@ -17,7 +17,7 @@ structure from the bond vectors r and the bond forces dE/dr (with grad_multiplie
 with the factor 1 eV/Å³ = 160.21766208 GPa quoted in that code. This is ASE's sign
 (positive under tension, negative under compression), which is also what alignn's ASE
 calculator assumes when it divides the head's output by 160.21766208 to hand ASE eV/Å³.
-`tests/test_data.py` checks the sign and factor against finite differences of the energy.
+`tests/training/test_data.py` checks the sign and factor against finite differences of the energy.
 So ASE stresses are multiplied by 160.21766208, and VASP stresses (kbar, positive under
 compression) are multiplied by -0.1.
 

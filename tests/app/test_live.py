@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from alignn_nb.app import live
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs, fingerprint
 from alignn_nb.model.build import build_model
 from alignn_nb.model.prediction import predict
 from alignn_nb.model.summary import model_summary
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from alignn_nb.training.breakdown import loss_terms, reweight
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset

@@ -6,9 +6,9 @@ import ase.build
 import numpy as np
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
 from alignn_nb.graphs.build import build_graphs
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from tests.browser.conftest import (
     BACKGROUND,
     drawn_fraction,

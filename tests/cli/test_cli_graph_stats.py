@@ -9,9 +9,9 @@ import pytest
 
 from alignn_nb.cli import main
 from alignn_nb.cli._settings import apply_settings, load_settings, parse_assignment, parse_value
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs, clear_cache
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from tests.conftest import PRESETS
 
 JSON_KEYS = {

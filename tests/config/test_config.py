@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.traits import EFFECTS
 
 SEED_TABLE = Path(__file__).resolve().parents[1] / "data" / "ALIGNNAtomWiseConfig.md"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_io import load_alignn_config
 from alignn_nb.config.diff import DiffRow, config_diff, diff_from_defaults, diff_from_loaded
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from tests.conftest import PRESETS
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.findings import atom_feature_length, check
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 
 
 def _by_fields(findings):

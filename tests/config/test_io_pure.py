@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from alignn.config import TrainingConfig
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import to_alignn_config
 from alignn_nb.config.alignn_io import AlignnConfigError, load_alignn_config
 from alignn_nb.config.findings import check
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.widgets.config_form import ConfigForm
 from tests.conftest import PRESETS
 

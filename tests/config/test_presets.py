@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_io import MODEL_KEYS
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.presets import EXAMPLE_FILES, example_config, load_preset, presets
 
 NAMES = [

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import Dict, HasTraits, TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.undo import LIMIT, ConfigHistory
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs import build as graph
 from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET, GraphBudgetError, estimate
 from alignn_nb.graphs.build import build_graphs, clear_cache, fingerprint
@@ -20,7 +20,7 @@ from alignn_nb.graphs.cache import array_bytes
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.model.build import build_model
 from alignn_nb.model.prediction import predict
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False)
 """The line graph alignn itself builds: every bond pair, backtracking included."""

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs
 from alignn_nb.graphs.container import CrystalGraphs
 from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.structures.loading import examples, load_structure
+from alignn_nb.structures import examples, load_structure
 from tests.conftest import EXAMPLE_DATA
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)

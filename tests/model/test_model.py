@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from traitlets import TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.alignn_model import to_alignn_model_config
 from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import build_model, to_alignn_model_config
+from alignn_nb.model.build import build_model
 from alignn_nb.model.physics import bond_penalty
 from alignn_nb.model.prediction import predict
 from alignn_nb.model.reconfigure import reconfigure

@@ -14,13 +14,13 @@ from alignn.models.alignn_atomwise_pure import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignn_nb.config import rules
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, rules
+from alignn_nb.config.alignn_model import to_alignn_model_config
 from alignn_nb.config.findings import check
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import dgl_installed
 from alignn_nb.graphs.build import build_graphs
 from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import MissingDGLError, build_model, to_alignn_model_config
+from alignn_nb.model.build import MissingDGLError, build_model
 from alignn_nb.model.forward import model_input
 from alignn_nb.model.physics import zbl_energy
 from alignn_nb.model.prediction import predict

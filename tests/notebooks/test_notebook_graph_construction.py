@@ -5,9 +5,9 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
 from alignn_nb.graphs.build import build_graphs
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from tests.conftest import REPO, execute_notebook
 
 NOTEBOOK = REPO / "notebooks" / "graph_construction.ipynb"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from jarvis.core.atoms import Atoms as JarvisAtoms
 
-from alignn_nb.structures.loading import MIN_DISTANCE, example, examples, load_structure
+from alignn_nb.structures import MIN_DISTANCE, example, examples, load_structure
 from tests.conftest import EXAMPLE_DATA
 
 EXAMPLE_SIZES = {"Si": 2, "NaCl": 2, "Cu": 1, "graphene": 2, "H2O": 3, "Si64": 64}

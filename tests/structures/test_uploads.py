@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alignn_nb.config.alignn_io import AlignnConfigError
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from alignn_nb.structures.uploads import (
     MAX_UPLOAD_BYTES,
     config_from_upload,

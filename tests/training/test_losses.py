@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.model.build import build_model
 from alignn_nb.model.physics import penalty_per_edge
 from alignn_nb.training import batches

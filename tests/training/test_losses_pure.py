@@ -6,7 +6,7 @@ import pytest
 import torch
 from alignn.torch_graph_builder import TorchGraph
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import dgl_installed
 from alignn_nb.model.physics import penalty_per_edge
 from alignn_nb.training.batches import make_batches

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import save_alignn_config
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.model.build import build_model
 from alignn_nb.training.batches import forward, make_batches
 from alignn_nb.training.breakdown import LossBreakdown, loss_terms

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.model.build import build_model
 from alignn_nb.training.breakdown import loss_terms
 from alignn_nb.training.datasets import Dataset, make_sample

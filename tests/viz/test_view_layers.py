@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from ase.data.colors import jmol_colors
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
 from alignn_nb.graphs.build import build_graphs
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from alignn_nb.viz import layers, selection
 from alignn_nb.viz.scene import _arc_points, build_scene
 

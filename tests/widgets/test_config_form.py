@@ -7,7 +7,7 @@ import html
 import ipywidgets as widgets
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.widgets.config_form import GRAPH_SECTION, ConfigForm
 
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import to_alignn_config
 from alignn_nb.config.alignn_io import load_alignn_config
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.presets import load_preset
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar, save_link

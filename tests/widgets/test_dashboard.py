@@ -10,9 +10,10 @@ import pytest
 import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.config.alignn_model import to_alignn_model_config
 from alignn_nb.config.rules import dgl_installed
-from alignn_nb.model.build import build_model, to_alignn_model_config
+from alignn_nb.model.build import build_model
 from alignn_nb.model.summary import model_summary
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.widgets.dashboard import Dashboard

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
 from alignn_nb.graphs.build import build_graphs
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from alignn_nb.viz import layers, selection
 from alignn_nb.viz.scene import build_scene
 from alignn_nb.widgets.graph_view import GraphView

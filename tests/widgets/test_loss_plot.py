@@ -11,7 +11,7 @@ import pytest
 import torch
 from traitlets import TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.breakdown import LossBreakdown, Penalty, fresh_breakdown
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.training.terms import Term

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig
 from alignn_nb.widgets.model_summary import ModelSummaryView
 
 pytestmark = pytest.mark.dgl

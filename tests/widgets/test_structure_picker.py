@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from alignn_nb.structures.loading import example
+from alignn_nb.structures import example
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.training.id_prop import read_id_prop
 from alignn_nb.widgets.structure_picker import StructurePicker
