@@ -16,14 +16,15 @@ os.environ.setdefault("DGLBACKEND", "pytorch")
 
 from alignn_nb.config.findings import Finding, check
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.structures.loading import load_structure
 
 _LAZY = {
     "build_graphs": "alignn_nb.graphs.build",
     "build_model": "alignn_nb.model.build",
     "Dashboard": "alignn_nb.widgets.dashboard",
+    "load_structure": "alignn_nb.structures.loading",
 }
-"""Names imported on first use: the graph and model stages need torch, the app ipywidgets."""
+"""Names imported on first use: the graph and model stages need torch, the app ipywidgets,
+and reading structures ASE."""
 
 __all__ = [
     "ALIGNNAtomWiseConfig",

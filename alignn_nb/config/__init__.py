@@ -41,8 +41,8 @@ __all__ = [
     "load_alignn_config",
     "load_preset",
     "save_alignn_config",
-    "to_alignn_model_config",
     "to_alignn_config",
+    "to_alignn_model_config",
 ]
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import ase
-import ase.build
-import ase.io
 import numpy as np
 
 MIN_DISTANCE = 0.1
@@ -65,6 +63,8 @@ def _to_ase(source: Any) -> ase.Atoms:
 
 
 def _read_file(path: Path) -> ase.Atoms:
+    import ase.io
+
     if not path.is_file():
         raise ValueError(f"no structure file at {path}")
     try:
@@ -166,6 +166,8 @@ def _check_overlaps(atoms: ase.Atoms) -> None:
 
 @functools.cache
 def _example_builders() -> dict[str, ase.Atoms]:
+    import ase.build
+
     si64 = ase.build.bulk("Si", "diamond", a=5.43, cubic=True).repeat((2, 2, 2))
     si64.rattle(stdev=0.05, seed=0)
     water = ase.build.molecule("H2O")
