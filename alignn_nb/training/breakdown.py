@@ -25,7 +25,7 @@ value is the mean of the batch values, as alignn averages them per epoch.
 The short-bond penalty (use_penalty) is added by alignn's forward pass to the energy it
 differentiates for forces and stress, so it moves the gradwise and stresswise terms. With
 energy_mult_natoms off, alignn's DGL model adds it in place to ``out`` itself (see
-`alignn_nb.model.prediction.penalty_in_readout`), so the graphwise term fits readout + penalty (the
+`alignn_nb.model.physics.penalty_in_readout`), so the graphwise term fits readout + penalty (the
 whole batch's, on every structure) to the energy target and the penalty is counted twice;
 its pure twin leaves ``out`` alone. The breakdown's notes say so. `Penalty` reports the
 penalty separately.
@@ -76,7 +76,7 @@ class Penalty:
     penalty acts on; ``predicted_energy`` (eV) is the energy alignn differentiates for each
     structure on its own, summed over structures: its readout (× atoms when
     energy_mult_natoms is on) plus its own penalty, counted once even where alignn's readout
-    already holds it (see `alignn_nb.model.prediction.penalty_in_readout`).
+    already holds it (see `alignn_nb.model.physics.penalty_in_readout`).
     """
 
     energy: float

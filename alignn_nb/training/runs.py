@@ -116,7 +116,7 @@ def train(
     """Train ``model`` (or a fresh one from ``cfg`` seeded with ``seed``) for ``steps`` steps.
 
     Batches of ``batch_size`` structures (None: the whole dataset each step, split only to
-    fit the memory guard of `alignn_nb.training.breakdown.make_batches`) are visited
+    fit the memory guard of `alignn_nb.training.batches.make_batches`) are visited
     in an order shuffled with ``seed``. ``callback`` gets each `Step`; setting ``stop``
     ends the run before the next step. The model is left in eval mode with its new weights.
     ``threads`` sets torch's intra-op threads for the run (restored afterwards); on shared

@@ -1,6 +1,6 @@
 """Static pictures of the graph view with matplotlib's 3D axes, without a browser.
 
-`figure` draws the same `alignn_nb.viz.scene.Scene` that `GraphView` sends to
+`figure` draws the same `alignn_nb.viz.layers.Scene` that `GraphView` sends to
 nglview: the cell, the atoms in element colours, edges to periodic images, image atoms,
 line-graph nodes and triplets, with a legend, colour bars and the counts as the title.
 `to_png` saves it. Neither uses pyplot, so no global figure is left open.

@@ -348,7 +348,7 @@ class ConfigToolbar(widgets.VBox):
             self._say(f"Redid {self.history.redo()}.")
 
     def config_json(self) -> str:
-        """What Save writes: `alignn_nb.config.alignn_io.to_alignn_config` as JSON (indent 2).
+        """What Save writes: `alignn_nb.config.alignn_export.to_alignn_config` as JSON (indent 2).
 
         Raises:
             AlignnConfigError: when the kept training keys cannot be written.
