@@ -11,7 +11,7 @@ NODGL_BIN := $(NODGL_VENV)/bin
 NODGL_STAMP := $(NODGL_VENV)/.alignn-nb-installed
 # The browser and binder tests serve the same dashboard and install the same binder files
 # as in .venv/; without DGL they would only repeat those minutes, so this run leaves them out.
-NODGL_PYTEST_ARGS ?= --ignore=tests/browser --ignore=tests/test_binder.py
+NODGL_PYTEST_ARGS ?= --ignore=tests/browser --ignore=tests/notebooks/test_binder.py
 
 export DGLBACKEND := pytorch
 

@@ -1,17 +1,30 @@
-"""alignn-nb: configure and explore ALIGNN-atomwise models in Jupyter."""
+"""alignn-nb: configure and explore ALIGNN-atomwise models in Jupyter.
+
+The packages follow the data flow: `config` → `structures` → `graphs` → `model` →
+`training` → `viz`, with the live engine in `app`, the widgets in `widgets` and the
+command line in `cli`. Importing this package loads neither torch nor DGL; the names that
+need them are imported on first use.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.findings import Finding, check
-from alignn_nb.graph import build_graphs
-from alignn_nb.model import build_model
-from alignn_nb.structures import load_structure
+from alignn_nb.config.findings import Finding, check
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+
+_LAZY = {
+    "build_graphs": "alignn_nb.graphs.build",
+    "build_model": "alignn_nb.model.build",
+    "Dashboard": "alignn_nb.widgets.dashboard",
+    "load_structure": "alignn_nb.structures.loading",
+}
+"""Names imported on first use: the graph and model stages need torch, the app ipywidgets,
+and reading structures ASE."""
 
 __all__ = [
     "ALIGNNAtomWiseConfig",
@@ -27,9 +40,11 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """`Dashboard` is imported on first use, so the core never loads ipywidgets."""
-    if name == "Dashboard":
-        from alignn_nb.widgets.dashboard import Dashboard
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alignn_nb' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
-        return Dashboard
-    raise AttributeError(f"module 'alignn_nb' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

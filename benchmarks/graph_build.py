@@ -21,9 +21,10 @@ import ase
 import ase.build
 import numpy as np
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graph import CrystalGraphs, build_graphs, clear_cache
-from alignn_nb.model import AlignnGraphs, alignn_graphs
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.build import build_graphs, clear_cache
+from alignn_nb.graphs.container import CrystalGraphs
+from alignn_nb.graphs.reference import AlignnGraphs, alignn_graphs
 
 CFG = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)
 GRAPH = GraphConfig(neighbor_strategy="k-nearest", cutoff=8.0, max_neighbors=12)

@@ -3,9 +3,9 @@
 Run: ``DGLBACKEND=pytorch .venv/bin/python benchmarks/loss_terms.py``. Prints, for the
 embedded EMT Cu/Al dataset (30 structures in one batch):
 
-- one decomposition (alignn_nb.losses.decompose) vs alignn's model plus its train.py loss
+- one decomposition (`decompose`) vs alignn's model plus its train.py loss
   written out by hand, and a reweight (no forward pass);
-- one training step (alignn_nb.training.train) vs forward + loss + backward + AdamW by hand;
+- one training step (alignn_nb.training.runs.train) vs forward + loss + backward + AdamW by hand;
 - a training step with 1 torch thread and with torch's default;
 - the 50-step training run (1 thread, as LossPlot runs it): wall time and each term at
   step 1 and step 50.
@@ -22,10 +22,11 @@ import numpy as np
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import default_dataset
-from alignn_nb.losses import Batch, decompose, make_batches, reweight
-from alignn_nb.model import build_model
-from alignn_nb.training import train
+from alignn_nb.model.build import build_model
+from alignn_nb.training.batches import Batch, make_batches
+from alignn_nb.training.breakdown import decompose, reweight
+from alignn_nb.training.example_data import default_dataset
+from alignn_nb.training.runs import train
 
 REPEATS = 5
 

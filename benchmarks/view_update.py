@@ -35,9 +35,9 @@ import numpy as np
 from comm.base_comm import BaseComm
 from jupyter_client.session import json_packer
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graph import build_graphs
-from alignn_nb.model import alignn_graphs
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.structures import example
 from alignn_nb.widgets.graph_view import GraphView
 

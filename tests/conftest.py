@@ -1,4 +1,4 @@
-"""Shared fixtures: the real alignn example data beside the repo, seeds, hypothesis profiles.
+"""Shared fixtures: where alignn's example files live in the package, hypothesis profiles.
 
 Tests marked ``dgl`` need DGL; where it is not installed (``make test-nodgl``) they skip
 with the reason "DGL is not installed".
@@ -16,7 +16,10 @@ os.environ.setdefault("DGLBACKEND", "pytorch")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[1]
-SHARED_EXAMPLES = REPO.parent / "shared" / "data" / "alignn_examples"
+PRESETS = REPO / "alignn_nb" / "config" / "presets"
+"""alignn's example training configs, shipped as presets."""
+EXAMPLE_DATA = REPO / "alignn_nb" / "training" / "examples"
+"""alignn's example force-field datasets (JARVIS sample, mlearn Si), shipped as package data."""
 
 settings.register_profile(
     "ci",
@@ -36,7 +39,7 @@ DGL_MISSING = "DGL is not installed"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the tests marked ``dgl`` when DGL is not installed."""
-    from alignn_nb.model import dgl_installed
+    from alignn_nb.config.rules import dgl_installed
 
     if dgl_installed():
         return
@@ -44,23 +47,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "dgl" in item.keywords:
             item.add_marker(skip)
-
-
-def need_shared(path: Path) -> Path:
-    """``path`` if it exists; otherwise skip with a reason, or fail under CI=true."""
-    if path.exists():
-        return path
-    message = f"{path} is missing: the alignn example data sits in ../shared beside the repo"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-    raise AssertionError("unreachable")
-
-
-@pytest.fixture
-def alignn_examples() -> Path:
-    """The folder of alignn's example configs and force-field data."""
-    return need_shared(SHARED_EXAMPLES)
 
 
 def execute_notebook(path: Path, limit_seconds: float):

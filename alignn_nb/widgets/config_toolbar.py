@@ -12,12 +12,13 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, List, TraitError, Unicode, observe
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.diff import DiffRow, diff_from_defaults, diff_from_loaded
-from alignn_nb.io import LoadedConfig, to_alignn_config
-from alignn_nb.presets import load_preset, presets
-from alignn_nb.undo import ConfigHistory
-from alignn_nb.uploads import CONFIG_SUFFIXES, MAX_UPLOAD_MB, config_from_upload
+from alignn_nb.config.alignn_export import to_alignn_config
+from alignn_nb.config.alignn_io import LoadedConfig
+from alignn_nb.config.diff import DiffRow, diff_from_defaults, diff_from_loaded
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.presets import load_preset, presets
+from alignn_nb.config.undo import ConfigHistory
+from alignn_nb.structures.uploads import CONFIG_SUFFIXES, MAX_UPLOAD_MB, config_from_upload
 from alignn_nb.widgets.config_form import GRAPH_SECTION
 from alignn_nb.widgets.upload import UploadButton
 
@@ -311,7 +312,7 @@ class ConfigToolbar(widgets.VBox):
         return False
 
     def apply_preset(self, name: str) -> bool:
-        """Replace the configs with preset ``name`` (see `alignn_nb.presets.presets`)."""
+        """Replace the configs with preset ``name`` (see `alignn_nb.config.presets.presets`)."""
         with self._action():
             self._apply_loaded(load_preset(name), name, "preset", "Applied preset")
             return True
@@ -347,7 +348,7 @@ class ConfigToolbar(widgets.VBox):
             self._say(f"Redid {self.history.redo()}.")
 
     def config_json(self) -> str:
-        """What Save writes: `alignn_nb.io.to_alignn_config` as JSON (indent 2).
+        """What Save writes: `alignn_nb.config.alignn_export.to_alignn_config` as JSON (indent 2).
 
         Raises:
             AlignnConfigError: when the kept training keys cannot be written.

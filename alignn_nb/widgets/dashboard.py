@@ -10,9 +10,11 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, Unicode, observe
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import Dataset, default_dataset
-from alignn_nb.live import LiveResult, LiveSession
+from alignn_nb.app.live import LiveSession
+from alignn_nb.app.stages import LiveResult
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.training.datasets import Dataset
+from alignn_nb.training.example_data import default_dataset
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.graph_view import GraphView

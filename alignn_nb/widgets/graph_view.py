@@ -1,6 +1,6 @@
 """`GraphView`: an nglview 3D view of a `CrystalGraphs`, its line graph and their counts.
 
-Each layer of `alignn_nb._view_layers` (cell, edges, triplets, image atoms, ...) is one
+Each layer of `alignn_nb.viz.scene` (cell, edges, triplets, image atoms, ...) is one
 nglview buffer component sent in one ``addBuffer`` message. nglview does not record
 buffer components, so this module keeps its own list of which stage component holds
 which layer (the structure is component 0) and replaces a changed layer by removing its
@@ -11,7 +11,7 @@ and the archive (``_ngl_msg_archive``, replayed when the view is displayed again
 set to the structure's messages plus the current layers only, so it never grows with
 updates. Syncing it re-sends every layer (about 18 ms and 180 kB for the 64-atom Si
 example, three times the update itself), so it is synced off the update path,
-`ARCHIVE_DELAY_SECONDS` after the last change of a burst. Before the frontend has
+``ARCHIVE_DELAY_SECONDS`` after the last change of a burst. Before the frontend has
 loaded, replaced layers are taken out of nglview's pending queue instead of being added
 and removed.
 
@@ -40,17 +40,15 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb import _view_layers as vl
-from alignn_nb import render
-from alignn_nb.graph import CrystalGraphs, fingerprint
+from alignn_nb.graphs.build import fingerprint
+from alignn_nb.graphs.container import CrystalGraphs
+from alignn_nb.viz import layers, render, selection
+from alignn_nb.viz.scene import build_scene
+from alignn_nb.widgets._ngl_stage import NglStage
 
 VIEW_HEIGHT = "480px"
 RESIZE_AGAIN_SECONDS = 1.0
 """After the view loads it is resized once at once and once more after this delay."""
-ARCHIVE_DELAY_SECONDS = 0.5
-"""The replay archive is synced this long after the last change (once per burst)."""
-FLUSH_WAIT_SECONDS = 2.0
-"""Longest wait for nglview to replay the messages queued before the view loaded."""
 _ALL_ATOMS = -1
 _OPTION_TRAITS = (
     "focus",
@@ -74,7 +72,7 @@ class _AtomIndex(Int):
         return super()._validate(obj, value)
 
 
-def _swatch(rgb: vl.Rgb, opacity: float = 1.0) -> str:
+def _swatch(rgb: layers.Rgb, opacity: float = 1.0) -> str:
     r, g, b = (round(255 * c) for c in rgb)
     return (
         f"<span style='display:inline-block;width:12px;height:12px;margin-right:4px;"
@@ -83,7 +81,7 @@ def _swatch(rgb: vl.Rgb, opacity: float = 1.0) -> str:
     )
 
 
-def _scale_html(scale: vl.ColorScale) -> str:
+def _scale_html(scale: layers.ColorScale) -> str:
     stops = ", ".join(
         f"rgb({round(255 * c[0])},{round(255 * c[1])},{round(255 * c[2])}) {100 * f:.0f}%"
         for f, c in scale.stops
@@ -96,7 +94,7 @@ def _scale_html(scale: vl.ColorScale) -> str:
     )
 
 
-def legend_html(legend: vl.Legend, image_atoms: bool) -> str:
+def legend_html(legend: layers.Legend, image_atoms: bool) -> str:
     """The legend as HTML: element swatches, colour bars and keys."""
     rows = [f"<div>{_swatch(rgb)}{html.escape(symbol)}</div>" for symbol, rgb in legend.elements]
     if image_atoms:
@@ -111,7 +109,7 @@ def legend_html(legend: vl.Legend, image_atoms: bool) -> str:
     return f"<div class='alignn-nb-legend' style='font-size:12px'>{''.join(rows)}</div>"
 
 
-class GraphView(widgets.HBox):
+class GraphView(NglStage, widgets.HBox):
     """A live 3D view of a `CrystalGraphs`: structure, cell, edges and line graph.
 
     Set ``graphs`` to show new graphs; only the layers that changed are re-sent and the
@@ -127,12 +125,12 @@ class GraphView(widgets.HBox):
         help="Atom whose bonds, neighbour images and centred triplets are shown; None: all.",
     )
     edge_colors = Enum(
-        vl.EDGE_COLORINGS,
+        layers.EDGE_COLORINGS,
         default_value="length",
         help="Colour edges by bond length (Å) or by within/beyond inner_cutoff.",
     )
     triplet_colors = Enum(
-        vl.TRIPLET_COLORINGS,
+        layers.TRIPLET_COLORINGS,
         default_value="kind",
         help="Colour triplets in one colour (kind) or by their bond-angle cosine (cos).",
     )
@@ -140,7 +138,7 @@ class GraphView(widgets.HBox):
     line_graph = Bool(True, help="Draw the line graph: bond-midpoint nodes and triplets.")
     removed = Bool(False, help="Also draw, greyed out, the bond pairs left out of the line graph.")
     angles = Bool(False, help="Draw an arc at the shared atom of each triplet.")
-    budget = Int(vl.DEFAULT_BUDGET, min=1, help="Most shapes (cylinders and spheres) drawn.")
+    budget = Int(layers.DEFAULT_BUDGET, min=1, help="Most shapes (cylinders and spheres) drawn.")
     allow_over_budget = Bool(False, help="Draw everything asked for even above the budget.")
     counts = Dict(help="Shown and total edges, triplets, removed pairs, image atoms and shapes.")
     notice = Unicode("", help="Why less than everything is drawn (the budget), or empty.")
@@ -170,7 +168,7 @@ class GraphView(widgets.HBox):
         self._base_archive: list[dict] = []
         self._flushed = threading.Event()
         self._sentinel = self._make_sentinel()
-        self._scene: vl.Scene | None = None
+        self._scene: layers.Scene | None = None
         self._archive: list[dict] = []
         self._archive_timer: threading.Timer | None = None
         self._archive_lock = threading.Lock()
@@ -187,7 +185,7 @@ class GraphView(widgets.HBox):
     @validate("focus")
     def _validate_focus(self, proposal: dict) -> int | None:
         try:
-            vl.check_focus(self.graphs, self._options(focus=proposal["value"]))
+            selection.check_focus(self.graphs, self._options(focus=proposal["value"]))
         except ValueError as refused:
             raise TraitError(str(refused)) from refused
         return proposal["value"]
@@ -198,7 +196,7 @@ class GraphView(widgets.HBox):
             if change["name"] == "graphs":
                 self._update_focus_choices()
             if self.graphs is not None:
-                focus = vl.resolve_focus(self.graphs, self._options())
+                focus = selection.resolve_focus(self.graphs, self._options())
                 if focus != self.focus:
                     self.focus = focus  # this change redraws
                     return
@@ -224,10 +222,10 @@ class GraphView(widgets.HBox):
         value = change["new"]
         self._set_focus_from_user(None if value == _ALL_ATOMS else value)
 
-    def _options(self, **changes: Any) -> vl.ViewOptions:
+    def _options(self, **changes: Any) -> layers.ViewOptions:
         values = {name: getattr(self, name) for name in _OPTION_TRAITS}
         values.update(changes)
-        return vl.ViewOptions(
+        return layers.ViewOptions(
             focus=values["focus"],
             edge_colors=values["edge_colors"],
             triplet_colors=values["triplet_colors"],
@@ -272,7 +270,7 @@ class GraphView(widgets.HBox):
             self._render_side()
             return
         try:
-            scene = vl.build_scene(self.graphs, self._options())
+            scene = build_scene(self.graphs, self._options())
         except ValueError as failed:
             self.error = f"the view was not updated: {failed}"
             self._render_side()
@@ -324,139 +322,11 @@ class GraphView(widgets.HBox):
             self.view._ngl_msg_archive = []
             self.view.add_structure(nglview.ASEStructure(atoms), default_representation=False)
             self.view.add_representation(
-                "spacefill", radiusType="size", radiusSize=vl.ATOM_RADIUS, colorScheme="element"
+                "spacefill", radiusType="size", radiusSize=layers.ATOM_RADIUS, colorScheme="element"
             )
             self._base_archive = list(self.view._ngl_msg_archive)
         self._structure_key = key
         return True
-
-    def _replace_layers(self, layers: tuple[vl.Layer, ...]) -> None:
-        """Make the stage hold exactly ``layers``, re-sending only those that changed."""
-        wanted = {layer.name: layer for layer in layers if len(layer)}
-        keep = [(n, d) for n, d in self._components if n in wanted and wanted[n].digest == d]
-        stale = [i for i, item in enumerate(self._components) if item not in keep]
-        for index in reversed(stale):
-            self._remove_component(index)
-        present = {name for name, _ in self._components}
-        for layer in layers:
-            if layer.name in wanted and layer.name not in present:
-                self._add_layer(layer)
-        self._schedule_archive()
-
-    def _schedule_archive(self) -> None:
-        """Sync the replay archive `ARCHIVE_DELAY_SECONDS` from now, replacing any sync
-        still pending: a burst of updates costs one sync."""
-        self._archive = self._base_archive + self._layer_archive()
-        if self._archive_timer is not None:
-            self._archive_timer.cancel()
-        self._archive_timer = threading.Timer(ARCHIVE_DELAY_SECONDS, self._sync_archive)
-        self._archive_timer.daemon = True
-        self._archive_timer.start()
-
-    def _sync_archive(self) -> None:
-        with self._archive_lock:
-            self.view._ngl_msg_archive = self._archive
-
-    def _stage_index(self, position: int) -> int:
-        """Stage component index of our ``position``-th layer (the structure is 0)."""
-        return position + len(self.view._ngl_component_ids)
-
-    def _opacity_message(self, position: int, opacity: float) -> dict:
-        """nglview's message setting the opacity of our ``position``-th layer."""
-        kwargs = {"opacity": opacity, "component_index": self._stage_index(position)}
-        return self.view._get_remote_call_msg(
-            "setParameters",
-            target="Representation",
-            kwargs={**kwargs, "repr_index": 0},
-            fire_embed=True,
-        )
-
-    def _layer_archive(self) -> list[dict]:
-        """The messages that rebuild the current layers, in component order."""
-        archive = []
-        for position, (name, _) in enumerate(self._components):
-            add, opacity = self._layer_messages[name]
-            archive.append(add)
-            if opacity < 1:
-                archive.append(self._opacity_message(position, opacity))
-        return archive
-
-    def _remove_component(self, position: int) -> None:
-        name, _ = self._components.pop(position)
-        self._layer_messages.pop(name, None)
-        queued = self._queued.pop(name, None)
-        if queued is not None and not self.view.loaded:
-            pending = self.view._ngl_displayed_callbacks_before_loaded
-            pending[:] = [callback for callback in pending if callback not in queued]
-            self._reindex_queued()
-            return
-        self._send("removeComponent", target="Stage", args=[self._stage_index(position)])
-
-    def _reindex_queued(self) -> None:
-        """Point queued opacity messages at their layer's component after a queued
-        layer before it was taken out of the queue."""
-        for position, (name, _) in enumerate(self._components):
-            for callback in self._queued.get(name, ()):
-                if callback._method_name == "setParameters":
-                    callback._ngl_msg["component_index"] = self._stage_index(position)
-
-    def _add_layer(self, layer: vl.Layer) -> None:
-        position = len(self._components)
-        pending = self.view._ngl_displayed_callbacks_before_loaded
-        before = len(pending)
-        kwargs = layer.buffer_kwargs()
-        self._send("addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs)
-        if layer.opacity < 1:
-            message = self._opacity_message(position, layer.opacity)
-            self._send(
-                "setParameters",
-                target="Representation",
-                kwargs={
-                    **message["kwargs"],
-                    "component_index": message["component_index"],
-                    "repr_index": 0,
-                },
-            )
-        if not self.view.loaded:
-            self._queued[layer.name] = pending[before:]
-        self._components.append((layer.name, layer.digest))
-        add = self.view._get_remote_call_msg(
-            "addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs, fire_embed=True
-        )
-        self._layer_messages[layer.name] = (add, layer.opacity)
-
-    def _send(self, method: str, **message: Any) -> None:
-        """One nglview call, not archived by nglview (the archive is kept by us)."""
-        self._wait_for_flush()
-        self.view._remote_call(method, fire_once=True, fire_embed=True, **message)
-
-    def _make_sentinel(self) -> Any:
-        def sentinel(view: nglview.NGLWidget) -> None:
-            self._flushed.set()
-
-        sentinel._method_name = "alignn-nb:flushed"
-        sentinel._ngl_msg = None
-        self.view._ngl_displayed_callbacks_before_loaded.append(sentinel)
-        return sentinel
-
-    def _move_sentinel_last(self) -> None:
-        """Keep the flush marker after our queued messages while the view is not loaded."""
-        if self.view.loaded:
-            return
-        pending = self.view._ngl_displayed_callbacks_before_loaded
-        if self._sentinel in pending:
-            pending.remove(self._sentinel)
-        pending.append(self._sentinel)
-
-    def _wait_for_flush(self) -> None:
-        """After loading, nglview replays queued messages on a thread; let it finish first,
-        so that component indices in later messages refer to the components we expect."""
-        if self.view.loaded and not self._flushed.is_set():
-            self._flushed.wait(FLUSH_WAIT_SECONDS)
-            self._flushed.set()
-
-    def _resize(self) -> None:
-        self.view._remote_call("handleResize", fire_once=True)
 
     def __repr__(self) -> str:
         counts = self._scene.counts.text if self._scene else "no graphs"
@@ -464,7 +334,7 @@ class GraphView(widgets.HBox):
         return f"GraphView({counts}; focus {focus}; {len(self._components)} layers)"
 
     @property
-    def scene(self) -> vl.Scene | None:
+    def scene(self) -> layers.Scene | None:
         """The scene on display (layers, counts, legend), or None without graphs."""
         return self._scene
 

@@ -23,12 +23,10 @@ import functools
 import html
 import math
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
 import torch
 from traitlets import (
     Bool,
@@ -44,28 +42,19 @@ from traitlets import (
     validate,
 )
 
-from alignn_nb import plots
-from alignn_nb._workers import start_worker
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import Dataset
-from alignn_nb.history import AlignnHistory, load_history
-from alignn_nb.losses import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight, sweep
-from alignn_nb.model import shape_changes
-from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
-
-TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
-HISTORY_NOTE = (
-    "<small>alignn's history_train.json / history_val.json: per epoch, each weighted term "
-    "averaged over the epoch's batches (every batch counts the same); total is their sum. "
-    "Training rows are gathered while the weights change; validation rows use the weights at "
-    "the end of the epoch.</small>"
-)
-SWEEP_POINTS = 41
-#: Least seconds between two redraws of the live training figure.
-REDRAW_SECONDS = 2.0
+from alignn_nb.app.workers import start_worker
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.rules import shape_changes
+from alignn_nb.training.breakdown import LossBreakdown, loss_terms, reweight
+from alignn_nb.training.datasets import Dataset
+from alignn_nb.training.history import AlignnHistory, load_history
+from alignn_nb.training.runs import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
+from alignn_nb.training.terms import WEIGHT_FIELDS
+from alignn_nb.viz import plots
+from alignn_nb.widgets.loss_plot_tabs import LossPlotTabs, progress_text
 
 
-class LossPlot(widgets.VBox):
+class LossPlot(LossPlotTabs, widgets.VBox):
     """Contribution bars, weight sensitivity, live training and alignn history of the loss."""
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config whose loss is shown.")
@@ -314,76 +303,6 @@ class LossPlot(widgets.VBox):
             return
         self.status = f"alignn history: {self.history.epochs} epochs from {folder}"
 
-    def _make_children(self) -> None:
-        self._status_html = widgets.HTML()
-        self.tabs = widgets.Tab(
-            children=[
-                self._contributions_tab(),
-                self._sensitivity_tab(),
-                self._training_tab(),
-                self._history_tab(),
-            ],
-            titles=TABS,
-        )
-
-    def _contributions_tab(self) -> widgets.VBox:
-        self._bars_image = _image()
-        self._table_html = widgets.HTML()
-        self._view_toggle = widgets.ToggleButtons(options=plots.VIEWS, value="absolute")
-        self._bind(self._view_toggle, "view")
-        self._recompute_button = widgets.Button(description="Recompute", icon="refresh")
-        self._recompute_button.on_click(lambda _: self.compute())
-        controls = widgets.HBox([self._view_toggle, self._recompute_button])
-        return widgets.VBox([controls, self._bars_image, self._table_html])
-
-    def _sensitivity_tab(self) -> widgets.VBox:
-        self._sweep_image = _image()
-        self._sweep_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="sweep")
-        self._bind(self._sweep_dropdown, "sweep_field")
-        self._sweep_max_input = widgets.FloatText(value=2.0, description="up to")
-        self._bind(self._sweep_max_input, "sweep_max")
-        controls = widgets.HBox([self._sweep_dropdown, self._sweep_max_input])
-        return widgets.VBox([controls, self._sweep_image])
-
-    def _training_tab(self) -> widgets.VBox:
-        self._train_image = _image()
-        self._steps_input = widgets.BoundedIntText(
-            value=DEFAULT_STEPS, min=1, max=100_000, description="steps"
-        )
-        self._bind(self._steps_input, "steps")
-        self._run_button = widgets.Button(description="Train", icon="play", button_style="success")
-        self._run_button.on_click(lambda _: self.start_training())
-        self._stop_button = widgets.Button(
-            description="Stop", icon="stop", button_style="danger", disabled=True
-        )
-        self._stop_button.on_click(lambda _: self.stop_training())
-        self._progress = widgets.IntProgress(value=0, min=0, max=DEFAULT_STEPS)
-        self._progress_label = widgets.Label("not started")
-        controls = widgets.HBox([self._steps_input, self._run_button, self._stop_button])
-        progress = widgets.HBox([self._progress, self._progress_label])
-        return widgets.VBox([controls, progress, self._train_image])
-
-    def _history_tab(self) -> widgets.VBox:
-        self._history_image = _image()
-        self._folder_input = widgets.Text(placeholder="alignn output folder", description="folder")
-        self._load_button = widgets.Button(description="Load", icon="folder-open")
-        self._load_button.on_click(lambda _: self.show_history(self._folder_input.value))
-        controls = widgets.HBox([self._folder_input, self._load_button])
-        return widgets.VBox([controls, widgets.HTML(HISTORY_NOTE), self._history_image])
-
-    def _bind(self, control: widgets.ValueWidget, name: str) -> None:
-        """Apply ``control``'s values to trait ``name``; a refusal goes to `status` and the
-        control shows the trait's value again."""
-
-        def apply(change: dict) -> None:
-            try:
-                setattr(self, name, change["new"])
-            except TraitError as failure:
-                self.status = str(failure)
-                control.value = getattr(self, name)
-
-        control.observe(apply, "value")
-
     def _adopt(self, model: torch.nn.Module) -> None:
         """Make ``model`` the current model without triggering a recomputation."""
         self._computing = True
@@ -399,7 +318,8 @@ class LossPlot(widgets.VBox):
     def _model_for(self, cfg: ALIGNNAtomWiseConfig, own: bool = False) -> torch.nn.Module:
         """The current model (a copy of it if ``own``) reconfigured for ``cfg``, or a fresh
         seeded one for a new shape."""
-        from alignn_nb.model import build_model, reconfigure
+        from alignn_nb.model.build import build_model
+        from alignn_nb.model.reconfigure import reconfigure
 
         if self.model is not None:
             model = copy.deepcopy(self.model) if own else self.model
@@ -446,82 +366,3 @@ class LossPlot(widgets.VBox):
         self._progress.value = step.index
         self._progress_label.value = progress_text(step, self.run.planned)
         self._render_training()
-
-    def _render_all(self) -> None:
-        self._render_bars()
-        self._render_sweep()
-        self._render_training(force=True)
-        self._render_history()
-
-    def _render_bars(self) -> None:
-        if self.breakdown is None:
-            self._bars_image.value, self._table_html.value = b"", "<i>no loss terms yet</i>"
-            return
-        self._bars_image.value = plots.png_bytes(plots.contribution_bars(self.breakdown, self.view))
-        self._table_html.value = breakdown_html(self.breakdown)
-
-    def _render_sweep(self) -> None:
-        if self.breakdown is None:
-            self._sweep_image.value = b""
-            return
-        current = getattr(self.config, self.sweep_field)
-        values = np.linspace(0.0, max(self.sweep_max, 1.25 * current), SWEEP_POINTS)
-        try:
-            result = sweep(self.breakdown, self.config, self.sweep_field, values)
-        except ValueError as failure:
-            self.status = f"sensitivity not updated: {failure}"
-            return
-        self._sweep_image.value = plots.png_bytes(plots.sensitivity_plot(result))
-
-    def _render_training(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._last_draw < REDRAW_SECONDS:
-            return
-        self._last_draw = now
-        steps = list(self.run.steps) if self.run is not None else []
-        planned = self.run.planned if self.run is not None else self.steps
-        self._train_image.value = plots.png_bytes(plots.training_plot(steps, planned))
-
-    def _render_history(self) -> None:
-        self._history_image.value = (
-            plots.png_bytes(plots.history_plot(self.history)) if self.history else b""
-        )
-
-
-def _image() -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
-
-
-def progress_text(step: Step, planned: int) -> str:
-    """``"12/50 steps · 3.1 steps/s · 12 s left"`` for a step of a run of ``planned`` steps."""
-    rate = step.index / step.seconds if step.seconds > 0 else math.inf
-    left = (planned - step.index) / rate if rate > 0 else math.inf
-    return f"{step.index}/{planned} steps · {rate:.2g} steps/s · {left:.0f} s left"
-
-
-def breakdown_html(breakdown: LossBreakdown) -> str:
-    """A small HTML table of the terms (raw, unit, weight, weighted, share) and the penalty."""
-    rows = []
-    for term in breakdown.terms.values():
-        if term.ok:
-            cells = (
-                f"{term.raw:.4g}",
-                html.escape(term.unit),
-                f"{term.weight:g}",
-                f"{term.weighted:.4g}",
-                f"{term.share:.1%}" if term.share is not None else "",
-            )
-        else:
-            cells = (html.escape(term.status), "", f"{term.weight:g}", "", "")
-        cells_html = "".join(f"<td>{c}</td>" for c in cells)
-        rows.append(f"<tr><td>{html.escape(term.name)}</td>{cells_html}</tr>")
-    penalty = breakdown.penalty
-    return (
-        "<table class='alignn-nb-loss-table'><tr><th>term</th><th>raw</th><th>unit</th>"
-        "<th>weight</th><th>weighted</th><th>share</th></tr>"
-        + "".join(rows)
-        + f"<tr><td><b>total</b></td><td colspan='3'></td><td><b>{breakdown.total:.4g}</b></td>"
-        "<td></td></tr></table>"
-        f"<div>penalty: {penalty.energy:.4g} eV on {penalty.bonds_below_threshold} bonds below "
-        f"penalty_threshold; {breakdown.samples} structures</div>"
-    )

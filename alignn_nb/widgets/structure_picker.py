@@ -11,8 +11,8 @@ import ipywidgets as widgets
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Instance, TraitError, Unicode, default, observe, validate
 
-from alignn_nb.structures import check_structure, example, examples, load_structure
-from alignn_nb.uploads import (
+from alignn_nb.structures.loading import check_structure, example, examples, load_structure
+from alignn_nb.structures.uploads import (
     ACCEPTED_STRUCTURES,
     MAX_UPLOAD_MB,
     STRUCTURE_KIND,
@@ -70,6 +70,29 @@ class StructurePicker(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         self._syncing = False
+        self._make_controls()
+        self.info_html = widgets.HTML()
+        self.message_html = widgets.HTML()
+        row = widgets.Layout(flex_flow="row wrap", align_items="center")
+        controls = widgets.HBox(
+            [self.example_dropdown, self.upload, self.sample_dropdown], layout=row
+        )
+        super().__init__(children=[controls, self.info_html, self.message_html], **kwargs)
+        if atoms is not None:
+            self.atoms = load_structure(atoms)
+            self.label = label
+        if dataset is not None:
+            self.dataset = dataset
+        if atoms is None:
+            self.example_dropdown.value = FIRST_EXAMPLE
+        self.example_dropdown.observe(self._on_example_picked, "value")
+        self.upload.on_file(self.load_upload)
+        self.upload.on_refused(self._refuse)
+        self.sample_dropdown.observe(self._on_sample_picked, "value")
+        self._fill_samples()
+        self._render()
+
+    def _make_controls(self) -> None:
         self.example_dropdown = widgets.Dropdown(
             options=list(examples()),
             value=None,
@@ -93,26 +116,6 @@ class StructurePicker(widgets.VBox):
             disabled=True,
             layout=widgets.Layout(width="300px"),
         )
-        self.info_html = widgets.HTML()
-        self.message_html = widgets.HTML()
-        row = widgets.Layout(flex_flow="row wrap", align_items="center")
-        controls = widgets.HBox(
-            [self.example_dropdown, self.upload, self.sample_dropdown], layout=row
-        )
-        super().__init__(children=[controls, self.info_html, self.message_html], **kwargs)
-        if atoms is not None:
-            self.atoms = load_structure(atoms)
-            self.label = label
-        if dataset is not None:
-            self.dataset = dataset
-        if atoms is None:
-            self.example_dropdown.value = FIRST_EXAMPLE
-        self.example_dropdown.observe(self._on_example_picked, "value")
-        self.upload.on_file(self.load_upload)
-        self.upload.on_refused(self._refuse)
-        self.sample_dropdown.observe(self._on_sample_picked, "value")
-        self._fill_samples()
-        self._render()
 
     @default("atoms")
     def _default_atoms(self) -> ase.Atoms:
@@ -206,7 +209,7 @@ class StructurePicker(widgets.VBox):
             self.failed = True
 
     def select_example(self, name: str) -> None:
-        """Pick the built-in example ``name`` (a key of `alignn_nb.structures.examples`)."""
+        """Pick the built-in example ``name`` (a key of `alignn_nb.structures.loading.examples`)."""
         try:
             atoms = example(name)
         except ValueError as refusal:

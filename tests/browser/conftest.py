@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alignn_nb._serve import LOOPBACK, free_port
+from alignn_nb.cli.serve import LOOPBACK, free_port
 from tests.conftest import IN_CI, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -14,9 +14,11 @@ import ase.io
 import pytest
 import torch
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graph import build_graphs
-from alignn_nb.model import build_model, model_summary, predict
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.build import build_graphs
+from alignn_nb.model.build import build_model
+from alignn_nb.model.prediction import predict
+from alignn_nb.model.summary import model_summary
 from alignn_nb.structures import example
 from tests.browser.conftest import drawn_fraction, screenshot, serve, wait_for_drawing
 from tests.conftest import REPO

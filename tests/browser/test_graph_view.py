@@ -6,8 +6,8 @@ import ase.build
 import numpy as np
 import pytest
 
-from alignn_nb import ALIGNNAtomWiseConfig
-from alignn_nb.graph import build_graphs
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.graphs.build import build_graphs
 from alignn_nb.structures import example
 from tests.browser.conftest import (
     BACKGROUND,

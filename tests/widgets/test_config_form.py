@@ -7,9 +7,8 @@ import html
 import ipywidgets as widgets
 import pytest
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.widgets import ConfigForm
-from alignn_nb.widgets.config_form import GRAPH_SECTION
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.widgets.config_form import GRAPH_SECTION, ConfigForm
 
 
 @pytest.fixture

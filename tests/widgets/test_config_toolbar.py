@@ -9,11 +9,13 @@ import re
 
 import pytest
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.io import load_alignn_config, to_alignn_config
-from alignn_nb.presets import load_preset
-from alignn_nb.widgets import ConfigForm
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.alignn_export import to_alignn_config
+from alignn_nb.config.alignn_io import load_alignn_config
+from alignn_nb.config.presets import load_preset
+from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar, save_link
+from tests.conftest import PRESETS
 from tests.widgets.conftest import page_refuses, page_sends
 
 
@@ -44,16 +46,16 @@ def test_initial_state(toolbar):
     assert saved(toolbar) == to_alignn_config(ALIGNNAtomWiseConfig(), GraphConfig())
 
 
-def test_upload_loads_in_place_and_keeps_training_keys(toolbar, alignn_examples):
+def test_upload_loads_in_place_and_keeps_training_keys(toolbar):
     cfg, graph = toolbar.config, toolbar.graph
-    content = (alignn_examples / "mlearn_Si_config.json").read_bytes()
+    content = (PRESETS / "mlearn_Si_config.json").read_bytes()
     upload(toolbar, "mlearn_Si_config.json", content)
     assert toolbar.config is cfg and toolbar.graph is graph
     assert (cfg.hidden_features, cfg.alignn_layers, graph.atom_features) == (256, 4, "cgcnn")
     assert toolbar.training["epochs"] == json.loads(content)["epochs"]
     assert toolbar.message == "Loaded mlearn_Si_config.json; 36 training keys kept for Save."
     assert toolbar.failed is False
-    assert toolbar.notes == load_alignn_config(alignn_examples / "mlearn_Si_config.json").notes
+    assert toolbar.notes == load_alignn_config(PRESETS / "mlearn_Si_config.json").notes
     assert "alignn-nb-notes" in toolbar.message_html.value
     assert toolbar.upload.error == ""
     written = saved(toolbar)

@@ -10,9 +10,13 @@ import pytest
 import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
-from alignn_nb import ALIGNNAtomWiseConfig, Dashboard
-from alignn_nb.data import default_dataset
-from alignn_nb.model import build_model, dgl_installed, model_summary, to_alignn_model_config
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.config.alignn_model import to_alignn_model_config
+from alignn_nb.config.rules import dgl_installed
+from alignn_nb.model.build import build_model
+from alignn_nb.model.summary import model_summary
+from alignn_nb.training.example_data import default_dataset
+from alignn_nb.widgets.dashboard import Dashboard
 
 HANG_GUARD_S = 60.0
 """Bound on waits that never end on a broken engine; not a speed limit."""
@@ -95,7 +99,7 @@ def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard,
 
     dashboard.session.observe(flaky, "result")
     dashboard.config.hidden_features = 32
-    with caplog.at_level(logging.ERROR, logger="alignn_nb.live"):
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.app.live"):
         dashboard.wait(HANG_GUARD_S)
     assert dashboard.status == (
         "the views were not all updated: an observer of result raised RuntimeError: boom "

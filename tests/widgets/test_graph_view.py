@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from alignn_nb import ALIGNNAtomWiseConfig
-from alignn_nb import _view_layers as vl
-from alignn_nb.graph import build_graphs
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.graphs.build import build_graphs
 from alignn_nb.structures import example
+from alignn_nb.viz import layers, selection
+from alignn_nb.viz.scene import build_scene
 from alignn_nb.widgets.graph_view import GraphView
 
 LAYERS = ["cell", "edges", "triplets", "backtracking", "image_atoms", "lg_nodes"]
@@ -252,7 +253,9 @@ def test_choosing_all_atoms_over_budget_is_refused_in_the_page(si512_graphs):
         view.focus = None
     view.allow_over_budget = True
     view.focus = None
-    assert view.counts["shapes"] == vl.cost(si512_graphs, vl.ViewOptions(), None) > 20_000
+    assert (
+        view.counts["shapes"] == selection.cost(si512_graphs, layers.ViewOptions(), None) > 20_000
+    )
 
 
 def test_clicking_an_atom_focuses_it(si64_graphs):
@@ -343,7 +346,7 @@ def test_a_focus_change_racing_a_new_graph_keeps_the_layers_in_step(si64_graphs,
     publisher.join(60)
     focus.join(60)
     drain(view, outbox)
-    expected = vl.build_scene(si64_graphs[2.4], view._options())
+    expected = build_scene(si64_graphs[2.4], view._options())
     assert view.focus == 3 and view.scene.counts == expected.counts
     assert view.layer_components == [layer.name for layer in expected.layers if len(layer)]
     assert stage.components == expected_stage(view)

@@ -12,9 +12,10 @@ import torch
 from traitlets import TraitError
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.data import default_dataset
-from alignn_nb.losses import LossBreakdown, Penalty, Term, fresh_breakdown
-from alignn_nb.widgets import loss_plot
+from alignn_nb.training.breakdown import LossBreakdown, Penalty, fresh_breakdown
+from alignn_nb.training.example_data import default_dataset
+from alignn_nb.training.terms import Term
+from alignn_nb.widgets import loss_plot, loss_plot_tabs
 from alignn_nb.widgets.loss_plot import LossPlot
 
 pytestmark = pytest.mark.dgl
@@ -52,7 +53,7 @@ def test_shows_the_terms_of_a_fresh_model(tiny):
     for image in (plot._bars_image, plot._sweep_image, plot._train_image):
         assert _png(image).startswith(b"\x89PNG")
     assert _png(plot._history_image) == b""
-    assert tuple(plot.tabs.get_state()["titles"]) == loss_plot.TABS
+    assert tuple(plot.tabs.get_state()["titles"]) == loss_plot_tabs.TABS
 
 
 def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
@@ -227,7 +228,7 @@ def test_the_terms_table_escapes_names_units_and_statuses():
         "<b>a</b>": Term("<b>a</b>", 1.0, raw=2.0, weighted=2.0, share=1.0, unit="<i>eV</i>"),
         "b": Term("b", 0.5, status="<img src=x onerror=alert(1)>"),
     }
-    table = loss_plot.breakdown_html(LossBreakdown(terms, 2.0, Penalty(0.0, 0), 1, "mse"))
+    table = loss_plot_tabs.breakdown_html(LossBreakdown(terms, 2.0, Penalty(0.0, 0), 1, "mse"))
     assert "<td>&lt;b&gt;a&lt;/b&gt;</td><td>2</td><td>&lt;i&gt;eV&lt;/i&gt;</td>" in table
     assert "<td>&lt;img src=x onerror=alert(1)&gt;</td>" in table
     assert "<b>a" not in table and "<i>" not in table and "<img" not in table

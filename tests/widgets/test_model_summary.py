@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from alignn_nb import ALIGNNAtomWiseConfig
-from alignn_nb.widgets import ModelSummaryView
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.widgets.model_summary import ModelSummaryView
 
 pytestmark = pytest.mark.dgl
 

@@ -7,8 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from alignn_nb import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.model import Prediction, Quantity, alignn_graphs, build_model, predict
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.model.build import build_model
+from alignn_nb.model.prediction import Prediction, Quantity, predict
 from alignn_nb.structures import example
 from alignn_nb.widgets.prediction_view import PredictionView
 

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from alignn_nb.data import default_dataset, read_id_prop
 from alignn_nb.structures import example
+from alignn_nb.training.example_data import default_dataset
+from alignn_nb.training.id_prop import read_id_prop
 from alignn_nb.widgets.structure_picker import StructurePicker
+from tests.conftest import EXAMPLE_DATA
 from tests.widgets.conftest import page_refuses, page_sends
 
 
@@ -118,8 +120,8 @@ def test_default_dataset_samples():
     assert picker.sample_dropdown.value is None
 
 
-def test_jarvis_samples(alignn_examples):
-    dataset = read_id_prop(alignn_examples / "jarvis_ff_sample_id_prop.json")
+def test_jarvis_samples():
+    dataset = read_id_prop(EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json")
     picker = StructurePicker(dataset=dataset)
     assert len(picker.sample_dropdown.options) == 50
     picker.select_sample(3)

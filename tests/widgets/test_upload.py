@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from traitlets import TraitError
 
-from alignn_nb.uploads import MAX_UPLOAD_BYTES
+from alignn_nb.structures.uploads import MAX_UPLOAD_BYTES
 from alignn_nb.widgets.upload import CHUNK_BYTES, UploadButton
 from tests.widgets.conftest import page_message, page_refuses, page_sends
 

@@ -1,0 +1,106 @@
+"""``alignn-nb serve``: the dashboard notebook as a Voila page on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+WEBSOCKET_LIMIT = 64 * 1024 * 1024
+"""Bytes; tornado's default 10 MiB would drop a file upload before the 20 MB check sees it."""
+
+
+def notebook_path(name: str = "dashboard.ipynb") -> Path:
+    """A notebook the server serves: the wheel's ``alignn_nb/notebooks/`` copy, else the
+    repository's ``notebooks/`` (an editable install or a clone)."""
+    package = Path(__file__).resolve().parents[1]
+    folders = (package / "notebooks", package.parent / "notebooks")
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{name} is in neither {folders[0]} nor {folders[1]}")
+
+
+def free_port(ip: str = LOOPBACK) -> int:
+    """A TCP port that is free on ``ip`` right now."""
+    with socket.socket() as sock:
+        sock.bind((ip, 0))
+        return int(sock.getsockname()[1])
+
+
+def is_loopback(ip: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def voila_command(notebook: Path, ip: str, port: int) -> list[str]:
+    """The Voila command line that serves ``notebook`` without opening a browser."""
+    return [
+        sys.executable,
+        "-m",
+        "alignn_nb.cli.serve",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={ip}",
+    ]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` verb."""
+    verb = subparsers.add_parser("serve", help="serve the dashboard with Voila (default verb)")
+    verb.add_argument("--ip", default=LOOPBACK, help="address to bind (default 127.0.0.1)")
+    verb.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    verb.add_argument(
+        "--no-browser",
+        action="store_true",
+        default=True,
+        help="accepted for Voila compatibility; alignn-nb never opens a browser",
+    )
+    verb.add_argument("--notebook", type=Path, default=None, help=argparse.SUPPRESS)
+    verb.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start Voila in the foreground and print the URL to open."""
+    port = args.port or free_port(args.ip if is_loopback(args.ip) else "0.0.0.0")
+    notebook = args.notebook or notebook_path()
+    if not is_loopback(args.ip):
+        sys.stderr.write(
+            f"warning: binding to {args.ip}: anyone who can reach this address can run code "
+            "on this machine through the dashboard page.\n"
+        )
+    sys.stdout.write(f"alignn-nb dashboard: http://{args.ip}:{port}/\n")
+    sys.stdout.flush()
+    env = {**os.environ, "DGLBACKEND": "pytorch"}
+    return run_voila(voila_command(notebook, args.ip, port), env)
+
+
+def run_voila(command: list[str], env: dict[str, str]) -> int:
+    """Become the Voila process (POSIX), so that signals reach Voila and its kernels."""
+    if os.name == "posix":
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)
+
+
+def launch_voila(argv: list[str]) -> None:
+    """Run Voila with ``argv`` and a websocket limit above the 20 MB upload limit."""
+    from voila.app import Voila
+
+    Voila.launch_instance(
+        argv=argv, tornado_settings={"websocket_max_message_size": WEBSOCKET_LIMIT}
+    )
+
+
+if __name__ == "__main__":
+    launch_voila(sys.argv[1:])

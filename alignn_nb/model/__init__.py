@@ -1,0 +1,56 @@
+"""The model stage: alignn's own model built from the mirror, reconfigured, summarised and
+run on graphs; the forward-pass rules (input, zero forces, penalty, ZBL) the loss shares.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "build_model": "alignn_nb.model.build",
+    "MissingDGLError": "alignn_nb.model.build",
+    "reconfigure": "alignn_nb.model.reconfigure",
+    "model_summary": "alignn_nb.model.summary",
+    "ModelSummary": "alignn_nb.model.summary",
+    "predict": "alignn_nb.model.prediction",
+    "Prediction": "alignn_nb.model.prediction",
+    "Quantity": "alignn_nb.model.prediction",
+    "model_input": "alignn_nb.model.forward",
+    "run": "alignn_nb.model.forward",
+    "zero_forces": "alignn_nb.model.forward",
+    "Forward": "alignn_nb.model.forward",
+    "bond_penalty": "alignn_nb.model.physics",
+    "short_bond_penalty": "alignn_nb.model.physics",
+    "penalty_per_edge": "alignn_nb.model.physics",
+}
+"""Public names and the module each lives in, imported on first use (they need torch)."""
+
+__all__ = [
+    "Forward",
+    "MissingDGLError",
+    "ModelSummary",
+    "Prediction",
+    "Quantity",
+    "bond_penalty",
+    "build_model",
+    "model_input",
+    "model_summary",
+    "penalty_per_edge",
+    "predict",
+    "reconfigure",
+    "run",
+    "short_bond_penalty",
+    "zero_forces",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

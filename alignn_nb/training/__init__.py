@@ -1,0 +1,66 @@
+"""The training stage: datasets with units, alignn's loss term by term on batches, weight
+sweeps, short AdamW runs and alignn's history files.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "Dataset": "alignn_nb.training.datasets",
+    "Sample": "alignn_nb.training.datasets",
+    "load_dataset": "alignn_nb.training.datasets",
+    "read_id_prop": "alignn_nb.training.id_prop",
+    "default_dataset": "alignn_nb.training.example_data",
+    "example_dataset_path": "alignn_nb.training.example_data",
+    "EXAMPLE_DATASETS": "alignn_nb.training.example_data",
+    "TERMS": "alignn_nb.training.terms",
+    "WEIGHT_FIELDS": "alignn_nb.training.terms",
+    "make_batches": "alignn_nb.training.batches",
+    "loss_terms": "alignn_nb.training.breakdown",
+    "fresh_breakdown": "alignn_nb.training.breakdown",
+    "reweight": "alignn_nb.training.breakdown",
+    "LossBreakdown": "alignn_nb.training.breakdown",
+    "sweep": "alignn_nb.training.sensitivity",
+    "Sweep": "alignn_nb.training.sensitivity",
+    "train": "alignn_nb.training.runs",
+    "TrainingRun": "alignn_nb.training.runs",
+    "AlignnHistory": "alignn_nb.training.history",
+    "load_history": "alignn_nb.training.history",
+}
+"""Public names and the module each lives in, imported on first use (the loss needs torch)."""
+
+__all__ = [
+    "EXAMPLE_DATASETS",
+    "TERMS",
+    "WEIGHT_FIELDS",
+    "AlignnHistory",
+    "Dataset",
+    "LossBreakdown",
+    "Sample",
+    "Sweep",
+    "TrainingRun",
+    "default_dataset",
+    "example_dataset_path",
+    "fresh_breakdown",
+    "load_dataset",
+    "load_history",
+    "loss_terms",
+    "make_batches",
+    "read_id_prop",
+    "reweight",
+    "sweep",
+    "train",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -1,0 +1,350 @@
+"""Datasets of structures with energy, force and stress targets, in the units alignn's heads use.
+
+Whatever a file stores, every `Sample` holds:
+
+- ``energy``: the total energy of the cell in eV (a float);
+- ``forces``: eV/Å, shape (N, 3);
+- ``stress``: GPa, shape (3, 3), in the sign convention of alignn's stress head;
+- ``atomwise``: per-atom targets for alignn's atomwise head, shape (N, k), in the file's units;
+- ``additional``: targets for alignn's additional graph-level head, shape (k,).
+
+Any of them may be None: a term whose target is missing is reported as "no target" by
+`alignn_nb.training.breakdown`, never as zero.
+
+Stress convention. alignn 2026.8.11's ``ALIGNNAtomWise.forward`` forms the stress of each
+structure from the bond vectors r and the bond forces dE/dr (with grad_multiplier -1) as
+``-160.21766208 · rᵀ(-dE/dr) / V``: that is ``+(1/V) ∂E/∂ε`` converted from eV/Å³ to GPa
+with the factor 1 eV/Å³ = 160.21766208 GPa quoted in that code. This is ASE's sign
+(positive under tension, negative under compression), which is also what alignn's ASE
+calculator assumes when it divides the head's output by 160.21766208 to hand ASE eV/Å³.
+`tests/training/test_data.py` checks the sign and factor against finite differences of the energy.
+So ASE stresses are multiplied by 160.21766208, and VASP stresses (kbar, positive under
+compression) are multiplied by -0.1.
+
+Energy convention. alignn's loaders pass ``total_energy`` through unchanged
+(``lmdb_dataset.get_torch_dataset`` stores ``d[target]`` as the label); whether it means eV
+per cell or eV per atom is up to the file. Samples always store eV per cell;
+`alignn_nb.training.breakdown` converts to what alignn's readout predicts for the config.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, overload
+
+import numpy as np
+from ase import Atoms
+
+#: 1 eV/Å³ in GPa, the factor in alignn's stress head.
+EV_PER_A3_IN_GPA = 160.21766208
+#: 1 kbar in GPa.
+KBAR_IN_GPA = 0.1
+#: Above this |energy| per entry (eV) a number cannot be an energy per atom.
+MAX_ENERGY_PER_ATOM = 15.0
+
+_PER = {"per_atom": "per atom", "total": "per cell"}
+TARGETS = ("energy", "forces", "stress", "atomwise", "additional")
+UNITS = {
+    "energy": "eV (whole cell)",
+    "forces": "eV/Å",
+    "stress": "GPa (alignn's stress-head sign: positive under tension)",
+    "atomwise": "the file's units",
+    "additional": "the file's units",
+}
+
+EnergyConvention = Literal["auto", "total", "per_atom"]
+FileEnergy = Literal["total", "per_atom"]
+StressConvention = Literal["auto", "vasp", "ase", "alignn"]
+
+#: Voigt orders of flat 6-vectors, as (row, column) pairs.
+VOIGT_ORDER = {
+    "vasp": ((0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (2, 0)),
+    "ase": ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)),
+}
+#: (factor to GPa with alignn's sign, Voigt order of 6-vectors, description).
+STRESS_CONVENTIONS = {
+    "vasp": (
+        -KBAR_IN_GPA,
+        "vasp",
+        "VASP's stress: kbar, positive under compression, 6-vectors ordered xx yy zz xy yz zx; "
+        "multiplied by -0.1 to give GPa with alignn's sign",
+    ),
+    "ase": (
+        EV_PER_A3_IN_GPA,
+        "ase",
+        "ASE's stress: eV/Å³, positive under tension, 6-vectors ordered xx yy zz yz xz xy; "
+        "multiplied by 160.21766208 to give GPa",
+    ),
+    "alignn": (
+        1.0,
+        "ase",
+        "already in alignn's stress-head units: GPa, positive under tension, 6-vectors "
+        "ordered xx yy zz yz xz xy as alignn's train_alignn reads them",
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Targets:
+    """One structure's targets; see the module docstring for units and shapes."""
+
+    energy: float | None = None
+    forces: np.ndarray | None = None
+    stress: np.ndarray | None = None
+    atomwise: np.ndarray | None = None
+    additional: np.ndarray | None = None
+
+    def has(self, name: str) -> bool:
+        """True when target ``name`` (one of `TARGETS`) is present."""
+        return getattr(self, name) is not None
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """A structure and its targets."""
+
+    id: str
+    atoms: Atoms
+    targets: Targets
+
+    @property
+    def natoms(self) -> int:
+        """Number of atoms."""
+        return len(self.atoms)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Samples plus the conventions assumed when reading them (plain-English notes).
+
+    ``file_energy`` says how an id_prop file stored total_energy, which alignn feeds to its
+    readout unchanged: "per_atom" or "total" (eV per cell); None for other sources.
+    """
+
+    name: str
+    samples: tuple[Sample, ...]
+    conventions: tuple[str, ...] = field(default_factory=tuple)
+    file_energy: FileEnergy | None = None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.samples)
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Dataset: ...
+
+    def __getitem__(self, index: int | slice) -> Sample | Dataset:
+        if isinstance(index, slice):
+            return Dataset(self.name, self.samples[index], self.conventions, self.file_energy)
+        return self.samples[index]
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.target_counts().items())
+        return f"Dataset({self.name!r}, {len(self)} samples, {self.atom_count()} atoms; {counts})"
+
+    def atom_count(self) -> int:
+        """Atoms over all samples."""
+        return sum(s.natoms for s in self.samples)
+
+    def target_counts(self) -> dict[str, int]:
+        """How many samples carry each target."""
+        return {name: sum(s.targets.has(name) for s in self.samples) for name in TARGETS}
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of every sample's structure and targets, worked out once per dataset.
+
+        Caches key on it rather than on ``id(dataset)``, which a later dataset may reuse.
+        """
+        from alignn_nb.graphs.build import fingerprint
+
+        digest = hashlib.blake2b(digest_size=16)
+        for sample in self.samples:
+            digest.update(fingerprint(sample.atoms).encode())
+            for name in TARGETS:
+                value = getattr(sample.targets, name)
+                shape = None if value is None else np.shape(value)
+                digest.update(f"{name}{shape}".encode())
+                if value is not None:
+                    digest.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+        return digest.hexdigest()
+
+
+def _array(value: Any, what: str, where: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as failure:
+        raise ValueError(f"{where}: {what} is not numeric ({failure})") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{where}: {what} contains NaN or infinity")
+    return array
+
+
+def _forces(value: Any, natoms: int, where: str) -> np.ndarray:
+    forces = _array(value, "forces", where)
+    if forces.shape != (natoms, 3):
+        raise ValueError(
+            f"{where}: forces have shape {forces.shape} but the cell has {natoms} atoms; "
+            f"expected ({natoms}, 3) in eV/Å"
+        )
+    return forces
+
+
+def stress_matrix(value: Any, convention: str, where: str = "stress") -> np.ndarray:
+    """A (3, 3) stress in GPa with alignn's sign from a 3×3, flat 9 or Voigt-6 ``value``.
+
+    ``convention`` is a key of `STRESS_CONVENTIONS` ("vasp", "ase" or "alignn"); it fixes
+    the unit, the sign and the order of a Voigt 6-vector. Anything else is refused.
+    """
+    factor, order, _ = STRESS_CONVENTIONS[convention]
+    array = _array(value, "stress", where)
+    if array.shape == (6,):
+        matrix = np.zeros((3, 3))
+        for number, (i, j) in zip(array, VOIGT_ORDER[order], strict=True):
+            matrix[i, j] = matrix[j, i] = number
+    elif array.shape in ((3, 3), (9,)):
+        matrix = array.reshape(3, 3)
+    else:
+        raise ValueError(
+            f"{where}: stress has shape {array.shape}; expected 3×3, 9 numbers or a Voigt 6-vector"
+        )
+    return factor * matrix + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def make_sample(
+    sample_id: str,
+    atoms: Atoms,
+    *,
+    energy: float | None = None,
+    forces: Any = None,
+    stress: Any = None,
+    stress_convention: str = "alignn",
+    atomwise: Any = None,
+    additional: Any = None,
+) -> Sample:
+    """A checked `Sample`: energy in eV per cell, forces (N, 3) eV/Å, stress per convention.
+
+    Raises:
+        ValueError: naming the sample, for a non-numeric value or a wrong shape.
+    """
+    where = f"sample {sample_id!r}"
+    natoms = len(atoms)
+    targets = Targets(
+        energy=None if energy is None else _energy(energy, where),
+        forces=None if forces is None else _forces(forces, natoms, where),
+        stress=None if stress is None else stress_matrix(stress, stress_convention, where),
+        atomwise=None if atomwise is None else _atomwise(atomwise, natoms, where),
+        additional=None
+        if additional is None
+        else _array(additional, "additional target", where).reshape(-1),
+    )
+    return Sample(id=str(sample_id), atoms=atoms, targets=targets)
+
+
+def _energy(value: Any, where: str) -> float:
+    array = _array(value, "energy", where)
+    if array.size != 1:
+        raise ValueError(f"{where}: energy must be one number, got shape {array.shape}")
+    return float(array.reshape(-1)[0])
+
+
+def _atomwise(value: Any, natoms: int, where: str) -> np.ndarray:
+    array = _array(value, "atomwise target", where)
+    if array.ndim == 1 and array.shape == (natoms,):
+        return array.reshape(natoms, 1)
+    if array.ndim != 2 or array.shape[0] != natoms:
+        raise ValueError(
+            f"{where}: atomwise target has shape {array.shape}; expected ({natoms}, k), "
+            "one row per atom"
+        )
+    return array
+
+
+def _ase_target(atoms: Atoms, getter: str, **kwargs: Any) -> Any:
+    from ase.calculators.calculator import PropertyNotImplementedError
+
+    if atoms.calc is None:
+        return None
+    try:
+        return getattr(atoms, getter)(**kwargs)
+    except (PropertyNotImplementedError, RuntimeError, KeyError):
+        return None
+
+
+def from_atoms(
+    frames: Sequence[Atoms], name: str = "structures", atomwise_key: str = "forces"
+) -> Dataset:
+    """A dataset from `ase.Atoms` whose calculators hold energy, forces and stress (ASE units).
+
+    Energies are total eV, forces eV/Å, stresses ASE's eV/Å³ (positive under tension),
+    multiplied by 160.21766208 to GPa. Missing results become missing targets.
+    """
+    samples = []
+    for index, atoms in enumerate(frames):
+        forces = _ase_target(atoms, "get_forces")
+        sample_id = str(atoms.info.get("id", atoms.info.get("jid", index)))
+        samples.append(
+            make_sample(
+                sample_id,
+                atoms.copy(),
+                energy=_ase_target(atoms, "get_potential_energy"),
+                forces=forces,
+                stress=_ase_target(atoms, "get_stress", voigt=False),
+                stress_convention="ase",
+                atomwise=forces if atomwise_key == "forces" else atoms.arrays.get(atomwise_key),
+            )
+        )
+    notes = (f"{name}: energies as total eV, forces eV/Å, {STRESS_CONVENTIONS['ase'][2]}",)
+    return Dataset(name=name, samples=tuple(samples), conventions=notes)
+
+
+def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Dataset:
+    """Every frame of an extended-XYZ file, read by ASE, with its energy, forces and stress."""
+    from ase.io import read
+
+    path = Path(path)
+    try:
+        frames = read(path, index=":", format="extxyz")
+    except Exception as failure:  # ASE raises many types for malformed files
+        raise ValueError(f"{path.name}: ASE could not read it as extxyz: {failure}") from None
+    return from_atoms(frames, name=path.name, atomwise_key=atomwise_key)
+
+
+def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **options: Any) -> Dataset:
+    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file, `ase.Atoms` or "default".
+
+    ``options`` go to `read_id_prop` (energy, stress, atomwise_key, additional_key,
+    keep_duplicates) or, for extxyz, ``atomwise_key``.
+
+    Raises:
+        ValueError: for an unreadable file or a target of the wrong shape, naming the sample.
+        FileNotFoundError: for a path that does not exist.
+    """
+    if isinstance(source, Dataset):
+        return source
+    if isinstance(source, str) and source == "default":
+        from alignn_nb.training.example_data import default_dataset
+
+        return default_dataset()
+    if isinstance(source, Sequence) and not isinstance(source, str):
+        return from_atoms(list(source), **options)
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"no dataset file at {path}")
+    if path.suffix.lower() == ".json":
+        from alignn_nb.training.id_prop import read_id_prop
+
+        return read_id_prop(path, **options)
+    if path.suffix.lower() in (".xyz", ".extxyz"):
+        return read_extxyz(path, **options)
+    raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")

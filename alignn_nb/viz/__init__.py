@@ -1,0 +1,45 @@
+"""The views: the 3D scene's layers as arrays (no frontend), PNG rendering and matplotlib
+plots of the loss terms.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ViewOptions": "alignn_nb.viz.layers",
+    "Scene": "alignn_nb.viz.layers",
+    "Layer": "alignn_nb.viz.layers",
+    "build_scene": "alignn_nb.viz.scene",
+    "to_png": "alignn_nb.viz.render",
+    "contribution_bars": "alignn_nb.viz.plots",
+    "sensitivity_plot": "alignn_nb.viz.plots",
+    "training_plot": "alignn_nb.viz.plots",
+    "history_plot": "alignn_nb.viz.plots",
+}
+"""Public names and the module each lives in, imported on first use (matplotlib is loaded
+only by the renderers)."""
+
+__all__ = [
+    "Layer",
+    "Scene",
+    "ViewOptions",
+    "build_scene",
+    "contribution_bars",
+    "history_plot",
+    "sensitivity_plot",
+    "to_png",
+    "training_plot",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
