@@ -37,6 +37,18 @@ settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "d
 DGL_MISSING = "DGL is not installed"
 
 
+@pytest.fixture
+def dask_cluster(tmp_path: Path):
+    """A real Dask cluster of separate processes: a scheduler and two single-threaded
+    workers on 127.0.0.1, stopped by PID at the end; scratch files stay in ``tmp_path``."""
+    from tests.dask_processes import dask_processes
+
+    folder = tmp_path / "dask"
+    folder.mkdir()
+    with dask_processes(folder, workers=2) as cluster:
+        yield cluster
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the tests marked ``dgl`` when DGL is not installed."""
     from alignn_nb.config.rules import dgl_installed

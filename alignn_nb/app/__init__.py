@@ -1,5 +1,6 @@
-"""The live engine: a `LiveSession` recomputes only the stages a change touches, on worker
-threads that are joined at exit.
+"""The engines that run the work: a `LiveSession` recomputes only the stages a change
+touches, on worker threads that are joined at exit; Dask clusters (`Cluster`, `connect`,
+`run_all`) run work over whole datasets, locally or on an existing cluster.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ _LAZY = {
     "LiveResult": "alignn_nb.app.stages",
     "StageError": "alignn_nb.app.stages",
     "start_worker": "alignn_nb.app.workers",
+    "Cluster": "alignn_nb.app.cluster",
+    "Outcome": "alignn_nb.app.cluster",
+    "connect": "alignn_nb.app.cluster",
+    "run_all": "alignn_nb.app.cluster",
 }
 """Public names and the module each lives in, imported on first use (the engine needs torch)."""
 
 __all__ = [
+    "Cluster",
     "LiveResult",
     "LiveSession",
+    "Outcome",
     "StageError",
+    "connect",
+    "run_all",
     "start_worker",
 ]
 

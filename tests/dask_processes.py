@@ -1,0 +1,145 @@
+"""Real Dask clusters for tests: a ``dask scheduler`` and ``dask worker`` processes.
+
+Each process runs in its own session and is stopped by its PID (its whole process group,
+so a nanny's worker goes too). Scratch files stay in the given folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+START_SECONDS = 120.0
+"""Hang guard while the processes start; not a speed limit."""
+
+
+@dataclass
+class DaskProcesses:
+    """A running scheduler and its workers: the address and each process's PID."""
+
+    address: str
+    scheduler_pid: int
+    worker_pids: list[int] = field(default_factory=list)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+
+def _env(folder: Path) -> dict[str, str]:
+    repo = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+    env["DASK_TEMPORARY_DIRECTORY"] = str(folder)
+    env["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
+    return env
+
+
+def _start(command: list[str], folder: Path, log: str) -> subprocess.Popen:
+    with open(folder / log, "wb") as out:
+        return subprocess.Popen(
+            command,
+            env=_env(folder),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=folder,
+        )
+
+
+def _wait_for(path: Path, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            return json.loads(path.read_text())
+        if process.poll() is not None:
+            raise RuntimeError(f"the Dask process exited with {process.returncode}")
+        time.sleep(0.1)
+    raise TimeoutError(f"{path} did not appear in {START_SECONDS} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop ``process`` and its process group by PID."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def dask_processes(folder: Path, workers: int = 2) -> Iterator[DaskProcesses]:
+    """A scheduler on 127.0.0.1 and ``workers`` single-threaded worker processes (no nanny)."""
+    dask = [sys.executable, "-m", "dask"]
+    scheduler_file = folder / "scheduler.json"
+    scheduler = _start(
+        [
+            *dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+        folder,
+        "scheduler.log",
+    )
+    cluster = DaskProcesses(address="", scheduler_pid=scheduler.pid, processes=[scheduler])
+    try:
+        cluster.address = _wait_for(scheduler_file, scheduler)["address"]
+        for n in range(workers):
+            worker = _start(
+                [
+                    *dask,
+                    "worker",
+                    cluster.address,
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--name",
+                    f"worker-{n}",
+                    "--local-directory",
+                    str(folder),
+                ],
+                folder,
+                f"worker-{n}.log",
+            )
+            cluster.processes.append(worker)
+            cluster.worker_pids.append(worker.pid)
+        from distributed import Client
+
+        with Client(cluster.address, timeout=START_SECONDS) as client:
+            client.wait_for_workers(workers, timeout=START_SECONDS)
+        yield cluster
+    finally:
+        for process in reversed(cluster.processes):
+            stop(process)
+
+
+def square_or_refuse(x: int) -> int:
+    """A task for cluster tests: ``x * x``, except that 3 raises."""
+    if x == 3:
+        raise ValueError("three is refused")
+    return x * x
+
+
+def hold_until_released(args: tuple[str, int]) -> int:
+    """A task for cluster tests: note this process's PID in ``folder``, wait for the file
+    ``release`` there, then return ``x``."""
+    folder, x = args
+    (Path(folder) / f"pid-{x}-{os.getpid()}").touch()
+    deadline = time.monotonic() + START_SECONDS
+    while not (Path(folder) / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return x
