@@ -81,6 +81,17 @@ def _clean_env() -> dict[str, str]:
     return {**kept, "DGLBACKEND": "pytorch", "JUPYTER_PATH": str(data)}
 
 
+def _printed_url(log: Path, process: subprocess.Popen) -> re.Match | None:
+    """The URL that ``alignn-nb serve`` prints first (its output goes to a file: an undrained
+    pipe would block the server once full)."""
+    for _ in range(600):
+        found = re.search(r"http://\S+/", log.read_text())
+        if found or process.poll() is not None:
+            return found
+        time.sleep(0.1)
+    return None
+
+
 def _wait_for_page(url: str, process: subprocess.Popen) -> bytes:
     deadline = time.monotonic() + SERVE_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -104,19 +115,19 @@ def test_an_installed_wheel_serves_the_dashboard(wheel, tmp_path):
         check=True,
     ).stdout.strip()
     assert Path(where).is_relative_to(venv)
-    process = subprocess.Popen(
-        [str(venv / "bin" / "alignn-nb"), "serve"],
-        env=_clean_env(),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(venv / "bin" / "alignn-nb"), "serve"],
+            env=_clean_env(),
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        first = process.stdout.readline() if process.stdout else ""
-        found = re.search(r"http://\S+/", first)
-        assert found, f"alignn-nb serve printed no URL: {first!r}"
+        found = _printed_url(log, process)
+        assert found, f"alignn-nb serve printed no URL: {log.read_text()[-2000:]!r}"
         page = _wait_for_page(found.group(0), process)
         assert b"dashboard" in page.lower()
     finally:

@@ -87,7 +87,7 @@ def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) ->
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
-def _start(command: list[str], output: Any = subprocess.PIPE) -> subprocess.Popen:
+def _start(command: list[str], output: Any) -> subprocess.Popen:
     """Start a server in its own process group (its kernels join it), output to ``output``."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "DGLBACKEND": "pytorch"}
     return subprocess.Popen(
@@ -103,17 +103,32 @@ def _start(command: list[str], output: Any = subprocess.PIPE) -> subprocess.Pope
 
 @contextlib.contextmanager
 def serve(notebook: Path) -> Iterator[str]:
-    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
-    process = _start([sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)])
-    try:
-        first = process.stdout.readline() if process.stdout else ""
-        found = re.search(r"http://\S+/", first)
-        if not found:
-            raise RuntimeError(f"alignn-nb serve printed no URL: {first!r}")
-        _wait_for_http(found.group(0), process)
-        yield found.group(0)
-    finally:
-        _stop(process)
+    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL.
+
+    The server's output goes to a file, never to an undrained pipe: Voila and its kernels
+    would block on a full pipe once they had logged 64 KiB."""
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        command = [sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)]
+        process = _start(command, output=log)
+        try:
+            url = _printed_url(Path(log.name), process)
+            _wait_for_http(url, process)
+            yield url
+        finally:
+            _stop(process)
+
+
+def _printed_url(log: Path, process: subprocess.Popen, seconds: float = 60) -> str:
+    """The URL ``alignn-nb serve`` prints on its first line."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = re.search(r"http://\S+/", log.read_text())
+        if found:
+            return found.group(0)
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"alignn-nb serve printed no URL: {log.read_text()[-2000:]!r}")
 
 
 @contextlib.contextmanager
