@@ -12,7 +12,8 @@ from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 WEBSOCKET_LIMIT = 64 * 1024 * 1024
-"""Bytes; tornado's default 10 MiB would drop a file upload before the 20 MB check sees it."""
+"""Bytes; headroom over tornado's 10 MiB default for large widget messages (the 3D scene of a
+big cell). Uploads need no more than the default: the upload button sends 1 MiB pieces."""
 
 
 def notebook_path(name: str = "dashboard.ipynb") -> Path:
@@ -94,7 +95,7 @@ def run_voila(command: list[str], env: dict[str, str]) -> int:
 
 
 def launch_voila(argv: list[str]) -> None:
-    """Run Voila with ``argv`` and a websocket limit above the 20 MB upload limit."""
+    """Run Voila with ``argv`` and a websocket message limit of ``WEBSOCKET_LIMIT``."""
     from voila.app import Voila
 
     Voila.launch_instance(
