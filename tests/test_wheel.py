@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
 import urllib.request
 import zipfile
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.stack_venv import clean_env, stack_venv
 
 pytestmark = pytest.mark.slow
 
@@ -56,29 +56,12 @@ def test_the_wheel_holds_the_notebooks_and_the_example_data(wheel):
 
 
 def _venv_with(wheel: Path, root: Path) -> Path:
-    """A venv holding only the wheel, that sees this interpreter's site-packages through a
-    plain path line in a .pth file (whose own .pth files, the editable install among
-    them, are not processed)."""
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = next((venv / "lib").glob("python3.*/site-packages"))
-    (site / "shared_stack.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    """A venv holding only the wheel, on top of the locked stack installed here."""
+    venv = stack_venv(root)
     python = venv / "bin" / "python"
     install = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
-    subprocess.run([*install, str(wheel)], check=True, env=_clean_env(), timeout=600)
+    subprocess.run([*install, str(wheel)], check=True, env=clean_env(), timeout=600)
     return venv
-
-
-def _clean_env() -> dict[str, str]:
-    """This environment without the repository on PYTHONPATH or a virtualenv marker.
-
-    Jupyter's data files (Voila's templates, the widget extensions) live under the shared
-    environment's prefix, not in site-packages, so JUPYTER_PATH points there.
-    """
-    drop = ("PYTHONPATH", "VIRTUAL_ENV")
-    data = Path(sysconfig.get_paths()["data"]) / "share" / "jupyter"
-    kept = {k: v for k, v in os.environ.items() if k not in drop}
-    return {**kept, "DGLBACKEND": "pytorch", "JUPYTER_PATH": str(data)}
 
 
 def _printed_url(log: Path, process: subprocess.Popen) -> re.Match | None:
@@ -108,7 +91,7 @@ def test_an_installed_wheel_serves_the_dashboard(wheel, tmp_path):
     venv = _venv_with(wheel, tmp_path)
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import alignn_nb; print(alignn_nb.__file__)"],
-        env=_clean_env(),
+        env=clean_env(),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -119,7 +102,7 @@ def test_an_installed_wheel_serves_the_dashboard(wheel, tmp_path):
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(venv / "bin" / "alignn-nb"), "serve"],
-            env=_clean_env(),
+            env=clean_env(),
             cwd=tmp_path,
             stdout=output,
             stderr=subprocess.STDOUT,
