@@ -381,4 +381,3 @@ def summary(study: Any, storage: str) -> dict[str, Any]:
         if top is None
         else {"number": top.number, "params": top.params, "value": top.value},
     }
-

@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -79,7 +79,7 @@ class TrialPlan:
 @dataclass(frozen=True)
 class TrialOutcome:
     """What a trial gave: its last objective ``value``, every reported ``(step, value)``,
-    the steps it trained, whether it was told to stop, the device and its seconds."""
+    the steps it trained, whether it was told to stop, the device and its seconds (s)."""
 
     value: float
     reports: tuple[tuple[int, float], ...]
@@ -87,7 +87,6 @@ class TrialOutcome:
     stopped: bool
     device: str
     seconds: float
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def split_dataset(

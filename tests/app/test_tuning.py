@@ -99,6 +99,10 @@ def test_a_sweep_survives_a_killed_worker_resumes_and_runs_from_the_cli(
     assert {r.worker for r in told if r.number == 0 or r.number > 1} == {survivor}
     assert {r.params["hidden_features"] for r in told} == {5, 6}
     assert finished_count(study) == 4
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.name == "COMPLETE":
+            assert sorted(trial.intermediate_values) == [1, 2]
+            assert trial.intermediate_values[2] == trial.value
 
     monkeypatch.undo()
     best = tmp_path / "best.json"
