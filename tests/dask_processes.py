@@ -143,3 +143,17 @@ def hold_until_released(args: tuple[str, int]) -> int:
     while not (Path(folder) / "release").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return x
+
+
+def hold_trial_until_released(plan, *args):
+    """A sweep trial for cluster tests: note ``pid-NUMBER-PID`` in the workers' scratch
+    folder (``DASK_TEMPORARY_DIRECTORY``), wait for the file ``release`` there, then run
+    the real trial task (`alignn_nb.app.tuning.trial_task`)."""
+    from alignn_nb.app import tuning
+
+    folder = Path(os.environ["DASK_TEMPORARY_DIRECTORY"])
+    (folder / f"pid-{plan.number}-{os.getpid()}").touch()
+    deadline = time.monotonic() + START_SECONDS
+    while not (folder / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return tuning.trial_task(plan, *args)

@@ -1,0 +1,204 @@
+"""``alignn-nb sweep``: tune a config with Optuna over short trainings run on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from alignn_nb.cli import _settings
+
+VERB = "sweep"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` verb."""
+    verb = subparsers.add_parser(
+        VERB,
+        help="tune model, graph and training fields with Optuna over short trainings on Dask",
+        description="Optuna asks for trials, each a short seeded training of the config with "
+        "the trial's values, run on a Dask cluster and scored on a fixed validation split; "
+        "the study is kept in a storage, so running again with a larger --trials resumes it. "
+        "Exit status: 0 on success, 2 for a bad dataset, config, --set, --param or option.",
+    )
+    verb.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE|default",
+        help="alignn's id_prop.json, an extxyz file, or 'default' for the embedded EMT Cu/Al set",
+    )
+    _settings.add_arguments(verb)
+    verb.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="FIELD=LOW:HIGH[:log] | FIELD=a,b,c",
+        help="a field to tune: any model or graph field, learning_rate, batch_size or steps "
+        "(repeatable); both ends and every choice must be values the field accepts",
+    )
+    _add_run_arguments(verb)
+    verb.set_defaults(func=run)
+
+
+def _add_run_arguments(verb: argparse.ArgumentParser) -> None:
+    verb.add_argument(
+        "--trials",
+        type=int,
+        required=True,
+        metavar="N",
+        help="run until the study holds N finished trials",
+    )
+    verb.add_argument(
+        "--steps",
+        type=int,
+        required=True,
+        metavar="S",
+        help="AdamW steps of each trial (a --param steps=... overrides it)",
+    )
+    where = verb.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local Dask worker processes (default: one per core)",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://HOST:8786",
+    )
+    verb.add_argument(
+        "--storage",
+        default="alignn-nb-study.journal",
+        metavar="PATH|URL",
+        help="a journal file or an Optuna storage URL (default alignn-nb-study.journal)",
+    )
+    verb.add_argument(
+        "--study",
+        default="alignn-nb",
+        metavar="NAME",
+        help="the study's name in the storage (default alignn-nb)",
+    )
+    verb.add_argument(
+        "--objective",
+        choices=("total", "energy", "forces"),
+        default="total",
+        help="alignn's weighted validation loss (default), or the energy "
+        "(eV/atom) or force (eV/Å) MAE on the validation split",
+    )
+    verb.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where trials train: auto uses CUDA where a worker has it",
+    )
+    verb.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, the weights, the batches and the sampler",
+    )
+    verb.add_argument(
+        "--save-best",
+        default=None,
+        metavar="best.json",
+        help="write the best trial as an alignn training config",
+    )
+    verb.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _dataset(source: str) -> Any:
+    from alignn_nb.training.datasets import load_dataset
+
+    return load_dataset(source)
+
+
+def _plan(args: argparse.Namespace) -> Any:
+    """The `TuningPlan` of the arguments; `ValueError` (one line) for anything refused."""
+    from traitlets import TraitError
+
+    from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
+    from alignn_nb.training.study import TuningPlan
+
+    options = [a for a in args.assignments if a.partition("=")[0].strip() in _TRAINING]
+    cfg, graph = _settings.load_settings(
+        args.config, [a for a in args.assignments if a not in options]
+    )
+    values = dict(_settings.parse_assignment(a) for a in options)
+    values["steps"] = args.steps
+    try:
+        trial_options = TrialOptions(**values)
+    except TraitError as refused:
+        raise ValueError(str(refused)) from None
+    if args.trials < 1:
+        raise ValueError(f"--trials {args.trials} refused: a sweep needs at least 1 trial")
+    space = SearchSpace.parse(args.params)
+    base = TrialSettings(cfg, graph, trial_options)
+    return TuningPlan(space, base, objective=args.objective, seed=args.seed, device=args.device)
+
+
+_TRAINING = ("learning_rate", "batch_size", "steps")
+
+
+def _cluster(args: argparse.Namespace) -> Any:
+    from alignn_nb.app.cluster import Cluster
+
+    return Cluster(workers=args.workers, scheduler=args.scheduler)
+
+
+def _line(record: Any, finished: int, target: int) -> str:
+    value = "-" if record.value is None else f"{record.value:.6g}"
+    tail = f"  {record.error}" if record.error else ""
+    return (
+        f"[{finished}/{target}] trial {record.number} {record.state} {value} "
+        f"{json.dumps(record.params)} on {record.worker or '?'}{tail}\n"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sweep and print the trials and the best one; returns the exit status."""
+    try:
+        plan = _plan(args)
+        cluster = _cluster(args)
+        dataset = _dataset(args.data)
+        from alignn_nb.training.study import open_study
+
+        study = open_study(args.storage, args.study, plan.key(dataset))
+    except (ValueError, FileNotFoundError) as exc:
+        return _settings.fail(VERB, exc)
+    from alignn_nb.app.tuning import run_study
+    from alignn_nb.training.study import save_best, summary
+
+    echo = (
+        None
+        if args.json
+        else (lambda record, finished: sys.stdout.write(_line(record, finished, args.trials)))
+    )
+    try:
+        run_study(study, plan, dataset, args.trials, cluster, on_trial=echo)
+    except (ValueError, OSError) as exc:
+        return _settings.fail(VERB, exc)
+    result = summary(study, args.storage)
+    if args.save_best is not None and result["best"] is not None:
+        save_best(study, args.save_best)
+    sys.stdout.write(json.dumps(result) + "\n" if args.json else _best_text(result, args))
+    if args.save_best is not None and result["best"] is None:
+        return _settings.fail(
+            VERB, ValueError(f"no trial completed: {args.save_best} not written"), 1
+        )
+    return 0
+
+
+def _best_text(result: dict, args: argparse.Namespace) -> str:
+    best = result["best"]
+    if best is None:
+        return f"study {result['study']!r}: no trial completed\n"
+    saved = f"; saved to {args.save_best}" if args.save_best else ""
+    return (
+        f"study {result['study']!r} in {result['storage']}: best trial {best['number']} "
+        f"{result['objective']} {best['value']:.6g} {json.dumps(best['params'])}{saved}\n"
+    )
