@@ -1,0 +1,69 @@
+"""Scanning whole datasets: in this process and on a Dask cluster of separate processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alignn_nb.app.cluster import Cluster
+from alignn_nb.app.dataset_scan import scan
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.counts import graph_counts
+from alignn_nb.training.id_prop import atoms_from_jarvis
+from tests.conftest import EXAMPLE_DATA
+
+CFG = ALIGNNAtomWiseConfig()
+GRAPH = GraphConfig(cutoff=6.0, max_neighbors=12)
+
+
+def _dataset(tmp_path: Path, count: int) -> tuple[Path, list[dict]]:
+    """The first ``count`` JARVIS sample entries, with a broken entry third."""
+    entries = json.loads((EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json").read_text())[:count]
+    broken = {"jid": "broken", "atoms": {"lattice_mat": [[1, 0, 0]], "elements": ["Si"]}}
+    path = tmp_path / "id_prop.json"
+    path.write_text(json.dumps([*entries[:2], broken, *entries[2:]]))
+    return path, entries
+
+
+def _expected(entries: list[dict]) -> list[dict]:
+    return [
+        {"id": e["jid"], **graph_counts(atoms_from_jarvis(e["atoms"], e["jid"]), CFG, GRAPH)}
+        for e in entries
+    ]
+
+
+def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) -> None:
+    path, entries = _dataset(tmp_path, 10)
+    progress: list[tuple[int, int]] = []
+    result = scan(path, CFG, GRAPH, on_progress=lambda *p: progress.append(p))
+    assert list(result.rows) == _expected(entries)
+    assert [(s.id, s.reason) for s in result.skipped] == [
+        (
+            "broken",
+            "entry 'broken': atoms dict lacks 'coords' (needs lattice_mat, coords, elements)",
+        )
+    ]
+    assert progress == [(8, 11), (11, 11)]
+    assert result.where == "this process"
+
+
+@pytest.mark.slow
+def test_scan_on_a_cluster_of_separate_processes(tmp_path: Path, dask_cluster) -> None:
+    path, entries = _dataset(tmp_path, 20)
+    progress: list[tuple[int, int]] = []
+    cluster = Cluster(scheduler=dask_cluster.address)
+    result = scan(
+        path,
+        CFG,
+        GRAPH,
+        cluster=cluster,
+        on_progress=lambda *p: progress.append(p),
+        local_directory=str(tmp_path),
+    )
+    assert list(result.rows) == _expected(entries)
+    assert [s.id for s in result.skipped] == ["broken"]
+    assert result.skipped[0].reason.startswith("entry 'broken': atoms dict lacks 'coords'")
+    assert progress[-1] == (21, 21) and len(progress) == 3  # chunks of 8, 8, 5
+    assert result.where == f"the Dask cluster at {dask_cluster.address}"
