@@ -1,13 +1,11 @@
-"""Scanning whole datasets: in this process and on a Dask cluster of separate processes."""
+"""Scanning whole datasets in this process (tests/cli/test_cli_dataset_stats.py scans on a
+Dask cluster of separate processes)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-
-from alignn_nb.app.cluster import Cluster
 from alignn_nb.app.dataset_scan import scan
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
@@ -47,23 +45,3 @@ def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) ->
     ]
     assert progress == [(8, 11), (11, 11)]
     assert result.where == "this process"
-
-
-@pytest.mark.slow
-def test_scan_on_a_cluster_of_separate_processes(tmp_path: Path, dask_cluster) -> None:
-    path, entries = _dataset(tmp_path, 20)
-    progress: list[tuple[int, int]] = []
-    cluster = Cluster(scheduler=dask_cluster.address)
-    result = scan(
-        path,
-        CFG,
-        GRAPH,
-        cluster=cluster,
-        on_progress=lambda *p: progress.append(p),
-        local_directory=str(tmp_path),
-    )
-    assert list(result.rows) == _expected(entries)
-    assert [s.id for s in result.skipped] == ["broken"]
-    assert result.skipped[0].reason.startswith("entry 'broken': atoms dict lacks 'coords'")
-    assert progress[-1] == (21, 21) and len(progress) == 3  # chunks of 8, 8, 5
-    assert result.where == f"the Dask cluster at {dask_cluster.address}"
