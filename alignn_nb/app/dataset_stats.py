@@ -17,6 +17,7 @@ from alignn_nb.app.cluster import Cluster
 from alignn_nb.app.dataset_scan import ScanResult, scan
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET
+from alignn_nb.graphs.memory import graph_memory_bytes
 
 DEFAULT_BATCH_SIZE = 64
 """alignn's ``TrainingConfig.batch_size`` default."""
@@ -28,8 +29,8 @@ LIGHTER_NOTE = (
     "line graphs of this dataset hold {:,} triplets"
 )
 NOT_ESTIMATED = (
-    "graph_memory_bytes, heaviest_batch.peak_memory_bytes, heaviest_batch.step_seconds and "
-    "epoch_seconds are null: alignn-nb does not estimate them yet"
+    "heaviest_batch.peak_memory_bytes, heaviest_batch.step_seconds and epoch_seconds are "
+    "null: alignn-nb does not estimate training steps yet"
 )
 
 
@@ -73,8 +74,24 @@ def heaviest_batch(rows: Sequence[dict[str, Any]], batch_size: int) -> dict[str,
     }
 
 
+def memory_note(graph_bytes: int, memory: int) -> str:
+    """Whether the dataset's held graphs alone fit in ``memory`` bytes."""
+    share = graph_bytes / memory
+    if share > 1:
+        return (
+            f"alignn's graphs of this dataset ({graph_bytes / 1e9:.3g} GB) alone exceed "
+            f"--memory ({memory / 1e9:.3g} GB)"
+        )
+    return (
+        f"alignn's graphs of this dataset take {share:.1%} of --memory; the training step's "
+        "own memory is not estimated yet"
+    )
+
+
 def report(
     result: ScanResult,
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
     batch_size: int = DEFAULT_BATCH_SIZE,
     budget: int = DEFAULT_TRIPLET_BUDGET,
     memory: int | None = None,
@@ -104,13 +121,15 @@ def report(
     for key in ("atoms", "edges", "triplets"):
         stats[key] = summary([r[key] for r in rows]) if rows else None
     stats["per_structure"] = [{k: r[k] for k in ("id", "atoms", "edges", "triplets")} for r in rows]
-    stats["graph_memory_bytes"] = None
+    stats["graph_memory_bytes"] = graph_memory_bytes(rows, cfg, graph)
     stats["batch_size"] = batch_size
     stats["heaviest_batch"] = heaviest_batch(rows, batch_size) if rows else None
     stats["epoch_seconds"] = None
     stats["triplet_budget"] = budget
     stats["over_budget"] = [r["id"] for r in rows if r["triplets"] > budget]
     stats["memory_bytes"] = memory
+    if memory is not None:
+        notes.append(memory_note(stats["graph_memory_bytes"], memory))
     stats["seconds"] = result.seconds
     stats["timings"] = dict(result.timings)
     stats["where"] = result.where
@@ -151,4 +170,4 @@ def dataset_stats(
         local_directory=local_directory,
     )
     budget = DEFAULT_TRIPLET_BUDGET if budget is None else budget
-    return report(result, batch_size, budget, memory)
+    return report(result, cfg, graph, batch_size, budget, memory)

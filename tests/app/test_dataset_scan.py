@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from alignn_nb.app.dataset_scan import scan
+from alignn_nb.app.dataset_stats import dataset_stats, parse_memory
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
+from alignn_nb.graphs.memory import graph_memory_bytes
 from alignn_nb.training.id_prop import atoms_from_jarvis
 from tests.conftest import EXAMPLE_DATA
 
@@ -45,3 +49,30 @@ def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) ->
     ]
     assert progress == [(8, 11), (11, 11)]
     assert result.where == "this process"
+
+
+def test_stats_of_a_scan_in_this_process(tmp_path: Path) -> None:
+    path, entries = _dataset(tmp_path, 6)
+    stats = dataset_stats(path, CFG, GRAPH, batch_size=2, memory=parse_memory("100KB"))
+    rows = _expected(entries)
+    alignns = [{**r, "triplets": r["candidate_triplets"]} for r in rows]
+    assert stats["graph_memory_bytes"] == graph_memory_bytes(alignns, CFG, GRAPH)
+    assert stats["triplets"]["total"] == sum(r["candidate_triplets"] for r in rows)
+    assert stats["memory_bytes"] == 10**5
+    assert (
+        f"alignn's graphs of this dataset ({stats['graph_memory_bytes'] / 1e9:.3g} GB) alone "
+        "exceed --memory (0.0001 GB)"
+    ) in stats["notes"]
+    assert any(
+        note.startswith("triplets are those of alignn's line graph") for note in stats["notes"]
+    )
+
+
+def test_memory_sizes() -> None:
+    assert parse_memory("16GB") == 16 * 10**9
+    assert parse_memory("8GiB") == 8 * 2**30
+    assert parse_memory("512 mb") == 512 * 10**6
+    assert parse_memory("2e9") == 2 * 10**9
+    for bad in ("0GB", "16 parsecs", "-1MB", ""):
+        with pytest.raises(ValueError, match="give a positive size such as 16GB"):
+            parse_memory(bad)

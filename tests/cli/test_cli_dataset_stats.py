@@ -11,8 +11,10 @@ from ase.build import bulk
 from ase.io import write
 
 from alignn_nb.cli import main
+from alignn_nb.cli._settings import load_settings
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
+from alignn_nb.graphs.memory import graph_memory_bytes
 from alignn_nb.training.dataset_files import open_dataset, read_entry
 
 KEYS = {
@@ -103,6 +105,8 @@ def test_a_folder_scanned_on_a_cluster_of_processes(tmp_path, capsys, dask_clust
     assert stats["heaviest_batch"]["triplets"] == sum(row["triplets"] for row in ranked)
     assert stats["over_budget"] == [row["id"] for row in expected if row["triplets"] > 300]
     assert 0 < len(stats["over_budget"]) < 4
+    cfg, graph = load_settings(None, ["cutoff=5", "max_neighbors=8"])
+    assert stats["graph_memory_bytes"] == graph_memory_bytes(expected, cfg, graph)
     assert stats["where"] == f"the Dask cluster at {dask_cluster.address}"
     assert err.splitlines()[-1] == "scanned 4 of 4 structures"
 
