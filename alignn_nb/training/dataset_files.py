@@ -278,15 +278,37 @@ def read_entry(entry: Entry) -> Any:
     if entry.kind == "file":
         atoms = _read_with_jarvis(*entry.payload)
     elif entry.kind == "jarvis":
-        from alignn_nb.training.id_prop import atoms_from_jarvis
-
-        atoms = atoms_from_jarvis(entry.payload, f"entry {entry.id!r}")
+        atoms = _from_jarvis_dict(entry.payload, f"entry {entry.id!r}")
     else:
         from ase import Atoms
 
         numbers, positions, cell, pbc = entry.payload
         atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
     return load_structure(atoms)
+
+
+def _from_jarvis_dict(payload: dict, where: str) -> Any:
+    """A jarvis atoms dict as alignn's training reads it (``Atoms.from_dict``), in ASE.
+
+    ``props`` and ``cartesian`` may be absent (``cartesian`` then False, as
+    `atoms_from_jarvis` reads it); alignn's ``from_dict`` needs both.
+
+    Positions are jarvis's own Cartesian coordinates, so k-nearest ties fall as in
+    alignn's graphs; `atoms_from_jarvis` checks the dict first for a clear refusal.
+    """
+    from jarvis.core.atoms import Atoms
+
+    from alignn_nb.training.id_prop import atoms_from_jarvis
+
+    atoms_from_jarvis(payload, where)
+    jatoms = Atoms(
+        lattice_mat=payload["lattice_mat"],
+        elements=payload["elements"],
+        coords=payload["coords"],
+        cartesian=payload.get("cartesian", False),
+    )
+    cell = np.asarray(jatoms.lattice_mat, dtype=float)
+    return _ase(jatoms.elements, np.asarray(jatoms.cart_coords, dtype=float), cell)
 
 
 def _read_with_jarvis(path: str, file_format: str) -> Any:

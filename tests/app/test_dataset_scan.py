@@ -13,7 +13,7 @@ from alignn_nb.app.dataset_stats import dataset_stats, parse_memory
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
 from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.id_prop import atoms_from_jarvis
+from alignn_nb.training.dataset_files import Entry, read_entry
 from tests.conftest import EXAMPLE_DATA
 
 CFG = ALIGNNAtomWiseConfig()
@@ -30,10 +30,8 @@ def _dataset(tmp_path: Path, count: int) -> tuple[Path, list[dict]]:
 
 
 def _expected(entries: list[dict]) -> list[dict]:
-    return [
-        {"id": e["jid"], **graph_counts(atoms_from_jarvis(e["atoms"], e["jid"]), CFG, GRAPH)}
-        for e in entries
-    ]
+    listed = [Entry(e["jid"], "jarvis", e["atoms"]) for e in entries]
+    return [{"id": e.id, **graph_counts(read_entry(e), CFG, GRAPH)} for e in listed]
 
 
 def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) -> None:
