@@ -23,6 +23,7 @@ def _tensor_bytes(made) -> int:
     return sum(storages.values())
 
 
+@pytest.mark.dgl
 @pytest.mark.parametrize(
     "graph",
     [
