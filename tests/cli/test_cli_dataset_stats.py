@@ -133,3 +133,28 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, monkeypatch, argv, me
     assert err.startswith("alignn-nb dataset-stats: error: ")
     if message is not None:
         assert err == f"alignn-nb dataset-stats: error: {message}\n"
+
+
+def test_the_text_summary(tmp_path) -> None:
+    from alignn_nb.app.dataset_stats import dataset_stats
+    from alignn_nb.cli.dataset_stats import format_text
+
+    folder, _ = _folder(tmp_path)
+    cfg, graph = load_settings(None, ["cutoff=5", "max_neighbors=8"])
+    stats = dataset_stats(folder, cfg, graph, batch_size=2, budget=300)
+    lines = format_text(stats).splitlines()
+    triplets = stats["triplets"]
+    assert lines[:2] == [
+        "dataset     sample_data/id_prop.csv (alignn folder (id_prop.csv))",
+        "structures  4 counted, 1 skipped",
+    ]
+    assert lines[4] == (
+        f"triplets    total {triplets['total']:,}  min {triplets['min']:,}  "
+        f"median {triplets['median']:,}  max {triplets['max']:,}"
+    )
+    assert lines[5] == (f"heaviest    batch of 2: {stats['heaviest_batch']['triplets']:,} triplets")
+    assert lines[6] == f"over budget {len(stats['over_budget'])} structures past 300 triplets"
+    assert (
+        "skipped: POSCAR-missing: id_prop.csv row 3: no file 'POSCAR-missing' in sample_data"
+        in lines
+    )
