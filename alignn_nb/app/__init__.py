@@ -17,6 +17,7 @@ _LAZY = {
     "Outcome": "alignn_nb.app.cluster",
     "connect": "alignn_nb.app.cluster",
     "run_all": "alignn_nb.app.cluster",
+    "dataset_stats": "alignn_nb.app.dataset_stats",
 }
 """Public names and the module each lives in, imported on first use (the engine needs torch)."""
 
@@ -27,6 +28,7 @@ __all__ = [
     "Outcome",
     "StageError",
     "connect",
+    "dataset_stats",
     "run_all",
     "start_worker",
 ]

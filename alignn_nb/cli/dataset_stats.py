@@ -1,0 +1,112 @@
+"""``alignn-nb dataset-stats``: graph sizes of a whole dataset, counted on a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from alignn_nb.cli import _settings
+
+VERB = "dataset-stats"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``dataset-stats`` verb."""
+    verb = subparsers.add_parser(
+        VERB,
+        help="count the graphs of a whole dataset before training on it",
+        description="Count atoms, edges and triplets of every structure of DATA as alignn "
+        "builds its graphs for the config, without holding the graphs, on a local Dask "
+        "cluster or an existing one; report the heaviest batch and the structures over "
+        "the triplet budget. Exit status: 0 on success, 2 for bad input.",
+    )
+    verb.add_argument(
+        "data",
+        help="alignn's dataset folder (id_prop.csv or id_prop.json with structure files), "
+        "a force-field id_prop.json, an extxyz file, or a folder of CIF/POSCAR files",
+    )
+    _settings.add_arguments(verb)
+    verb.add_argument(
+        "--batch-size", type=int, default=None, metavar="N", help="batch size (default 64)"
+    )
+    verb.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        metavar="TRIPLETS",
+        help="triplets per structure past which it is listed in over_budget (default 2,000,000)",
+    )
+    verb.add_argument(
+        "--memory", default=None, metavar="SIZE", help="memory of the training machine, e.g. 16GB"
+    )
+    where = verb.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local worker processes "
+        "(default: the cores)",
+    )  # fmt: skip
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, "
+        "tcp://HOST:PORT; its workers must see DATA at the same path",
+    )  # fmt: skip
+    verb.add_argument("--json", action="store_true", help="print one JSON object")
+    verb.set_defaults(func=run)
+
+
+def _progress(done: int, total: int) -> None:
+    sys.stderr.write(f"scanned {done} of {total} structures\n")
+    sys.stderr.flush()
+
+
+def format_text(stats: dict[str, Any]) -> str:
+    """A short human summary of `dataset_stats`."""
+    lines = [
+        f"dataset     {stats['dataset']} ({stats['layout']})",
+        f"structures  {stats['structures']:,} counted, {len(stats['skipped']):,} skipped",
+    ]
+    for key in ("atoms", "edges", "triplets"):
+        s = stats[key]
+        if s is not None:
+            lines.append(
+                f"{key:<11} total {s['total']:,}  min {s['min']:,}  median {s['median']:,}  "
+                f"max {s['max']:,}"
+            )
+    heaviest = stats["heaviest_batch"]
+    if heaviest is not None:
+        lines.append(
+            f"heaviest    batch of {len(heaviest['ids'])}: {heaviest['triplets']:,} triplets"
+        )
+    lines.append(
+        f"over budget {len(stats['over_budget']):,} structures past "
+        f"{stats['triplet_budget']:,} triplets"
+    )
+    lines.append(f"seconds     {stats['seconds']:.3g} on {stats['where']}")
+    lines += [f"skipped: {s['id']}: {s['reason']}" for s in stats["skipped"]]
+    lines += [f"- {note}" for note in stats["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan the dataset and print its stats; returns the exit status."""
+    from alignn_nb.app.cluster import Cluster
+    from alignn_nb.app.dataset_stats import DEFAULT_BATCH_SIZE, dataset_stats, parse_memory
+
+    try:
+        cfg, graph = _settings.settings_from_args(args)
+        memory = None if args.memory is None else parse_memory(args.memory)
+        cluster = Cluster(workers=args.workers, scheduler=args.scheduler)
+        stats = dataset_stats(
+            args.data,
+            cfg,
+            graph,
+            batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
+            memory=memory,
+            budget=args.budget,
+            cluster=cluster,
+            on_progress=_progress,
+        )
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        return _settings.fail(VERB, exc)
+    sys.stdout.write(json.dumps(stats) + "\n" if args.json else format_text(stats))
+    return 0
