@@ -74,6 +74,7 @@ class GraphExplorer(widgets.VBox):
         self.view = GraphView()
         self._first_focus = focus
         self._table = widgets.HTML()
+        self._table.add_class("alignn-nb-explorer-counts")
         self._status = widgets.HTML()
         self.controls = self._make_controls(label)
         self.children = [self._layout_controls(), self._status, self.view, self._table]
@@ -148,6 +149,7 @@ class GraphExplorer(widgets.VBox):
         }
         owners = {"lighten_edges": c, "inner_cutoff": c}
         for name, control in controls.items():
+            control.add_class(f"alignn-nb-explorer-{name.replace('_', '-')}")
             if name == "structure":
                 control.observe(self._on_structure, "value")
                 continue
