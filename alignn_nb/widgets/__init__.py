@@ -3,6 +3,7 @@
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.exercise_box import ExerciseBox
 from alignn_nb.widgets.fallback import Pictured
 from alignn_nb.widgets.graph_explorer import GraphExplorer
 from alignn_nb.widgets.graph_view import GraphView
@@ -16,6 +17,7 @@ __all__ = [
     "ConfigForm",
     "ConfigToolbar",
     "Dashboard",
+    "ExerciseBox",
     "GraphExplorer",
     "GraphView",
     "LossPlot",

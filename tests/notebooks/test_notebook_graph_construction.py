@@ -19,6 +19,8 @@ VIEWS = 10
 """3D views with a static picture: nglview's cell, eight GraphViews and the explorer."""
 FIGURES = 5
 """matplotlib figures: the cosine histogram, two RBF expansions, atom features, counts."""
+EXERCISES = 3
+"""ExerciseBoxes, shown as their question where no widget renders."""
 
 
 def _outputs(nb: nbformat.NotebookNode) -> tuple[str, str, list[dict]]:
@@ -56,7 +58,7 @@ def test_notebook_runs_and_prints_the_counts_build_graphs_gives(executed):
     assert "GraphView(showing 12 of 818 edges, 12 of 768 triplets; focus atom 0" in shown
     assert shown.count("GraphView(") == 8
     assert f"GraphExplorer(Si64, k-nearest: 818 edges, {heavy:,} triplets)" in shown
-    assert shown.count("wrong: answer with a whole number (got None).") == 3
+    assert shown.count("ExerciseBox(") == 3
 
 
 @pytest.mark.slow
@@ -65,10 +67,14 @@ def test_every_view_has_a_picture_that_the_html_copy_shows(executed):
     from nbconvert import HTMLExporter
 
     _, _, bundles = _outputs(executed)
-    views = [b for b in bundles if WIDGET_VIEW in b and b.get("text/plain")]
+    widgets = [b for b in bundles if WIDGET_VIEW in b and b.get("text/plain")]
+    exercises = [b for b in widgets if "text/html" in b]
+    views = [b for b in widgets if "text/html" not in b]
     assert len(views) == VIEWS and all("image/png" in b for b in views)
+    assert len(exercises) == EXERCISES
     assert sum("image/png" in b for b in bundles) == VIEWS + FIGURES
     executed.metadata.pop("widgets", None)  # as `make docs`: no widget state is stored
     body, _ = HTMLExporter().from_notebook_node(executed)
     assert body.count('src="data:image/png;base64,') == VIEWS + FIGURES
     assert WIDGET_VIEW not in body
+    assert body.count("alignn-nb-question") == EXERCISES
