@@ -15,7 +15,7 @@ NODGL_PYTEST_ARGS ?= --ignore=tests/browser --ignore=tests/notebooks/test_binder
 
 export DGLBACKEND := pytorch
 
-.PHONY: setup setup-nodgl demo test test-nodgl lint browser lock clean
+.PHONY: setup setup-nodgl demo test test-nodgl lint browser lock clean docs
 
 setup: $(STAMP)
 
@@ -53,6 +53,13 @@ test: setup browser
 
 test-nodgl: setup-nodgl
 	$(NODGL_BIN)/python -m pytest $(NODGL_PYTEST_ARGS) $(PYTEST_ARGS)
+
+# An executed HTML copy of the teaching notebook for readers without a kernel. No widget
+# state is stored, so each 3D view shows its static picture (Pictured) instead.
+docs: setup
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
+		--ExecutePreprocessor.store_widget_state=False --output-dir docs \
+		notebooks/graph_construction.ipynb
 
 lint: setup
 	$(BIN)/ruff check alignn_nb tests benchmarks

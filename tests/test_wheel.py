@@ -20,7 +20,7 @@ from tests.stack_venv import clean_env, stack_venv
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = ("dashboard.ipynb", "graph_construction.ipynb", "loss_terms.ipynb")
+NOTEBOOKS = ("dashboard.ipynb", "graph_construction.ipynb", "index.ipynb", "loss_terms.ipynb")
 DATA = (
     "training/examples/README.md",
     "training/examples/jarvis_ff_sample_id_prop.json",

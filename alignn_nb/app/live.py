@@ -59,6 +59,10 @@ class LiveSession(HasTraits):
     result is that of the latest request and its observers have run. Observers run on the
     worker thread with no lock held; one that raises is logged and named in
     `publish_error`, and never stops the engine.
+
+    ``stages`` limits the work to the first stages of graph → model → forward → loss:
+    ``("graph",)`` keeps only the graphs up to date (a graph explorer needs no model), and
+    the result's model, summary, prediction and losses stay None.
     """
 
     result = Instance(LiveResult, allow_none=True, help="The last published round.")
@@ -79,9 +83,11 @@ class LiveSession(HasTraits):
         dataset: Any = None,
         seed: int = 0,
         threads: int | None = None,
+        stages: tuple[str, ...] = STAGES,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.stages = _checked_stages(stages)
         self.threads = threads or torch.get_num_threads()
         self.config, self.graph = config, graph
         self.atoms, self.label, self.dataset, self.seed = atoms, label, dataset, seed
@@ -247,7 +253,7 @@ class LiveSession(HasTraits):
         """Run the stale stages in order; on an error keep the last good result."""
         ran: list[str] = []
         seconds: dict[str, float] = {}
-        for stage in STAGES:
+        for stage in self.stages:
             key = inputs.key(stage)
             if self._keys.get(stage) == key:
                 continue
@@ -302,12 +308,25 @@ class LiveSession(HasTraits):
             structure=inputs.label,
             graphs=self._artifacts["graph"],
             model=model,
-            summary=self._summary(model),
+            summary=None if model is None else self._summary(model),
             prediction=self._artifacts["forward"],
             losses=losses,
             ran=tuple(ran),
             seconds=seconds,
         )
+
+
+def _checked_stages(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """``stages`` if it is a non-empty prefix of `STAGES` (each stage reads the ones before).
+
+    Raises:
+        ValueError: naming the stages allowed.
+    """
+    stages = tuple(stages)
+    if not stages or stages != STAGES[: len(stages)]:
+        choices = ", ".join(str(STAGES[:n]) for n in range(1, len(STAGES) + 1))
+        raise ValueError(f"stages must be one of {choices}; got {stages}")
+    return stages
 
 
 def _describe(failure: Exception) -> str:

@@ -11,6 +11,7 @@ _LAZY = {
     "build_graphs": "alignn_nb.graphs.build",
     "clear_cache": "alignn_nb.graphs.build",
     "fingerprint": "alignn_nb.graphs.build",
+    "node_features": "alignn_nb.graphs.build",
     "CrystalGraphs": "alignn_nb.graphs.container",
     "Edges": "alignn_nb.graphs.arrays",
     "Triplets": "alignn_nb.graphs.arrays",
@@ -34,6 +35,7 @@ __all__ = [
     "clear_cache",
     "estimate",
     "fingerprint",
+    "node_features",
 ]
 
 

@@ -13,22 +13,34 @@ _LAZY = {
     "Layer": "alignn_nb.viz.layers",
     "build_scene": "alignn_nb.viz.scene",
     "to_png": "alignn_nb.viz.render",
+    "png_bytes": "alignn_nb.viz.render",
     "contribution_bars": "alignn_nb.viz.plots",
     "sensitivity_plot": "alignn_nb.viz.plots",
     "training_plot": "alignn_nb.viz.plots",
     "history_plot": "alignn_nb.viz.plots",
+    "GraphSummary": "alignn_nb.viz.summary",
+    "rbf_figure": "alignn_nb.viz.model_inputs",
+    "atom_features_figure": "alignn_nb.viz.model_inputs",
+    "shapes_html": "alignn_nb.viz.model_inputs",
+    "check": "alignn_nb.viz.exercises",
 }
 """Public names and the module each lives in, imported on first use (matplotlib is loaded
 only by the renderers)."""
 
 __all__ = [
+    "GraphSummary",
     "Layer",
     "Scene",
     "ViewOptions",
+    "atom_features_figure",
     "build_scene",
+    "check",
     "contribution_bars",
     "history_plot",
+    "png_bytes",
+    "rbf_figure",
     "sensitivity_plot",
+    "shapes_html",
     "to_png",
     "training_plot",
 ]

@@ -8,6 +8,7 @@ line-graph nodes and triplets, with a legend, colour bars and the counts as the 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,9 @@ POINTS_PER_INCH = 72.0
 DEFAULT_SIZE = (8.0, 6.0)
 """Figure size in inches."""
 DEFAULT_DPI = 110
+FALLBACK_SIZE = (6.0, 4.5)
+"""Figure size in inches of the static picture shown where no widget renders."""
+FALLBACK_DPI = 72
 ATOM_SCALE = 0.6
 """Atoms are drawn smaller than in nglview, as matplotlib cannot hide what is behind them."""
 
@@ -175,3 +179,18 @@ def to_png(
     fig = figure(graphs, options, **kwargs)
     fig.savefig(path, dpi=dpi, format="png")
     return path
+
+
+def png_bytes(
+    graphs: CrystalGraphs,
+    options: layers.ViewOptions | None = None,
+    *,
+    dpi: int = FALLBACK_DPI,
+    size: tuple[float, float] = FALLBACK_SIZE,
+    **kwargs: float | str | None,
+) -> bytes:
+    """The view of ``graphs`` as PNG bytes, small by default (a notebook's static picture);
+    keyword arguments go to `figure`."""
+    buffer = io.BytesIO()
+    figure(graphs, options, size=size, **kwargs).savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()

@@ -3,6 +3,9 @@
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.exercise_box import ExerciseBox
+from alignn_nb.widgets.fallback import Pictured
+from alignn_nb.widgets.graph_explorer import GraphExplorer
 from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
@@ -14,9 +17,12 @@ __all__ = [
     "ConfigForm",
     "ConfigToolbar",
     "Dashboard",
+    "ExerciseBox",
+    "GraphExplorer",
     "GraphView",
     "LossPlot",
     "ModelSummaryView",
+    "Pictured",
     "PredictionView",
     "StructurePicker",
     "UploadButton",

@@ -343,6 +343,13 @@ class GraphView(NglStage, widgets.HBox):
         """Layer names in stage-component order (after the structure, component 0)."""
         return [name for name, _ in self._components]
 
+    def png(self, **kwargs: Any) -> bytes:
+        """The same layers as a small PNG (bytes), for places no widget renders; keyword
+        arguments go to `render.png_bytes` (dpi, size, elev, azim, title)."""
+        if self.graphs is None:
+            raise ValueError("no graphs to render: set GraphView.graphs first")
+        return render.png_bytes(self.graphs, self._options(), **kwargs)
+
     def to_png(self, path: str | Path, **kwargs: Any) -> Path:
         """Render the same layers with matplotlib into a PNG at ``path``; see `render.to_png`."""
         if self.graphs is None:
