@@ -14,7 +14,7 @@ Geometry rules:
 * a triplet e1 = (u -> v), e2 = (v -> w) is drawn around its shared atom v, from
   ``pos[v] - r1 / 2`` to ``pos[v] + r2 / 2`` (both bond midpoints as seen from v, so a
   bond that crosses the cell boundary does not stretch the drawing across the cell);
-* a backtracking triplet (w == u through the opposite image, cos = +1) has both ends at
+* a backtracking triplet (w == u through the opposite image) has both ends at
   the same midpoint, so it is marked by a sphere there instead of a cylinder.
 
 Every drawn primitive (cylinder or sphere) counts against the drawing budget.
@@ -267,7 +267,7 @@ def make_legend(graphs: CrystalGraphs, options: ViewOptions) -> Legend:
             triplet_scale = color_scale("bond-angle cosine", -1.0, 1.0, COS_COLORMAP)
         else:
             keys.append(("triplet (line-graph edge)", TRIPLET_COLOR))
-        keys.append(("backtracking triplet u→v→u (cos = +1)", BACKTRACKING_COLOR))
+        keys.append(("backtracking triplet u→v→u (a bond and its reverse)", BACKTRACKING_COLOR))
         if options.removed:
             keys.append(("triplet left out of the line graph", REMOVED_COLOR))
     return Legend(elements, edge_scale, triplet_scale, tuple(keys))
