@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,56 @@ def train_alignn(root: Path, config: Mapping[str, Any], id_prop: Path) -> Path:
             root_dir=str(id_prop.parent), config_name=str(root / "config.json"), output_dir=None
         )
     return output
+
+
+#: A small alignn_atomwise run: 8 EMT Cu/Al cells (4 train, 2 val, 2 test), 2 epochs.
+SMALL_RUN = {
+    "dataset": "user_data",
+    "target": "target",
+    "atom_features": "atomic_number",
+    "neighbor_strategy": "k-nearest",
+    "id_tag": "jid",
+    "random_seed": 123,
+    "n_train": 4,
+    "n_val": 2,
+    "n_test": 2,
+    "epochs": 2,
+    "batch_size": 2,
+    "learning_rate": 0.001,
+    "filename": "run",
+    "use_lmdb": True,
+    "num_workers": 0,
+    "cutoff": 8.0,
+    "max_neighbors": 12,
+    "keep_data_order": True,
+    "write_predictions": False,
+    "model": {
+        "name": "alignn_atomwise",
+        "atom_input_features": 1,
+        "alignn_layers": 1,
+        "gcn_layers": 1,
+        "hidden_features": 16,
+        "embedding_features": 16,
+        "graphwise_weight": 1.0,
+        "gradwise_weight": 0.5,
+        "stresswise_weight": 0.1,
+    },
+}
+SMALL_RUN_SIZE = 8
+
+
+@dataclass(frozen=True)
+class TrainedFolder:
+    """Where alignn's run lives: its root, the id_prop.json it read and its output_dir."""
+
+    root: Path
+    data: Path
+    output: Path
+
+
+def train_small_run(root: Path) -> TrainedFolder:
+    """alignn's `SMALL_RUN` on `SMALL_RUN_SIZE` EMT cells (energies in eV per atom)."""
+    from alignn_nb.training.example_data import default_dataset
+
+    data = write_id_prop(root / "data", default_dataset(size=SMALL_RUN_SIZE), per_atom=True)
+    return TrainedFolder(root, data, train_alignn(root, SMALL_RUN, data))

@@ -147,11 +147,13 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as refused:
         found = re.search(r"Unsupported (?:class|global: GLOBAL) ([\w.]+)", str(refused))
-        asks = f" (it asks for {found.group(1)})" if found else ""
+        if found is None:
+            detail = str(refused).rsplit("error:", 1)[-1].strip().splitlines()[0]
+            raise ValueError(f"{path.name} is not a torch weights file: {detail}") from None
         raise ValueError(
-            f"{path.name} needs more than tensors to load{asks}: refused, nothing in it was "
-            "run; alignn's best_model.pt, last_model.pt and current_model.pt are plain state "
-            "dicts"
+            f"{path.name} needs more than tensors to load (it asks for {found.group(1)}): "
+            "refused, nothing in it was run; alignn's best_model.pt, last_model.pt and "
+            "current_model.pt are plain state dicts"
         ) from None
     except (RuntimeError, OSError, EOFError) as failure:
         message = str(failure).strip().splitlines()[0] if str(failure).strip() else "empty"
