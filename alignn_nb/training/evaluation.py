@@ -173,7 +173,6 @@ class Evaluation:
             "energy_mae": self.energy_mae,
             "force_mae": self.force_mae,
             "stress_mae": self.stress_mae,
-            "energy_unit": self.energy_unit,
             "per_structure": [s.as_dict() for s in self.structures],
         }
 

@@ -16,7 +16,13 @@ from alignn_nb.model.build import build_model
 from alignn_nb.training.alignn_run import from_training, load_run
 from alignn_nb.training.example_data import default_dataset
 
-PURE = {"name": "alignn_atomwise_pure", "alignn_layers": 1, "gcn_layers": 1}
+PURE = {
+    "name": "alignn_atomwise_pure",
+    "alignn_layers": 1,
+    "gcn_layers": 1,
+    "hidden_features": 16,
+    "embedding_features": 16,
+}
 
 
 class _Hostile:
