@@ -79,3 +79,35 @@ def test_the_split_follows_the_runs_ids(alignn_trained):
     assert val.weights == "best_model.pt" and val.split == "val"
     counts = [len(s.atoms) for s in val.structures]
     assert [len(s.force_errors) for s in val.structures] == counts
+
+
+def test_progress_is_reported_per_chunk_and_stop_ends_it(alignn_trained, monkeypatch):
+    import threading
+
+    from alignn_nb.training import evaluation as module
+
+    monkeypatch.setattr(module, "CHUNK", 3)
+    run = load_run(alignn_trained.output)
+    dataset = run_dataset(run, alignn_trained.data)
+    calls: list[tuple[int, int]] = []
+    evaluate(run, dataset, "all", on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(3, 8), (6, 8), (8, 8)]
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(InterruptedError, match="the evaluation was stopped"):
+        evaluate(run, dataset, "all", stop=stop)
+
+
+def test_the_dask_task_rebuilds_the_model_from_plain_values(alignn_trained):
+    """What each Dask task runs (`run_all` itself is tested in tests/app/test_cluster.py)."""
+    from alignn_nb.training.evaluation import _chunk_task
+
+    run = load_run(alignn_trained.output)
+    chosen = run.split(run_dataset(run, alignn_trained.data), "val")
+    local = evaluate(run, chosen, "all").structures
+    item = (run.cfg.to_dict(), run.graph.to_dict(), dict(run.state), chosen.samples)
+    remote = _chunk_task(item)
+    assert [s.id for s in remote] == [s.id for s in local] == list(run.ids["val"])
+    for here, there in zip(local, remote, strict=True):
+        assert there.energy_pred == pytest.approx(here.energy_pred, abs=1e-6)
+        np.testing.assert_allclose(there.forces_pred, here.forces_pred, atol=1e-6)
