@@ -107,9 +107,25 @@ class TrainedRun:
                 f"{dataset.name} lacks {len(missing)} of the {len(ids)} {split} ids of "
                 f"{self.name} ({_listed(missing)}): is it the data this run was trained on?"
             )
+        _check_unique(dataset, set(ids), split)
         samples = tuple(by_id[i] for i in ids)
         return Dataset(
             f"{dataset.name} ({split})", samples, dataset.conventions, dataset.file_energy
+        )
+
+
+def _check_unique(dataset: Dataset, wanted: set[str], split: str) -> None:
+    """Refuse a split whose ids name several structures of ``dataset``: alignn's
+    ids_train_val_test.json then cannot say which of them the run used."""
+    counts: dict[str, int] = {}
+    for sample in dataset:
+        if sample.id in wanted:
+            counts[sample.id] = counts.get(sample.id, 0) + 1
+    repeated = [f"{i} ×{n}" for i, n in counts.items() if n > 1]
+    if repeated:
+        raise ValueError(
+            f"{len(repeated)} of the {split} ids name several structures in {dataset.name} "
+            f"({_listed(repeated)}): alignn's {IDS_FILE} cannot say which; use split 'all'"
         )
 
 

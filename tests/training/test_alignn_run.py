@@ -3,6 +3,7 @@ alignn-nb's own training runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -14,6 +15,7 @@ from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import save_alignn_config
 from alignn_nb.model.build import build_model
 from alignn_nb.training.alignn_run import from_training, load_run
+from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset
 
 PURE = {
@@ -124,6 +126,14 @@ def test_a_split_needs_the_runs_ids_and_the_datas_structures(tmp_path):
     assert len(run.split(dataset, "all")) == 3
     with pytest.raises(ValueError, match=r"lacks 2 of the 3 test ids of run \(X-1, X-2\)"):
         run.split(dataset, "test")
+    twice = Dataset("twice", (*dataset.samples, dataclasses.replace(dataset[1], id="Cu-00")))
+    with pytest.raises(ValueError) as refused:
+        run.split(twice, "train")
+    assert str(refused.value) == (
+        "1 of the train ids name several structures in twice (Cu-00 ×2): alignn's "
+        "ids_train_val_test.json cannot say which; use split 'all'"
+    )
+    assert [s.id for s in run.split(twice, "val")] == ["Al-01"]
 
 
 def test_alignn_nbs_own_training_run_loads_with_its_weights():
