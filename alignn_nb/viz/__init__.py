@@ -17,6 +17,7 @@ _LAZY = {
     "sensitivity_plot": "alignn_nb.viz.plots",
     "training_plot": "alignn_nb.viz.plots",
     "history_plot": "alignn_nb.viz.plots",
+    "parity_plot": "alignn_nb.viz.parity",
 }
 """Public names and the module each lives in, imported on first use (matplotlib is loaded
 only by the renderers)."""
@@ -28,6 +29,7 @@ __all__ = [
     "build_scene",
     "contribution_bars",
     "history_plot",
+    "parity_plot",
     "sensitivity_plot",
     "to_png",
     "training_plot",

@@ -3,6 +3,7 @@
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
@@ -14,6 +15,7 @@ __all__ = [
     "ConfigForm",
     "ConfigToolbar",
     "Dashboard",
+    "ExploreView",
     "GraphView",
     "LossPlot",
     "ModelSummaryView",
