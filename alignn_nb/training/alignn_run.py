@@ -269,7 +269,8 @@ def run_dataset(
 
     alignn feeds an id_prop file's total_energy and stresses to its loss unchanged, so by
     default the energy is read in the unit of the run's readout (eV per atom when
-    energy_mult_natoms is on, else per cell) and stresses as GPa in alignn's sign.
+    energy_mult_natoms is on, else per cell) and stresses as GPa in alignn's sign. Entries
+    that repeat an earlier one are kept, as alignn kept them (its split may name them).
 
     Raises:
         FileNotFoundError: when there is no such file (or no id_prop.json in the folder).
@@ -284,7 +285,7 @@ def run_dataset(
         return load_dataset(path)
     if energy is None:
         energy = "per_atom" if run.cfg.energy_mult_natoms else "total"
-    return load_dataset(path, energy=energy, stress=stress)
+    return load_dataset(path, energy=energy, stress=stress, keep_duplicates=True)
 
 
 def from_training(run: TrainingRun, graph: GraphConfig, name: str = "alignn-nb run") -> TrainedRun:

@@ -14,8 +14,8 @@ import torch
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import save_alignn_config
 from alignn_nb.model.build import build_model
-from alignn_nb.training.alignn_run import from_training, load_run
-from alignn_nb.training.datasets import Dataset
+from alignn_nb.training.alignn_run import from_training, load_run, run_dataset
+from alignn_nb.training.datasets import Dataset, load_dataset
 from alignn_nb.training.example_data import default_dataset
 
 PURE = {
@@ -146,3 +146,17 @@ def test_alignn_nbs_own_training_run_loads_with_its_weights():
     for name, value in trained.model.state_dict().items():
         assert torch.equal(model.state_dict()[name], value), name
     assert run.folder is None and run.ids is None
+
+
+def test_run_data_keeps_repeated_entries_as_alignn_did(tmp_path):
+    from tests.alignn_training import write_id_prop
+
+    folder, cfg = _folder(tmp_path)
+    torch.save(build_model(cfg, seed=0).state_dict(), folder / "best_model.pt")
+    dataset = default_dataset(size=2)
+    twice = Dataset("twice", (*dataset.samples, dataclasses.replace(dataset[0], id="again")))
+    path = write_id_prop(tmp_path / "data", twice, per_atom=True)
+    assert len(load_dataset(path, energy="per_atom")) == 2
+    loaded = run_dataset(load_run(folder), path.parent)
+    assert [s.id for s in loaded] == [dataset[0].id, dataset[1].id, "again"]
+    assert loaded[2].targets.energy == pytest.approx(dataset[0].targets.energy, rel=1e-12)
