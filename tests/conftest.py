@@ -49,6 +49,15 @@ def dask_cluster(tmp_path: Path):
         yield cluster
 
 
+@pytest.fixture(scope="session")
+def alignn_trained(tmp_path_factory: pytest.TempPathFactory):
+    """alignn's own train_for_folder, once per session: a small force-field run
+    (`tests.alignn_training.SMALL_RUN`) whose files all stay in a temporary folder."""
+    from tests.alignn_training import train_small_run
+
+    return train_small_run(tmp_path_factory.mktemp("alignn_trained"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the tests marked ``dgl`` when DGL is not installed."""
     from alignn_nb.config.rules import dgl_installed

@@ -1,5 +1,5 @@
 """The training stage: datasets with units, alignn's loss term by term on batches, weight
-sweeps, short AdamW runs and alignn's history files.
+sweeps, short AdamW runs, alignn's history files, and trained runs loaded and evaluated.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ _LAZY = {
     "TrainingRun": "alignn_nb.training.runs",
     "AlignnHistory": "alignn_nb.training.history",
     "load_history": "alignn_nb.training.history",
+    "TrainedRun": "alignn_nb.training.alignn_run",
+    "load_run": "alignn_nb.training.alignn_run",
+    "run_dataset": "alignn_nb.training.alignn_run",
+    "Evaluation": "alignn_nb.training.evaluation",
+    "evaluate": "alignn_nb.training.evaluation",
 }
 """Public names and the module each lives in, imported on first use (the loss needs torch)."""
 
@@ -37,19 +42,24 @@ __all__ = [
     "WEIGHT_FIELDS",
     "AlignnHistory",
     "Dataset",
+    "Evaluation",
     "LossBreakdown",
     "Sample",
     "Sweep",
+    "TrainedRun",
     "TrainingRun",
     "default_dataset",
+    "evaluate",
     "example_dataset_path",
     "fresh_breakdown",
     "load_dataset",
     "load_history",
+    "load_run",
     "loss_terms",
     "make_batches",
     "read_id_prop",
     "reweight",
+    "run_dataset",
     "sweep",
     "train",
 ]

@@ -23,6 +23,7 @@ _LAZY = {
     "atom_features_figure": "alignn_nb.viz.model_inputs",
     "shapes_html": "alignn_nb.viz.model_inputs",
     "check": "alignn_nb.viz.exercises",
+    "parity_plot": "alignn_nb.viz.parity",
 }
 """Public names and the module each lives in, imported on first use (matplotlib is loaded
 only by the renderers)."""
@@ -37,6 +38,7 @@ __all__ = [
     "check",
     "contribution_bars",
     "history_plot",
+    "parity_plot",
     "png_bytes",
     "rbf_figure",
     "sensitivity_plot",

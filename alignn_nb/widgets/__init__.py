@@ -4,6 +4,7 @@ from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
 from alignn_nb.widgets.exercise_box import ExerciseBox
+from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.fallback import Pictured
 from alignn_nb.widgets.graph_explorer import GraphExplorer
 from alignn_nb.widgets.graph_view import GraphView
@@ -18,6 +19,7 @@ __all__ = [
     "ConfigToolbar",
     "Dashboard",
     "ExerciseBox",
+    "ExploreView",
     "GraphExplorer",
     "GraphView",
     "LossPlot",

@@ -17,10 +17,8 @@ term assumes; stresses are written as 3×3 matrices in alignn's stress-head conv
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_export import save_alignn_config
+from alignn_nb.config.alignn_export import to_alignn_config
 from alignn_nb.model.build import build_model
 from alignn_nb.training.batches import forward, make_batches
 from alignn_nb.training.breakdown import LossBreakdown, loss_terms
@@ -36,6 +34,7 @@ from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.training.id_prop import read_id_prop
 from alignn_nb.training.terms import TERMS
+from tests.alignn_training import train_alignn, write_id_prop
 
 pytestmark = [
     pytest.mark.dgl,
@@ -114,54 +113,12 @@ class AlignnRun:
         return model
 
 
-def _entry(sample, per_atom: bool) -> dict:
-    from jarvis.core.atoms import ase_to_atoms
-
-    energy = sample.targets.energy / (sample.natoms if per_atom else 1)
-    return {
-        "jid": sample.id,
-        "atoms": ase_to_atoms(sample.atoms).to_dict(),
-        "total_energy": energy,
-        "forces": sample.targets.forces.tolist(),
-        "stresses": sample.targets.stress.tolist(),
-    }
-
-
-def _write_folder(folder: Path, per_atom: bool) -> Path:
-    """alignn's force-field folder: id_prop.json with 2 × SPLIT + 1 EMT Cu/Al cells."""
-    folder.mkdir()
-    source = default_dataset(size=2 * SPLIT + 1, seed=1)
-    entries = [_entry(sample, per_atom) for sample in source]
-    (folder / "id_prop.json").write_text(json.dumps(entries))
-    return folder / "id_prop.json"
-
-
-@contextlib.contextmanager
-def _contained(folder: Path) -> Iterator[None]:
-    """Run alignn inside ``folder`` (its LMDB caches land in the working directory) and undo
-    the process-wide settings train_dgl changes (environment, default dtype)."""
-    environ, dtype = dict(os.environ), torch.get_default_dtype()
-    try:
-        with contextlib.chdir(folder):
-            yield
-    finally:
-        torch.set_default_dtype(dtype)
-        for key in set(os.environ) - set(environ):
-            del os.environ[key]
-        os.environ.update(environ)
-
-
 def run_alignn(root: Path, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> AlignnRun:
     """One epoch of alignn's train_for_folder at learning rate 0, all of it inside ``root``."""
-    from alignn.train_alignn import train_for_folder
-
-    id_prop = _write_folder(root / "data", per_atom=cfg.energy_mult_natoms)
-    output = root / "output"
-    save_alignn_config(root / "config.json", cfg, graph, {**TRAINING, "output_dir": str(output)})
-    with _contained(root):
-        train_for_folder(
-            root_dir=str(id_prop.parent), config_name=str(root / "config.json"), output_dir=None
-        )
+    source = default_dataset(size=2 * SPLIT + 1, seed=1)
+    id_prop = write_id_prop(root / "data", source, per_atom=cfg.energy_mult_natoms)
+    config = to_alignn_config(cfg, graph, TRAINING)
+    output = train_alignn(root, config, id_prop)
     energy = "per_atom" if cfg.energy_mult_natoms else "total"
     dataset = read_id_prop(id_prop, energy=energy, stress="alignn")
     return AlignnRun(cfg, graph, output, dataset)
