@@ -8,7 +8,6 @@ one-line `ValueError` naming the field or file; nothing is half-applied.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -17,22 +16,7 @@ from typing import Any
 from traitlets import TraitError
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-
-_WORDS = {"true": True, "false": False, "none": None, "null": None}
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: true/false, none/null, a JSON number or string, else the text.
-
-    Words are case-insensitive; ``"6"`` in quotes stays the string ``"6"``.
-    """
-    stripped = text.strip()
-    if stripped.lower() in _WORDS:
-        return _WORDS[stripped.lower()]
-    try:
-        return json.loads(stripped)
-    except ValueError:
-        return stripped
+from alignn_nb.training.search_space import parse_value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

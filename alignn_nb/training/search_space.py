@@ -162,7 +162,8 @@ _WORDS = {"true": True, "false": False, "none": None, "null": None}
 
 
 def parse_value(text: str) -> Any:
-    """One value of a spec: true/false, none/null, a JSON number or string, else the text."""
+    """One value of a spec or a ``--set``: true/false, none/null, a JSON number or string,
+    else the text. Words are case-insensitive; ``"6"`` in quotes stays the string ``"6"``."""
     stripped = text.strip()
     if stripped.lower() in _WORDS:
         return _WORDS[stripped.lower()]
