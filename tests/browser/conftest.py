@@ -71,16 +71,7 @@ def page(browser):
     opened = context.new_page()
     opened.set_default_timeout(PAGE_TIMEOUT_MS)
     yield opened
-    _leave(opened)
     context.close()
-
-
-def _leave(page) -> None:
-    """Navigate away, so the page's ``beforeunload`` asks Voila to shut its kernel down
-    (closing the context skips it, and every test's kernel would stay resident)."""
-    with contextlib.suppress(Exception):
-        page.goto("about:blank", timeout=10_000)
-        page.wait_for_timeout(300)
 
 
 def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
