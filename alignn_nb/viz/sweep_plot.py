@@ -1,0 +1,68 @@
+"""A parallel-coordinates figure of a sweep's completed trials (plain matplotlib `Figure`).
+
+One vertical axis per tuned field, then the objective value; each COMPLETE trial is a
+line through its values, coloured by its value (darker is better). Numeric axes are
+scaled to their range (log10 first for a log range); choices are spread evenly in the
+order given. No pyplot, so it can be drawn on a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from alignn_nb.training.search_space import Param
+from alignn_nb.training.study import TrialRecord
+
+
+def _position(param: Param, value: Any) -> float:
+    """``value`` of ``param`` on a 0..1 axis."""
+    if param.kind == "choice":
+        labels = [repr(c) for c in param.choices]
+        where = labels.index(repr(value)) if repr(value) in labels else 0
+        return where / max(1, len(labels) - 1)
+    low, high, number = float(param.low), float(param.high), float(value)
+    if param.log:
+        low, high, number = math.log10(low), math.log10(high), math.log10(number)
+    return 0.5 if high == low else (number - low) / (high - low)
+
+
+def parallel_coordinates(
+    records: Sequence[TrialRecord], params: Sequence[Param], objective: str = "value"
+) -> Figure:
+    """The completed trials of ``records`` across ``params`` and the objective."""
+    figure = Figure(figsize=(6.0, 3.2), layout="constrained")
+    axes = figure.add_subplot()
+    done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
+    names = [p.field for p in params] + [objective]
+    axes.set_xticks(range(len(names)), names, rotation=20)
+    axes.set_yticks([0, 1], ["low", "high"])
+    axes.set_xlim(-0.2, len(names) - 0.8)
+    for x in range(len(names)):
+        axes.axvline(x, color="#999", linewidth=0.8)
+    if not done:
+        axes.set_title("no completed trial yet")
+        return figure
+    values = [r.value for r in done]
+    top, bottom = max(values), min(values)
+    colours = figure.colorbar(
+        axes.scatter([], [], c=[], cmap="viridis_r", vmin=bottom, vmax=top), ax=axes
+    )
+    colours.set_label(objective)
+    for record in done:
+        shade = 0.5 if top == bottom else (record.value - bottom) / (top - bottom)
+        ys = [_position(p, record.params.get(p.field)) for p in params] + [shade]
+        axes.plot(range(len(names)), ys, color=colours.cmap(colours.norm(record.value)), lw=1.5)
+    axes.set_title(f"{len(done)} completed trials")
+    return figure
+
+
+def figure_png(figure: Figure, dpi: int = 80) -> bytes:
+    """``figure`` as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()
