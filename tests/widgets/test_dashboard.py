@@ -84,6 +84,18 @@ def test_the_prediction_shows_the_live_models_parameter_count(dashboard):
     assert "<span class='alignn-nb-parameters'>524,289 parameters</span>" in shown(dashboard)
 
 
+@pytest.mark.dgl
+def test_the_sweep_tab_tunes_the_dashboards_config_and_dataset(dashboard):
+    assert tuple(dashboard.tabs.get_state()["titles"])[-1] == "Sweep"
+    assert dashboard.tabs.children[-1] is dashboard.sweep
+    assert dashboard.sweep.toolbar is dashboard.toolbar
+    assert dashboard.sweep.dataset is dashboard.loss_plot.dataset
+    smaller = default_dataset(size=1)
+    dashboard.loss_plot.dataset = smaller
+    assert dashboard.sweep.dataset is smaller
+    dashboard.wait()
+
+
 def shown(dashboard: Dashboard) -> str:
     return dashboard.prediction.children[0].get_state()["value"]
 
