@@ -23,6 +23,8 @@ _LAZY = {
     "atom_features_figure": "alignn_nb.viz.model_inputs",
     "shapes_html": "alignn_nb.viz.model_inputs",
     "check": "alignn_nb.viz.exercises",
+    "parallel_coordinates": "alignn_nb.viz.sweep_plot",
+    "figure_png": "alignn_nb.viz.sweep_plot",
 }
 """Public names and the module each lives in, imported on first use (matplotlib is loaded
 only by the renderers)."""
@@ -36,7 +38,9 @@ __all__ = [
     "build_scene",
     "check",
     "contribution_bars",
+    "figure_png",
     "history_plot",
+    "parallel_coordinates",
     "png_bytes",
     "rbf_figure",
     "sensitivity_plot",
