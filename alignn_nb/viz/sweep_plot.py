@@ -1,4 +1,4 @@
-"""A parallel-coordinates figure of a sweep's completed trials (plain matplotlib `Figure`).
+"""A sweep's trials as pictures: parallel coordinates (a matplotlib `Figure`) and HTML.
 
 One vertical axis per tuned field, then the objective value; each COMPLETE trial is a
 line through its values, coloured by its value (darker is better). Numeric axes are
@@ -8,6 +8,7 @@ order given. No pyplot, so it can be drawn on a worker thread.
 
 from __future__ import annotations
 
+import html
 import io
 import math
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from matplotlib.figure import Figure
 
 from alignn_nb.training.search_space import Param
 from alignn_nb.training.study import TrialRecord
+
+COLUMNS = ("number", "params", "value", "state", "worker", "seconds")
 
 
 def _position(param: Param, value: Any) -> float:
@@ -50,7 +53,7 @@ def parallel_coordinates(
     values = [r.value for r in done]
     top, bottom = max(values), min(values)
     colours = figure.colorbar(
-        axes.scatter([], [], c=[], cmap="viridis_r", vmin=bottom, vmax=top), ax=axes
+        axes.scatter([], [], c=[], cmap="viridis", vmin=bottom, vmax=top), ax=axes
     )
     colours.set_label(objective)
     for record in done:
@@ -66,3 +69,23 @@ def figure_png(figure: Figure, dpi: int = 80) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, dpi=dpi, format="png")
     return buffer.getvalue()
+
+
+def importance_text(importance: dict[str, float]) -> str:
+    """One line of each field's importance, or empty."""
+    if not importance:
+        return ""
+    return "importance: " + ", ".join(f"{k} {v:.2f}" for k, v in importance.items())
+
+
+def trials_html(shown: list[TrialRecord]) -> str:
+    """The trials as an HTML table (every cell escaped), one row per trial."""
+    head = "".join(f"<th>{name}</th>" for name in COLUMNS)
+    rows = []
+    for r in shown:
+        value = "" if r.value is None else f"{r.value:.6g}"
+        seconds = "" if r.seconds is None else f"{r.seconds:.1f}"
+        state = r.state + (f" ({r.error})" if r.error else "")
+        cells = (str(r.number), str(r.params), value, state, r.worker or "", seconds)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return f"<table class='alignn-nb-sweep-trials'><tr>{head}</tr>{''.join(rows)}</table>"

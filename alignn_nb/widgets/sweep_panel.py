@@ -44,11 +44,11 @@ from alignn_nb.training.study import (
     records,
 )
 from alignn_nb.training.trials import OBJECTIVES, objective_problem
+from alignn_nb.viz.sweep_plot import importance_text, trials_html
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 
 log = logging.getLogger(__name__)
 _ERROR_COLOUR = "#b00020"
-_COLUMNS = ("number", "params", "value", "state", "worker", "seconds")
 
 
 class SweepPanel(widgets.VBox):
@@ -93,7 +93,9 @@ class SweepPanel(widgets.VBox):
         self._make_controls()
         self.children = self._layout()
         self.observe(self._on_message_changed, names=["message", "failed"])
-        self.observe(self._on_records_changed, names=["records", "finished", "importance"])
+        self.observe(
+            self._on_records_changed, names=["records", "finished", "importance", "trials"]
+        )
         self.observe(self._on_running_changed, names="running")
         self._on_records_changed({})
 
@@ -117,9 +119,9 @@ class SweepPanel(widgets.VBox):
 
     def _on_records_changed(self, change: dict) -> None:
         self._progress.max, self._progress.value = self.trials, min(self.finished, self.trials)
-        self._table_html.value = table_html(self.records)
+        self._table_html.value = trials_html(self.records)
         self._importance_html.value = html.escape(
-            _importance_text(self.importance) or self.importance_note
+            importance_text(self.importance) or self.importance_note
         )
         self._specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
 
@@ -398,22 +400,3 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _importance_text(importance: dict[str, float]) -> str:
-    if not importance:
-        return ""
-    return "importance: " + ", ".join(f"{k} {v:.2f}" for k, v in importance.items())
-
-
-def table_html(shown: list[TrialRecord]) -> str:
-    """The trials as an HTML table (every cell escaped), one row per trial."""
-    head = "".join(f"<th>{name}</th>" for name in _COLUMNS)
-    rows = []
-    for r in shown:
-        value = "" if r.value is None else f"{r.value:.6g}"
-        seconds = "" if r.seconds is None else f"{r.seconds:.1f}"
-        state = r.state + (f" ({r.error})" if r.error else "")
-        cells = (str(r.number), str(r.params), value, state, r.worker or "", seconds)
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return f"<table class='alignn-nb-sweep-trials'><tr>{head}</tr>{''.join(rows)}</table>"

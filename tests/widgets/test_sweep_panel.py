@@ -69,18 +69,25 @@ def _values(shown):
 
 @pytest.mark.dgl
 @pytest.mark.slow
-def test_a_run_fills_the_table_apply_best_undoes_and_resume_shows_it(panel):
+def test_a_stopped_run_fills_the_table_apply_best_undoes_and_resume_shows_it(panel):
+    """Three trials asked for, Stop pressed once two have finished (one worker runs them
+    one at a time): the run ends with two."""
     toolbar = panel.toolbar
     assert panel.add_param("hidden_features=6,8")
     assert panel.add_param("learning_rate=1e-4:1e-2:log")
+    panel.trials = 3
+    panel.observe(lambda change: change["new"] == 2 and panel.stop(), "finished")
     assert panel.run()
+    assert panel.running and panel._stop_button.get_state()["disabled"] is False
     assert panel.wait(300), "the sweep did not end"
     assert not panel.running and not panel.failed, panel.message
+    assert panel.message.startswith("stopped: best trial ")
     study = panel._study
     stored = records(study)
     assert len(panel.records) == 2 and _values(panel.records) == _values(stored)
     assert all(r.state == "COMPLETE" and r.value > 0 for r in stored)
-    assert panel.finished == 2 and panel._progress.get_state()["value"] == 2
+    assert panel.finished == 2
+    assert (panel._progress.get_state()["value"], panel._progress.get_state()["max"]) == (2, 3)
     table = panel._table_html.get_state()["value"]
     assert table.count("<tr>") == 3 and f"{stored[1].value:.6g}" in table
     assert panel._plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
