@@ -64,6 +64,17 @@ def parallel_coordinates(
     return figure
 
 
+def importance_figure(importance: dict[str, float]) -> Figure:
+    """Horizontal bars of each field's importance (fractions summing to 1), largest on top."""
+    figure = Figure(figsize=(4.0, 0.6 + 0.35 * max(1, len(importance))), layout="constrained")
+    axes = figure.add_subplot()
+    ranked = sorted(importance.items(), key=lambda item: item[1])
+    axes.barh([name for name, _ in ranked], [value for _, value in ranked], color="#4878a8")
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("importance (fANOVA)")
+    return figure
+
+
 def figure_png(figure: Figure, dpi: int = 80) -> bytes:
     """``figure`` as PNG bytes."""
     buffer = io.BytesIO()

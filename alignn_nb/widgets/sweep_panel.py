@@ -44,7 +44,7 @@ from alignn_nb.training.study import (
     records,
 )
 from alignn_nb.training.trials import OBJECTIVES, objective_problem
-from alignn_nb.viz.sweep_plot import importance_text, trials_html
+from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ class SweepPanel(widgets.VBox):
         self._specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
 
     def _on_running_changed(self, change: dict) -> None:
-        self._run_button.disabled = self._apply_button.disabled = self.running
+        for button in (self._run_button, self._apply_button, self._resume_button):
+            button.disabled = self.running
         self._stop_button.disabled = not self.running
 
     def _make_controls(self) -> None:
@@ -141,6 +142,7 @@ class SweepPanel(widgets.VBox):
         self._resume_button = self._button("Resume", lambda _: self.resume())
         self._progress = widgets.IntProgress(min=0, description="Trials")
         self._plot = widgets.Image(format="png")
+        self._importance_plot = widgets.Image(format="png")
         self._message_html, self._table_html = widgets.HTML(), widgets.HTML()
         self._specs_html, self._importance_html = widgets.HTML(), widgets.HTML()
         self._inputs = {
@@ -182,6 +184,7 @@ class SweepPanel(widgets.VBox):
             self._table_html,
             self._plot,
             self._importance_html,
+            self._importance_plot,
         ]
 
     def _spec_text(self) -> str:
@@ -212,7 +215,7 @@ class SweepPanel(widgets.VBox):
         space = SearchSpace.parse(self.specs)
         options = TrialOptions(steps=self.steps)
         base = TrialSettings(self.toolbar.config.copy(), self.toolbar.graph.copy(), options)
-        plan = TuningPlan(space, base, objective=self.objective, device="cpu")
+        plan = TuningPlan(space, base, objective=self.objective, device="auto")
         problem = objective_problem(plan.objective, base.cfg, self.dataset)
         if problem is not None:
             raise ValueError(problem)
@@ -282,7 +285,7 @@ class SweepPanel(widgets.VBox):
 
     def _show(self) -> None:
         """Put the study's trials on the table, the plot and the importances."""
-        from alignn_nb.viz.sweep_plot import figure_png, parallel_coordinates
+        from alignn_nb.viz.sweep_plot import parallel_coordinates
 
         study = self._study
         shown = records(study)
@@ -292,6 +295,9 @@ class SweepPanel(widgets.VBox):
             self.records = shown
         try:
             self._plot.value = figure_png(parallel_coordinates(shown, self._params, self.objective))
+            self._importance_plot.value = (
+                figure_png(importance_figure(self.importance)) if self.importance else b""
+            )
         except Exception:  # a plot must not end the sweep
             log.exception("the parallel-coordinates plot failed")
 
@@ -322,6 +328,9 @@ class SweepPanel(widgets.VBox):
         """Open the study ``study_name`` in ``storage`` and show its trials and fields."""
         import optuna
 
+        if self.running:
+            self._say("a sweep is running: stop it before opening another study", failed=True)
+            return False
         try:
             study = optuna.load_study(
                 study_name=self.study_name, storage=open_storage(self.storage)

@@ -94,6 +94,7 @@ def test_a_stopped_run_fills_the_table_apply_best_undoes_and_resume_shows_it(pan
     assert set(panel.importance) == {"hidden_features", "learning_rate"}
     assert sum(panel.importance.values()) == pytest.approx(1.0)
     assert "importance: " in panel._importance_html.get_state()["value"]
+    assert panel._importance_plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
 
     top = best(study)
     assert panel.apply_best()
