@@ -71,7 +71,29 @@ def _values(shown):
 @pytest.mark.slow
 def test_a_stopped_run_fills_the_table_apply_best_undoes_and_resume_shows_it(panel):
     """Three trials asked for, Stop pressed once two have finished (one worker runs them
-    one at a time): the run ends with two."""
+    one at a time): the run ends with two.
+
+    The cluster is reached by address: a scheduler and one single-threaded worker in this
+    process (torch is already imported here, so no worker process has to import it).
+    """
+    import dask
+    from distributed import LocalCluster
+
+    with (
+        dask.config.set({"temporary-directory": panel.local_directory}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=panel.local_directory,
+        ) as cluster,
+    ):
+        panel.scheduler = cluster.scheduler_address
+        _run_apply_and_resume(panel)
+
+
+def _run_apply_and_resume(panel):
     toolbar = panel.toolbar
     assert panel.add_param("hidden_features=6,8")
     assert panel.add_param("learning_rate=1e-4:1e-2:log")
