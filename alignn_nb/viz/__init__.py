@@ -18,13 +18,13 @@ _LAZY = {
     "sensitivity_plot": "alignn_nb.viz.plots",
     "training_plot": "alignn_nb.viz.plots",
     "history_plot": "alignn_nb.viz.plots",
+    "parallel_coordinates": "alignn_nb.viz.sweep_plot",
+    "figure_png": "alignn_nb.viz.sweep_plot",
     "GraphSummary": "alignn_nb.viz.summary",
     "rbf_figure": "alignn_nb.viz.model_inputs",
     "atom_features_figure": "alignn_nb.viz.model_inputs",
     "shapes_html": "alignn_nb.viz.model_inputs",
     "check": "alignn_nb.viz.exercises",
-    "parallel_coordinates": "alignn_nb.viz.sweep_plot",
-    "figure_png": "alignn_nb.viz.sweep_plot",
 }
 """Public names and the module each lives in, imported on first use (matplotlib is loaded
 only by the renderers)."""
