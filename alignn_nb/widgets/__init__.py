@@ -12,6 +12,7 @@ from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
+from alignn_nb.widgets.sweep_panel import SweepPanel
 from alignn_nb.widgets.upload import UploadButton
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "Pictured",
     "PredictionView",
     "StructurePicker",
+    "SweepPanel",
     "UploadButton",
 ]

@@ -22,11 +22,12 @@ from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
+from alignn_nb.widgets.sweep_panel import SweepPanel
 
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
 GRAPH_VIEW_HEIGHT = "400px"
-TABS = ("Prediction", "Model", "Loss terms")
+TABS = ("Prediction", "Model", "Loss terms", "Sweep")
 
 
 class Dashboard(widgets.VBox):
@@ -82,6 +83,7 @@ class Dashboard(widgets.VBox):
     def _on_dataset_changed(self, change: dict) -> None:
         self.session.dataset = change["new"]
         self.picker.dataset = change["new"]
+        self.sweep.dataset = change["new"]
         self.session.request()
 
     def _on_training_changed(self, change: dict) -> None:
@@ -134,6 +136,7 @@ class Dashboard(widgets.VBox):
         self.loss_plot = LossPlot(
             config=self.config, graph=self.graph, dataset=dataset, auto_compute=False
         )
+        self.sweep = SweepPanel(self.toolbar, dataset)
         self._status_html = widgets.HTML()
 
     def _layout(self) -> list[widgets.Widget]:
@@ -141,7 +144,9 @@ class Dashboard(widgets.VBox):
             [self.toolbar, self.form],
             layout=widgets.Layout(width=LEFT_WIDTH, min_width=LEFT_WIDTH, overflow="auto"),
         )
-        tabs = widgets.Tab(children=[self.prediction, self.summary, self.loss_plot], titles=TABS)
+        tabs = widgets.Tab(
+            children=[self.prediction, self.summary, self.loss_plot, self.sweep], titles=TABS
+        )
         right = widgets.VBox(
             [self.picker, self.graph_view, tabs],
             layout=widgets.Layout(flex="1 1 auto", min_width="0", padding="0 0 0 10px"),

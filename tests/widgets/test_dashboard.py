@@ -69,6 +69,19 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     else:
         assert "DGL is not installed; alignn_atomwise needs it" in dashboard.status
         assert dashboard.summary.summary.total == pure_total
+    _check_the_sweep_tab(dashboard)
+
+
+def _check_the_sweep_tab(dashboard: Dashboard) -> None:
+    """The Sweep tab tunes the toolbar's config and follows the loss tab's dataset."""
+    assert tuple(dashboard.tabs.get_state()["titles"])[-1] == "Sweep"
+    assert dashboard.tabs.children[-1] is dashboard.sweep
+    assert dashboard.sweep.toolbar is dashboard.toolbar
+    assert dashboard.sweep.dataset is dashboard.loss_plot.dataset
+    smaller = default_dataset(size=1)
+    dashboard.loss_plot.dataset = smaller
+    assert dashboard.sweep.dataset is smaller
+    dashboard.wait()
 
 
 @pytest.mark.dgl

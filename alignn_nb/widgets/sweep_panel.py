@@ -1,0 +1,411 @@
+"""`SweepPanel`: the dashboard's Sweep tab, an Optuna study of the live config on Dask.
+
+The user lists the fields to tune (``FIELD=LOW:HIGH[:log]`` or ``FIELD=a,b,c``, checked by
+`alignn_nb.training.search_space` with the field's own refusal), sets the trials, steps,
+objective, cluster and storage, and runs `alignn_nb.app.tuning.run_study` on a worker
+thread. The trial table, the parallel-coordinates plot and the parameter importances
+follow each finished trial. "Apply best" writes the best trial's values into the config
+as one undo step; "Resume" opens a stored study and shows its trials.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode, default, validate
+
+from alignn_nb.app.workers import start_worker
+from alignn_nb.training.datasets import Dataset
+from alignn_nb.training.search_space import (
+    Param,
+    SearchSpace,
+    TrialOptions,
+    TrialSettings,
+    owner_of,
+    parse_param,
+    tunable_fields,
+)
+from alignn_nb.training.study import (
+    DEFAULT_STORAGE,
+    DEFAULT_STUDY,
+    TrialRecord,
+    TuningPlan,
+    alignn_training_keys,
+    best,
+    finished_count,
+    open_storage,
+    open_study,
+    records,
+)
+from alignn_nb.training.trials import OBJECTIVES, objective_problem
+from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
+from alignn_nb.widgets.config_toolbar import ConfigToolbar
+
+log = logging.getLogger(__name__)
+_ERROR_COLOUR = "#b00020"
+
+
+class SweepPanel(widgets.VBox):
+    """Tune the dashboard's config with Optuna over short trainings on a Dask cluster.
+
+    ``toolbar`` is the dashboard's `ConfigToolbar`: the panel reads its config and graph
+    options as each run's base, and "Apply best" changes them through its undo history
+    (learning_rate and batch_size go to its kept training keys, so Save writes them).
+    """
+
+    toolbar = Instance(ConfigToolbar, read_only=True, help="The config, graph and undo history.")
+    dataset = Instance(Dataset, help="The structures each trial trains and validates on.")
+    specs = List(Unicode(), help="The fields to tune, as FIELD=LOW:HIGH[:log] or FIELD=a,b,c.")
+    trials = Int(4, help="Run until the study holds this many finished trials.")
+    steps = Int(20, help="AdamW steps of each trial (a steps spec overrides it).")
+    objective = Enum(tuple(OBJECTIVES), default_value="total", help="What each trial scores.")
+    workers = Int(1, help="Local Dask worker processes (when no scheduler is given).")
+    scheduler = Unicode("", help="An existing Dask scheduler, tcp://HOST:PORT; empty: local.")
+    storage = Unicode(help="A journal file or an Optuna storage URL holding the study.")
+    study_name = Unicode(DEFAULT_STUDY, help="The study's name in the storage.")
+    local_directory = Unicode(
+        None, allow_none=True, help="Where local Dask workers write scratch; None: Dask's."
+    )
+    running = Bool(False, help="True while a sweep runs.")
+    finished = Int(0, help="Finished trials in the study (COMPLETE, PRUNED or FAIL).")
+    records = List(Instance(TrialRecord), help="Every trial of the study, by number.")
+    importance = Dict(help="Each tuned field's importance (Optuna's fANOVA), summing to 1.")
+    importance_note = Unicode("", help="Why there are no importances yet, or empty.")
+    message = Unicode("", help="What the last action did, or why it was refused.")
+    failed = Bool(False, help="True when `message` is a refusal or an error.")
+
+    def __init__(self, toolbar: ConfigToolbar, dataset: Dataset, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.set_trait("toolbar", toolbar)
+        self.dataset = dataset
+        self._study: Any = None
+        self._params: list[Param] = []
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
+        self._worker: threading.Thread | None = None
+        self._make_controls()
+        self.children = self._layout()
+        self.observe(self._on_message_changed, names=["message", "failed"])
+        self.observe(
+            self._on_records_changed, names=["records", "finished", "importance", "trials"]
+        )
+        self.observe(self._on_running_changed, names="running")
+        self._on_records_changed({})
+
+    @default("storage")
+    def _default_storage(self) -> str:
+        return str(Path(tempfile.gettempdir()) / DEFAULT_STORAGE)
+
+    @validate("trials", "steps", "workers")
+    def _validate_positive(self, proposal: dict) -> int:
+        if proposal["value"] < 1:
+            name = proposal["trait"].name
+            raise TraitError(f"{name} = {proposal['value']} refused: it must be at least 1")
+        return proposal["value"]
+
+    def _on_message_changed(self, change: dict) -> None:
+        colour = _ERROR_COLOUR if self.failed else "#444"
+        self._message_html.value = (
+            f"<div class='alignn-nb-sweep-message' style='color:{colour}'>"
+            f"{html.escape(self.message)}</div>"
+        )
+
+    def _on_records_changed(self, change: dict) -> None:
+        self._progress.max, self._progress.value = self.trials, min(self.finished, self.trials)
+        self._table_html.value = trials_html(self.records)
+        self._importance_html.value = html.escape(
+            importance_text(self.importance) or self.importance_note
+        )
+        self._specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
+
+    def _on_running_changed(self, change: dict) -> None:
+        for button in (self._run_button, self._apply_button, self._resume_button):
+            button.disabled = self.running
+        self._stop_button.disabled = not self.running
+
+    def _make_controls(self) -> None:
+        self._field = widgets.Dropdown(options=tunable_fields(), description="Field")
+        self._range = widgets.Text(placeholder="LOW:HIGH, LOW:HIGH:log or a,b,c")
+        self._add_button = self._button("Add", lambda _: self.add_param(self._spec_text()))
+        self._clear_button = self._button("Clear", lambda _: self._clear_specs())
+        self._run_button = self._button("Run", lambda _: self.run(), style="primary")
+        self._stop_button = self._button("Stop", lambda _: self.stop(), style="danger")
+        self._stop_button.disabled = True
+        self._apply_button = self._button("Apply best", lambda _: self.apply_best())
+        self._resume_button = self._button("Resume", lambda _: self.resume())
+        self._progress = widgets.IntProgress(min=0, description="Trials")
+        self._plot = widgets.Image(format="png")
+        self._importance_plot = widgets.Image(format="png")
+        self._message_html, self._table_html = widgets.HTML(), widgets.HTML()
+        self._specs_html, self._importance_html = widgets.HTML(), widgets.HTML()
+        self._inputs = {
+            "trials": widgets.BoundedIntText(min=1, max=10_000, description="Trials"),
+            "steps": widgets.BoundedIntText(min=1, max=100_000, description="Steps"),
+            "objective": widgets.Dropdown(options=tuple(OBJECTIVES), description="Objective"),
+            "workers": widgets.BoundedIntText(min=1, max=256, description="Workers"),
+            "scheduler": widgets.Text(description="Scheduler", placeholder="tcp://HOST:PORT"),
+            "storage": widgets.Text(description="Storage"),
+            "study_name": widgets.Text(description="Study"),
+        }
+        for name, control in self._inputs.items():
+            widgets.link((self, name), (control, "value"))
+
+    @staticmethod
+    def _button(text: str, handler: Any, style: str = "") -> widgets.Button:
+        button = widgets.Button(description=text, button_style=style)
+        button.on_click(handler)
+        return button
+
+    def _layout(self) -> list[widgets.Widget]:
+        i = self._inputs
+        return [
+            widgets.HBox([self._field, self._range, self._add_button, self._clear_button]),
+            self._specs_html,
+            widgets.HBox([i["trials"], i["steps"], i["objective"]]),
+            widgets.HBox([i["workers"], i["scheduler"]]),
+            widgets.HBox([i["storage"], i["study_name"]]),
+            widgets.HBox(
+                [
+                    self._run_button,
+                    self._stop_button,
+                    self._resume_button,
+                    self._apply_button,
+                    self._progress,
+                ]
+            ),
+            self._message_html,
+            self._table_html,
+            self._plot,
+            self._importance_html,
+            self._importance_plot,
+        ]
+
+    def _spec_text(self) -> str:
+        return f"{self._field.value}={self._range.value}"
+
+    def _clear_specs(self) -> None:
+        self.specs = []
+        self._on_records_changed({})
+
+    def _say(self, message: str, failed: bool = False) -> None:
+        with self.hold_trait_notifications():
+            self.message, self.failed = message, failed
+
+    def add_param(self, spec: str) -> bool:
+        """Add (or replace) one field to tune; a refused spec shows its refusal and adds nothing."""
+        try:
+            param = parse_param(spec)
+        except ValueError as refused:
+            self._say(str(refused), failed=True)
+            return False
+        self.specs = [s for s in self.specs if parse_param(s).field != param.field] + [spec]
+        self._on_records_changed({})
+        self._say(f"{param.field} will be tuned.")
+        return True
+
+    def _plan(self) -> TuningPlan:
+        """The plan of the current settings; `ValueError` (one line) for anything refused."""
+        space = SearchSpace.parse(self.specs)
+        options = TrialOptions(steps=self.steps)
+        base = TrialSettings(self.toolbar.config.copy(), self.toolbar.graph.copy(), options)
+        plan = TuningPlan(space, base, objective=self.objective, device="auto")
+        problem = objective_problem(plan.objective, base.cfg, self.dataset)
+        if problem is not None:
+            raise ValueError(problem)
+        return plan
+
+    def _cluster(self) -> Any:
+        from alignn_nb.app.cluster import Cluster
+
+        if self.scheduler.strip():
+            return Cluster(scheduler=self.scheduler.strip())
+        return Cluster(workers=self.workers)
+
+    def run(self) -> bool:
+        """Start a sweep on a worker thread; a refused setting is shown and nothing runs."""
+        if self.running:
+            self._say("a sweep is already running: stop it first", failed=True)
+            return False
+        try:
+            plan, cluster = self._plan(), self._cluster()
+            study = open_study(self.storage, self.study_name, plan.key(self.dataset))
+        except (ValueError, TraitError) as refused:
+            self._say(str(refused), failed=True)
+            return False
+        self._study, self._params = study, list(plan.space.params)
+        self._stop.clear()
+        self._done.clear()
+        self.running = True
+        self._show()
+        self._say(f"running {self.trials} trials on {cluster.describe()}…")
+        self._worker = start_worker(
+            lambda: self._sweep(study, plan, cluster), "alignn-nb-sweep", self._stop.set
+        )
+        return True
+
+    def _sweep(self, study: Any, plan: TuningPlan, cluster: Any) -> None:
+        from alignn_nb.app.tuning import run_study
+
+        try:
+            run_study(
+                study,
+                plan,
+                self.dataset,
+                self.trials,
+                cluster,
+                on_trial=lambda record, finished: self._show(),
+                stop=self._stop,
+                local_directory=self.local_directory,
+            )
+        except (ValueError, OSError) as failure:
+            self._say(f"the sweep failed: {failure}", failed=True)
+        except Exception as failure:  # the worker thread must always end the run cleanly
+            log.exception("the sweep failed")
+            self._say(f"the sweep failed: {type(failure).__name__}: {failure}", failed=True)
+        else:
+            self._say(self._done_text(stopped=self._stop.is_set()))
+        finally:
+            self._show()
+            self.running = False
+            self._done.set()
+
+    def _done_text(self, stopped: bool) -> str:
+        top = best(self._study)
+        head = "stopped" if stopped else "done"
+        if top is None:
+            return f"{head}: no trial completed"
+        return f"{head}: best trial {top.number} {self.objective} {top.value:.6g} {top.params}"
+
+    def _show(self) -> None:
+        """Put the study's trials on the table, the plot and the importances."""
+        from alignn_nb.viz.sweep_plot import parallel_coordinates
+
+        study = self._study
+        shown = records(study)
+        self._importances(study, shown)
+        with self.hold_trait_notifications():
+            self.finished = finished_count(study)
+            self.records = shown
+        try:
+            self._plot.value = figure_png(parallel_coordinates(shown, self._params, self.objective))
+            self._importance_plot.value = (
+                figure_png(importance_figure(self.importance)) if self.importance else b""
+            )
+        except Exception:  # a plot must not end the sweep
+            log.exception("the parallel-coordinates plot failed")
+
+    def _importances(self, study: Any, shown: list[TrialRecord]) -> None:
+        complete = sum(1 for r in shown if r.state == "COMPLETE")
+        if complete < 2:
+            self.importance, self.importance_note = {}, "importances need 2 completed trials"
+            return
+        import optuna
+
+        try:
+            found = optuna.importance.get_param_importances(study)
+        except Exception as failure:  # Optuna refuses some spaces (e.g. one value seen)
+            self.importance = {}
+            self.importance_note = f"no importances: {type(failure).__name__}: {failure}"
+            return
+        self.importance, self.importance_note = {k: float(v) for k, v in found.items()}, ""
+
+    def stop(self) -> None:
+        """End the running sweep: its running trials stop at their next step."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = 300.0) -> bool:
+        """Block until the sweep has ended (for scripts and tests); False on timeout."""
+        return self._done.wait(timeout)
+
+    def resume(self) -> bool:
+        """Open the study ``study_name`` in ``storage`` and show its trials and fields."""
+        import optuna
+
+        if self.running:
+            self._say("a sweep is running: stop it before opening another study", failed=True)
+            return False
+        try:
+            study = optuna.load_study(
+                study_name=self.study_name, storage=open_storage(self.storage)
+            )
+        except KeyError:
+            self._say(f"no study {self.study_name!r} in {self.storage}", failed=True)
+            return False
+        except ValueError as refused:
+            self._say(str(refused), failed=True)
+            return False
+        trials = study.get_trials(deepcopy=False)
+        self._params = _params_of(trials[-1].distributions) if trials else []
+        self.specs = [_spec_of(p) for p in self._params]
+        self._study = study
+        self._show()
+        self._say(f"study {self.study_name!r}: {len(trials)} trials, {self.finished} finished.")
+        return True
+
+    def apply_best(self) -> bool:
+        """Put the best trial's values into the config, as one undo step."""
+        top = best(self._study) if self._study is not None else None
+        if top is None:
+            self._say("no completed trial to apply", failed=True)
+            return False
+        parts: dict[str, dict[str, Any]] = {"cfg": {}, "graph": {}, "options": {}}
+        for field, value in top.params.items():
+            parts[_part(owner_of(field))][field] = value
+        settings = TrialSettings(
+            self.toolbar.config, self.toolbar.graph, TrialOptions(**parts["options"])
+        )
+        keys = {k: v for k, v in alignn_training_keys(settings).items() if k in parts["options"]}
+        history = self.toolbar.history
+        with history.step(f"apply best trial {top.number}"):
+            self.toolbar.config.update(**parts["cfg"])
+            self.toolbar.graph.update(**parts["graph"])
+            if keys:
+                self.toolbar.training = {**self.toolbar.training, **keys}
+        skipped = (
+            " (steps has no alignn training key: not applied)" if "steps" in top.params else ""
+        )
+        self._say(f"applied best trial {top.number}: {top.params}{skipped}.")
+        return True
+
+
+def _part(owner: type) -> str:
+    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+
+    return {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}.get(owner, "options")
+
+
+def _params_of(distributions: dict[str, Any]) -> list[Param]:
+    """The `Param` of each stored Optuna distribution."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    params = []
+    for field, dist in distributions.items():
+        if isinstance(dist, CategoricalDistribution):
+            params.append(Param(field, "choice", choices=tuple(dist.choices)))
+        else:
+            kind = "int" if isinstance(dist, IntDistribution) else "float"
+            params.append(Param(field, kind, low=dist.low, high=dist.high, log=dist.log))
+    return params
+
+
+def _spec_of(param: Param) -> str:
+    """The spec text that parses to ``param``."""
+    if param.kind == "choice":
+        return f"{param.field}={','.join(_text(c) for c in param.choices)}"
+    ends = f"{_text(param.low)}:{_text(param.high)}"
+    return f"{param.field}={ends}" + (":log" if param.log else "")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,137 @@
+"""The Sweep tab: a refused range runs nothing; a run fills the table; Apply best; Resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.training.datasets import load_dataset
+from alignn_nb.training.study import best, records
+from alignn_nb.widgets.config_toolbar import ConfigToolbar
+from alignn_nb.widgets.sweep_panel import SweepPanel
+from tests.conftest import EXAMPLE_DATA
+
+TINY = {
+    "name": "alignn_atomwise_pure",
+    "conv_type": "n_alignn",
+    "num_heads": 2,
+    "alignn_layers": 1,
+    "gcn_layers": 1,
+    "hidden_features": 8,
+    "embedding_features": 8,
+    "edge_input_features": 8,
+    "triplet_input_features": 8,
+}
+"""A tiny pure-torch model: the trials train in a fraction of a second."""
+
+
+@pytest.fixture
+def panel(tmp_path):
+    rows = json.loads((EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json").read_text())[:6]
+    path = tmp_path / "six.json"
+    path.write_text(json.dumps(rows))
+    toolbar = ConfigToolbar(config=ALIGNNAtomWiseConfig(**TINY), graph=GraphConfig())
+    return SweepPanel(
+        toolbar,
+        load_dataset(path),
+        storage=str(tmp_path / "study.journal"),
+        local_directory=str(tmp_path / "dask"),
+        trials=2,
+        steps=2,
+    )
+
+
+def test_a_refused_range_is_shown_and_nothing_runs(panel, tmp_path):
+    assert not panel.add_param("cutoff=9:2")
+    assert panel.message == "cutoff=9:2: cutoff: LOW 9 is above HIGH 2"
+    assert panel.failed and panel.specs == []
+    assert "LOW 9 is above HIGH 2" in panel._message_html.get_state()["value"]
+    assert not panel.add_param("num_heads=0:4")
+    assert panel.message.startswith("num_heads=0:4: ")
+    assert not panel.run()
+    assert panel.message == "nothing to tune: give at least one --param FIELD=LOW:HIGH"
+    assert not panel.running and panel.records == []
+    assert panel.add_param("cutoff=4:6")
+    panel.scheduler = "localhost:8786"
+    assert not panel.run()
+    assert panel.message == (
+        "scheduler 'localhost:8786' refused: an address looks like tcp://HOST:PORT"
+    )
+    assert not panel.running and panel.records == []
+    assert not (tmp_path / "study.journal").exists()
+
+
+def _values(shown):
+    return [(r.number, r.params, r.value, r.state, r.worker) for r in shown]
+
+
+@pytest.mark.dgl
+@pytest.mark.slow
+def test_a_stopped_run_fills_the_table_apply_best_undoes_and_resume_shows_it(panel):
+    """Three trials asked for, Stop pressed once two have finished (one worker runs them
+    one at a time): the run ends with two.
+
+    The cluster is reached by address: a scheduler and one single-threaded worker in this
+    process (torch is already imported here, so no worker process has to import it).
+    """
+    import dask
+    from distributed import LocalCluster
+
+    with (
+        dask.config.set({"temporary-directory": panel.local_directory}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=panel.local_directory,
+        ) as cluster,
+    ):
+        panel.scheduler = cluster.scheduler_address
+        _run_apply_and_resume(panel)
+
+
+def _run_apply_and_resume(panel):
+    toolbar = panel.toolbar
+    assert panel.add_param("hidden_features=6,8")
+    assert panel.add_param("learning_rate=1e-4:1e-2:log")
+    panel.trials = 3
+    panel.observe(lambda change: change["new"] == 2 and panel.stop(), "finished")
+    assert panel.run()
+    assert panel.running and panel._stop_button.get_state()["disabled"] is False
+    assert panel.wait(300), "the sweep did not end"
+    assert not panel.running and not panel.failed, panel.message
+    assert panel.message.startswith("stopped: best trial ")
+    study = panel._study
+    stored = records(study)
+    assert len(panel.records) == 2 and _values(panel.records) == _values(stored)
+    assert all(r.state == "COMPLETE" and r.value > 0 for r in stored)
+    assert panel.finished == 2
+    assert (panel._progress.get_state()["value"], panel._progress.get_state()["max"]) == (2, 3)
+    table = panel._table_html.get_state()["value"]
+    assert table.count("<tr>") == 3 and f"{stored[1].value:.6g}" in table
+    assert panel._plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(panel.importance) == {"hidden_features", "learning_rate"}
+    assert sum(panel.importance.values()) == pytest.approx(1.0)
+    assert "importance: " in panel._importance_html.get_state()["value"]
+    assert panel._importance_plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+
+    top = best(study)
+    assert panel.apply_best()
+    assert toolbar.config.hidden_features == top.params["hidden_features"]
+    assert toolbar.training == {"learning_rate": top.params["learning_rate"]}
+    assert json.loads(toolbar.config_json())["learning_rate"] == top.params["learning_rate"]
+    toolbar.undo()
+    assert toolbar.config.hidden_features == 8 and toolbar.training == {}
+
+    again = SweepPanel(toolbar, panel.dataset, storage=panel.storage)
+    assert again.resume()
+    assert _values(again.records) == _values(stored)
+    assert again.specs == ["hidden_features=6,8", "learning_rate=0.0001:0.01:log"]
+    assert again.message == "study 'alignn-nb': 2 trials, 2 finished."
+    again.study_name = "missing"
+    assert not again.resume()
+    assert again.message == f"no study 'missing' in {panel.storage}"
+    assert _values(again.records) == _values(stored)
