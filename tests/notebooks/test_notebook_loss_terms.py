@@ -1,4 +1,4 @@
-"""The loss-terms notebook runs top to bottom in a real kernel, and its 50-step run goes down."""
+"""The loss-terms notebook runs top to bottom in a real kernel, and its 20-step run goes down."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_notebook_runs_and_training_brings_the_terms_down():
     printed, images, errors = _outputs(nb)
     print(f"loss_terms.ipynb: {seconds:.1f} s, {images} images")
     assert errors == []
-    assert "training finished after 50 steps" in printed
+    assert "training finished after 20 steps" in printed
     runs = STEP_LINE.findall(printed)
     emt = {
         name: (float(first), int(last_step), float(last))
@@ -44,7 +44,7 @@ def test_notebook_runs_and_training_brings_the_terms_down():
     }
     assert list(emt) == ["graphwise", "gradwise", "stresswise", "total"]
     for name, (first, last_step, last) in emt.items():
-        assert last_step == 50 and last < first, name
+        assert last_step == 20 and last < first, name
     assert "alignn history: 3 epochs from" in printed
     assert "Dataset('jarvis_ff_sample_id_prop.json', 50 samples, 500 atoms" in printed
     assert "training finished after 10 steps" in printed
