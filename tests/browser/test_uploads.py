@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from pathlib import Path
 
 import ase.build
 import ase.io
@@ -44,8 +45,12 @@ def closed_websockets(page) -> list[str]:
     return closed
 
 
-def file(name: str, content: bytes) -> dict:
-    return {"name": name, "mimeType": "application/octet-stream", "buffer": content}
+def file(folder: Path, name: str, content: bytes) -> Path:
+    """``content`` saved as ``folder/name``: the browser reads a path from disk, where a
+    buffer would be sent through the DevTools protocol first (seconds per 20 MB)."""
+    path = folder / name
+    path.write_bytes(content)
+    return path
 
 
 def trajectory(size: int) -> bytes:
@@ -63,22 +68,22 @@ def refusal(page, name: str) -> str:
     return line.inner_text()
 
 
-def refuse_oversized_files_and_keep_edits(page) -> None:
+def refuse_oversized_files_and_keep_edits(page, folder: Path) -> None:
     """The checks both servers share, from a dashboard on screen."""
     closed = closed_websockets(page)
     enter(page, "hidden_features", "96")
     wait_status(page, r"recomputed model")
-    upload(page, "Upload", file("huge.extxyz", b" " * (21 * MB)))
+    upload(page, "Upload", file(folder, "huge.extxyz", b" " * (21 * MB)))
     refused = refusal(page, "huge.extxyz")
     assert refused == "huge.extxyz is 21.0 MB (22,020,096 bytes); uploads are limited to 20 MB"
-    upload(page, "Load", file("huge.json", b" " * (21 * MB)))
+    upload(page, "Load", file(folder, "huge.json", b" " * (21 * MB)))
     refused = refusal(page, "huge.json")
     assert refused == "huge.json is 21.0 MB (22,020,096 bytes); uploads are limited to 20 MB"
     assert field(page, "hidden_features").input_value() == "96"
     assert "Si (example)" in page.locator(".alignn-nb-structure").inner_text()
     enter(page, "cutoff", "6")
     wait_status(page, r"recomputed graph")
-    upload(page, "Upload", file("md.extxyz", trajectory(12 * MB)))
+    upload(page, "Upload", file(folder, "md.extxyz", trajectory(12 * MB)))
     page.locator(".alignn-nb-structure", has_text="upload: md.extxyz").wait_for()
     assert "Na4Cl4 · 8 atoms" in page.locator(".alignn-nb-structure").inner_text()
     wait_status(page, r"md\.extxyz: recomputed graph")
@@ -87,12 +92,14 @@ def refuse_oversized_files_and_keep_edits(page) -> None:
     assert closed == []
 
 
-def test_voila_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(page, voila_url):
+def test_voila_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(
+    page, voila_url, tmp_path
+):
     page.goto(voila_url)
     page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
-    refuse_oversized_files_and_keep_edits(page)
+    refuse_oversized_files_and_keep_edits(page, tmp_path)
     hostile = "<img src=x onerror=window.alignnNbHacked=1>"
-    upload(page, "Upload", file(f"{hostile}.txt", b"x"))
+    upload(page, "Upload", file(tmp_path, f"{hostile}.txt", b"x"))
     assert refusal(page, "is not a structure file").startswith(f"{hostile}.txt is not a")
     enter(page, "max_neighbors", hostile)
     typed = page.locator(f"{FORM} .widget-html", has_text="max_neighbors = '<img")
@@ -101,16 +108,18 @@ def test_voila_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(page
     assert page.evaluate("window.alignnNbHacked") is None
     cif = io.BytesIO()
     ase.io.write(cif, ase.build.bulk("Cu", "fcc", a=3.6), format="cif")
-    upload(page, "Upload", file("Cu.cif", cif.getvalue()))
+    upload(page, "Upload", file(tmp_path, "Cu.cif", cif.getvalue()))
     page.locator(".alignn-nb-structure", has_text="upload: Cu.cif: Cu · 1 atom").wait_for()
     wait_status(page, r"Cu\.cif: recomputed graph")
     screenshot(page, "uploads-voila")
 
 
-def test_jupyterlab_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(page, lab_url):
+def test_jupyterlab_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(
+    page, lab_url, tmp_path
+):
     page.goto(f"{lab_url}lab/tree/{NOTEBOOK.name}")
     page.locator(".jp-Notebook .jp-CodeCell").first.click()
     page.keyboard.press("Shift+Enter")
     page.locator(".alignn-nb-status", has_text=re.compile("recomputed")).wait_for()
-    refuse_oversized_files_and_keep_edits(page)
+    refuse_oversized_files_and_keep_edits(page, tmp_path)
     screenshot(page, "uploads-jupyterlab")
