@@ -92,7 +92,7 @@ def counts_line(graphs) -> str:
     return f"showing {edges} of {edges} edges, {triplets} of {triplets} triplets"
 
 
-def test_1_loads_with_si_and_shows_the_drawing_energy_forces_and_parameters(dashboard):
+def test_1_loads_with_si_shows_its_numbers_and_keeps_them_after_a_refusal(dashboard):
     page = dashboard
     model, prediction = seeded_prediction(example("Si"))
     assert "Si (example)" in page.locator(".alignn-nb-structure").inner_text()
@@ -109,9 +109,12 @@ def test_1_loads_with_si_and_shows_the_drawing_energy_forces_and_parameters(dash
     assert total == f"{model_summary(model).total:,}" == "143,297"
     open_tab(page, "Prediction")
     screenshot(page, "dashboard-1-loaded")
+    an_out_of_range_value_shows_inline_and_keeps_the_model(page)
 
 
-def test_2_hidden_features_128_gives_alignns_parameter_count(dashboard):
+def test_2_hidden_features_128_gives_alignns_parameter_count_and_a_saved_config_loads_back(
+    dashboard, tmp_path
+):
     page = dashboard
     from alignn.models.alignn_atomwise import ALIGNNAtomWise
     from alignn.models.alignn_atomwise import ALIGNNAtomWiseConfig as AlignnConfig
@@ -129,9 +132,10 @@ def test_2_hidden_features_128_gives_alignns_parameter_count(dashboard):
     open_tab(page, "Model")
     page.locator(".alignn-nb-param-total", has_text=f"{expected:,}").wait_for()
     assert page.locator(".alignn-nb-param-total").inner_text() == "524,289"
+    saving_then_loading_the_config_leaves_the_form_unchanged(page, tmp_path)
 
 
-def test_3_inner_cutoff_gives_build_graphs_triplet_count(dashboard):
+def test_3_inner_cutoff_gives_build_graphs_triplet_count_and_a_weight_only_reweights(dashboard):
     page = dashboard
     before = build_graphs(example("Si"))
     after = build_graphs(example("Si"), ALIGNNAtomWiseConfig(inner_cutoff=4.0))
@@ -142,6 +146,7 @@ def test_3_inner_cutoff_gives_build_graphs_triplet_count(dashboard):
     assert page.locator(".alignn-nb-counts").inner_text() == counts_line(after)
     assert "model" not in wait_status(page, r"recomputed graph")
     screenshot(page, "dashboard-3-inner-cutoff")
+    a_loss_weight_changes_the_energy_bar_without_a_forward_pass(page)
 
 
 def test_4_an_uploaded_cif_replaces_the_structure_and_its_graph(dashboard, tmp_path):
@@ -158,8 +163,7 @@ def test_4_an_uploaded_cif_replaces_the_structure_and_its_graph(dashboard, tmp_p
     assert drawn_fraction(wait_for_drawing(page)) > 0.02
 
 
-def test_5_an_out_of_range_value_shows_inline_and_keeps_the_model(dashboard):
-    page = dashboard
+def an_out_of_range_value_shows_inline_and_keeps_the_model(page) -> None:
     enter(page, "alignn_layers", "-1")
     error = page.locator(f"{FORM} .widget-inline-hbox", has_text="alignn_layers = -1 refused")
     error.wait_for()
@@ -175,8 +179,7 @@ def loss_row(page, term: str) -> list[str]:
     return row.locator("td").all_inner_texts()
 
 
-def test_6_a_loss_weight_changes_the_energy_bar_without_a_forward_pass(dashboard):
-    page = dashboard
+def a_loss_weight_changes_the_energy_bar_without_a_forward_pass(page) -> None:
     open_tab(page, "Loss terms")
     page.locator(".alignn-nb-loss-table").wait_for()
     before = loss_row(page, "graphwise")
@@ -208,8 +211,7 @@ def form_values(page) -> dict[str, str]:
     )
 
 
-def test_7_saving_then_loading_the_config_leaves_the_form_unchanged(dashboard, tmp_path):
-    page = dashboard
+def saving_then_loading_the_config_leaves_the_form_unchanged(page, tmp_path) -> None:
     field(page, "lighten_edges").uncheck()
     enter(page, "hidden_features", "96")
     enter(page, "cutoff", "6")
