@@ -9,7 +9,7 @@ import pytest
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import load_dataset
-from alignn_nb.training.study import STOPPED, best, records
+from alignn_nb.training.study import STOPPED, best, open_storage, records
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.sweep_panel import SweepPanel
 from tests.conftest import EXAMPLE_DATA
@@ -148,7 +148,6 @@ def _wait_for_file(folder, pattern):
     return found[0]
 
 
-@pytest.mark.dgl
 @pytest.mark.slow
 def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_process(
     panel, tmp_path, monkeypatch
@@ -159,6 +158,7 @@ def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_proce
     state, the table shows the study's records, and the worker process is gone."""
     from multiprocessing import resource_tracker
 
+    import optuna
     import psutil
 
     from alignn_nb.app import tuning
@@ -187,7 +187,10 @@ def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_proce
     assert not panel.running and not panel.failed, panel.message
     assert panel.message.startswith("stopped: best trial 0 ")
     study = panel._study
-    frozen = study.get_trials(deepcopy=False)
+    stored_study = optuna.load_study(
+        study_name=study.study_name, storage=open_storage(panel.storage)
+    )
+    frozen = stored_study.get_trials(deepcopy=False)
     assert [(t.number, t.state.name) for t in frozen] == [(0, "COMPLETE"), (1, "FAIL")]
     assert sorted(frozen[0].intermediate_values) == [1, 2]
     assert frozen[1].user_attrs["steps"] == 1 and frozen[1].user_attrs["stopped"] is True
