@@ -157,3 +157,46 @@ def hold_trial_until_released(plan, *args):
     while not (folder / "release").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return tuning.trial_task(plan, *args)
+
+
+class _HeldChannel:
+    """A trial channel that holds at its first report until released or told to stop."""
+
+    def __init__(self, channel, folder: Path, number: int) -> None:
+        self.channel, self.folder, self.number = channel, folder, number
+
+    def report(self, step: int, value: float) -> None:
+        self.channel.report(step, value)
+        if step != 1:
+            return
+        (self.folder / f"held-{self.number}-{os.getpid()}").touch()
+        release = self.folder / f"release-{self.number}"
+        deadline = time.monotonic() + START_SECONDS
+        while not (release.exists() or self.should_stop()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def should_stop(self) -> bool:
+        return self.channel.should_stop()
+
+
+def hold_trial_at_first_report(plan, *args):
+    """A sweep trial for cluster tests: the real trial task, held mid-training.
+
+    After its first step's report the trial notes ``held-NUMBER-PID`` in the workers'
+    scratch folder (``DASK_TEMPORARY_DIRECTORY``) and waits there until the file
+    ``release-NUMBER`` appears or the driver tells it to stop; then it trains on.
+    """
+    from alignn_nb.app import tuning
+    from alignn_nb.training import trials
+
+    folder = Path(os.environ["DASK_TEMPORARY_DIRECTORY"])
+    real = trials.run_trial
+
+    def held(trial_plan, train_set, validation, channel=None):
+        return real(trial_plan, train_set, validation, _HeldChannel(channel, folder, plan.number))
+
+    trials.run_trial = held
+    try:
+        return tuning.trial_task(plan, *args)
+    finally:
+        trials.run_trial = real

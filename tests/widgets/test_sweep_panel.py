@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import load_dataset
-from alignn_nb.training.study import best, records
+from alignn_nb.training.study import STOPPED, best, open_storage, records
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.sweep_panel import SweepPanel
 from tests.conftest import EXAMPLE_DATA
+from tests.dask_processes import START_SECONDS, hold_trial_at_first_report
 
 TINY = {
     "name": "alignn_atomwise_pure",
@@ -135,3 +137,68 @@ def _run_apply_and_resume(panel):
     assert not again.resume()
     assert again.message == f"no study 'missing' in {panel.storage}"
     assert _values(again.records) == _values(stored)
+
+
+def _wait_for_file(folder, pattern):
+    deadline = time.monotonic() + START_SECONDS
+    while not list(folder.glob(pattern)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = list(folder.glob(pattern))
+    assert len(found) == 1, f"no {pattern} in {folder}"
+    return found[0]
+
+
+@pytest.mark.slow
+def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_process(
+    panel, tmp_path, monkeypatch
+):
+    """The tab's default cluster: "Workers 1" starts a local worker process. Trial 0 is
+    held after its first step and released, and completes; trial 1 is held after its
+    first step while Stop is pressed, and ends there. Both are recorded with a final
+    state, the table shows the study's records, and the worker process is gone."""
+    from multiprocessing import resource_tracker
+
+    import optuna
+    import psutil
+
+    from alignn_nb.app import tuning
+
+    scratch = tmp_path / "dask"
+    scratch.mkdir()
+    monkeypatch.setenv("DASK_TEMPORARY_DIRECTORY", str(scratch))
+    monkeypatch.setattr(tuning, "trial_task", hold_trial_at_first_report)
+    # Python's own resource tracker outlives every spawned process: start it first.
+    resource_tracker.ensure_running()
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    assert panel.add_param("hidden_features=6,8")
+    assert (panel.scheduler, panel.workers, panel.trials, panel.steps) == ("", 1, 2, 2)
+    assert panel.run()
+    held = _wait_for_file(scratch, "held-0-*")
+    worker = psutil.Process(int(held.name.rsplit("-", 1)[1]))
+    started = [p for p in me.children(recursive=True) if p.pid not in before]
+    assert worker in started
+    (scratch / "release-0").touch()
+    _wait_for_file(scratch, "held-1-*")
+    assert panel.running and panel.finished == 1
+    panel.stop()
+    assert panel.wait(START_SECONDS), "the sweep did not end"
+
+    assert not panel.running and not panel.failed, panel.message
+    assert panel.message.startswith("stopped: best trial 0 ")
+    study = panel._study
+    stored_study = optuna.load_study(
+        study_name=study.study_name, storage=open_storage(panel.storage)
+    )
+    frozen = stored_study.get_trials(deepcopy=False)
+    assert [(t.number, t.state.name) for t in frozen] == [(0, "COMPLETE"), (1, "FAIL")]
+    assert sorted(frozen[0].intermediate_values) == [1, 2]
+    assert frozen[1].user_attrs["steps"] == 1 and frozen[1].user_attrs["stopped"] is True
+    assert frozen[1].user_attrs["error"] == STOPPED
+    stored = records(study)
+    assert _values(panel.records) == _values(stored)
+    assert panel.finished == 1 and [r.stopped for r in stored] == [False, True]
+    assert panel._table_html.get_state()["value"].count("<tr>") == 3
+    assert not worker.is_running()
+    left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [], [p.cmdline() for p in left]
