@@ -6,6 +6,7 @@ from alignn_nb.widgets.dashboard import Dashboard
 from alignn_nb.widgets.exercise_box import ExerciseBox
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.fallback import Pictured
+from alignn_nb.widgets.force_view import ForceView
 from alignn_nb.widgets.graph_explorer import GraphExplorer
 from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
@@ -21,6 +22,7 @@ __all__ = [
     "Dashboard",
     "ExerciseBox",
     "ExploreView",
+    "ForceView",
     "GraphExplorer",
     "GraphView",
     "LossPlot",

@@ -17,6 +17,7 @@ from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
+from alignn_nb.widgets.explore_tab import ExploreTab
 from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
@@ -27,7 +28,7 @@ from alignn_nb.widgets.sweep_panel import SweepPanel
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
 GRAPH_VIEW_HEIGHT = "400px"
-TABS = ("Prediction", "Model", "Loss terms", "Sweep")
+TABS = ("Prediction", "Model", "Loss terms", "Sweep", "Explore")
 
 
 class Dashboard(widgets.VBox):
@@ -137,6 +138,7 @@ class Dashboard(widgets.VBox):
             config=self.config, graph=self.graph, dataset=dataset, auto_compute=False
         )
         self.sweep = SweepPanel(self.toolbar, dataset)
+        self.explore = ExploreTab()
         self._status_html = widgets.HTML()
 
     def _layout(self) -> list[widgets.Widget]:
@@ -145,7 +147,8 @@ class Dashboard(widgets.VBox):
             layout=widgets.Layout(width=LEFT_WIDTH, min_width=LEFT_WIDTH, overflow="auto"),
         )
         tabs = widgets.Tab(
-            children=[self.prediction, self.summary, self.loss_plot, self.sweep], titles=TABS
+            children=[self.prediction, self.summary, self.loss_plot, self.sweep, self.explore],
+            titles=TABS,
         )
         right = widgets.VBox(
             [self.picker, self.graph_view, tabs],

@@ -13,8 +13,10 @@ import ipywidgets as widgets
 from traitlets import Enum, Instance, Int, TraitError, Unicode, observe, validate
 
 from alignn_nb.training.evaluation import Evaluation, StructureErrors
+from alignn_nb.viz.error_map import MapPoints, error_map, map_points
 from alignn_nb.viz.parity import QUANTITIES, parity_plot
 from alignn_nb.viz.plots import png_bytes
+from alignn_nb.widgets.force_view import ForceView
 
 SORT_KEYS = ("force_mae", "energy_error", "stress_mae")
 """What the table is sorted by, worst first: eV/Å, eV/atom, GPa."""
@@ -44,8 +46,9 @@ def summary_html(evaluation: Evaluation) -> str:
 
 
 class ExploreView(widgets.VBox):
-    """A parity plot of one quantity and the structures sorted worst-first; picking a row
-    sets `selected` to that structure's id."""
+    """A parity plot of one quantity, a map of the structures coloured by the `sort_by`
+    error and the structures sorted worst-first; picking a row sets `selected` to that
+    structure's id, rings it on the map and shows it in 3D (`ForceView`)."""
 
     evaluation = Instance(Evaluation, allow_none=True, help="The evaluation on display.")
     quantity = Enum(QUANTITIES, default_value="energy", help="What the parity plot shows.")
@@ -59,12 +62,17 @@ class ExploreView(widgets.VBox):
         self._sort_dropdown = widgets.Dropdown(options=SORT_KEYS, description="worst by")
         self._parity_image = widgets.Image(format="png", layout=widgets.Layout(max_width="420px"))
         self._table = widgets.Select(options=[], rows=10, layout=widgets.Layout(width="640px"))
+        self._map_image = widgets.Image(format="png", layout=widgets.Layout(max_width="460px"))
+        self.force_view = ForceView()
+        self._map: MapPoints | None = None
         super().__init__(
             children=[
                 self._summary_html,
                 widgets.HBox([self._quantity_toggle, self._sort_dropdown]),
                 self._parity_image,
                 self._table,
+                self._map_image,
+                self.force_view,
             ],
             **kwargs,
         )
@@ -72,7 +80,8 @@ class ExploreView(widgets.VBox):
         widgets.link((self._sort_dropdown, "value"), (self, "sort_by"))
         self._table.observe(self._on_row_picked, "value")
         self.evaluation = evaluation
-        self._render()
+        if evaluation is None:
+            self._render()
 
     @validate("selected")
     def _validate_selected(self, proposal: dict) -> str:
@@ -85,6 +94,7 @@ class ExploreView(widgets.VBox):
     @observe("evaluation")
     def _on_evaluation_changed(self, change: dict) -> None:
         self.selected = ""
+        self.force_view.evaluation = change["new"]
         self._render()
 
     @observe("quantity")
@@ -94,10 +104,14 @@ class ExploreView(widgets.VBox):
     @observe("sort_by", "rows")
     def _on_order_changed(self, change: dict) -> None:
         self._render_table()
+        if change["name"] == "sort_by":
+            self._render_map()
 
     @observe("selected")
     def _on_selected_changed(self, change: dict) -> None:
         self._table.value = change["new"] or None
+        self.force_view.selected = change["new"]
+        self._render_map()
 
     def _on_row_picked(self, change: dict) -> None:
         self.selected = change["new"] or ""
@@ -108,6 +122,7 @@ class ExploreView(widgets.VBox):
         )
         self._render_plot()
         self._render_table()
+        self._render_map()
 
     def _render_plot(self) -> None:
         if self.evaluation is None:
@@ -119,6 +134,18 @@ class ExploreView(widgets.VBox):
         shown = self.worst()
         self._table.options = [(row_label(row), row.id) for row in shown]
         self._table.value = self.selected if self.selected in {r.id for r in shown} else None
+
+    def _render_map(self) -> None:
+        if self.evaluation is None:
+            self._map, self._map_image.value = None, b""
+            return
+        self._map = map_points(self.evaluation, self.sort_by, self.selected)
+        self._map_image.value = png_bytes(error_map(self._map))
+
+    @property
+    def map(self) -> MapPoints | None:
+        """The points of the map on display (None without an evaluation)."""
+        return self._map
 
     def worst(self) -> list[StructureErrors]:
         """The structures the table lists, worst first by `sort_by`."""

@@ -87,3 +87,52 @@ def test_picking_a_row_selects_its_structure_and_a_new_evaluation_clears_it(eval
         "other", "all", "best_model.pt", evaluation.structures[:1], "eV/atom"
     )
     assert view.selected == "" and _table(view) == ["a"]
+
+
+def _with_spread_forces(row: StructureErrors, seed: int) -> StructureErrors:
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=(row.natoms, 3))
+    pred = target + rng.normal(scale=0.3, size=(row.natoms, 3))
+    return StructureErrors(
+        id=row.id,
+        atoms=row.atoms,
+        energy_unit="eV/atom",
+        energy_pred=row.energy_pred,
+        energy_target=row.energy_target,
+        forces_pred=pred,
+        forces_target=target,
+    )
+
+
+def test_selecting_a_row_shows_it_in_3d_and_rings_it_on_the_map(evaluation):
+    rows = tuple(_with_spread_forces(r, i) for i, r in enumerate(evaluation.structures))
+    view = ExploreView(Evaluation("run", "test", "w", rows, "eV/atom"))
+    force_view = view.force_view
+    assert force_view.scene is None and force_view.layer_components() == []
+    assert view.map.highlight is None
+    np.testing.assert_allclose(view.map.volume, [r.volume_per_atom for r in rows])
+    np.testing.assert_allclose(view.map.energy, [-3.0] * 3)
+    np.testing.assert_allclose(view.map.error, [r.force_mae for r in rows])
+    map_png = bytes(view.children[4].value)
+    view.children[3].value = "c"
+    scene = force_view.scene
+    assert scene.id == "c" and view.map.highlight == 2
+    assert bytes(view.children[4].value) != map_png
+    assert force_view.layer_components() == ["cell", "atoms", "forces_pred", "forces_target"]
+    assert int(np.argmax(scene.errors)) == int(np.argmax(rows[2].force_errors))
+    assert len(scene.layer("forces_pred")) == rows[2].natoms
+    legend = force_view.children[1].children[0].value
+    assert "<b>c</b>" in legend and "force error |F_pred − F_target| (eV/Å)" in legend
+    assert f"{scene.arrow_scale:.3g} Å per eV/Å" in legend
+    view.selected = "b"
+    assert force_view.scene.id == "b" and view.map.highlight == 1
+    assert len(force_view.scene.layer("atoms")) == 8
+    with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):
+        view.selected = "zz"
+    with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):
+        force_view.selected = "zz"
+    assert force_view.scene.id == "b" and view.map.highlight == 1
+    view.sort_by = "energy_error"
+    np.testing.assert_allclose(view.map.error, [0.1, 0.3, 0.2])
+    view.selected = ""
+    assert force_view.scene is None and force_view.layer_components() == []

@@ -1,0 +1,102 @@
+"""`ExploreTab`: open an alignn output folder, evaluate it and explore it (`ExploreView`).
+
+Open runs `alignn_nb.training.load_run`, `run_dataset` and `evaluate` on a worker thread
+(`alignn_nb.app.start_worker`) with a progress bar; a folder or data file that cannot be
+used is refused with its message and the evaluation on display stays.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Bool, Unicode
+
+from alignn_nb.widgets.explore_view import ExploreView
+
+
+def _evaluate(folder: str, data: str, progress: Any, stop: threading.Event) -> Any:
+    """The evaluation of the run in ``folder`` on ``data``: its test split, or all of it
+    when the run recorded no split."""
+    from alignn_nb.training.alignn_run import load_run, run_dataset
+    from alignn_nb.training.evaluation import evaluate
+
+    if not folder:
+        raise ValueError("give the run folder: alignn's output_dir")
+    run = load_run(folder)
+    if not data:
+        raise ValueError(
+            f"give the structures: alignn records no data folder in {folder} "
+            "(train_for_folder's root_dir is only printed)"
+        )
+    dataset = run_dataset(run, data)
+    split = "test" if run.ids is not None else "all"
+    return evaluate(run, dataset, split, on_progress=progress, stop=stop)
+
+
+class ExploreTab(widgets.VBox):
+    """Run folder and data paths, an Open button, a progress bar and the `ExploreView`."""
+
+    folder = Unicode("", help="alignn's output folder (config.json and best_model.pt).")
+    data = Unicode("", help="The run's structures: id_prop.json, its folder or an extxyz file.")
+    busy = Bool(False, help="True while an evaluation runs.")
+    error = Unicode("", help="Why the last Open was refused, or empty.")
+
+    def __init__(self, folder: str = "", data: str = "", **kwargs: Any) -> None:
+        self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
+        self._data_text = widgets.Text(description="data", placeholder="id_prop.json")
+        self._open_button = widgets.Button(description="Open", button_style="primary")
+        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
+        self._message = widgets.HTML()
+        self.explore = ExploreView()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        super().__init__(
+            children=[
+                widgets.HBox([self._folder_text, self._data_text, self._open_button]),
+                self._progress,
+                self._message,
+                self.explore,
+            ],
+            **kwargs,
+        )
+        widgets.link((self._folder_text, "value"), (self, "folder"))
+        widgets.link((self._data_text, "value"), (self, "data"))
+        self._open_button.on_click(lambda _: self.open_run())
+        self.folder, self.data = folder, data
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self._progress.max, self._progress.value = max(total, 1), done
+
+    def _work(self, folder: str, data: str) -> None:
+        try:
+            evaluation = _evaluate(folder, data, self._on_progress, self._stop)
+        except (OSError, ValueError, InterruptedError) as error:
+            self.error = str(error)
+            self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+        else:
+            self.explore.evaluation = evaluation
+            self.error = ""
+            self._message.value = html.escape(f"opened {folder}: {evaluation!r}")
+        finally:
+            self.busy = False
+            self._open_button.disabled = False
+
+    def open_run(self) -> threading.Thread | None:
+        """Evaluate `folder` on `data` on a worker thread; returns the thread (None while
+        one already runs)."""
+        from alignn_nb.app import start_worker
+
+        if self.busy:
+            return None
+        self.busy, self._open_button.disabled = True, True
+        self._stop.clear()
+        self._progress.value = 0
+        self._message.value = html.escape(f"opening {self.folder} ...")
+        folder, data = self.folder, self.data
+        self._thread = start_worker(
+            lambda: self._work(folder, data), "alignn-nb-explore", self._stop.set
+        )
+        return self._thread

@@ -1,0 +1,114 @@
+"""`ForceView`: one evaluated structure in nglview, atoms coloured by force error, with
+predicted and target force arrows (`alignn_nb.viz.force_scene`).
+
+Every layer (cell, atoms, the two arrow sets) is one nglview buffer component, kept in
+step by `alignn_nb.widgets._ngl_stage.NglStage` as in `GraphView`: picking another
+structure re-sends only the layers that changed. The atoms are spheres of their own
+layer (not an nglview structure), so each atom can have its own colour.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+import nglview
+from traitlets import Instance, TraitError, Unicode, observe, validate
+
+from alignn_nb.training.evaluation import Evaluation
+from alignn_nb.viz.force_scene import ARROW_LENGTH, ForceScene, force_scene
+from alignn_nb.widgets._ngl_stage import NglStage
+from alignn_nb.widgets.graph_view import _scale_html, _swatch
+
+VIEW_HEIGHT = "420px"
+
+
+def legend_html(scene: ForceScene) -> str:
+    """The colour bar of the force error (eV/Å), the arrow colours and the arrow scale."""
+    rows = [f"<div><b>{html.escape(scene.id)}</b></div>"]
+    if scene.error_scale is None:
+        rows.append("<div>no forces in this structure: atoms in element colours</div>")
+    else:
+        rows.append(_scale_html(scene.error_scale))
+    rows += [f"<div>{_swatch(rgb)}{html.escape(label)}</div>" for label, rgb in scene.keys]
+    if scene.arrow_scale > 0:
+        rows.append(
+            f"<div>arrows: {scene.arrow_scale:.3g} Å per eV/Å "
+            f"(the largest force is {ARROW_LENGTH:g} Å long)</div>"
+        )
+    return f"<div class='alignn-nb-legend' style='font-size:12px'>{''.join(rows)}</div>"
+
+
+class ForceView(NglStage, widgets.HBox):
+    """The structure `selected` of `evaluation` in 3D, with its legend beside it.
+
+    An id not in the evaluation raises `TraitError` and the view stays as it was.
+    """
+
+    evaluation = Instance(Evaluation, allow_none=True, help="The evaluation to draw from.")
+    selected = Unicode("", help="The id of the structure on display, or empty for none.")
+
+    def __init__(self, evaluation: Evaluation | None = None, **kwargs: Any) -> None:
+        self.view = nglview.NGLWidget()
+        self.view._view_height = VIEW_HEIGHT
+        self.view.layout.flex = "1 1 auto"
+        self._legend = widgets.HTML("<i>pick a structure</i>")
+        side = widgets.VBox([self._legend], layout=widgets.Layout(width="260px"))
+        super().__init__(children=[self.view, side], **kwargs)
+        self._components: list[tuple[str, str]] = []
+        self._layer_messages: dict[str, tuple[dict, float]] = {}
+        self._queued: dict[str, list[Any]] = {}
+        self._base_archive: list[dict] = []
+        self._archive: list[dict] = []
+        self._archive_timer: threading.Timer | None = None
+        self._archive_lock = threading.Lock()
+        self._flushed = threading.Event()
+        self._sentinel = self._make_sentinel()
+        self._scene: ForceScene | None = None
+        self.view.observe(self._on_view_loaded, "loaded")
+        self.evaluation = evaluation
+
+    @validate("selected")
+    def _validate_selected(self, proposal: dict) -> str:
+        value = proposal["value"]
+        ids = {s.id for s in self.evaluation.structures} if self.evaluation else set()
+        if value and value not in ids:
+            raise TraitError(f"no structure {value!r} in this evaluation")
+        return value
+
+    @observe("evaluation")
+    def _on_evaluation_changed(self, change: dict) -> None:
+        if self.selected:
+            self.selected = ""
+        else:
+            self._draw()
+
+    @observe("selected")
+    def _on_selected_changed(self, change: dict) -> None:
+        self._draw()
+
+    def _on_view_loaded(self, change: dict) -> None:
+        if change["new"]:
+            self._queued.clear()
+            self._resize()
+
+    def _draw(self) -> None:
+        row = (
+            next((s for s in self.evaluation.structures if s.id == self.selected), None)
+            if (self.evaluation and self.selected)
+            else None
+        )
+        self._scene = None if row is None else force_scene(row)
+        self._replace_layers(() if self._scene is None else self._scene.layers)
+        self._legend.value = "<i>pick a structure</i>" if row is None else legend_html(self._scene)
+
+    @property
+    def scene(self) -> ForceScene | None:
+        """The scene on display, or None."""
+        return self._scene
+
+    def layer_components(self) -> list[str]:
+        """The names of the layers on the nglview stage, in component order."""
+        return [name for name, _ in self._components]

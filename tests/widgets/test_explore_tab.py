@@ -1,0 +1,55 @@
+"""ExploreTab: opening a run folder evaluates it off the callback; a bad folder is refused."""
+
+from __future__ import annotations
+
+import pytest
+from ase.build import bulk
+
+from alignn_nb.training.evaluation import Evaluation, StructureErrors
+from alignn_nb.widgets.explore_tab import ExploreTab
+
+HANG_GUARD_SECONDS = 600
+
+
+def _open(tab: ExploreTab) -> None:
+    thread = tab.open_run()
+    thread.join(HANG_GUARD_SECONDS)
+    assert not thread.is_alive() and not tab.busy
+
+
+def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_path):
+    tab = ExploreTab()
+    kept = Evaluation(
+        "kept",
+        "all",
+        "w",
+        (StructureErrors(id="si", atoms=bulk("Si"), energy_unit="eV/atom", energy_pred=-5.0),),
+        "eV/atom",
+    )
+    tab.explore.evaluation = kept
+    tab.children[0].children[0].value = str(tmp_path / "missing")
+    assert tab.folder == str(tmp_path / "missing")
+    tab.children[0].children[2].click()
+    tab._thread.join(HANG_GUARD_SECONDS)
+    assert not tab.busy
+    assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
+    assert tab.explore.evaluation is kept
+    assert "no alignn output folder at" in tab.children[2].value
+    tab.folder = str(tmp_path)
+    _open(tab)
+    assert tab.error.startswith(f"{tmp_path} has no config.json; ")
+    assert tab.explore.evaluation is kept
+
+
+@pytest.mark.dgl
+def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
+    tab = ExploreTab(folder=str(alignn_trained.output))
+    _open(tab)
+    assert tab.error.startswith("give the structures: alignn records no data folder in ")
+    assert tab.explore.evaluation is None
+    tab.data = str(alignn_trained.data)
+    _open(tab)
+    evaluation = tab.explore.evaluation
+    assert tab.error == "" and evaluation.split == "test" and len(evaluation.structures) >= 1
+    assert tab.children[1].value == tab.children[1].max == len(evaluation.structures)
+    assert tab.explore.map.volume.size == len(evaluation.structures)
