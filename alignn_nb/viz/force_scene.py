@@ -22,8 +22,6 @@ import numpy as np
 
 from alignn_nb.viz.layers import (
     ATOM_RADIUS,
-    CELL_COLOR,
-    CELL_RADIUS,
     ColorScale,
     Layer,
     Rgb,
@@ -33,7 +31,7 @@ from alignn_nb.viz.layers import (
     element_colors,
     scale_colors,
 )
-from alignn_nb.viz.selection import cell_segments
+from alignn_nb.viz.scene import atoms_cell_layer
 
 if TYPE_CHECKING:
     from alignn_nb.training.evaluation import StructureErrors
@@ -73,19 +71,6 @@ class ForceScene:
     def layer(self, name: str) -> Layer:
         """The layer called ``name``."""
         return next(layer for layer in self.layers if layer.name == name)
-
-
-def _cell_layer(row: StructureErrors) -> Layer:
-    segments = cell_segments(row.atoms.cell.array, row.atoms.pbc).astype(np.float32)
-    n = len(segments)
-    return Layer(
-        "cell",
-        "cylinder",
-        segments[:, 0],
-        segments[:, 1],
-        _fill(CELL_COLOR, n),
-        _full(CELL_RADIUS, n),
-    )
 
 
 def _atom_layer(row: StructureErrors, errors: np.ndarray | None) -> tuple[Layer, ColorScale | None]:
@@ -130,7 +115,7 @@ def force_scene(row: StructureErrors) -> ForceScene:
     factor = arrow_scale(row)
     positions = row.atoms.positions
     layers = (
-        _cell_layer(row),
+        atoms_cell_layer(row.atoms),
         atoms,
         _arrow_layer("forces_pred", positions, row.forces_pred, factor, PRED_COLOR),
         _arrow_layer("forces_target", positions, row.forces_target, factor, TARGET_COLOR),

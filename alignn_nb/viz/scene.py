@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    import ase
+
     from alignn_nb.graphs.arrays import Triplets
     from alignn_nb.graphs.container import CrystalGraphs
 
@@ -79,8 +81,13 @@ from alignn_nb.viz.selection import (
 
 
 def cell_layer(graphs: CrystalGraphs) -> Layer:
-    """Thin cylinders along the 12 edges of the unit cell (none without a cell)."""
-    segments = cell_segments(graphs.atoms.cell.array, graphs.atoms.pbc).astype(np.float32)
+    """Thin cylinders along the 12 edges of the graphs' unit cell (none without a cell)."""
+    return atoms_cell_layer(graphs.atoms)
+
+
+def atoms_cell_layer(atoms: ase.Atoms) -> Layer:
+    """Thin cylinders along the 12 edges of ``atoms``' unit cell (none without a cell)."""
+    segments = cell_segments(atoms.cell.array, atoms.pbc).astype(np.float32)
     n = len(segments)
     return Layer(
         "cell",

@@ -10,13 +10,13 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Enum, Instance, Int, TraitError, Unicode, observe, validate
+from traitlets import Enum, Instance, Int, Unicode, observe, validate
 
 from alignn_nb.training.evaluation import Evaluation, StructureErrors
 from alignn_nb.viz.error_map import MapPoints, error_map, map_points
 from alignn_nb.viz.parity import QUANTITIES, parity_plot
 from alignn_nb.viz.plots import png_bytes
-from alignn_nb.widgets.force_view import ForceView
+from alignn_nb.widgets.force_view import ForceView, known_id
 
 SORT_KEYS = ("force_mae", "energy_error", "stress_mae")
 """What the table is sorted by, worst first: eV/Å, eV/atom, GPa."""
@@ -85,11 +85,7 @@ class ExploreView(widgets.VBox):
 
     @validate("selected")
     def _validate_selected(self, proposal: dict) -> str:
-        value = proposal["value"]
-        ids = {s.id for s in self.evaluation.structures} if self.evaluation else set()
-        if value and value not in ids:
-            raise TraitError(f"no structure {value!r} in this evaluation")
-        return value
+        return known_id(self.evaluation, proposal["value"])
 
     @observe("evaluation")
     def _on_evaluation_changed(self, change: dict) -> None:

@@ -41,6 +41,14 @@ def legend_html(scene: ForceScene) -> str:
     return f"<div class='alignn-nb-legend' style='font-size:12px'>{''.join(rows)}</div>"
 
 
+def known_id(evaluation: Evaluation | None, value: str) -> str:
+    """``value`` if it is empty or the id of a structure of ``evaluation``; else TraitError."""
+    ids = {s.id for s in evaluation.structures} if evaluation else set()
+    if value and value not in ids:
+        raise TraitError(f"no structure {value!r} in this evaluation")
+    return value
+
+
 class ForceView(NglStage, widgets.HBox):
     """The structure `selected` of `evaluation` in 3D, with its legend beside it.
 
@@ -72,11 +80,7 @@ class ForceView(NglStage, widgets.HBox):
 
     @validate("selected")
     def _validate_selected(self, proposal: dict) -> str:
-        value = proposal["value"]
-        ids = {s.id for s in self.evaluation.structures} if self.evaluation else set()
-        if value and value not in ids:
-            raise TraitError(f"no structure {value!r} in this evaluation")
-        return value
+        return known_id(self.evaluation, proposal["value"])
 
     @observe("evaluation")
     def _on_evaluation_changed(self, change: dict) -> None:
