@@ -16,23 +16,11 @@ from alignn_nb.cli import main
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
 from alignn_nb.training.study import TuningPlan, finished_count, open_study, records
-from tests.conftest import EXAMPLE_DATA
+from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
 from tests.dask_processes import START_SECONDS, hold_trial_until_released
 
 pytestmark = [pytest.mark.dgl, pytest.mark.slow]
 
-TINY = {
-    "name": "alignn_atomwise_pure",
-    "conv_type": "n_alignn",
-    "num_heads": 2,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "hidden_features": 8,
-    "embedding_features": 8,
-    "edge_input_features": 8,
-    "triplet_input_features": 8,
-}
-"""A tiny pure-torch model with 2 attention heads: hidden_features 5 cannot split into them."""
 SPACE = ["hidden_features=5,6"]
 REFUSED = (
     "ValueError: hidden_features 5 is not a multiple of num_heads 2: "
@@ -73,7 +61,9 @@ def test_a_sweep_survives_a_killed_worker_resumes_and_runs_from_the_cli(
     from alignn_nb.training.datasets import load_dataset
 
     dataset = load_dataset(six_cells)
-    base = TrialSettings(ALIGNNAtomWiseConfig(**TINY), GraphConfig(), TrialOptions(steps=2))
+    base = TrialSettings(
+        ALIGNNAtomWiseConfig(**TINY_PURE_MODEL), GraphConfig(), TrialOptions(steps=2)
+    )
     plan = TuningPlan(SearchSpace.parse(SPACE), base, device="cpu")
     storage = str(tmp_path / "study.journal")
     study = open_study(storage, "s", plan.key(dataset))
@@ -128,7 +118,7 @@ def test_a_sweep_survives_a_killed_worker_resumes_and_runs_from_the_cli(
         str(best),
         "--json",
     ]
-    argv += [f"--set={k}={v}" for k, v in TINY.items()]
+    argv += [f"--set={k}={v}" for k, v in TINY_PURE_MODEL.items()]
     assert main(argv) == 0
     shown = json.loads(capsys.readouterr().out)
     assert set(shown) == {"study", "storage", "objective", "trials", "best"}

@@ -12,21 +12,8 @@ from alignn_nb.training.datasets import load_dataset
 from alignn_nb.training.study import STOPPED, best, open_storage, records
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.sweep_panel import SweepPanel
-from tests.conftest import EXAMPLE_DATA
+from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
 from tests.dask_processes import START_SECONDS, hold_trial_at_first_report
-
-TINY = {
-    "name": "alignn_atomwise_pure",
-    "conv_type": "n_alignn",
-    "num_heads": 2,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "hidden_features": 8,
-    "embedding_features": 8,
-    "edge_input_features": 8,
-    "triplet_input_features": 8,
-}
-"""A tiny pure-torch model: the trials train in a fraction of a second."""
 
 
 @pytest.fixture
@@ -34,7 +21,7 @@ def panel(tmp_path):
     rows = json.loads((EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json").read_text())[:6]
     path = tmp_path / "six.json"
     path.write_text(json.dumps(rows))
-    toolbar = ConfigToolbar(config=ALIGNNAtomWiseConfig(**TINY), graph=GraphConfig())
+    toolbar = ConfigToolbar(config=ALIGNNAtomWiseConfig(**TINY_PURE_MODEL), graph=GraphConfig())
     return SweepPanel(
         toolbar,
         load_dataset(path),
