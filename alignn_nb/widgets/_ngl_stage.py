@@ -86,7 +86,7 @@ class NglStage:
             pending[:] = [callback for callback in pending if callback not in queued]
             self._reindex_queued()
             return
-        self._send("removeComponent", target="Stage", args=[self._stage_index(position)])
+        self._call_ngl("removeComponent", target="Stage", args=[self._stage_index(position)])
 
     def _reindex_queued(self) -> None:
         """Point queued opacity messages at their layer's component after a queued
@@ -101,10 +101,10 @@ class NglStage:
         pending = self.view._ngl_displayed_callbacks_before_loaded
         before = len(pending)
         kwargs = layer.buffer_kwargs()
-        self._send("addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs)
+        self._call_ngl("addBuffer", target="Widget", args=[layer.kind], kwargs=kwargs)
         if layer.opacity < 1:
             message = self._opacity_message(position, layer.opacity)
-            self._send(
+            self._call_ngl(
                 "setParameters",
                 target="Representation",
                 kwargs={
@@ -121,7 +121,7 @@ class NglStage:
         )
         self._layer_messages[layer.name] = (add, layer.opacity)
 
-    def _send(self, method: str, **message: Any) -> None:
+    def _call_ngl(self, method: str, **message: Any) -> None:
         """One nglview call, not archived by nglview (the archive is kept by us)."""
         self._wait_for_flush()
         self.view._remote_call(method, fire_once=True, fire_embed=True, **message)

@@ -278,7 +278,7 @@ class GraphView(NglStage, widgets.HBox):
         loaded_new = self._show_structure(self.graphs)
         self._replace_layers(scene.layers)
         if loaded_new:
-            self._send("autoView", target="Stage", args=[0])
+            self._call_ngl("autoView", target="Stage", args=[0])
         self._move_sentinel_last()
         self._scene = scene
         with self.hold_trait_notifications():

@@ -354,3 +354,10 @@ def test_a_focus_change_racing_a_new_graph_keeps_the_layers_in_step(si64_graphs,
     for msg in synced_archive(view):
         replay.apply(msg)
     assert replay.components == stage.components
+
+
+def test_a_synced_trait_of_the_view_reaches_the_page_like_any_widgets():
+    view = GraphView()
+    view.add_class("alignn-nb-test")
+    view.send_state()
+    assert view.get_state()["_dom_classes"] == ("alignn-nb-test",)
