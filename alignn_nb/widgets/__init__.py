@@ -1,20 +1,28 @@
 """The notebook side of alignn-nb: ipywidgets views of the configs, model, graphs and losses."""
 
-from alignn_nb.widgets.config_form import ConfigForm
-from alignn_nb.widgets.config_toolbar import ConfigToolbar
-from alignn_nb.widgets.dashboard import Dashboard
-from alignn_nb.widgets.exercise_box import ExerciseBox
-from alignn_nb.widgets.explore_view import ExploreView
-from alignn_nb.widgets.fallback import Pictured
-from alignn_nb.widgets.force_view import ForceView
-from alignn_nb.widgets.graph_explorer import GraphExplorer
-from alignn_nb.widgets.graph_view import GraphView
-from alignn_nb.widgets.loss_plot import LossPlot
-from alignn_nb.widgets.model_summary import ModelSummaryView
-from alignn_nb.widgets.prediction_view import PredictionView
-from alignn_nb.widgets.structure_picker import StructurePicker
-from alignn_nb.widgets.sweep_panel import SweepPanel
-from alignn_nb.widgets.upload import UploadButton
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ConfigForm": "alignn_nb.widgets.config_form",
+    "ConfigToolbar": "alignn_nb.widgets.config_toolbar",
+    "Dashboard": "alignn_nb.widgets.dashboard",
+    "ExerciseBox": "alignn_nb.widgets.exercise_box",
+    "ExploreView": "alignn_nb.widgets.explore_view",
+    "Pictured": "alignn_nb.widgets.fallback",
+    "ForceView": "alignn_nb.widgets.force_view",
+    "GraphExplorer": "alignn_nb.widgets.graph_explorer",
+    "GraphView": "alignn_nb.widgets.graph_view",
+    "LossPlot": "alignn_nb.widgets.loss_plot",
+    "ModelSummaryView": "alignn_nb.widgets.model_summary",
+    "PredictionView": "alignn_nb.widgets.prediction_view",
+    "StructurePicker": "alignn_nb.widgets.structure_picker",
+    "SweepPanel": "alignn_nb.widgets.sweep_panel",
+    "UploadButton": "alignn_nb.widgets.upload",
+}
+"""Public names and the module each lives in, imported on first use (most of them load torch)."""
 
 __all__ = [
     "ConfigForm",
@@ -33,3 +41,14 @@ __all__ = [
     "SweepPanel",
     "UploadButton",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
