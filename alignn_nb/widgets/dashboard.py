@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from alignn_nb.app.stages import LiveResult
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.example_data import default_dataset
+from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.explore_tab import ExploreTab
@@ -38,7 +40,8 @@ class Dashboard(widgets.VBox):
     touches on a worker thread; the views show the newest published round, marked stale
     while a newer one is pending. Errors appear in the status line and the last good
     results stay on screen; so does a view that fails to show a round (the traceback is
-    logged), while the other views still update.
+    logged), while the other views still update. A page that loads mid-round is sent the
+    views' state again once it has drawn them, so it never keeps an update it missed.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
@@ -56,6 +59,7 @@ class Dashboard(widgets.VBox):
     ) -> None:
         super().__init__(**kwargs)
         self._status_failed = False
+        self._views_lock = threading.RLock()
         self.config = config or ALIGNNAtomWiseConfig()
         self.graph = graph or GraphConfig()
         self._make_parts(structure, dataset if dataset is not None else default_dataset())
@@ -68,6 +72,7 @@ class Dashboard(widgets.VBox):
             dataset=self.loss_plot.dataset,
         )
         self._connect()
+        resync_on_display(self, self._views_lock)
         self.session.request()
 
     @observe("status")
@@ -107,7 +112,11 @@ class Dashboard(widgets.VBox):
         self.summary.stale = self.prediction.stale = change["new"]
 
     def _on_result(self, change: dict) -> None:
-        result: LiveResult = change["new"]
+        """Publish a round to the views (on the engine's thread), one resend at a time."""
+        with self._views_lock:
+            self._show_round(change["new"])
+
+    def _show_round(self, result: LiveResult) -> None:
         seconds = dict(result.seconds)
         failures: list[str] = []
         if result.error is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import threading
 from typing import Any
 
 import ase
@@ -22,6 +23,7 @@ from alignn_nb.app.stages import LiveResult
 from alignn_nb.config.mirror import NEIGHBOR_STRATEGIES, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.structures.loading import example, examples
 from alignn_nb.viz.summary import counts_html, notes_html
+from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.graph_view import GraphView
 
 SLIDER_LAYOUT = {"width": "340px"}
@@ -80,6 +82,8 @@ class GraphExplorer(widgets.VBox):
         self.children = [self._layout_controls(), self._status, self.view, self._table]
         self.session = LiveSession(self.config, self.graph, atoms, label, stages=("graph",))
         self.session.observe(self._on_result, "result")
+        self._views_lock = threading.RLock()
+        resync_on_display(self, self._views_lock)
         self.session.request()
 
     def _on_control(self, owner: Any, name: str, change: dict) -> None:
@@ -100,7 +104,10 @@ class GraphExplorer(widgets.VBox):
         self.session.request()
 
     def _on_result(self, change: dict) -> None:
-        result: LiveResult = change["new"]
+        with self._views_lock:
+            self._show_round(change["new"])
+
+    def _show_round(self, result: LiveResult) -> None:
         if result.error is not None:
             self._show_status(f"{result.error.stage} failed: {result.error.message}", True)
             return

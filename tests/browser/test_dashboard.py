@@ -13,6 +13,7 @@ import ase.build
 import ase.io
 import pytest
 import torch
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs
@@ -36,7 +37,12 @@ def dashboard_url():
 def dashboard(page, dashboard_url):
     """The dashboard page once its first round is on screen."""
     page.goto(dashboard_url)
-    page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
+    try:
+        page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
+    except PlaywrightTimeoutError:
+        screenshot(page, "dashboard-first-round-missing")
+        shown = page.locator(".alignn-nb-status").all_inner_texts()
+        pytest.fail(f"the first round never reached the page; its status line shows {shown!r}")
     return page
 
 

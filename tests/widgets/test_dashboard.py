@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import torch
@@ -16,6 +17,7 @@ from alignn_nb.config.rules import dgl_installed
 from alignn_nb.model.build import build_model
 from alignn_nb.model.summary import model_summary
 from alignn_nb.training.example_data import default_dataset
+from alignn_nb.widgets._resync import widget_tree
 from alignn_nb.widgets.dashboard import Dashboard
 
 HANG_GUARD_S = 60.0
@@ -292,3 +294,55 @@ def test_a_training_run_trains_its_own_model_and_hands_back_weights_of_the_same_
             f"; its weights were not adopted: the model's shape changed during the run ({refusal})"
         )
         assert dashboard.status == plot.status
+
+
+def _record_sends(monkeypatch) -> list[str]:
+    """Model ids of every ``send_state`` call from now on."""
+    sent: list[str] = []
+    send = widgets.Widget.send_state
+
+    def recording(self, key=None):
+        sent.append(self.model_id)
+        return send(self, key)
+
+    monkeypatch.setattr(widgets.Widget, "send_state", recording)
+    return sent
+
+
+def test_a_page_drawing_the_dashboard_is_sent_every_control_again_but_not_the_3d_view(
+    dashboard, monkeypatch
+):
+    tree = list(widget_tree(dashboard))
+    core = {w.model_id for w in tree if w._model_module.startswith("@jupyter-widgets/")}
+    assert dashboard._view_count == 0
+    assert dashboard._status_html.model_id in core and len(core) > 100
+    sent = _record_sends(monkeypatch)
+    dashboard.set_state({"_view_count": 1})  # as the page reports a drawn view
+    assert sorted(sent) == sorted(core)
+    assert dashboard.graph_view.view.model_id not in sent
+    sent.clear()
+    dashboard.set_state({"_view_count": 0})
+    assert sent == []
+
+
+def test_the_resend_waits_for_a_round_being_published(dashboard, monkeypatch):
+    sent = _record_sends(monkeypatch)
+    publishing, release = threading.Event(), threading.Event()
+
+    def publish_slowly():
+        with dashboard._views_lock:
+            publishing.set()
+            release.wait(HANG_GUARD_S)
+
+    publisher = threading.Thread(target=publish_slowly)
+    publisher.start()
+    assert publishing.wait(HANG_GUARD_S)
+    page = threading.Thread(target=dashboard.set_state, args=({"_view_count": 1},))
+    page.start()
+    page.join(0.2)
+    waited = page.is_alive() and sent == []
+    release.set()
+    page.join(HANG_GUARD_S)
+    publisher.join(HANG_GUARD_S)
+    assert waited
+    assert dashboard._status_html.model_id in sent
