@@ -12,27 +12,31 @@ import threading
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Unicode
+from traitlets import Bool, Enum, Unicode
 
 from alignn_nb.widgets.explore_view import ExploreView
 
+SPLIT_CHOICES = ("", "train", "val", "test", "all")
+"""The splits one can pick; "" is the test split, or all when the run recorded no split."""
 
-def _evaluate(folder: str, data: str, progress: Any, stop: threading.Event) -> Any:
-    """The evaluation of the run in ``folder`` on ``data``: its test split, or all of it
-    when the run recorded no split."""
+
+def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> Any:
+    """The evaluation of the run in ``request["folder"]`` with ``request["weights"]`` (empty:
+    best_model.pt) on ``request["data"]``: split ``request["split"]``."""
     from alignn_nb.training.alignn_run import load_run, run_dataset
     from alignn_nb.training.evaluation import evaluate
 
+    folder, data = request["folder"], request["data"]
     if not folder:
         raise ValueError("give the run folder: alignn's output_dir")
-    run = load_run(folder)
+    run = load_run(folder, request["weights"] or None)
     if not data:
         raise ValueError(
             f"give the structures: alignn records no data folder in {folder} "
             "(train_for_folder's root_dir is only printed)"
         )
     dataset = run_dataset(run, data)
-    split = "test" if run.ids is not None else "all"
+    split = request["split"] or ("test" if run.ids is not None else "all")
     return evaluate(run, dataset, split, on_progress=progress, stop=stop)
 
 
@@ -41,38 +45,51 @@ class ExploreTab(widgets.VBox):
 
     folder = Unicode("", help="alignn's output folder (config.json and best_model.pt).")
     data = Unicode("", help="The run's structures: id_prop.json, its folder or an extxyz file.")
+    weights = Unicode(
+        "", help="The weights file: a path or a name in the folder; empty: best_model.pt."
+    )
+    split = Enum(SPLIT_CHOICES, default_value="", help="Which structures; empty: test, or all.")
     busy = Bool(False, help="True while an evaluation runs.")
     error = Unicode("", help="Why the last Open was refused, or empty.")
 
-    def __init__(self, folder: str = "", data: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, folder: str = "", data: str = "", weights: str = "", split: str = "", **kwargs: Any
+    ) -> None:
         self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
         self._data_text = widgets.Text(description="data", placeholder="id_prop.json")
+        self._weights_text = widgets.Text(description="weights", placeholder="best_model.pt")
+        self._split_dropdown = widgets.Dropdown(
+            options=[("test (or all)", ""), *[(s, s) for s in SPLIT_CHOICES[1:]]],
+            description="split",
+        )
         self._open_button = widgets.Button(description="Open", button_style="primary")
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
         self.explore = ExploreView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
         super().__init__(
             children=[
-                widgets.HBox([self._folder_text, self._data_text, self._open_button]),
+                widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
                 self._progress,
                 self._message,
                 self.explore,
             ],
             **kwargs,
         )
-        widgets.link((self._folder_text, "value"), (self, "folder"))
-        widgets.link((self._data_text, "value"), (self, "data"))
+        for field, name in zip(fields, ("folder", "data", "weights", "split"), strict=True):
+            widgets.link((field, "value"), (self, name))
         self._open_button.on_click(lambda _: self.open_run())
-        self.folder, self.data = folder, data
+        self.folder, self.data, self.weights, self.split = folder, data, weights, split
 
     def _on_progress(self, done: int, total: int) -> None:
         self._progress.max, self._progress.value = max(total, 1), done
 
-    def _work(self, folder: str, data: str) -> None:
+    def _work(self, request: dict[str, str]) -> None:
+        folder = request["folder"]
         try:
-            evaluation = _evaluate(folder, data, self._on_progress, self._stop)
+            evaluation = _evaluate(request, self._on_progress, self._stop)
         except (OSError, ValueError, InterruptedError) as error:
             self.error = str(error)
             self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
@@ -95,8 +112,8 @@ class ExploreTab(widgets.VBox):
         self._stop.clear()
         self._progress.value = 0
         self._message.value = html.escape(f"opening {self.folder} ...")
-        folder, data = self.folder, self.data
+        request = {k: getattr(self, k) for k in ("folder", "data", "weights", "split")}
         self._thread = start_worker(
-            lambda: self._work(folder, data), "alignn-nb-explore", self._stop.set
+            lambda: self._work(request), "alignn-nb-explore", self._stop.set
         )
         return self._thread

@@ -29,7 +29,7 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
     tab.explore.evaluation = kept
     tab.children[0].children[0].value = str(tmp_path / "missing")
     assert tab.folder == str(tmp_path / "missing")
-    tab.children[0].children[2].click()
+    tab.children[0].children[4].click()
     tab._thread.join(HANG_GUARD_SECONDS)
     assert not tab.busy
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
@@ -48,6 +48,19 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     assert tab.error.startswith("give the structures: alignn records no data folder in ")
     assert tab.explore.evaluation is None
     tab.data = str(alignn_trained.data)
+    tab.children[0].children[2].value = "nowhere.pt"
+    _open(tab)
+    assert tab.error == (
+        f"no weights file nowhere.pt; {alignn_trained.output} holds best_model.pt, "
+        "current_model.pt, current_state.pt, last_model.pt"
+    )
+    assert tab.explore.evaluation is None
+    tab.weights = "last_model.pt"
+    tab.children[0].children[3].value = "val"
+    _open(tab)
+    evaluation = tab.explore.evaluation
+    assert tab.error == "" and evaluation.split == "val" and evaluation.weights == "last_model.pt"
+    tab.split = ""
     _open(tab)
     evaluation = tab.explore.evaluation
     assert tab.error == "" and evaluation.split == "test" and len(evaluation.structures) >= 1

@@ -124,6 +124,17 @@ def test_selecting_a_row_shows_it_in_3d_and_rings_it_on_the_map(evaluation):
     legend = force_view.children[1].children[0].value
     assert "<b>c</b>" in legend and "force error |F_pred − F_target| (eV/Å)" in legend
     assert f"{scene.arrow_scale:.3g} Å per eV/Å" in legend
+    c = rows[2]
+    numbers = (
+        "<table class='alignn-nb-structure-numbers'><tr><td>atoms</td>"
+        "<td style='text-align:right'>4</td></tr><tr><td>energy target (eV/atom)</td>"
+        "<td style='text-align:right'>-3</td></tr><tr><td>energy predicted (eV/atom)</td>"
+        "<td style='text-align:right'>-2.8</td></tr><tr><td>energy error (eV/atom)</td>"
+        f"<td style='text-align:right'>{c.energy_error:.6g}</td></tr><tr><td>force MAE (eV/Å)</td>"
+        f"<td style='text-align:right'>{np.mean(np.abs(c.forces_pred - c.forces_target)):.6g}"
+        "</td></tr><tr><td>stress MAE (GPa)</td><td style='text-align:right'>-</td></tr></table>"
+    )
+    assert numbers in legend
     view.selected = "b"
     assert force_view.scene.id == "b" and view.map.highlight == 1
     assert len(force_view.scene.layer("atoms")) == 8
