@@ -128,8 +128,12 @@ class ForceView(NglStage, widgets.HBox):
             if (self.evaluation and self.selected)
             else None
         )
+        shown = self._scene.id if self._scene else None
         self._scene = None if row is None else force_scene(row)
         self._replace_layers(() if self._scene is None else self._scene.layers)
+        if self._scene is not None and self._scene.id != shown:
+            self._send("autoView", target="Stage", args=[0])
+            self._move_sentinel_last()
         self._legend.value = (
             "<i>pick a structure</i>" if row is None else legend_html(self._scene, row)
         )

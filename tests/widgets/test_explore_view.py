@@ -119,6 +119,8 @@ def test_selecting_a_row_shows_it_in_3d_and_rings_it_on_the_map(evaluation):
     assert scene.id == "c" and view.map.highlight == 2
     assert bytes(view.children[4].value) != map_png
     assert force_view.layer_components() == ["cell", "atoms", "forces_pred", "forces_target"]
+    queued = [c._method_name for c in force_view.view._ngl_displayed_callbacks_before_loaded]
+    assert queued[-6:] == [*["addBuffer"] * 4, "autoView", "alignn-nb:flushed"]
     assert int(np.argmax(scene.errors)) == int(np.argmax(rows[2].force_errors))
     assert len(scene.layer("forces_pred")) == rows[2].natoms
     legend = force_view.children[1].children[0].value
@@ -138,6 +140,8 @@ def test_selecting_a_row_shows_it_in_3d_and_rings_it_on_the_map(evaluation):
     view.selected = "b"
     assert force_view.scene.id == "b" and view.map.highlight == 1
     assert len(force_view.scene.layer("atoms")) == 8
+    queued = [c._method_name for c in force_view.view._ngl_displayed_callbacks_before_loaded]
+    assert queued.count("autoView") == 2 and queued[-2:] == ["autoView", "alignn-nb:flushed"]
     with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):
         view.selected = "zz"
     with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):
