@@ -2,7 +2,9 @@
 
 Open runs `alignn_nb.training.load_run`, `run_dataset` and `evaluate` on a worker thread
 (`alignn_nb.app.start_worker`) with a progress bar; a folder or data file that cannot be
-used is refused with its message and the evaluation on display stays.
+used is refused with its message and the evaluation on display stays. The run's loss
+curves (alignn's ``history_train.json`` and ``history_val.json``, each logged term
+separately) are drawn above the evaluation.
 """
 
 from __future__ import annotations
@@ -12,17 +14,18 @@ import threading
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Enum, Unicode
+from traitlets import Bool, Enum, Instance, Unicode, observe
 
+from alignn_nb.training.history import AlignnHistory
 from alignn_nb.widgets.explore_view import ExploreView
 
 SPLIT_CHOICES = ("", "train", "val", "test", "all")
 """The splits one can pick; "" is the test split, or all when the run recorded no split."""
 
 
-def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> Any:
-    """The evaluation of the run in ``request["folder"]`` with ``request["weights"]`` (empty:
-    best_model.pt) on ``request["data"]``: split ``request["split"]``."""
+def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, Any]:
+    """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt)
+    and its evaluation on ``request["data"]``, split ``request["split"]``."""
     from alignn_nb.training.alignn_run import load_run, run_dataset
     from alignn_nb.training.evaluation import evaluate
 
@@ -37,7 +40,7 @@ def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> 
         )
     dataset = run_dataset(run, data)
     split = request["split"] or ("test" if run.ids is not None else "all")
-    return evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    return run, evaluate(run, dataset, split, on_progress=progress, stop=stop)
 
 
 class ExploreTab(widgets.VBox):
@@ -49,6 +52,9 @@ class ExploreTab(widgets.VBox):
         "", help="The weights file: a path or a name in the folder; empty: best_model.pt."
     )
     split = Enum(SPLIT_CHOICES, default_value="", help="Which structures; empty: test, or all.")
+    history = Instance(
+        AlignnHistory, allow_none=True, help="The opened run's loss history, or None."
+    )
     busy = Bool(False, help="True while an evaluation runs.")
     error = Unicode("", help="Why the last Open was refused, or empty.")
 
@@ -65,6 +71,7 @@ class ExploreTab(widgets.VBox):
         self._open_button = widgets.Button(description="Open", button_style="primary")
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
+        self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
         self.explore = ExploreView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,6 +81,7 @@ class ExploreTab(widgets.VBox):
                 widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
                 self._progress,
                 self._message,
+                self._curves,
                 self.explore,
             ],
             **kwargs,
@@ -83,18 +91,25 @@ class ExploreTab(widgets.VBox):
         self._open_button.on_click(lambda _: self.open_run())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
 
+    @observe("history")
+    def _on_history_changed(self, change: dict) -> None:
+        from alignn_nb.viz.plots import history_plot, png_bytes
+
+        history = change["new"]
+        self._curves.value = b"" if history is None else png_bytes(history_plot(history))
+
     def _on_progress(self, done: int, total: int) -> None:
         self._progress.max, self._progress.value = max(total, 1), done
 
     def _work(self, request: dict[str, str]) -> None:
         folder = request["folder"]
         try:
-            evaluation = _evaluate(request, self._on_progress, self._stop)
+            run, evaluation = _evaluate(request, self._on_progress, self._stop)
         except (OSError, ValueError, InterruptedError) as error:
             self.error = str(error)
             self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
         else:
-            self.explore.evaluation = evaluation
+            self.explore.evaluation, self.history = evaluation, run.history
             self.error = ""
             self._message.value = html.escape(f"opened {folder}: {evaluation!r}")
         finally:

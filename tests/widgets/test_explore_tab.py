@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from ase.build import bulk
 
 from alignn_nb.training.evaluation import Evaluation, StructureErrors
+from alignn_nb.training.history import FILES, load_history
+from alignn_nb.viz.plots import history_plot, png_bytes
 from alignn_nb.widgets.explore_tab import ExploreTab
 
 HANG_GUARD_SECONDS = 600
@@ -33,7 +38,7 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
     tab._thread.join(HANG_GUARD_SECONDS)
     assert not tab.busy
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
-    assert tab.explore.evaluation is kept
+    assert tab.explore.evaluation is kept and tab.history is None
     assert "no alignn output folder at" in tab.children[2].value
     tab.folder = str(tmp_path)
     _open(tab)
@@ -65,4 +70,15 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     evaluation = tab.explore.evaluation
     assert tab.error == "" and evaluation.split == "test" and len(evaluation.structures) >= 1
     assert tab.children[1].value == tab.children[1].max == len(evaluation.structures)
+    written = {s: json.loads((alignn_trained.output / f).read_text()) for s, f in FILES.items()}
+    np.testing.assert_array_equal(tab.history.train, written["train"])
+    np.testing.assert_array_equal(tab.history.val, written["val"])
+    curves = history_plot(load_history(alignn_trained.output))
+    labels = [line.get_label() for line in curves.axes[0].get_lines()]
+    assert labels == [
+        "graphwise (energy) train", "graphwise (energy) val", "gradwise (forces) train",
+        "gradwise (forces) val", "stresswise (stress) train", "stresswise (stress) val",
+        "total train", "total val",
+    ]  # fmt: skip
+    assert bytes(tab.children[3].value) == png_bytes(curves)
     assert tab.explore.map.volume.size == len(evaluation.structures)
