@@ -18,15 +18,20 @@ from traitlets import Bool, Enum, Instance, Unicode, observe
 
 from alignn_nb.training.history import AlignnHistory
 from alignn_nb.widgets.explore_view import ExploreView
+from alignn_nb.widgets.run_comparison import RunComparisonView
 
+REQUEST = ("folder", "data", "weights", "split", "compare")
+"""The fields an Open reads, in the order of their inputs."""
 SPLIT_CHOICES = ("", "train", "val", "test", "all")
 """The splits one can pick; "" is the test split, or all when the run recorded no split."""
 
 
-def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, Any]:
-    """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt)
-    and its evaluation on ``request["data"]``, split ``request["split"]``."""
+def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, ...]:
+    """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt),
+    its evaluation on ``request["data"]``, split ``request["split"]``, and its comparison
+    with the run in ``request["compare"]`` on the same structures (None without one)."""
     from alignn_nb.training.alignn_run import load_run, run_dataset
+    from alignn_nb.training.comparison import compare_runs
     from alignn_nb.training.evaluation import evaluate
 
     folder, data = request["folder"], request["data"]
@@ -40,7 +45,12 @@ def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> 
         )
     dataset = run_dataset(run, data)
     split = request["split"] or ("test" if run.ids is not None else "all")
-    return run, evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    evaluation = evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    if not request["compare"]:
+        return run, evaluation, None
+    other = load_run(request["compare"])
+    other_evaluation = evaluate(other, dataset, split, on_progress=progress, stop=stop)
+    return run, evaluation, compare_runs((run, evaluation), (other, other_evaluation))
 
 
 class ExploreTab(widgets.VBox):
@@ -51,6 +61,7 @@ class ExploreTab(widgets.VBox):
     weights = Unicode(
         "", help="The weights file: a path or a name in the folder; empty: best_model.pt."
     )
+    compare = Unicode("", help="A second run folder to compare with (its best_model.pt), or empty.")
     split = Enum(SPLIT_CHOICES, default_value="", help="Which structures; empty: test, or all.")
     history = Instance(
         AlignnHistory, allow_none=True, help="The opened run's loss history, or None."
@@ -59,7 +70,13 @@ class ExploreTab(widgets.VBox):
     error = Unicode("", help="Why the last Open was refused, or empty.")
 
     def __init__(
-        self, folder: str = "", data: str = "", weights: str = "", split: str = "", **kwargs: Any
+        self,
+        folder: str = "",
+        data: str = "",
+        weights: str = "",
+        split: str = "",
+        compare: str = "",
+        **kwargs: Any,
     ) -> None:
         self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
         self._data_text = widgets.Text(description="data", placeholder="id_prop.json")
@@ -72,24 +89,29 @@ class ExploreTab(widgets.VBox):
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
         self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
+        self.comparison = RunComparisonView()
         self.explore = ExploreView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
+        fields.append(self._compare_text)
         super().__init__(
             children=[
                 widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
                 self._progress,
                 self._message,
                 self._curves,
+                self.comparison,
                 self.explore,
             ],
             **kwargs,
         )
-        for field, name in zip(fields, ("folder", "data", "weights", "split"), strict=True):
+        for field, name in zip(fields, REQUEST, strict=True):
             widgets.link((field, "value"), (self, name))
         self._open_button.on_click(lambda _: self.open_run())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
+        self.compare = compare
 
     @observe("history")
     def _on_history_changed(self, change: dict) -> None:
@@ -104,12 +126,13 @@ class ExploreTab(widgets.VBox):
     def _work(self, request: dict[str, str]) -> None:
         folder = request["folder"]
         try:
-            run, evaluation = _evaluate(request, self._on_progress, self._stop)
+            run, evaluation, comparison = _evaluate(request, self._on_progress, self._stop)
         except (OSError, ValueError, InterruptedError) as error:
             self.error = str(error)
             self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
         else:
             self.explore.evaluation, self.history = evaluation, run.history
+            self.comparison.comparison = comparison
             self.error = ""
             self._message.value = html.escape(f"opened {folder}: {evaluation!r}")
         finally:
@@ -127,7 +150,7 @@ class ExploreTab(widgets.VBox):
         self._stop.clear()
         self._progress.value = 0
         self._message.value = html.escape(f"opening {self.folder} ...")
-        request = {k: getattr(self, k) for k in ("folder", "data", "weights", "split")}
+        request = {k: getattr(self, k) for k in REQUEST}
         self._thread = start_worker(
             lambda: self._work(request), "alignn-nb-explore", self._stop.set
         )
