@@ -1,7 +1,8 @@
 """``alignn-nb explore``: one trained alignn run in the Explore widget alone, served by Voila.
 
 The run is checked here, before any server starts: the folder, its config.json, the weights
-(``torch.load(weights_only=True)``, fitted to the config), the data and the split. A
+(``torch.load(weights_only=True)``, fitted to the config), the data, the split and the
+run to compare with. A
 problem exits with status 2 and one line. The served notebook (``explore.ipynb`` beside
 this module) reads the run from the environment variable `ENVIRONMENT` as JSON, so no path
 is ever written into code.
@@ -23,7 +24,7 @@ VERB = "explore"
 SPLITS = ("train", "val", "test", "all")
 ENVIRONMENT = "ALIGNN_NB_EXPLORE"
 """The variable holding the run for the served notebook: JSON of `ExploreTab`'s
-folder, data, weights and split."""
+folder, data, weights, split and compare."""
 NOTEBOOK = Path(__file__).with_name("explore.ipynb")
 
 
@@ -57,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="which structures (default: test, or all when the run recorded no split)",
     )
+    verb.add_argument(
+        "--compare",
+        metavar="FOLDER",
+        default=None,
+        help="a second alignn output folder (its best_model.pt) to show side by side: "
+        "config diff, both MAEs on the same structures, curves overlaid",
+    )
     verb.add_argument("--ip", default=_serve.LOOPBACK, help="address to bind (default 127.0.0.1)")
     verb.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     verb.set_defaults(func=run)
@@ -78,11 +86,14 @@ def checked_request(args: argparse.Namespace) -> dict[str, str]:
         data = str(Path(args.data).resolve())
     elif args.split is not None:
         raise ValueError("--split needs --data: alignn records no data folder in its run")
+    if args.compare is not None:
+        load_run(args.compare)
     return {
         "folder": str(Path(args.run_folder).resolve()),
         "data": data,
         "weights": str(run.weights.resolve()) if run.weights else "",
         "split": args.split or "",
+        "compare": str(Path(args.compare).resolve()) if args.compare else "",
     }
 
 

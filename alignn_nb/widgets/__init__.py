@@ -4,6 +4,7 @@ from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
 from alignn_nb.widgets.exercise_box import ExerciseBox
+from alignn_nb.widgets.explore_tab import ExploreTab
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.fallback import Pictured
 from alignn_nb.widgets.force_view import ForceView
@@ -12,6 +13,7 @@ from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
 from alignn_nb.widgets.model_summary import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
+from alignn_nb.widgets.run_comparison import RunComparisonView
 from alignn_nb.widgets.structure_picker import StructurePicker
 from alignn_nb.widgets.sweep_panel import SweepPanel
 from alignn_nb.widgets.upload import UploadButton
@@ -21,6 +23,7 @@ __all__ = [
     "ConfigToolbar",
     "Dashboard",
     "ExerciseBox",
+    "ExploreTab",
     "ExploreView",
     "ForceView",
     "GraphExplorer",
@@ -29,6 +32,7 @@ __all__ = [
     "ModelSummaryView",
     "Pictured",
     "PredictionView",
+    "RunComparisonView",
     "StructurePicker",
     "SweepPanel",
     "UploadButton",

@@ -55,6 +55,8 @@ def test_bad_weights_data_and_split_exit_2_before_any_server(
         "last_model.pt and current_model.pt are plain state dicts",
         (out, "--data", tmp_path / "none.json"): f"no dataset file at {tmp_path / 'none.json'}",
         (out, "--split", "val"): "--split needs --data: alignn records no data folder in its run",
+        (out, "--compare", tmp_path): f"{tmp_path} has no config.json; alignn's train_dgl "
+        "writes it into its output_dir",
     }
     for argv, message in cases.items():
         status, printed, error = _explore_cli(capsys, *argv)
@@ -79,5 +81,14 @@ def test_a_good_run_is_served_alone_with_its_paths_in_the_environment(
         "data": str(alignn_trained.data.resolve()),
         "weights": str((alignn_trained.output / "last_model.pt").resolve()),
         "split": "val",
+        "compare": "",
     }
     assert env["DGLBACKEND"] == "pytorch"
+
+
+@pytest.mark.dgl
+def test_a_second_run_to_compare_is_passed_on(capsys, started, alignn_trained):
+    status, _, _ = _explore_cli(capsys, alignn_trained.output, "--compare", alignn_trained.output)
+    request = json.loads(started[0][1]["ALIGNN_NB_EXPLORE"])
+    assert status == 0 and request["compare"] == str(alignn_trained.output.resolve())
+    assert request["data"] == request["split"] == ""
