@@ -48,7 +48,7 @@ def test_clicking_a_row_colours_its_atoms_by_force_error_and_shows_its_numbers(
         page.goto(url)
         page.locator("option", has_text=row.id).click()
         shown = shown_numbers(page)
-        pixels = wait_for_drawing(page)
+        pixels = wait_for_drawing(page, minimum=0.002)
         screenshot(page, "explore-picked")
     expected = {label: value for label, value in structure_numbers(row)}
     assert list(shown) == list(expected)
@@ -59,4 +59,5 @@ def test_clicking_a_row_colours_its_atoms_by_force_error_and_shows_its_numbers(
             assert float(shown[label]) == pytest.approx(value, rel=1e-5, abs=1e-9), label
     found = [solid(pixels, rgb) for rgb in atom_colors]
     assert sum(n > 0 for n in found) >= 2, "no force-error colour reached the canvas"
-    assert solid(pixels, element) == 0, "atoms are drawn in their element colour"
+    # An atom's flat-lit middle covers tens of pixels; a highlight's edge may match a few.
+    assert solid(pixels, element) < 10, "atoms are drawn in their element colour"
