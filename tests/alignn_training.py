@@ -130,3 +130,17 @@ def train_small_run(root: Path) -> TrainedFolder:
 
     data = write_id_prop(root / "data", default_dataset(size=SMALL_RUN_SIZE), per_atom=True)
     return TrainedFolder(root, data, train_alignn(root, SMALL_RUN, data))
+
+
+def changed_copy(output: Path, folder: Path, energy_shift: float, **changes: Any) -> Path:
+    """A second run to compare with: a copy of alignn's output folder ``output`` at
+    ``folder`` (same histories) whose config.json has the top-level ``changes`` and whose
+    best_model.pt predicts ``energy_shift`` more (the readout's bias, in its unit)."""
+    import shutil
+
+    shutil.copytree(output, folder)
+    state = torch.load(output / "best_model.pt", weights_only=True)
+    torch.save({**state, "fc.bias": state["fc.bias"] + energy_shift}, folder / "best_model.pt")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, **changes}))
+    return folder

@@ -33,6 +33,8 @@ _LAZY = {
     "run_dataset": "alignn_nb.training.alignn_run",
     "Evaluation": "alignn_nb.training.evaluation",
     "evaluate": "alignn_nb.training.evaluation",
+    "RunComparison": "alignn_nb.training.comparison",
+    "compare_runs": "alignn_nb.training.comparison",
 }
 """Public names and the module each lives in, imported on first use (the loss needs torch)."""
 
@@ -44,10 +46,12 @@ __all__ = [
     "Dataset",
     "Evaluation",
     "LossBreakdown",
+    "RunComparison",
     "Sample",
     "Sweep",
     "TrainedRun",
     "TrainingRun",
+    "compare_runs",
     "default_dataset",
     "evaluate",
     "example_dataset_path",

@@ -156,6 +156,36 @@ def history_plot(history: AlignnHistory) -> Figure:
     return figure
 
 
+RUN_STYLES = ({"marker": "o", "alpha": 1.0}, {"marker": "x", "alpha": 0.6})
+"""How the first and second run of an overlay are told apart."""
+
+
+def histories_plot(histories: Mapping[str, AlignnHistory]) -> Figure:
+    """Several runs' alignn curves overlaid (at most two): each run's active terms and
+    total, training solid and validation dashed, runs by marker (o first, x second)."""
+    if not 1 <= len(histories) <= len(RUN_STYLES):
+        raise ValueError(f"give 1 or 2 histories, not {len(histories)}")
+    figure, axes = _figure(7.0, 3.8)
+    curves = []
+    for (run, history), style in zip(histories.items(), RUN_STYLES, strict=False):
+        for name in (*history.active_terms(), "total"):
+            for split, ls in (("train", "-"), ("val", "--")):
+                if split == "val" and history.val is None:
+                    continue
+                values = history.series(name, split)
+                curves.append(values)
+                label = f"{run}: {LABELS[name]} {split}"
+                epochs = np.arange(1, len(values) + 1)
+                axes.plot(epochs, values, color=COLORS[name], ls=ls, label=label, **style)
+    _log_if_positive(axes, curves)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("weighted term, mean over batches")
+    axes.set_title(" vs ".join(histories))
+    axes.legend(fontsize="xx-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return figure
+
+
 def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
     """``figure`` rendered to PNG."""
     buffer = io.BytesIO()

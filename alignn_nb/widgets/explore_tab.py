@@ -2,7 +2,9 @@
 
 Open runs `alignn_nb.training.load_run`, `run_dataset` and `evaluate` on a worker thread
 (`alignn_nb.app.start_worker`) with a progress bar; a folder or data file that cannot be
-used is refused with its message and the evaluation on display stays.
+used is refused with its message and the evaluation on display stays. The run's loss
+curves (alignn's ``history_train.json`` and ``history_val.json``, each logged term
+separately) are drawn above the evaluation.
 """
 
 from __future__ import annotations
@@ -12,28 +14,43 @@ import threading
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Unicode
+from traitlets import Bool, Enum, Instance, Unicode, observe
 
+from alignn_nb.training.history import AlignnHistory
 from alignn_nb.widgets.explore_view import ExploreView
+from alignn_nb.widgets.run_comparison import RunComparisonView
+
+REQUEST = ("folder", "data", "weights", "split", "compare")
+"""The fields an Open reads, in the order of their inputs."""
+SPLIT_CHOICES = ("", "train", "val", "test", "all")
+"""The splits one can pick; "" is the test split, or all when the run recorded no split."""
 
 
-def _evaluate(folder: str, data: str, progress: Any, stop: threading.Event) -> Any:
-    """The evaluation of the run in ``folder`` on ``data``: its test split, or all of it
-    when the run recorded no split."""
+def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, ...]:
+    """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt),
+    its evaluation on ``request["data"]``, split ``request["split"]``, and its comparison
+    with the run in ``request["compare"]`` on the same structures (None without one)."""
     from alignn_nb.training.alignn_run import load_run, run_dataset
+    from alignn_nb.training.comparison import compare_runs
     from alignn_nb.training.evaluation import evaluate
 
+    folder, data = request["folder"], request["data"]
     if not folder:
         raise ValueError("give the run folder: alignn's output_dir")
-    run = load_run(folder)
+    run = load_run(folder, request["weights"] or None)
     if not data:
         raise ValueError(
             f"give the structures: alignn records no data folder in {folder} "
             "(train_for_folder's root_dir is only printed)"
         )
     dataset = run_dataset(run, data)
-    split = "test" if run.ids is not None else "all"
-    return evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    split = request["split"] or ("test" if run.ids is not None else "all")
+    evaluation = evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    if not request["compare"]:
+        return run, evaluation, None
+    other = load_run(request["compare"])
+    other_evaluation = evaluate(other, dataset, split, on_progress=progress, stop=stop)
+    return run, evaluation, compare_runs((run, evaluation), (other, other_evaluation))
 
 
 class ExploreTab(widgets.VBox):
@@ -41,43 +58,81 @@ class ExploreTab(widgets.VBox):
 
     folder = Unicode("", help="alignn's output folder (config.json and best_model.pt).")
     data = Unicode("", help="The run's structures: id_prop.json, its folder or an extxyz file.")
+    weights = Unicode(
+        "", help="The weights file: a path or a name in the folder; empty: best_model.pt."
+    )
+    compare = Unicode("", help="A second run folder to compare with (its best_model.pt), or empty.")
+    split = Enum(SPLIT_CHOICES, default_value="", help="Which structures; empty: test, or all.")
+    history = Instance(
+        AlignnHistory, allow_none=True, help="The opened run's loss history, or None."
+    )
     busy = Bool(False, help="True while an evaluation runs.")
     error = Unicode("", help="Why the last Open was refused, or empty.")
 
-    def __init__(self, folder: str = "", data: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        folder: str = "",
+        data: str = "",
+        weights: str = "",
+        split: str = "",
+        compare: str = "",
+        **kwargs: Any,
+    ) -> None:
         self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
         self._data_text = widgets.Text(description="data", placeholder="id_prop.json")
+        self._weights_text = widgets.Text(description="weights", placeholder="best_model.pt")
+        self._split_dropdown = widgets.Dropdown(
+            options=[("test (or all)", ""), *[(s, s) for s in SPLIT_CHOICES[1:]]],
+            description="split",
+        )
         self._open_button = widgets.Button(description="Open", button_style="primary")
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
+        self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
+        self.comparison = RunComparisonView()
         self.explore = ExploreView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
+        fields.append(self._compare_text)
         super().__init__(
             children=[
-                widgets.HBox([self._folder_text, self._data_text, self._open_button]),
+                widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
                 self._progress,
                 self._message,
+                self._curves,
+                self.comparison,
                 self.explore,
             ],
             **kwargs,
         )
-        widgets.link((self._folder_text, "value"), (self, "folder"))
-        widgets.link((self._data_text, "value"), (self, "data"))
+        for field, name in zip(fields, REQUEST, strict=True):
+            widgets.link((field, "value"), (self, name))
         self._open_button.on_click(lambda _: self.open_run())
-        self.folder, self.data = folder, data
+        self.folder, self.data, self.weights, self.split = folder, data, weights, split
+        self.compare = compare
+
+    @observe("history")
+    def _on_history_changed(self, change: dict) -> None:
+        from alignn_nb.viz.plots import history_plot, png_bytes
+
+        history = change["new"]
+        self._curves.value = b"" if history is None else png_bytes(history_plot(history))
 
     def _on_progress(self, done: int, total: int) -> None:
         self._progress.max, self._progress.value = max(total, 1), done
 
-    def _work(self, folder: str, data: str) -> None:
+    def _work(self, request: dict[str, str]) -> None:
+        folder = request["folder"]
         try:
-            evaluation = _evaluate(folder, data, self._on_progress, self._stop)
+            run, evaluation, comparison = _evaluate(request, self._on_progress, self._stop)
         except (OSError, ValueError, InterruptedError) as error:
             self.error = str(error)
             self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
         else:
-            self.explore.evaluation = evaluation
+            self.explore.evaluation, self.history = evaluation, run.history
+            self.comparison.comparison = comparison
             self.error = ""
             self._message.value = html.escape(f"opened {folder}: {evaluation!r}")
         finally:
@@ -95,8 +150,8 @@ class ExploreTab(widgets.VBox):
         self._stop.clear()
         self._progress.value = 0
         self._message.value = html.escape(f"opening {self.folder} ...")
-        folder, data = self.folder, self.data
+        request = {k: getattr(self, k) for k in REQUEST}
         self._thread = start_worker(
-            lambda: self._work(folder, data), "alignn-nb-explore", self._stop.set
+            lambda: self._work(request), "alignn-nb-explore", self._stop.set
         )
         return self._thread

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Instance, TraitError, Unicode, observe, validate
 
-from alignn_nb.training.evaluation import Evaluation
+from alignn_nb.training.evaluation import Evaluation, StructureErrors
 from alignn_nb.viz.force_scene import ARROW_LENGTH, ForceScene, force_scene
 from alignn_nb.widgets._ngl_stage import NglStage
 from alignn_nb.widgets.graph_view import _scale_html, _swatch
@@ -25,9 +25,33 @@ from alignn_nb.widgets.graph_view import _scale_html, _swatch
 VIEW_HEIGHT = "420px"
 
 
-def legend_html(scene: ForceScene) -> str:
-    """The colour bar of the force error (eV/Å), the arrow colours and the arrow scale."""
-    rows = [f"<div><b>{html.escape(scene.id)}</b></div>"]
+def structure_numbers(row: StructureErrors) -> list[tuple[str, float | None]]:
+    """What the view states about one structure: (label with unit, value or None)."""
+    unit = row.energy_unit
+    return [
+        ("atoms", row.natoms),
+        (f"energy target ({unit})", row.energy_target),
+        (f"energy predicted ({unit})", row.energy_pred),
+        ("energy error (eV/atom)", row.energy_error),
+        ("force MAE (eV/Å)", row.force_mae),
+        ("stress MAE (GPa)", row.stress_mae),
+    ]
+
+
+def numbers_html(row: StructureErrors) -> str:
+    """`structure_numbers` as an escaped HTML table, values to 6 significant digits."""
+    cells = "".join(
+        f"<tr><td>{html.escape(label)}</td>"
+        f"<td style='text-align:right'>{'-' if value is None else f'{value:.6g}'}</td></tr>"
+        for label, value in structure_numbers(row)
+    )
+    return f"<table class='alignn-nb-structure-numbers'>{cells}</table>"
+
+
+def legend_html(scene: ForceScene, row: StructureErrors) -> str:
+    """The structure's numbers, the colour bar of the force error (eV/Å), the arrow colours
+    and the arrow scale."""
+    rows = [f"<div><b>{html.escape(scene.id)}</b></div>", numbers_html(row)]
     if scene.error_scale is None:
         rows.append("<div>no forces in this structure: atoms in element colours</div>")
     else:
@@ -104,9 +128,15 @@ class ForceView(NglStage, widgets.HBox):
             if (self.evaluation and self.selected)
             else None
         )
+        shown = self._scene.id if self._scene else None
         self._scene = None if row is None else force_scene(row)
         self._replace_layers(() if self._scene is None else self._scene.layers)
-        self._legend.value = "<i>pick a structure</i>" if row is None else legend_html(self._scene)
+        if self._scene is not None and self._scene.id != shown:
+            self._send("autoView", target="Stage", args=[0])
+            self._move_sentinel_last()
+        self._legend.value = (
+            "<i>pick a structure</i>" if row is None else legend_html(self._scene, row)
+        )
 
     @property
     def scene(self) -> ForceScene | None:

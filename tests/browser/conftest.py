@@ -103,12 +103,19 @@ def _start(command: list[str], output: Any) -> subprocess.Popen:
 
 @contextlib.contextmanager
 def serve(notebook: Path) -> Iterator[str]:
-    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL.
+    """Serve ``notebook`` with ``alignn-nb serve`` on a free loopback port; yield its URL."""
+    with serve_cli("serve", "--notebook", str(notebook)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_cli(*argv: str) -> Iterator[str]:
+    """Run ``alignn-nb ARGV`` (a verb that serves a page and prints its URL); yield the URL.
 
     The server's output goes to a file, never to an undrained pipe: Voila and its kernels
     would block on a full pipe once they had logged 64 KiB."""
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        command = [sys.executable, "-m", "alignn_nb.cli", "serve", "--notebook", str(notebook)]
+        command = [sys.executable, "-m", "alignn_nb.cli", *argv]
         process = _start(command, output=log)
         try:
             url = _printed_url(Path(log.name), process)
@@ -128,7 +135,7 @@ def _printed_url(log: Path, process: subprocess.Popen, seconds: float = 60) -> s
         if process.poll() is not None:
             break
         time.sleep(0.2)
-    raise RuntimeError(f"alignn-nb serve printed no URL: {log.read_text()[-2000:]!r}")
+    raise RuntimeError(f"alignn-nb printed no URL: {log.read_text()[-2000:]!r}")
 
 
 @contextlib.contextmanager

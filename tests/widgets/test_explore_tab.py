@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from ase.build import bulk
 
-from alignn_nb.training.evaluation import Evaluation, StructureErrors
+from alignn_nb.training.alignn_run import load_run, run_dataset
+from alignn_nb.training.evaluation import Evaluation, StructureErrors, evaluate
+from alignn_nb.training.history import FILES, load_history
+from alignn_nb.viz.plots import histories_plot, history_plot, png_bytes
 from alignn_nb.widgets.explore_tab import ExploreTab
+from tests.alignn_training import changed_copy
 
 HANG_GUARD_SECONDS = 600
 
@@ -29,11 +36,11 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
     tab.explore.evaluation = kept
     tab.children[0].children[0].value = str(tmp_path / "missing")
     assert tab.folder == str(tmp_path / "missing")
-    tab.children[0].children[2].click()
+    tab.children[0].children[5].click()
     tab._thread.join(HANG_GUARD_SECONDS)
     assert not tab.busy
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
-    assert tab.explore.evaluation is kept
+    assert tab.explore.evaluation is kept and tab.history is None
     assert "no alignn output folder at" in tab.children[2].value
     tab.folder = str(tmp_path)
     _open(tab)
@@ -48,8 +55,63 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     assert tab.error.startswith("give the structures: alignn records no data folder in ")
     assert tab.explore.evaluation is None
     tab.data = str(alignn_trained.data)
+    tab.children[0].children[2].value = "nowhere.pt"
+    _open(tab)
+    assert tab.error == (
+        f"no weights file nowhere.pt; {alignn_trained.output} holds best_model.pt, "
+        "current_model.pt, current_state.pt, last_model.pt"
+    )
+    assert tab.explore.evaluation is None
+    tab.weights = "last_model.pt"
+    tab.children[0].children[3].value = "val"
+    _open(tab)
+    evaluation = tab.explore.evaluation
+    assert tab.error == "" and evaluation.split == "val" and evaluation.weights == "last_model.pt"
+    tab.split = ""
     _open(tab)
     evaluation = tab.explore.evaluation
     assert tab.error == "" and evaluation.split == "test" and len(evaluation.structures) >= 1
     assert tab.children[1].value == tab.children[1].max == len(evaluation.structures)
+    written = {s: json.loads((alignn_trained.output / f).read_text()) for s, f in FILES.items()}
+    np.testing.assert_array_equal(tab.history.train, written["train"])
+    np.testing.assert_array_equal(tab.history.val, written["val"])
+    curves = history_plot(load_history(alignn_trained.output))
+    labels = [line.get_label() for line in curves.axes[0].get_lines()]
+    assert labels == [
+        "graphwise (energy) train", "graphwise (energy) val", "gradwise (forces) train",
+        "gradwise (forces) val", "stresswise (stress) train", "stresswise (stress) val",
+        "total train", "total val",
+    ]  # fmt: skip
+    assert bytes(tab.children[3].value) == png_bytes(curves)
     assert tab.explore.map.volume.size == len(evaluation.structures)
+
+
+@pytest.mark.dgl
+@pytest.mark.slow
+def test_a_second_run_shows_both_maes_the_diff_and_the_curves_overlaid(alignn_trained, tmp_path):
+    out, data = alignn_trained.output, alignn_trained.data
+    other = changed_copy(out, tmp_path / "other", 0.5, learning_rate=0.002)
+    tab = ExploreTab(folder=str(out), data=str(data))
+    tab.children[0].children[4].value = str(other)
+    _open(tab)
+    first, second = load_run(out), load_run(other)
+    dataset = run_dataset(first, data)
+    a, b = evaluate(first, dataset, "test"), evaluate(second, dataset, "test")
+    assert tab.error == "" and tab.explore.evaluation.energy_mae == a.energy_mae
+    tables = tab.comparison.children[0].value
+    for quantity, unit in (("energy", "eV/atom"), ("force", "eV/Å"), ("stress", "GPa")):
+        mae_a, mae_b = getattr(a, f"{quantity}_mae"), getattr(b, f"{quantity}_mae")
+        row = f"<tr><td>{quantity} MAE ({unit})</td><td>{mae_a:.6g}</td><td>{mae_b:.6g}</td></tr>"
+        assert row in tables
+    assert a.energy_mae != b.energy_mae
+    assert tables.endswith(
+        "<tr><th>section</th><th>field</th><th>1</th><th>2</th></tr>"
+        "<tr><td>training</td><td>learning_rate</td><td>0.001</td><td>0.002</td></tr></table>"
+    )
+    overlay = histories_plot({"1: output": first.history, "2: other": second.history})
+    assert bytes(tab.comparison.children[1].value) == png_bytes(overlay)
+    shown = tab.comparison.comparison
+    tab.compare = str(tmp_path / "missing")
+    _open(tab)
+    assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
+    assert tab.comparison.comparison is shown

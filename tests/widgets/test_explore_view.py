@@ -119,14 +119,29 @@ def test_selecting_a_row_shows_it_in_3d_and_rings_it_on_the_map(evaluation):
     assert scene.id == "c" and view.map.highlight == 2
     assert bytes(view.children[4].value) != map_png
     assert force_view.layer_components() == ["cell", "atoms", "forces_pred", "forces_target"]
+    queued = [c._method_name for c in force_view.view._ngl_displayed_callbacks_before_loaded]
+    assert queued[-6:] == [*["addBuffer"] * 4, "autoView", "alignn-nb:flushed"]
     assert int(np.argmax(scene.errors)) == int(np.argmax(rows[2].force_errors))
     assert len(scene.layer("forces_pred")) == rows[2].natoms
     legend = force_view.children[1].children[0].value
     assert "<b>c</b>" in legend and "force error |F_pred − F_target| (eV/Å)" in legend
     assert f"{scene.arrow_scale:.3g} Å per eV/Å" in legend
+    c = rows[2]
+    numbers = (
+        "<table class='alignn-nb-structure-numbers'><tr><td>atoms</td>"
+        "<td style='text-align:right'>4</td></tr><tr><td>energy target (eV/atom)</td>"
+        "<td style='text-align:right'>-3</td></tr><tr><td>energy predicted (eV/atom)</td>"
+        "<td style='text-align:right'>-2.8</td></tr><tr><td>energy error (eV/atom)</td>"
+        f"<td style='text-align:right'>{c.energy_error:.6g}</td></tr><tr><td>force MAE (eV/Å)</td>"
+        f"<td style='text-align:right'>{np.mean(np.abs(c.forces_pred - c.forces_target)):.6g}"
+        "</td></tr><tr><td>stress MAE (GPa)</td><td style='text-align:right'>-</td></tr></table>"
+    )
+    assert numbers in legend
     view.selected = "b"
     assert force_view.scene.id == "b" and view.map.highlight == 1
     assert len(force_view.scene.layer("atoms")) == 8
+    queued = [c._method_name for c in force_view.view._ngl_displayed_callbacks_before_loaded]
+    assert queued.count("autoView") == 2 and queued[-2:] == ["autoView", "alignn-nb:flushed"]
     with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):
         view.selected = "zz"
     with pytest.raises(TraitError, match="no structure 'zz' in this evaluation"):

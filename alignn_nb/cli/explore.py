@@ -1,0 +1,115 @@
+"""``alignn-nb explore``: one trained alignn run in the Explore widget alone, served by Voila.
+
+The run is checked here, before any server starts: the folder, its config.json, the weights
+(``torch.load(weights_only=True)``, fitted to the config), the data, the split and the
+run to compare with. A
+problem exits with status 2 and one line. The served notebook (``explore.ipynb`` beside
+this module) reads the run from the environment variable `ENVIRONMENT` as JSON, so no path
+is ever written into code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from alignn_nb.cli import _settings
+from alignn_nb.cli import serve as _serve
+
+VERB = "explore"
+SPLITS = ("train", "val", "test", "all")
+ENVIRONMENT = "ALIGNN_NB_EXPLORE"
+"""The variable holding the run for the served notebook: JSON of `ExploreTab`'s
+folder, data, weights, split and compare."""
+NOTEBOOK = Path(__file__).with_name("explore.ipynb")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explore`` verb."""
+    verb = subparsers.add_parser(
+        VERB,
+        help="serve one trained alignn run's Explore view with Voila",
+        description="Check an alignn output folder (config.json, weights, data, split) and "
+        "serve the Explore view of it alone: parity plots, structures worst-first, a map and "
+        "the 3D view coloured by force error. Exit status 2, with one line, for a bad "
+        "folder, file or dataset; no server is started then.",
+    )
+    verb.add_argument("run_folder", metavar="RUN_FOLDER", help="alignn's output_dir")
+    verb.add_argument(
+        "--weights",
+        metavar="FILE",
+        default=None,
+        help="a state dict: a path, or a file name in RUN_FOLDER (default best_model.pt)",
+    )
+    verb.add_argument(
+        "--data",
+        metavar="DATA",
+        default=None,
+        help="the structures: alignn's id_prop.json, its folder or an extxyz file "
+        "(alignn records no data folder; without it the page asks for one)",
+    )
+    verb.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help="which structures (default: test, or all when the run recorded no split)",
+    )
+    verb.add_argument(
+        "--compare",
+        metavar="FOLDER",
+        default=None,
+        help="a second alignn output folder (its best_model.pt) to show side by side: "
+        "config diff, both MAEs on the same structures, curves overlaid",
+    )
+    verb.add_argument("--ip", default=_serve.LOOPBACK, help="address to bind (default 127.0.0.1)")
+    verb.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    verb.set_defaults(func=run)
+
+
+def checked_request(args: argparse.Namespace) -> dict[str, str]:
+    """The run to explore as `ExploreTab`'s fields, absolute paths; every file checked.
+
+    Raises:
+        FileNotFoundError, ValueError: the refusal of `load_run`, `run_dataset` or the split.
+    """
+    from alignn_nb.training.alignn_run import load_run, run_dataset
+
+    run = load_run(args.run_folder, args.weights)
+    data = ""
+    if args.data is not None:
+        dataset = run_dataset(run, args.data)
+        run.split(dataset, args.split or ("test" if run.ids is not None else "all"))
+        data = str(Path(args.data).resolve())
+    elif args.split is not None:
+        raise ValueError("--split needs --data: alignn records no data folder in its run")
+    if args.compare is not None:
+        load_run(args.compare)
+    return {
+        "folder": str(Path(args.run_folder).resolve()),
+        "data": data,
+        "weights": str(run.weights.resolve()) if run.weights else "",
+        "split": args.split or "",
+        "compare": str(Path(args.compare).resolve()) if args.compare else "",
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the run, then become Voila serving `NOTEBOOK`; returns the exit status."""
+    try:
+        request = checked_request(args)
+    except (ValueError, OSError) as exc:
+        return _settings.fail(VERB, exc)
+    port = args.port or _serve.free_port(args.ip if _serve.is_loopback(args.ip) else "0.0.0.0")
+    if not _serve.is_loopback(args.ip):
+        sys.stderr.write(
+            f"warning: binding to {args.ip}: anyone who can reach this address can run code "
+            "on this machine through the page.\n"
+        )
+    sys.stdout.write(f"alignn-nb explore: http://{args.ip}:{port}/\n")
+    sys.stdout.flush()
+    env: dict[str, Any] = {**os.environ, "DGLBACKEND": "pytorch", ENVIRONMENT: json.dumps(request)}
+    return _serve.run_voila(_serve.voila_command(NOTEBOOK, args.ip, port), env)
