@@ -132,7 +132,7 @@ class ForceView(NglStage, widgets.HBox):
         self._scene = None if row is None else force_scene(row)
         self._replace_layers(() if self._scene is None else self._scene.layers)
         if self._scene is not None and self._scene.id != shown:
-            self._send("autoView", target="Stage", args=[0])
+            self._call_ngl("autoView", target="Stage", args=[0])
             self._move_sentinel_last()
         self._legend.value = (
             "<i>pick a structure</i>" if row is None else legend_html(self._scene, row)
