@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from traitlets import Bool, Enum, Instance, Unicode, observe
 
 from alignn_nb.training.history import AlignnHistory
+from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.run_comparison import RunComparisonView
 
@@ -112,6 +113,8 @@ class ExploreTab(widgets.VBox):
         self._open_button.on_click(lambda _: self.open_run())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
         self.compare = compare
+        self._views_lock = threading.RLock()
+        resync_on_display(self, self._views_lock)
 
     @observe("history")
     def _on_history_changed(self, change: dict) -> None:
@@ -124,13 +127,21 @@ class ExploreTab(widgets.VBox):
         self._progress.max, self._progress.value = max(total, 1), done
 
     def _work(self, request: dict[str, str]) -> None:
-        folder = request["folder"]
         try:
-            run, evaluation, comparison = _evaluate(request, self._on_progress, self._stop)
+            outcome: Any = _evaluate(request, self._on_progress, self._stop)
         except (OSError, ValueError, InterruptedError) as error:
-            self.error = str(error)
-            self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
-        else:
+            outcome = error
+        with self._views_lock:
+            self._publish(request["folder"], outcome)
+
+    def _publish(self, folder: str, outcome: Any) -> None:
+        """Show an evaluation (run, evaluation, comparison), or the error that stopped it."""
+        try:
+            if isinstance(outcome, Exception):
+                self.error = str(outcome)
+                self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+                return
+            run, evaluation, comparison = outcome
             self.explore.evaluation, self.history = evaluation, run.history
             self.comparison.comparison = comparison
             self.error = ""
