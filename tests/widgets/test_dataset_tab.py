@@ -169,3 +169,29 @@ def test_a_heaviest_structure_is_handed_on_with_its_atoms(tab):
     assert row > 0 and label == f"small.xyz: {tab.stats['per_structure'][row]['id']} (heaviest)"
     assert len(atoms) == tab.stats["per_structure"][row]["atoms"] == len(frame)
     assert np.allclose(atoms.positions, frame.positions, atol=1e-6)
+
+
+def test_the_dashboard_tab_scans_once_opened_follows_the_dataset_and_jumps_the_picker(small_xyz):
+    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.training.example_data import default_dataset, example_dataset_path
+    from alignn_nb.widgets.dashboard import TABS, Dashboard
+
+    board = Dashboard(dataset=default_dataset(size=2))
+    board.wait(HANG_GUARD_S)
+    tab = board.dataset_tab
+    assert tab.source == str(example_dataset_path("jarvis_ff_sample"))
+    board.loss_plot.dataset = load_dataset(small_xyz)
+    board.graph.cutoff = 7.0
+    board.wait(HANG_GUARD_S)
+    assert tab.source == small_xyz and tab.scans == 0 and tab.stats is None and not tab.live
+    board.tabs.selected_index = TABS.index("Dataset")
+    assert tab.live and tab.wait(HANG_GUARD_S) and tab.scans == 1
+    assert shown(tab) == expected(small_xyz, graph=GraphConfig(cutoff=7.0))
+    _, row = tab.heaviest_dropdown.options[0]
+    tab.heaviest_dropdown.value = row
+    label = f"small.xyz: {tab.stats['per_structure'][row]['id']} (heaviest)"
+    assert board.picker.label == label and len(board.picker.atoms) == len(frames()[row])
+    board.wait(HANG_GUARD_S)
+    assert board.session.label == label
+    board.tabs.selected_index = 0
+    assert not tab.live
