@@ -194,9 +194,9 @@ class DatasetTab(widgets.VBox):
             widgets.HBox([self.example_dropdown, self.path_text, self.upload], layout=row),
             widgets.HBox([self.batch_text, self.progress, self.stop_button], layout=row),
             self.message_html,
+            self.summary_html,
             self.heaviest_dropdown,
             self.plot,
-            self.summary_html,
         ]
 
     def _sync_controls(self) -> None:
