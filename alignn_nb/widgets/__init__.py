@@ -3,6 +3,7 @@
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.dataset_tab import DatasetTab
 from alignn_nb.widgets.exercise_box import ExerciseBox
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.fallback import Pictured
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigForm",
     "ConfigToolbar",
     "Dashboard",
+    "DatasetTab",
     "ExerciseBox",
     "ExploreView",
     "ForceView",

@@ -15,7 +15,7 @@ from tests.widgets.conftest import page_sends
 
 HANG_GUARD_S = 120.0
 """Bound on waits that never end on a broken runner; not a speed limit."""
-BURST_SETTLE_S = 1.0
+BURST_SETTLE_S = 0.5
 """Quiet time before a scan in the coalescing test: far longer than five edits take."""
 VOLATILE = ("seconds", "timings")
 
