@@ -24,6 +24,7 @@ from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validat
 
 from alignn_nb.app.latest import SETTLE_SECONDS, LatestRunner
 from alignn_nb.config.mirror import GRAPH, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.rules import SHAPE_FIELDS
 from alignn_nb.structures.uploads import MAX_UPLOAD_MB
 from alignn_nb.training.example_data import EXAMPLE_DATASETS, example_dataset_path
 from alignn_nb.widgets.upload import UploadButton
@@ -44,6 +45,15 @@ def rescan_fields() -> tuple[str, ...]:
     cls = ALIGNNAtomWiseConfig
     tagged = [n for n in cls.field_names() if GRAPH in cls.field_trait(n).metadata["effect"]]
     return (*tagged, *MEMORY_FIELDS)
+
+
+def has_estimates(stats: dict | None) -> bool:
+    """Whether ``stats`` carries step estimates, which the model's shape changes."""
+    if not stats:
+        return False
+    batch = stats.get("heaviest_batch") or {}
+    found = (batch.get("peak_memory_bytes"), batch.get("step_seconds"), stats.get("epoch_seconds"))
+    return any(value is not None for value in found)
 
 
 class DatasetTab(widgets.VBox):
@@ -215,13 +225,19 @@ class DatasetTab(widgets.VBox):
             self.message, self.failed = text, failed
 
     def _request(self) -> None:
-        """Hand the latest inputs to the runner, unless they are what was last requested."""
+        """Hand the latest inputs to the runner, unless they are what was last requested.
+
+        A change of the model's shape rescans only when the shown result has estimates.
+        """
         if not self.live or not self.source:
             return
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
         key = (self.source, self.batch_size, [cfg[n] for n in rescan_fields()], graph)
-        if key == self._requested:
-            return
+        key += ([cfg[n] for n in SHAPE_FIELDS],)
+        last = self._requested
+        if last is not None and key[:4] == last[:4]:
+            if key[4] == last[4] or not has_estimates(self.stats):
+                return
         self._requested = key
         self._stopped = False
         self._runner.request((self.source, self.batch_size, cfg, graph))

@@ -3,6 +3,8 @@ the last good result after a failure or a Stop, and hands a heaviest structure o
 
 from __future__ import annotations
 
+import time
+
 import ase.build
 import ase.io
 import numpy as np
@@ -15,8 +17,10 @@ from tests.widgets.conftest import page_sends
 
 HANG_GUARD_S = 120.0
 """Bound on waits that never end on a broken runner; not a speed limit."""
-BURST_SETTLE_S = 0.5
-"""Quiet time before a scan in the coalescing test: far longer than five edits take."""
+BURST_SETTLE_S = 1.0
+"""Quiet time before a scan in the coalescing test: far longer than the gap between edits."""
+EDIT_GAP_S = 0.05
+"""Time between the edits of a burst, so a scan without a settle time would start between."""
 VOLATILE = ("seconds", "timings")
 
 
@@ -91,25 +95,39 @@ def test_a_burst_of_graph_edits_rescans_once_with_the_latest_values(small_xyz):
     tab = DatasetTab(ALIGNNAtomWiseConfig(), GraphConfig(), settle=BURST_SETTLE_S, source=small_xyz)
     tab.live = True
     assert tab.wait(HANG_GUARD_S) and tab.scans == 1
-    tab.graph.cutoff = 5.0
-    tab.graph.max_neighbors = 8
-    tab.graph.neighbor_strategy = "radius_graph"
-    tab.graph.cutoff = 4.0
-    tab.config.inner_cutoff = 3.0
+    edits = [
+        (tab.graph, "cutoff", 5.0),
+        (tab.graph, "max_neighbors", 8),
+        (tab.graph, "neighbor_strategy", "radius_graph"),
+        (tab.graph, "cutoff", 4.0),
+        (tab.config, "inner_cutoff", 3.0),
+    ]
+    for owner, name, value in edits:  # spaced as a page's messages arrive
+        setattr(owner, name, value)
+        time.sleep(EDIT_GAP_S)
     assert tab.wait(HANG_GUARD_S)
     assert tab.scans == 2
     latest = GraphConfig(cutoff=4.0, max_neighbors=8, neighbor_strategy="radius_graph")
     assert shown(tab) == expected(small_xyz, ALIGNNAtomWiseConfig(inner_cutoff=3.0), latest)
-    tab.config.hidden_features = 32
+    tab.config.graphwise_weight = 0.5
     tab.live = False
     tab.graph.cutoff = 4.5
-    assert tab.wait(HANG_GUARD_S) and tab.scans == 2, "a model-only edit or a hidden tab scanned"
+    assert tab.wait(HANG_GUARD_S) and tab.scans == 2, "a loss weight or a hidden tab scanned"
     tab.live = True
     assert tab.wait(HANG_GUARD_S) and tab.scans == 3
-    assert (
-        tab.stats["edges"]
-        == expected(small_xyz, graph=GraphConfig(**{**latest.to_dict(), "cutoff": 4.5}))["edges"]
-    )
+    later = GraphConfig(**{**latest.to_dict(), "cutoff": 4.5})
+    assert tab.stats["edges"] == expected(small_xyz, graph=later)["edges"]
+    a_shape_edit_rescans_only_when_the_result_has_estimates(tab)
+
+
+def a_shape_edit_rescans_only_when_the_result_has_estimates(tab: DatasetTab) -> None:
+    batch = {**tab.stats["heaviest_batch"], "peak_memory_bytes": None, "step_seconds": None}
+    tab.stats = {**tab.stats, "heaviest_batch": batch, "epoch_seconds": None}
+    tab.config.hidden_features = 32
+    assert tab.wait(HANG_GUARD_S) and tab.scans == 3
+    tab.stats = {**tab.stats, "epoch_seconds": 60.0}  # as when dataset_stats estimates steps
+    tab.config.hidden_features = 48
+    assert tab.wait(HANG_GUARD_S) and tab.scans == 4
 
 
 def test_a_bad_path_keeps_the_previous_result_and_says_why(tab, tmp_path):
