@@ -91,6 +91,7 @@ def test_nothing_is_scanned_until_live_then_the_tab_shows_dataset_stats(tab, sma
     )
 
 
+@pytest.mark.slow
 def test_a_burst_of_graph_edits_rescans_once_with_the_latest_values(small_xyz):
     tab = DatasetTab(ALIGNNAtomWiseConfig(), GraphConfig(), settle=BURST_SETTLE_S, source=small_xyz)
     tab.live = True
@@ -189,6 +190,7 @@ def test_a_heaviest_structure_is_handed_on_with_its_atoms(tab):
     assert np.allclose(atoms.positions, frame.positions, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_dashboard_tab_scans_once_opened_follows_the_dataset_and_jumps_the_picker(small_xyz):
     from alignn_nb.training.datasets import load_dataset
     from alignn_nb.training.example_data import default_dataset, example_dataset_path
