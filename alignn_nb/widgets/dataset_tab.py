@@ -70,6 +70,9 @@ class DatasetTab(widgets.VBox):
     graph = Instance(GraphConfig, help="The graph options the scan counts for.")
     source = Unicode("", help="The dataset scanned: a folder, id_prop.json or extxyz path.")
     batch_size = Int(64, help="Structures per training batch (alignn's default 64).")
+    scheduler = Unicode(
+        "", help="A Dask scheduler (tcp://HOST:PORT) to scan on; empty scans in this kernel."
+    )
     live = Bool(False, help="Scan now and on every change; while False changes wait.")
     stats = Instance(dict, allow_none=True, help="The last good result of `dataset_stats`.")
     scanned = Unicode("", help="The path `stats` was scanned from.")
@@ -110,7 +113,7 @@ class DatasetTab(widgets.VBox):
             raise TraitError(f"batch size {proposal['value']} refused: it must be at least 1")
         return proposal["value"]
 
-    @observe("source", "batch_size", "live")
+    @observe("source", "batch_size", "scheduler", "live")
     def _on_input_changed(self, change: dict) -> None:
         self._sync_controls()
         self._request()
@@ -146,6 +149,10 @@ class DatasetTab(widgets.VBox):
             self._say(str(refusal), failed=True)
             self.batch_text.value = self.batch_size
 
+    def _on_scheduler_entered(self, change: dict) -> None:
+        if not self._syncing:
+            self.scheduler = change["new"].strip()
+
     def _on_heaviest_picked(self, change: dict) -> None:
         if change["new"] is not None:
             self.jump(change["new"])
@@ -175,6 +182,13 @@ class DatasetTab(widgets.VBox):
             value=64, min=0, max=10**6, description="Batch", style=_STYLE,
             layout=widgets.Layout(width="160px"),
         )  # fmt: skip
+        self.scheduler_text = widgets.Text(
+            description="Dask",
+            placeholder="tcp://HOST:PORT, or empty for this kernel",
+            continuous_update=False,
+            style={"description_width": "40px"},
+            layout=widgets.Layout(width="280px"),
+        )
         self.stop_button = widgets.Button(description="Stop", button_style="danger", disabled=True)
         self.progress = widgets.IntProgress(min=0, max=1, description="Scan", style=_STYLE)
         self.heaviest_dropdown = widgets.Dropdown(
@@ -195,6 +209,7 @@ class DatasetTab(widgets.VBox):
         self.upload.on_file(self.load_upload)
         self.upload.on_refused(lambda message: self._say(message, failed=True))
         self.batch_text.observe(self._on_batch_entered, "value")
+        self.scheduler_text.observe(self._on_scheduler_entered, "value")
         self.stop_button.on_click(lambda _: self.stop())
         self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
 
@@ -202,7 +217,9 @@ class DatasetTab(widgets.VBox):
         row = widgets.Layout(flex_flow="row wrap", align_items="center")
         return [
             widgets.HBox([self.example_dropdown, self.path_text, self.upload], layout=row),
-            widgets.HBox([self.batch_text, self.progress, self.stop_button], layout=row),
+            widgets.HBox(
+                [self.batch_text, self.scheduler_text, self.progress, self.stop_button], layout=row
+            ),
             self.message_html,
             self.summary_html,
             self.heaviest_dropdown,
@@ -217,6 +234,7 @@ class DatasetTab(widgets.VBox):
             self.example_dropdown.value = examples.get(self.source)
             self.path_text.value = self.source
             self.batch_text.value = self.batch_size
+            self.scheduler_text.value = self.scheduler
         finally:
             self._syncing = False
 
@@ -232,7 +250,8 @@ class DatasetTab(widgets.VBox):
         if not self.live or not self.source:
             return
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
-        key = (self.source, self.batch_size, [cfg[n] for n in rescan_fields()], graph)
+        where = (self.source, self.scheduler)
+        key = (where, self.batch_size, [cfg[n] for n in rescan_fields()], graph)
         key += ([cfg[n] for n in SHAPE_FIELDS],)
         last = self._requested
         if last is not None and key[:4] == last[:4]:
@@ -240,7 +259,7 @@ class DatasetTab(widgets.VBox):
                 return
         self._requested = key
         self._stopped = False
-        self._runner.request((self.source, self.batch_size, cfg, graph))
+        self._runner.request((self.source, self.batch_size, cfg, graph, self.scheduler))
 
     def _scan(self, request: tuple, cancel: threading.Event) -> None:
         """Run one scan (on the worker thread) and show it, unless it was superseded."""
@@ -265,16 +284,18 @@ class DatasetTab(widgets.VBox):
 
     def _count(self, request: tuple, cancel: threading.Event) -> tuple[dict, bytes] | None:
         """The stats of ``request`` and their histograms as PNG; None when cancelled."""
+        from alignn_nb.app.cluster import Cluster
         from alignn_nb.app.dataset_stats import dataset_stats
         from alignn_nb.viz.dataset_plot import size_histograms
         from alignn_nb.viz.plots import png_bytes
 
-        source, batch_size, cfg, graph = request
+        source, batch_size, cfg, graph, scheduler = request
         stats = dataset_stats(
             source,
             ALIGNNAtomWiseConfig(**cfg),
             GraphConfig(**graph),
             batch_size=batch_size,
+            cluster=Cluster(scheduler=scheduler) if scheduler else None,
             on_progress=self._on_progress,
             stop=cancel,
         )
@@ -316,7 +337,7 @@ class DatasetTab(widgets.VBox):
         self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
         self._say(
             f"{stats['dataset']}: {stats['structures']} structures scanned in "
-            f"{stats['seconds']:.2f} s"
+            f"{stats['seconds']:.2f} s on {stats['where']}"
         )
 
     def load_upload(self, name: str, content: bytes) -> None:

@@ -148,6 +148,14 @@ def test_a_bad_path_keeps_the_previous_result_and_says_why(tab, tmp_path):
     assert tab.wait(HANG_GUARD_S)
     assert tab.message.startswith("broken.json is not valid JSON: ")
     assert tab.stats is good and tab.scanned.endswith("small.xyz")
+    tab.source = tab.scanned
+    tab.scheduler_text.value = "localhost:1"
+    assert tab.wait(HANG_GUARD_S)
+    assert tab.message == (
+        "scheduler 'localhost:1' refused: an address looks like tcp://HOST:PORT "
+        "(showing the previous result)"
+    )
+    assert tab.stats is good
 
 
 def test_stop_ends_the_scan_and_keeps_the_previous_result(tab, small_xyz):
