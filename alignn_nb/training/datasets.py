@@ -33,7 +33,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -124,12 +124,14 @@ class Dataset:
 
     ``file_energy`` says how an id_prop file stored total_energy, which alignn feeds to its
     readout unchanged: "per_atom" or "total" (eV per cell); None for other sources.
+    ``path`` is the file `load_dataset` read it from (None otherwise, and for a slice).
     """
 
     name: str
     samples: tuple[Sample, ...]
     conventions: tuple[str, ...] = field(default_factory=tuple)
     file_energy: FileEnergy | None = None
+    path: str | None = None
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -344,7 +346,7 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     if path.suffix.lower() == ".json":
         from alignn_nb.training.id_prop import read_id_prop
 
-        return read_id_prop(path, **options)
+        return replace(read_id_prop(path, **options), path=str(path))
     if path.suffix.lower() in (".xyz", ".extxyz"):
-        return read_extxyz(path, **options)
+        return replace(read_extxyz(path, **options), path=str(path))
     raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")

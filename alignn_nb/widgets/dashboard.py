@@ -19,6 +19,7 @@ from alignn_nb.training.example_data import default_dataset
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
+from alignn_nb.widgets.dataset_tab import DatasetTab
 from alignn_nb.widgets.explore_tab import ExploreTab
 from alignn_nb.widgets.graph_view import GraphView
 from alignn_nb.widgets.loss_plot import LossPlot
@@ -30,7 +31,7 @@ from alignn_nb.widgets.sweep_panel import SweepPanel
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
 GRAPH_VIEW_HEIGHT = "400px"
-TABS = ("Prediction", "Model", "Loss terms", "Sweep", "Explore")
+TABS = ("Prediction", "Model", "Loss terms", "Sweep", "Explore", "Dataset")
 
 
 class Dashboard(widgets.VBox):
@@ -90,6 +91,8 @@ class Dashboard(widgets.VBox):
         self.session.dataset = change["new"]
         self.picker.dataset = change["new"]
         self.sweep.dataset = change["new"]
+        if change["new"] is not None and change["new"].path:
+            self.dataset_tab.source = change["new"].path
         self.session.request()
 
     def _on_training_changed(self, change: dict) -> None:
@@ -103,6 +106,10 @@ class Dashboard(widgets.VBox):
             self.session.adopt_model(run.model, run.config)
         except ValueError as refused:
             self._set_status(f"the trained weights were not adopted: {refused}", failed=True)
+
+    def _on_tab_selected(self, change: dict) -> None:
+        """The Dataset tab scans only while open (its first scan waits for the first opening)."""
+        self.dataset_tab.live = change["new"] == TABS.index("Dataset")
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:
@@ -148,6 +155,9 @@ class Dashboard(widgets.VBox):
         )
         self.sweep = SweepPanel(self.toolbar, dataset)
         self.explore = ExploreTab()
+        self.dataset_tab = DatasetTab(self.config, self.graph)
+        if dataset.path:
+            self.dataset_tab.source = dataset.path
         self._status_html = widgets.HTML()
 
     def _layout(self) -> list[widgets.Widget]:
@@ -156,7 +166,14 @@ class Dashboard(widgets.VBox):
             layout=widgets.Layout(width=LEFT_WIDTH, min_width=LEFT_WIDTH, overflow="auto"),
         )
         tabs = widgets.Tab(
-            children=[self.prediction, self.summary, self.loss_plot, self.sweep, self.explore],
+            children=[
+                self.prediction,
+                self.summary,
+                self.loss_plot,
+                self.sweep,
+                self.explore,
+                self.dataset_tab,
+            ],
             titles=TABS,
         )
         right = widgets.VBox(
@@ -176,6 +193,8 @@ class Dashboard(widgets.VBox):
         self.session.observe(self._on_running_changed, "running")
         self.session.observe(self._on_stale_changed, "stale")
         self.session.observe(self._on_publish_error, "publish_error")
+        self.tabs.observe(self._on_tab_selected, "selected_index")
+        self.dataset_tab.on_jump(self.picker.select_structure)
 
     def _set_status(self, text: str, failed: bool) -> None:
         """Show ``text`` in the status line, in red when something ``failed``."""

@@ -226,6 +226,15 @@ class StructurePicker(widgets.VBox):
             return
         self._pick(atoms, f"upload: {name}", None)
 
+    def select_structure(self, atoms: ase.Atoms, label: str) -> None:
+        """Pick ``atoms`` from elsewhere (e.g. a dataset scan's heaviest structure) as ``label``."""
+        try:
+            checked = load_structure(atoms)
+        except ValueError as refusal:
+            self._refuse(f"{label}: {refusal}")
+            return
+        self._pick(checked, label, None)
+
     def select_sample(self, index: int) -> None:
         """Pick sample ``index`` of `dataset`."""
         samples = self.dataset if self.dataset is not None else []

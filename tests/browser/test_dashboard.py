@@ -15,12 +15,14 @@ import pytest
 import torch
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from alignn_nb.app.dataset_stats import dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.build import build_graphs
 from alignn_nb.model.build import build_model
 from alignn_nb.model.prediction import predict
 from alignn_nb.model.summary import model_summary
 from alignn_nb.structures import example
+from alignn_nb.training.example_data import example_dataset_path
 from tests.browser.conftest import drawn_fraction, screenshot, serve, wait_for_drawing
 from tests.conftest import REPO
 
@@ -116,6 +118,7 @@ def test_1_loads_with_si_shows_its_numbers_and_keeps_them_after_a_refusal(dashbo
     open_tab(page, "Prediction")
     screenshot(page, "dashboard-1-loaded")
     an_out_of_range_value_shows_inline_and_keeps_the_model(page)
+    the_dataset_tab_shows_the_jarvis_samples_totals(page)
 
 
 def test_2_hidden_features_128_gives_alignns_parameter_count_and_a_saved_config_loads_back(
@@ -178,6 +181,23 @@ def an_out_of_range_value_shows_inline_and_keeps_the_model(page) -> None:
     assert page.locator(".alignn-nb-param-total").inner_text() == "143,297"
     assert "alignn_layers.1" in page.locator(".alignn-nb-summary").inner_text()
     screenshot(page, "dashboard-5-refused")
+
+
+def the_dataset_tab_shows_the_jarvis_samples_totals(page) -> None:
+    """Opening the Dataset tab scans the JARVIS sample (its first scan) and shows its totals."""
+    found = dataset_stats(
+        example_dataset_path("jarvis_ff_sample"), ALIGNNAtomWiseConfig(), GraphConfig()
+    )
+    open_tab(page, "Dataset")
+    totals = page.locator(".alignn-nb-dataset-totals")
+    totals.locator("td", has_text=f"{found['triplets']['total']:,} total;").wait_for()
+    shown = totals.inner_text()
+    for key in ("atoms", "edges", "triplets"):
+        assert f"{found[key]['total']:,} total;" in shown
+    assert re.search(r"structures\s+50\b", shown)
+    message = page.locator(".alignn-nb-dataset-message").inner_text()
+    assert message.startswith("jarvis_ff_sample_id_prop.json: 50 structures scanned in ")
+    screenshot(page, "dashboard-1-dataset-tab")
 
 
 def loss_row(page, term: str) -> list[str]:

@@ -76,9 +76,10 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
 
 def _check_the_sweep_tab(dashboard: Dashboard) -> None:
     """The Sweep tab tunes the toolbar's config and follows the loss tab's dataset."""
-    assert tuple(dashboard.tabs.get_state()["titles"])[-2:] == ("Sweep", "Explore")
-    assert dashboard.tabs.children[-2] is dashboard.sweep
-    assert dashboard.tabs.children[-1] is dashboard.explore
+    titles = tuple(dashboard.tabs.get_state()["titles"])
+    assert titles[titles.index("Sweep") + 1] == "Explore"
+    assert dashboard.tabs.children[titles.index("Sweep")] is dashboard.sweep
+    assert dashboard.tabs.children[titles.index("Explore")] is dashboard.explore
     assert dashboard.explore.explore.evaluation is None
     assert dashboard.sweep.toolbar is dashboard.toolbar
     assert dashboard.sweep.dataset is dashboard.loss_plot.dataset

@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 
 import ase
+import ase.build
 import ase.io
 import numpy as np
 import pytest
@@ -192,3 +193,15 @@ def test_hostile_file_names_are_shown_escaped():
     )
     assert "<img" not in message and "<b>" not in message
     assert picker.label == f"upload: {HOSTILE}.cif"
+
+
+def test_select_structure_picks_given_atoms_and_refuses_overlapping_ones():
+    picker = StructurePicker()
+    copper = ase.build.bulk("Cu", "fcc", a=3.61, cubic=True)
+    picker.select_structure(copper, "scan: Cu-1 (heaviest)")
+    assert picker.label == "scan: Cu-1 (heaviest)" and not picker.failed
+    assert picker.atoms.get_chemical_formula() == "Cu4" and picker.atoms is not copper
+    overlapping = ase.Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 0.01]], cell=[4, 4, 4], pbc=True)
+    picker.select_structure(overlapping, "scan: bad")
+    assert picker.failed and picker.message.startswith("scan: bad: ")
+    assert picker.label == "scan: Cu-1 (heaviest)" and len(picker.atoms) == 4
