@@ -21,7 +21,7 @@ from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.run_comparison import RunComparisonView
 
-REQUEST = ("folder", "data", "weights", "split", "compare")
+REQUEST = ("folder", "data", "weights", "split", "compare", "scheduler")
 """The fields an Open reads, in the order of their inputs."""
 SPLIT_CHOICES = ("", "train", "val", "test", "all")
 """The splits one can pick; "" is the test split, or all when the run recorded no split."""
@@ -30,12 +30,14 @@ SPLIT_CHOICES = ("", "train", "val", "test", "all")
 def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, ...]:
     """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt),
     its evaluation on ``request["data"]``, split ``request["split"]``, and its comparison
-    with the run in ``request["compare"]`` on the same structures (None without one)."""
+    with the run in ``request["compare"]`` on the same structures (None without one). With
+    ``request["scheduler"]`` the structures are evaluated on that Dask cluster."""
     from alignn_nb.training.alignn_run import load_run, run_dataset
     from alignn_nb.training.comparison import compare_runs
     from alignn_nb.training.evaluation import evaluate
 
     folder, data = request["folder"], request["data"]
+    cluster = _cluster(request["scheduler"])
     if not folder:
         raise ValueError("give the run folder: alignn's output_dir")
     run = load_run(folder, request["weights"] or None)
@@ -46,12 +48,22 @@ def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> 
         )
     dataset = run_dataset(run, data)
     split = request["split"] or ("test" if run.ids is not None else "all")
-    evaluation = evaluate(run, dataset, split, on_progress=progress, stop=stop)
+    options = {"on_progress": progress, "stop": stop, "cluster": cluster}
+    evaluation = evaluate(run, dataset, split, **options)
     if not request["compare"]:
         return run, evaluation, None
     other = load_run(request["compare"])
-    other_evaluation = evaluate(other, dataset, split, on_progress=progress, stop=stop)
+    other_evaluation = evaluate(other, dataset, split, **options)
     return run, evaluation, compare_runs((run, evaluation), (other, other_evaluation))
+
+
+def _cluster(scheduler: str) -> Any:
+    """The Dask cluster at ``scheduler``, or None (evaluate in this kernel) when empty."""
+    if not scheduler.strip():
+        return None
+    from alignn_nb.app.cluster import Cluster
+
+    return Cluster(scheduler=scheduler.strip())
 
 
 class ExploreTab(widgets.VBox):
@@ -63,6 +75,9 @@ class ExploreTab(widgets.VBox):
         "", help="The weights file: a path or a name in the folder; empty: best_model.pt."
     )
     compare = Unicode("", help="A second run folder to compare with (its best_model.pt), or empty.")
+    scheduler = Unicode(
+        "", help="A Dask scheduler (tcp://HOST:PORT) to evaluate on; empty: in this kernel."
+    )
     split = Enum(SPLIT_CHOICES, default_value="", help="Which structures; empty: test, or all.")
     history = Instance(
         AlignnHistory, allow_none=True, help="The opened run's loss history, or None."
@@ -77,6 +92,7 @@ class ExploreTab(widgets.VBox):
         weights: str = "",
         split: str = "",
         compare: str = "",
+        scheduler: str = "",
         **kwargs: Any,
     ) -> None:
         self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
@@ -91,12 +107,13 @@ class ExploreTab(widgets.VBox):
         self._message = widgets.HTML()
         self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
         self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
+        self._scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
         self.comparison = RunComparisonView()
         self.explore = ExploreView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
-        fields.append(self._compare_text)
+        fields += [self._compare_text, self._scheduler_text]
         super().__init__(
             children=[
                 widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
@@ -112,7 +129,7 @@ class ExploreTab(widgets.VBox):
             widgets.link((field, "value"), (self, name))
         self._open_button.on_click(lambda _: self.open_run())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
-        self.compare = compare
+        self.compare, self.scheduler = compare, scheduler
         self._views_lock = threading.RLock()
         resync_on_display(self, self._views_lock)
 

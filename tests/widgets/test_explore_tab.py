@@ -36,7 +36,7 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
     tab.explore.evaluation = kept
     tab.children[0].children[0].value = str(tmp_path / "missing")
     assert tab.folder == str(tmp_path / "missing")
-    tab.children[0].children[5].click()
+    tab.children[0].children[6].click()
     tab._thread.join(HANG_GUARD_SECONDS)
     assert not tab.busy
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
@@ -45,6 +45,10 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
     tab.folder = str(tmp_path)
     _open(tab)
     assert tab.error.startswith(f"{tmp_path} has no config.json; ")
+    assert tab.explore.evaluation is kept
+    tab.children[0].children[5].value = "localhost:8786"
+    _open(tab)
+    assert tab.error == "scheduler 'localhost:8786' refused: an address looks like tcp://HOST:PORT"
     assert tab.explore.evaluation is kept
 
 
@@ -115,3 +119,22 @@ def test_a_second_run_shows_both_maes_the_diff_and_the_curves_overlaid(alignn_tr
     _open(tab)
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
     assert tab.comparison.comparison is shown
+
+
+@pytest.mark.dgl
+@pytest.mark.slow
+def test_a_run_evaluated_on_a_cluster_of_processes_gives_the_kernels_numbers(
+    alignn_trained, dask_cluster
+):
+    run = load_run(alignn_trained.output)
+    here = evaluate(run, run_dataset(run, alignn_trained.data), "all")
+    tab = ExploreTab(folder=str(alignn_trained.output), data=str(alignn_trained.data))
+    tab.split, tab.scheduler = "all", dask_cluster.address
+    _open(tab)
+    there = tab.explore.evaluation
+    assert tab.error == "" and len(there.structures) == len(here.structures) == 8
+    assert tab.children[1].value == tab.children[1].max == 8
+    for a, b in zip(there.structures, here.structures, strict=True):
+        assert a.id == b.id
+        assert a.energy_pred == pytest.approx(b.energy_pred, rel=1e-6, abs=1e-9)
+        np.testing.assert_allclose(a.forces_pred, b.forces_pred, rtol=1e-5, atol=1e-7)
