@@ -104,45 +104,54 @@ def changes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> l
     ]
 
 
-def _sample(files: DatasetFiles, ids: set[str]) -> list[Any]:
-    entries = [e for e in files.entries if e.id in ids]
-    if len(entries) <= SAMPLE:
-        return entries
-    return [entries[i * len(entries) // SAMPLE] for i in range(SAMPLE)]
+def _paired(files: DatasetFiles, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, Any]]:
+    """``(row index, entry)`` of each counted row, in dataset order (ids may repeat)."""
+    pairs, index = [], 0
+    for entry in files.entries:
+        if index < len(rows) and rows[index]["id"] == entry.id:
+            pairs.append((index, entry))
+            index += 1
+    return pairs
 
 
-def recount(files: DatasetFiles, rows: Sequence[Mapping[str, Any]], todo: Sequence[Change]):
+def _sample(pairs: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    if len(pairs) <= SAMPLE:
+        return pairs
+    return [pairs[i * len(pairs) // SAMPLE] for i in range(SAMPLE)]
+
+
+def recount(
+    files: DatasetFiles, rows: Sequence[Mapping[str, Any]], todo: Sequence[Change]
+) -> list[list[dict] | None]:
     """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
     sampled structure could be counted under it."""
     from alignn_nb.graphs.counts import settings_counts
     from alignn_nb.training.dataset_files import read_entry
 
-    entries = _sample(files, {row["id"] for row in rows})
-    found: list[dict[str, dict]] = [{} for _ in todo]
-    for entry in entries:
+    found: list[dict[int, dict]] = [{} for _ in todo]
+    for index, entry in _sample(_paired(files, rows)):
         try:
             atoms = read_entry(entry)
         except (ValueError, OSError):
             continue
-        for index, change in enumerate(todo):
+        for counted, change in zip(found, todo, strict=True):
             try:
                 counts = settings_counts(atoms, [(change.cfg, change.graph)])[0]
             except ValueError:
                 continue
             key = "triplets" if change.lighter else "candidate_triplets"
-            found[index][entry.id] = {**counts, "triplets": counts[key]}
+            counted[index] = {**counts, "triplets": counts[key]}
     return [_rows_of(rows, counted) for counted in found]
 
 
-def _rows_of(rows: Sequence[Mapping[str, Any]], counted: dict[str, dict]) -> list[dict] | None:
+def _rows_of(rows: Sequence[Mapping[str, Any]], counted: dict[int, dict]) -> list[dict] | None:
     """The rows under a change: counted exactly, or scaled by the sample's ratios."""
     if not counted:
         return None
-    if len(counted) == len(rows) and all(row["id"] in counted for row in rows):
-        return [{"id": row["id"], **_counts(counted[row["id"]])} for row in rows]
-    before = [row for row in rows if row["id"] in counted]
+    if len(counted) == len(rows):
+        return [{"id": row["id"], **_counts(counted[i])} for i, row in enumerate(rows)]
     ratio = {
-        key: sum(counted[r["id"]][key] for r in before) / max(1, sum(r[key] for r in before))
+        key: sum(c[key] for c in counted.values()) / max(1, sum(rows[i][key] for i in counted))
         for key in ("edges", "triplets")
     }
     return [

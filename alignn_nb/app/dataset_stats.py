@@ -242,8 +242,9 @@ def dataset_stats(
     The step estimates need fitted costs: ``costs`` (one `StepCost` per hidden_features,
     the config's and, for the advice, half of it), or ``calibrate=True`` to fit them now
     in a fresh process on ``threads`` torch threads (None: torch's default, the cores,
-    as alignn's training; one by default, steadier on shared cores), which takes some seconds (``calibration_seconds``). ``advise`` adds ``advice``: per cost-driving
-    field, the estimates after one change (``advice_seconds``). ``seconds`` is the scan's.
+    as alignn's training; one by default, steadier on shared cores), which takes some
+    seconds (``calibration_seconds``). ``advise`` adds ``advice``: per cost-driving field,
+    the estimates after one change (``advice_seconds``). ``seconds`` is the scan's.
 
     Raises:
         FileNotFoundError, ValueError: for a dataset that cannot be listed or is empty,

@@ -60,7 +60,7 @@ def plan(cfg: ALIGNNAtomWiseConfig, scale: float = SCALE) -> list[tuple[str, int
     per atom pins the per-step cost; the others fill about ``target`` triplets."""
     (widest, _), _ = model_widths(cfg)
     layers = max(1, cfg.alignn_layers + cfg.gcn_layers) / 4
-    target = int(min(30_000, max(1_000, scale * 1e6 / widest / layers)))
+    target = int(min(30_000, max(100, scale * 1e6 / widest / layers)))
     return [("k12", 0), ("r4", target), ("r5", target), ("si_r3", target)]
 
 
@@ -161,7 +161,11 @@ def _mallopt(option: int, value: int) -> None:
 
 
 def calibrate_here(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, repeats: int = REPEATS, seed: int = 0
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    scale: float = SCALE,
+    repeats: int = REPEATS,
+    seed: int = 0,
 ) -> tuple[dict, list[dict]]:
     """Measure and fit in this (fresh) process; returns the `StepCost` fields without
     ``seconds``, and the measured rows."""
@@ -172,7 +176,7 @@ def calibrate_here(
 
     model = build_model(cfg, seed=seed).train()
     optimizer = torch.optim.AdamW(group_decay(model), lr=1e-3, weight_decay=1e-5)
-    batches = [make_batch(cell, triplets, cfg, graph) for cell, triplets in plan(cfg)]
+    batches = [make_batch(cell, triplets, cfg, graph) for cell, triplets in plan(cfg, scale)]
     rows = [dict(b["counts"]) for b in batches]
     _mallopt(M_MMAP_THRESHOLD, LIVE_THRESHOLD)
     training_step(model, optimizer, batches[2], cfg)  # first-call costs, optimizer state
@@ -208,9 +212,11 @@ def calibrate(
     graph: GraphConfig,
     hidden: Sequence[int] = (),
     threads: int | None = None,
+    scale: float = SCALE,
 ) -> list[StepCost]:
     """`StepCost` of ``cfg``, then of ``cfg`` with each of ``hidden`` as hidden_features,
-    measured in one fresh process on ``threads`` torch threads (None: torch's default).
+    measured in one fresh process on ``threads`` torch threads (None: torch's default)
+    with batches of `plan` at ``scale``.
 
     Raises:
         ValueError: for the pure-torch model, or when the calibrating process fails.
@@ -220,7 +226,7 @@ def calibrate(
     if is_pure(cfg):
         raise ValueError("step costs are estimated for alignn's DGL model ALIGNNAtomWise only")
     request = {"cfg": cfg.to_dict(), "graph": graph.to_dict(), "hidden": list(hidden)}
-    request["threads"] = threads
+    request |= {"threads": threads, "scale": scale}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "alignn_nb.training.step_calibration"],
@@ -247,11 +253,11 @@ def _main() -> None:
         torch.set_num_threads(request["threads"])
     cfg = ALIGNNAtomWiseConfig(**request["cfg"])
     graph = GraphConfig(**request["graph"])
-    found = [calibrate_here(cfg, graph)[0]]
+    found = [calibrate_here(cfg, graph, request["scale"])[0]]
     for hidden in request["hidden"]:
         other = cfg.copy()
         other.hidden_features = hidden
-        found.append(calibrate_here(other, graph)[0])
+        found.append(calibrate_here(other, graph, request["scale"])[0])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     sys.stdout.write(json.dumps(found) + "\n")
     sys.stderr.write(f"cpu seconds {usage.ru_utime + usage.ru_stime:.2f}\n")
