@@ -122,6 +122,11 @@ def test_stats_with_fitted_costs(tmp_path: Path) -> None:
     assert advice["batch_size"]["value"] == 2
     assert advice["batch_size"]["peak_memory_bytes"] < heaviest["peak_memory_bytes"]
     assert advice["batch_size"]["graph_memory_bytes"] == stats["graph_memory_bytes"]
+    from alignn_nb.cli.dataset_stats import format_text
+
+    text = format_text(stats)
+    assert f"fits        batch size up to {largest}\n" in text
+    assert text.count("\nadvice      ") == 7
 
 
 def test_stats_without_calibration_say_why(tmp_path: Path) -> None:
