@@ -20,6 +20,7 @@ Linux with glibc only (``/proc/self/clear_refs``, ``mallopt``).
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -112,14 +113,9 @@ def training_step(model: Any, optimizer: Any, batch: dict, cfg: ALIGNNAtomWiseCo
     optimizer.step()
 
 
-_LIBC = None
-
-
+@functools.cache
 def _libc() -> Any:
-    global _LIBC
-    if _LIBC is None:
-        _LIBC = ctypes.CDLL("libc.so.6")
-    return _LIBC
+    return ctypes.CDLL("libc.so.6")
 
 
 def _status(key: str) -> int:
