@@ -192,10 +192,13 @@ def _calibrated(
     reason when there are none, and the calibration's seconds."""
     import subprocess
 
+    from alignn_nb.config.rules import heads_problem
     from alignn_nb.training.step_calibration import calibrate
 
     start = time.perf_counter()
-    half = [max(1, cfg.hidden_features // 2)] if advise else []
+    halved = cfg.copy()
+    halved.hidden_features = max(1, cfg.hidden_features // 2)
+    half = [halved.hidden_features] if advise and heads_problem(halved) is None else []
     try:
         found = calibrate(cfg, graph, hidden=half, threads=threads)
     except (ValueError, OSError, subprocess.TimeoutExpired) as failure:

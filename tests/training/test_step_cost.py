@@ -140,6 +140,17 @@ def test_stats_without_calibration_say_why(tmp_path: Path) -> None:
     assert all(item["graph_memory_bytes"] > 0 for item in stats["advice"])
 
 
+def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path) -> None:
+    path, _ = _jarvis(tmp_path, 2)
+    pure = ALIGNNAtomWiseConfig(name="alignn_atomwise_pure")
+    stats = dataset_stats(path, pure, GRAPH, batch_size=2, calibrate=True, advise=False)
+    assert stats["heaviest_batch"]["peak_memory_bytes"] is None
+    assert stats["calibration_seconds"] >= 0
+    reason = "step costs are estimated for alignn's DGL model ALIGNNAtomWise only"
+    assert NOT_ESTIMATED.format(reason) in stats["notes"]
+    assert "advice" not in stats
+
+
 @pytest.mark.dgl
 @pytest.mark.slow
 def test_calibration_of_a_tiny_model_fits_positive_costs() -> None:
