@@ -42,7 +42,8 @@ NOT_CALIBRATED = "the training step was not calibrated on this machine"
 ESTIMATED = (
     "peak_memory_bytes and step_seconds estimate one alignn training step (forward with "
     "forces/stress as configured, backward, AdamW) on this machine, {threads} torch "
-    "thread(s), from {seconds:.3g} s of calibration steps; epoch_seconds sums the steps "
+    "thread(s), fitted to real steps on small batches (calibrated in {seconds:.3g} s, "
+    "process start included); epoch_seconds sums the steps "
     "over every structure in shuffled batches of batch_size, the last incomplete batch "
     "dropped as alignn's loader does (alignn trains on its train split only)"
 )
