@@ -51,7 +51,7 @@ SCALE = 0.25
 """Triplets per calibration batch, × 1e6 / the widest per-triplet width (about 3,900 at
 64, 2 layers of each kind): one step takes ~0.05-0.3 s on a quiet core and every tensor
 stays in glibc's heap regime."""
-REPEATS = 1
+REPEATS = 2
 """Heap-regime steps per batch (their median time and peak)."""
 TIMEOUT = 600.0
 
