@@ -140,6 +140,33 @@ def test_stats_without_calibration_say_why(tmp_path: Path) -> None:
     assert all(item["graph_memory_bytes"] > 0 for item in stats["advice"])
 
 
+def test_advice_on_a_large_dataset_scales_a_sample(tmp_path: Path, monkeypatch) -> None:
+    import alignn_nb.app.dataset_advice as advice_module
+
+    monkeypatch.setattr(advice_module, "SAMPLE", 2)
+    path, entries = _jarvis(tmp_path, 4)
+    stats = dataset_stats(path, CFG, GRAPH, batch_size=2)
+    rows = stats["per_structure"]
+    smaller = GraphConfig(cutoff=4.0, max_neighbors=8)
+    sampled = [0, 2]  # evenly spread: i * 4 // 2
+    counted = {
+        i: graph_counts(read_entry(Entry("x", "jarvis", entries[i]["atoms"])), CFG, smaller)
+        for i in sampled
+    }
+    ratio = {
+        "edges": sum(counted[i]["edges"] for i in sampled) / sum(rows[i]["edges"] for i in sampled),
+        "triplets": sum(counted[i]["candidate_triplets"] for i in sampled)
+        / sum(rows[i]["triplets"] for i in sampled),
+    }
+    scaled = [
+        {"atoms": r["atoms"], **{k: round(r[k] * ratio[k]) for k in ("edges", "triplets")}}
+        for r in rows
+    ]
+    cutoff = stats["advice"][0]
+    assert cutoff["field"] == "cutoff"
+    assert cutoff["graph_memory_bytes"] == graph_memory_bytes(scaled, CFG, smaller)
+
+
 def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path) -> None:
     path, _ = _jarvis(tmp_path, 2)
     pure = ALIGNNAtomWiseConfig(name="alignn_atomwise_pure")
