@@ -240,6 +240,7 @@ def dataset_stats(
     costs: Sequence[StepCost] | None = None,
     advise: bool = True,
     threads: int | None = 1,
+    on_stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Scan ``data`` and return its stats (see `report`); ``cluster=None`` scans here.
 
@@ -249,6 +250,7 @@ def dataset_stats(
     as alignn's training; one by default, steadier on shared cores), which takes some
     seconds (``calibration_seconds``). ``advise`` adds ``advice``: per cost-driving field,
     the estimates after one change (``advice_seconds``). ``seconds`` is the scan's.
+    ``on_stage`` is told ``"calibrating"`` and ``"advising"`` as those start.
 
     Raises:
         FileNotFoundError, ValueError: for a dataset that cannot be listed or is empty,
@@ -272,11 +274,15 @@ def dataset_stats(
     if costs is not None:
         fitted = {c.hidden_features: c for c in costs}
     elif calibrate:
+        if on_stage is not None:
+            on_stage("calibrating")
         fitted, why_not, calibration_seconds = _calibrated(cfg, graph, advise, threads)
     cost = fitted.get(cfg.hidden_features)
     stats = report(result, cfg, graph, batch_size, budget, memory, cost, why_not)
     stats["calibration_seconds"] = calibration_seconds
     if advise:
+        if on_stage is not None:
+            on_stage("advising")
         start = time.perf_counter()
         stats["advice"] = _advice(data, stats, (cfg, graph), fitted)
         stats["advice_seconds"] = time.perf_counter() - start

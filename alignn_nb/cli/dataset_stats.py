@@ -78,6 +78,18 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+STAGES = {
+    "calibrating": "calibrating: real alignn training steps on this machine "
+    "(--no-calibrate skips them)",
+    "advising": "advising: recounting the graphs after one change of each field",
+}
+
+
+def _stage(stage: str) -> None:
+    sys.stderr.write(STAGES[stage] + "\n")
+    sys.stderr.flush()
+
+
 def format_text(stats: dict[str, Any]) -> str:
     """A short human summary of `dataset_stats`."""
     lines = [
@@ -158,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             on_progress=_progress,
             calibrate=args.calibrate,
             threads=args.threads,
+            on_stage=_stage,
         )
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _settings.fail(VERB, exc)

@@ -131,7 +131,9 @@ def test_stats_with_fitted_costs(tmp_path: Path) -> None:
 
 def test_stats_without_calibration_say_why(tmp_path: Path) -> None:
     path, _ = _jarvis(tmp_path, 3)
-    stats = dataset_stats(path, CFG, GRAPH, batch_size=2, memory=10**9)
+    stages: list[str] = []
+    stats = dataset_stats(path, CFG, GRAPH, batch_size=2, memory=10**9, on_stage=stages.append)
+    assert stages == ["advising"]
     assert stats["heaviest_batch"]["peak_memory_bytes"] is None
     assert stats["heaviest_batch"]["step_seconds"] is None
     assert (stats["epoch_seconds"], stats["largest_batch_size"]) == (None, None)
@@ -170,7 +172,11 @@ def test_advice_on_a_large_dataset_scales_a_sample(tmp_path: Path, monkeypatch) 
 def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path) -> None:
     path, _ = _jarvis(tmp_path, 2)
     pure = ALIGNNAtomWiseConfig(name="alignn_atomwise_pure")
-    stats = dataset_stats(path, pure, GRAPH, batch_size=2, calibrate=True, advise=False)
+    stages: list[str] = []
+    stats = dataset_stats(
+        path, pure, GRAPH, batch_size=2, calibrate=True, advise=False, on_stage=stages.append
+    )
+    assert stages == ["calibrating"]
     assert stats["heaviest_batch"]["peak_memory_bytes"] is None
     assert stats["calibration_seconds"] >= 0
     reason = "step costs are estimated for alignn's DGL model ALIGNNAtomWise only"
