@@ -9,11 +9,20 @@ For each case (a dataset and a graph config), in a fresh process:
    (VmRSS after ``malloc_trim``) over the process before it is the measured memory, and
    the records' graphs give alignn's atom, edge and triplet totals.
 
-Prints one line per case: totals equal or not, estimate / measured memory (target
-0.7-1.3), and alignn's build time over the scan's (speed ratio). Memory is measured once
-per case (load noted); run on a quiet machine for stable numbers.
+3. the training step: ``dataset_stats(..., calibrate=True)`` (its own fresh process of
+   real calibration steps) estimates the heaviest batch's peak step memory and seconds;
+   then, in another fresh process, alignn's own builder makes that batch's graphs
+   (`alignn_nb.graphs.reference.alignn_graphs`, ``dgl.batch``) and alignn's own model
+   runs `STEPS` training steps on it (forward with forces, backward, AdamW), one torch
+   thread as the calibration; the peak resident growth (max over the warm steps) and
+   the median warm step's seconds are the measured values.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/dataset_estimates.py``
+Prints one line per case: totals equal or not, estimate / measured memory (target
+0.7-1.3), alignn's build time over the scan's (speed ratio), and the step's peak memory
+and seconds, estimated / measured (target 0.5-1.5). Each is measured once per case
+(load noted); run on a quiet machine for stable numbers.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/dataset_estimates.py [CASE ...]``
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import gc
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,12 +42,16 @@ import time
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
 CASES = {
-    "jarvis-k8": ("jarvis_ff_sample", ["cutoff=8", "max_neighbors=12"]),
-    "jarvis-r4": ("jarvis_ff_sample", ["neighbor_strategy=radius_graph", "cutoff=4"]),
-    "mlearn_Si-r4": ("mlearn_Si", ["neighbor_strategy=radius_graph", "cutoff=4"]),
-    "mlearn_Si-k8": ("mlearn_Si", ["cutoff=8", "max_neighbors=12"]),
+    "jarvis-k8": ("jarvis_ff_sample", ["cutoff=8", "max_neighbors=12"], 16),
+    "jarvis-r4": ("jarvis_ff_sample", ["neighbor_strategy=radius_graph", "cutoff=4"], 16),
+    "mlearn_Si-r4": ("mlearn_Si", ["neighbor_strategy=radius_graph", "cutoff=4"], 4),
+    "mlearn_Si-k8": ("mlearn_Si", ["cutoff=8", "max_neighbors=12"], 4),
+    "jarvis-r5": ("jarvis_ff_sample", ["neighbor_strategy=radius_graph", "cutoff=5"], 16),
 }
-"""Name: (example dataset, --set assignments)."""
+"""Name: (example dataset, --set assignments, batch size). jarvis-r5's heaviest batch
+(about 210,000 triplets) puts the per-triplet tensors past glibc's 32 MiB mmap ceiling."""
+STEPS = 4
+"""Training steps measured on the heaviest batch; the first (cold) is not counted."""
 
 
 def _rss() -> int:
@@ -91,16 +105,23 @@ def run_case(name: str) -> dict:
     from alignn_nb.cli._settings import load_settings
     from alignn_nb.training.example_data import example_dataset_path
 
-    dataset, assignments = CASES[name]
+    dataset, assignments, batch_size = CASES[name]
     cfg, graph = load_settings(None, assignments)
     path = example_dataset_path(dataset)
     entries = json.loads(path.read_text())
     with tempfile.TemporaryDirectory(prefix="dataset-estimates-") as folder:
         _alignn_store(entries[:1], cfg, graph, os.path.join(folder, "warm"))  # imports, caches
-        dataset_stats(path, cfg, graph)  # warm: imports
-        stats = dataset_stats(path, cfg, graph)
+        dataset_stats(path, cfg, graph, advise=False)  # warm: imports
+        stats = dataset_stats(path, cfg, graph, advise=False)
         alignn = _alignn_store(entries, cfg, graph, os.path.join(folder, "store"))
     ours = {key: stats[key]["total"] for key in ("atoms", "edges", "triplets")}
+    return {
+        **_store_row(name, stats, alignn, ours),
+        **_step_row(name, path, cfg, graph, batch_size),
+    }
+
+
+def _store_row(name: str, stats: dict, alignn: dict, ours: dict) -> dict:
     return {
         "case": name,
         "structures": stats["structures"],
@@ -116,9 +137,83 @@ def run_case(name: str) -> dict:
     }
 
 
+def _step_row(name: str, path, cfg, graph, batch_size: int) -> dict:
+    """The calibrated estimate of the heaviest batch's step, and alignn's measured step."""
+    from alignn_nb.app.dataset_stats import dataset_stats
+
+    stats = dataset_stats(path, cfg, graph, batch_size=batch_size, calibrate=True, advise=False)
+    rows = stats["per_structure"]
+    order = sorted(range(len(rows)), key=lambda i: (-rows[i]["triplets"], i))[:batch_size]
+    done = subprocess.run(
+        [sys.executable, __file__, "--step", name, ",".join(map(str, order))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    heaviest = stats["heaviest_batch"]
+    if measured["triplets"] != heaviest["triplets"]:
+        raise RuntimeError(f"{name}: alignn's batch has {measured['triplets']} triplets")
+    return {
+        "batch_size": batch_size,
+        "batch_triplets": heaviest["triplets"],
+        "calibration_seconds": stats["calibration_seconds"],
+        "peak_estimate": heaviest["peak_memory_bytes"],
+        "peak_measured": measured["peak_bytes"],
+        "peak_ratio": heaviest["peak_memory_bytes"] / measured["peak_bytes"],
+        "step_estimate": heaviest["step_seconds"],
+        "step_measured": measured["seconds"],
+        "step_ratio": heaviest["step_seconds"] / measured["seconds"],
+        "step_load": measured["load"],
+    }
+
+
+def measure_step(name: str, indices: list[int]) -> dict:
+    """alignn's own graphs of ``indices`` batched, and `STEPS` steps of alignn's model on
+    them in this fresh process (glibc's default malloc settings), one torch thread."""
+    import dgl
+    import torch
+    from alignn.utils import group_decay
+
+    from alignn_nb.cli._settings import load_settings
+    from alignn_nb.graphs.reference import alignn_graphs
+    from alignn_nb.model.build import build_model
+    from alignn_nb.training.dataset_files import Entry, read_entry
+    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.training.step_calibration import measure, training_step
+
+    torch.set_num_threads(1)
+    dataset, assignments, _ = CASES[name]
+    cfg, graph = load_settings(None, assignments)
+    entries = json.loads(example_dataset_path(dataset).read_text())
+    made = [
+        alignn_graphs(read_entry(Entry(str(i), "jarvis", entries[i]["atoms"])), graph)
+        for i in indices
+    ]
+    batch = {
+        "g": dgl.batch([m.g for m in made]),
+        "lg": dgl.batch([m.lg for m in made]),
+        "lattice": torch.stack([m.lattice for m in made]).float(),
+    }
+    model = build_model(cfg, seed=0).train()
+    optimizer = torch.optim.AdamW(group_decay(model), lr=1e-3, weight_decay=1e-5)
+    steps = [measure(lambda: training_step(model, optimizer, batch, cfg)) for _ in range(STEPS)]
+    warm = steps[1:]
+    return {
+        "triplets": batch["lg"].num_edges(),
+        "peak_bytes": max(peak for peak, _ in warm),
+        "seconds": statistics.median(seconds for _, seconds in warm),
+        "load": os.getloadavg()[0],
+    }
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         print(json.dumps(run_case(sys.argv[2])))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--step":
+        indices = [int(i) for i in sys.argv[3].split(",")]
+        print(json.dumps(measure_step(sys.argv[2], indices)))
         return
     names = sys.argv[1:] or list(CASES)
     for name in names:
@@ -135,6 +230,14 @@ def main() -> None:
             f"{row['measured_bytes'] / 1e6:.2f} MB = {row['memory_ratio']:.2f}  "
             f"scan {row['scan_seconds']:.2f} s, alignn build {row['alignn_build_seconds']:.1f} s "
             f"= {row['speed_ratio']:.0f}x  (load {row['load']:.1f})"
+        )
+        print(
+            f"{'':<14} step, heaviest batch of {row['batch_size']} ({row['batch_triplets']:,} "
+            f"triplets): peak est/measured {row['peak_estimate'] / 1e9:.3f}/"
+            f"{row['peak_measured'] / 1e9:.3f} GB = {row['peak_ratio']:.2f}  seconds "
+            f"{row['step_estimate']:.2f}/{row['step_measured']:.2f} = {row['step_ratio']:.2f}  "
+            f"(calibration {row['calibration_seconds']:.1f} s, load {row['step_load']:.1f})",
+            flush=True,
         )
 
 

@@ -72,6 +72,7 @@ def test_a_folder_scanned_on_a_cluster_of_processes(tmp_path, capsys, dask_clust
     status, out, err = run(
         capsys, str(folder), "--set", "cutoff=5", "--set", "max_neighbors=8",
         "--batch-size", "2", "--budget", "300", "--scheduler", dask_cluster.address, "--json",
+        "--no-calibrate",
     )  # fmt: skip
     assert status == 0, err
     stats = json.loads(out)
@@ -118,6 +119,9 @@ def test_a_folder_scanned_on_a_cluster_of_processes(tmp_path, capsys, dask_clust
         (["EMPTY"], "EMPTY/id_prop.json: the dataset is empty: no structure to scan"),
         (["EMPTY", "--memory", "lots"],
          "memory 'lots' refused: give a positive size such as 16GB, 512MB or 8GiB"),
+        (["EMPTY", "--memory", "0GB"],
+         "memory '0GB' refused: give a positive size such as 16GB, 512MB or 8GiB"),
+        (["EMPTY", "--threads", "0"], "threads = 0 refused: give at least 1"),
         (["EMPTY", "--workers", "0"], "workers = 0 refused: a cluster needs at least 1"),
         (["EMPTY", "--batch-size", "0"], "batch size 0 refused: it must be at least 1"),
         (["EMPTY", "--set", "cutoff=-1"], None),
@@ -158,3 +162,25 @@ def test_the_text_summary(tmp_path) -> None:
         "skipped: POSCAR-missing: id_prop.csv row 3: no file 'POSCAR-missing' in sample_data"
         in lines
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "calibrate", "threads"),
+    [([], True, 1), (["--no-calibrate"], False, 1), (["--threads", "2"], True, 2)],
+)
+def test_the_cli_calibrates_unless_told_not_to(
+    tmp_path, capsys, monkeypatch, argv, calibrate, threads
+) -> None:
+    import alignn_nb.app.dataset_stats as module
+
+    seen = {}
+
+    def fake(data, cfg, graph, **options):
+        seen.update(options)
+        return {"calibrate": options["calibrate"]}
+
+    monkeypatch.setattr(module, "dataset_stats", fake)
+    status, out, err = run(capsys, str(tmp_path), "--memory", "16GB", "--json", *argv)
+    assert (status, err) == (0, "")
+    assert json.loads(out) == {"calibrate": calibrate}
+    assert (seen["calibrate"], seen["threads"], seen["memory"]) == (calibrate, threads, 16 * 10**9)

@@ -1,0 +1,215 @@
+"""What one change of each cost-driving field would do to a dataset's memory and epoch time.
+
+`changes` proposes one concrete change per field (cutoff −1 Å, max_neighbors × 2/3, the
+other neighbour strategy, lighten_edges on, three_body_cutoff −1 Å, hidden_features and
+batch_size halved). Graph changes are recounted with the scan's exact counting
+(`alignn_nb.graphs.counts.settings_counts`, one neighbour search per strategy and cutoff)
+on at most `SAMPLE` structures spread over the dataset; on a larger dataset every
+structure's edges and triplets are scaled by the sample's ratios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs.memory import graph_memory_bytes
+from alignn_nb.training.dataset_files import DatasetFiles
+from alignn_nb.training.step_cost import StepCost, epoch_seconds, heaviest, peak_bytes
+
+SAMPLE = 200
+"""Most structures recounted for each graph change."""
+FIELDS = (
+    "cutoff",
+    "max_neighbors",
+    "neighbor_strategy",
+    "lighten_edges",
+    "three_body_cutoff",
+    "hidden_features",
+    "batch_size",
+)
+LIGHTEN_NOTE = (
+    "alignn-nb's lighter line graph (triplets within inner_cutoff {:g} Å); alignn's own "
+    "training keeps every bond pair whatever lighten_edges says"
+)
+THREE_BODY_NOTE = "only the pure_torch strategy reads three_body_cutoff"
+RADIUS_NOTE = "radius_graph does not read max_neighbors"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field changed to ``value``: the configs and batch size it gives."""
+
+    field: str
+    value: Any
+    cfg: ALIGNNAtomWiseConfig
+    graph: GraphConfig
+    batch_size: int
+    lighter: bool = False
+    """Count alignn-nb's lighter triplets rather than alignn's every bond pair."""
+    note: str | None = None
+
+    @property
+    def recounts(self) -> bool:
+        """Whether the change alters the graphs."""
+        return self.field not in ("hidden_features", "batch_size")
+
+
+def _graph_change(
+    field: str, value: Any, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int
+) -> Change:
+    changed = graph.copy()
+    setattr(changed, field, value)
+    return Change(field, value, cfg, changed, batch_size)
+
+
+def _lighten(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
+    changed = cfg.copy()
+    field, value = "lighten_edges", True
+    if cfg.lighten_edges:
+        field, value = "inner_cutoff", round(max(0.5, cfg.inner_cutoff - 0.5), 3)
+    setattr(changed, field, value)
+    note = LIGHTEN_NOTE.format(changed.inner_cutoff)
+    return Change(field, value, changed, graph, batch_size, lighter=True, note=note)
+
+
+def _three_body(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
+    value = round(max(0.5, graph.triplet_cutoff() - 1.0), 3)
+    change = _graph_change("three_body_cutoff", value, cfg, graph, batch_size)
+    if graph.neighbor_strategy != "pure_torch":
+        return replace(change, note=THREE_BODY_NOTE)
+    return change
+
+
+def changes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> list[Change]:
+    """One change per field of `FIELDS` that lowers the cost, in that order."""
+    strategy = "radius_graph" if graph.neighbor_strategy == "k-nearest" else "k-nearest"
+    neighbors = _graph_change(
+        "max_neighbors", max(1, round(graph.max_neighbors * 2 / 3)), cfg, graph, batch_size
+    )
+    if graph.neighbor_strategy == "radius_graph":
+        neighbors = replace(neighbors, note=RADIUS_NOTE)
+    half = cfg.copy()
+    half.hidden_features = max(1, cfg.hidden_features // 2)
+    return [
+        _graph_change("cutoff", round(max(0.5, graph.cutoff - 1.0), 3), cfg, graph, batch_size),
+        neighbors,
+        _graph_change("neighbor_strategy", strategy, cfg, graph, batch_size),
+        _lighten(cfg, graph, batch_size),
+        _three_body(cfg, graph, batch_size),
+        Change("hidden_features", half.hidden_features, half, graph, batch_size),
+        Change("batch_size", max(1, batch_size // 2), cfg, graph, max(1, batch_size // 2)),
+    ]
+
+
+def _paired(files: DatasetFiles, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, Any]]:
+    """``(row index, entry)`` of each counted row, in dataset order (ids may repeat)."""
+    pairs, index = [], 0
+    for entry in files.entries:
+        if index < len(rows) and rows[index]["id"] == entry.id:
+            pairs.append((index, entry))
+            index += 1
+    return pairs
+
+
+def _sample(pairs: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    if len(pairs) <= SAMPLE:
+        return pairs
+    return [pairs[i * len(pairs) // SAMPLE] for i in range(SAMPLE)]
+
+
+def recount(
+    files: DatasetFiles, rows: Sequence[Mapping[str, Any]], todo: Sequence[Change]
+) -> list[list[dict] | None]:
+    """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
+    sampled structure could be counted under it."""
+    from alignn_nb.graphs.counts import settings_counts
+    from alignn_nb.training.dataset_files import read_entry
+
+    found: list[dict[int, dict]] = [{} for _ in todo]
+    for index, entry in _sample(_paired(files, rows)):
+        try:
+            atoms = read_entry(entry)
+        except (ValueError, OSError):
+            continue
+        for counted, change in zip(found, todo, strict=True):
+            try:
+                counts = settings_counts(atoms, [(change.cfg, change.graph)])[0]
+            except ValueError:
+                continue
+            key = "triplets" if change.lighter else "candidate_triplets"
+            counted[index] = {**counts, "triplets": counts[key]}
+    return [_rows_of(rows, counted) for counted in found]
+
+
+def _rows_of(rows: Sequence[Mapping[str, Any]], counted: dict[int, dict]) -> list[dict] | None:
+    """The rows under a change: counted exactly, or scaled by the sample's ratios."""
+    if not counted:
+        return None
+    if len(counted) == len(rows):
+        return [{"id": row["id"], **_counts(counted[i])} for i, row in enumerate(rows)]
+    ratio = {
+        key: sum(c[key] for c in counted.values()) / max(1, sum(rows[i][key] for i in counted))
+        for key in ("edges", "triplets")
+    }
+    return [
+        {
+            "id": row["id"],
+            "atoms": row["atoms"],
+            "edges": round(row["edges"] * ratio["edges"]),
+            "triplets": round(row["triplets"] * ratio["triplets"]),
+        }
+        for row in rows
+    ]
+
+
+def _counts(found: Mapping[str, int]) -> dict[str, int]:
+    return {key: int(found[key]) for key in ("atoms", "edges", "triplets")}
+
+
+def estimate(
+    change: Change, rows: Sequence[Mapping[str, Any]] | None, cost: StepCost | None
+) -> dict[str, Any]:
+    """``{field, value, graph_memory_bytes, peak_memory_bytes, epoch_seconds}`` (and a
+    ``note``) of one change; None where it cannot be estimated."""
+    out: dict[str, Any] = {"field": change.field, "value": change.value}
+    out["graph_memory_bytes"] = (
+        None if rows is None else graph_memory_bytes(rows, change.cfg, change.graph)
+    )
+    usable = rows is not None and cost is not None
+    out["peak_memory_bytes"] = (
+        int(peak_bytes(heaviest(rows, change.batch_size), cost)) if usable else None
+    )
+    out["epoch_seconds"] = epoch_seconds(rows, change.batch_size, cost) if usable else None
+    if change.note is not None:
+        out["note"] = change.note
+    if rows is None:
+        out["note"] = "no structure of the sample could be counted under this change"
+    return out
+
+
+def advice(
+    files: DatasetFiles,
+    rows: Sequence[Mapping[str, Any]],
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    batch_size: int,
+    costs: Mapping[int, StepCost],
+) -> list[dict[str, Any]]:
+    """One estimate per field of `FIELDS`; ``costs`` maps hidden_features to its fitted
+    `StepCost` (empty: graph memory only)."""
+    todo = changes(cfg, graph, batch_size)
+    graph_todo = [change for change in todo if change.recounts]
+    recounted = dict(
+        zip((c.field for c in graph_todo), recount(files, rows, graph_todo), strict=True)
+    )
+    return [
+        estimate(
+            change,
+            recounted.get(change.field, rows),
+            costs.get(change.cfg.hidden_features),
+        )
+        for change in todo
+    ]
