@@ -186,11 +186,12 @@ def report(
     return stats
 
 
-def _calibrated(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, advise: bool, threads: int | None
+def fit_step_costs(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, advise: bool = True, threads: int | None = 1
 ) -> tuple[dict[int, StepCost], str, float]:
-    """Fitted step costs by hidden_features (the config's, and half for the advice), the
-    reason when there are none, and the calibration's seconds."""
+    """Step costs fitted now from real alignn steps in a fresh process, by hidden_features
+    (the config's, and half of it for the advice), the reason when there are none, and
+    the calibration's seconds. Pass the costs to `dataset_stats` as ``costs``."""
     import subprocess
 
     from alignn_nb.config.rules import heads_problem
@@ -276,7 +277,7 @@ def dataset_stats(
     elif calibrate:
         if on_stage is not None:
             on_stage("calibrating")
-        fitted, why_not, calibration_seconds = _calibrated(cfg, graph, advise, threads)
+        fitted, why_not, calibration_seconds = fit_step_costs(cfg, graph, advise, threads)
     cost = fitted.get(cfg.hidden_features)
     stats = report(result, cfg, graph, batch_size, budget, memory, cost, why_not)
     stats["calibration_seconds"] = calibration_seconds

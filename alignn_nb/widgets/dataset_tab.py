@@ -73,6 +73,11 @@ class DatasetTab(widgets.VBox):
     scheduler = Unicode(
         "", help="A Dask scheduler (tcp://HOST:PORT) to scan on; empty scans in this kernel."
     )
+    estimate = Bool(
+        False,
+        help="Also estimate a training step's peak memory and the epoch time, from real "
+        "alignn steps calibrated once per model shape (about half a minute).",
+    )
     live = Bool(False, help="Scan now and on every change; while False changes wait.")
     stats = Instance(dict, allow_none=True, help="The last good result of `dataset_stats`.")
     scanned = Unicode("", help="The path `stats` was scanned from.")
@@ -95,6 +100,7 @@ class DatasetTab(widgets.VBox):
         self._syncing = False
         self._uploads = tempfile.TemporaryDirectory(prefix="alignn-nb-dataset-")
         self._jump_handlers = CallbackDispatcher()
+        self._costs: dict[tuple, tuple[list, str]] = {}
         self._make_controls()
         kwargs.setdefault("source", str(example_dataset_path(DEFAULT_EXAMPLE)))
         super().__init__(children=self._layout(), config=config, graph=graph, **kwargs)
@@ -113,7 +119,7 @@ class DatasetTab(widgets.VBox):
             raise TraitError(f"batch size {proposal['value']} refused: it must be at least 1")
         return proposal["value"]
 
-    @observe("source", "batch_size", "scheduler", "live")
+    @observe("source", "batch_size", "scheduler", "estimate", "live")
     def _on_input_changed(self, change: dict) -> None:
         self._sync_controls()
         self._request()
@@ -189,6 +195,10 @@ class DatasetTab(widgets.VBox):
             style={"description_width": "40px"},
             layout=widgets.Layout(width="280px"),
         )
+        self.estimate_box = widgets.Checkbox(
+            description="estimate training steps (calibrates once per model shape, ~30 s)",
+            indent=False,
+        )
         self.stop_button = widgets.Button(description="Stop", button_style="danger", disabled=True)
         self.progress = widgets.IntProgress(min=0, max=1, description="Scan", style=_STYLE)
         self.heaviest_dropdown = widgets.Dropdown(
@@ -210,6 +220,7 @@ class DatasetTab(widgets.VBox):
         self.upload.on_refused(lambda message: self._say(message, failed=True))
         self.batch_text.observe(self._on_batch_entered, "value")
         self.scheduler_text.observe(self._on_scheduler_entered, "value")
+        widgets.link((self.estimate_box, "value"), (self, "estimate"))
         self.stop_button.on_click(lambda _: self.stop())
         self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
 
@@ -220,6 +231,7 @@ class DatasetTab(widgets.VBox):
             widgets.HBox(
                 [self.batch_text, self.scheduler_text, self.progress, self.stop_button], layout=row
             ),
+            self.estimate_box,
             self.message_html,
             self.summary_html,
             self.heaviest_dropdown,
@@ -250,7 +262,7 @@ class DatasetTab(widgets.VBox):
         if not self.live or not self.source:
             return
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
-        where = (self.source, self.scheduler)
+        where = (self.source, self.scheduler, self.estimate)
         key = (where, self.batch_size, [cfg[n] for n in rescan_fields()], graph)
         key += ([cfg[n] for n in SHAPE_FIELDS],)
         last = self._requested
@@ -259,7 +271,8 @@ class DatasetTab(widgets.VBox):
                 return
         self._requested = key
         self._stopped = False
-        self._runner.request((self.source, self.batch_size, cfg, graph, self.scheduler))
+        request = (self.source, self.batch_size, cfg, graph, self.scheduler, self.estimate)
+        self._runner.request(request)
 
     def _scan(self, request: tuple, cancel: threading.Event) -> None:
         """Run one scan (on the worker thread) and show it, unless it was superseded."""
@@ -289,19 +302,36 @@ class DatasetTab(widgets.VBox):
         from alignn_nb.viz.dataset_plot import size_histograms
         from alignn_nb.viz.plots import png_bytes
 
-        source, batch_size, cfg, graph, scheduler = request
+        source, batch_size, cfg, graph, scheduler, estimate = request
+        settings = ALIGNNAtomWiseConfig(**cfg), GraphConfig(**graph)
+        costs, why_not = self._step_costs(*settings) if estimate else (None, "")
         stats = dataset_stats(
             source,
-            ALIGNNAtomWiseConfig(**cfg),
-            GraphConfig(**graph),
+            *settings,
             batch_size=batch_size,
             cluster=Cluster(scheduler=scheduler) if scheduler else None,
             on_progress=self._on_progress,
             stop=cancel,
+            costs=costs,
         )
         if cancel.is_set():
             return None
+        stats["notes"] += [why_not] if why_not else []
         return stats, png_bytes(size_histograms(stats["per_structure"]))
+
+    def _step_costs(self, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple[list, str]:
+        """Fitted step costs for ``cfg``'s model shape (calibrated on first use, then kept),
+        and why there are none when the calibration failed."""
+        from alignn_nb.app.dataset_stats import fit_step_costs
+
+        values = cfg.to_dict()
+        key = tuple(str(values[n]) for n in (*SHAPE_FIELDS, *MEMORY_FIELDS))
+        if key not in self._costs:
+            self._say("calibrating training steps on this machine (once per model shape)…")
+            fitted, why_not, _ = fit_step_costs(cfg, graph)
+            self._costs[key] = (list(fitted.values()), "" if fitted else why_not)
+        costs, why_not = self._costs[key]
+        return costs or None, why_not
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.max = max(1, total)

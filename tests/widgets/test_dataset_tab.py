@@ -21,7 +21,7 @@ BURST_SETTLE_S = 1.0
 """Quiet time before a scan in the coalescing test: far longer than the gap between edits."""
 EDIT_GAP_S = 0.05
 """Time between the edits of a burst, so a scan without a settle time would start between."""
-VOLATILE = ("seconds", "timings")
+VOLATILE = ("seconds", "timings", "advice_seconds")
 
 
 def frames() -> list[ase.Atoms]:
@@ -223,3 +223,37 @@ def test_the_dashboard_tab_scans_once_opened_follows_the_dataset_and_jumps_the_p
     assert board.session.label == label
     board.tabs.selected_index = 0
     assert not tab.live
+
+
+def test_estimates_calibrate_once_per_model_shape_and_show_the_fitted_step(
+    tab, small_xyz, monkeypatch
+):
+    from alignn_nb.app import dataset_stats as stats_module
+    from alignn_nb.viz.dataset_plot import seconds_text
+    from tests.training.test_step_cost import COST, HALF
+
+    shapes: list[int] = []
+
+    def fit(cfg, graph, advise=True, threads=1):
+        shapes.append(cfg.hidden_features)
+        return {64: COST, 32: HALF}, "", 0.0
+
+    monkeypatch.setattr(stats_module, "fit_step_costs", fit)
+    tab.live = True
+    assert tab.wait(HANG_GUARD_S) and tab.stats["epoch_seconds"] is None and shapes == []
+    tab.estimate_box.value = True
+    assert tab.wait(HANG_GUARD_S) and tab.estimate and shapes == [64]
+    cfg = ALIGNNAtomWiseConfig()
+    want = dataset_stats(small_xyz, cfg, GraphConfig(), costs=[COST, HALF])
+    assert tab.stats["heaviest_batch"] == want["heaviest_batch"]
+    assert tab.stats["epoch_seconds"] == want["epoch_seconds"] > 0
+    assert [a["field"] for a in tab.stats["advice"]] == [a["field"] for a in want["advice"]]
+    html = tab.summary_html.get_state()["value"]
+    step = want["heaviest_batch"]["step_seconds"]
+    assert f"<th style='text-align:left'>step time</th><td>{seconds_text(step)}</td>" in html
+    tab.graph.max_neighbors = 8
+    assert tab.wait(HANG_GUARD_S) and shapes == [64]
+    after = dataset_stats(small_xyz, cfg, GraphConfig(max_neighbors=8), costs=[COST, HALF])
+    assert tab.stats["heaviest_batch"] == after["heaviest_batch"] != want["heaviest_batch"]
+    tab.config.hidden_features = 32
+    assert tab.wait(HANG_GUARD_S) and shapes == [64, 32]
