@@ -10,7 +10,10 @@ structure on a worker, count its graph and drop it:
   jarvis ``atoms`` dict and an id under ``jid``). Structure files are read with jarvis's
   readers, as alignn does: ``Atoms.from_poscar``, ``from_cif``, ``from_xyz`` (a 500 Å box)
   or ``from_pdb`` (a 500 Å box); alignn's ``--file_format`` picks one for every file, and
-  without it each file's name does (``.cif``, ``.xyz``, ``.pdb``, else POSCAR).
+  without it each file's name does (``.cif``, ``.xyz``, ``.pdb``, else POSCAR). CIFs are
+  read with jarvis's own parser (``use_cif2cell=False``), which is what alignn gets
+  unless the ``cif2cell`` program is installed: jarvis's cif2cell path runs a shell
+  command built from the file name and leaves a temporary file behind at every read.
 - **alignn's force-field ``id_prop.json``** itself (a JSON list of such entries).
 - **an extxyz file**, read by ASE frame by frame.
 - **a folder of CIF/POSCAR files** without targets (``*.cif``, ``POSCAR*``, ``CONTCAR*``,
@@ -317,7 +320,7 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
 
     readers = {
         "poscar": lambda p: Atoms.from_poscar(p),
-        "cif": lambda p: Atoms.from_cif(p),
+        "cif": lambda p: Atoms.from_cif(p, use_cif2cell=False),
         "xyz": lambda p: Atoms.from_xyz(p, box_size=ALIGNN_BOX),
         "pdb": lambda p: Atoms.from_pdb(p, max_lat=ALIGNN_BOX),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,21 @@ def test_structure_folder_without_targets(tmp_path: Path) -> None:
     assert sorted(read.get_chemical_symbols()) == ["Cl", "Na"]
     with pytest.raises(ValueError, match=r"^jarvis could not read bad.cif as cif: "):
         read_entry(files.entries[2])
+
+
+def test_a_cif_is_read_without_a_shell_or_a_leftover_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, scratch = tmp_path / "data", tmp_path / "scratch"
+    folder.mkdir()
+    scratch.mkdir()
+    write(folder / "a;touch injected;.cif", NACL, format="cif")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    read = read_entry(open_dataset(folder).entries[0])
+    assert sorted(read.get_chemical_symbols()) == ["Cl", "Na"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "scratch"]
+    assert list(scratch.iterdir()) == []
 
 
 def test_empty_and_bad_datasets_say_why(tmp_path: Path) -> None:
