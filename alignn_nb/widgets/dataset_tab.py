@@ -98,7 +98,7 @@ class DatasetTab(widgets.VBox):
         self._requested: tuple | None = None
         self._stopped = False
         self._syncing = False
-        self._uploads = tempfile.TemporaryDirectory(prefix="alignn-nb-dataset-")
+        self._uploads: tempfile.TemporaryDirectory | None = None
         self._jump_handlers = CallbackDispatcher()
         self._costs: dict[tuple, tuple[list, str]] = {}
         self._make_controls()
@@ -375,6 +375,8 @@ class DatasetTab(widgets.VBox):
         if not name.lower().endswith(DATASET_SUFFIXES):
             self._say(f"{name}: expected alignn's id_prop.json or an extxyz file", failed=True)
             return
+        if self._uploads is None:  # made on the first upload only: most tabs never get one
+            self._uploads = tempfile.TemporaryDirectory(prefix="alignn-nb-dataset-")
         path = Path(self._uploads.name) / os.path.basename(name)
         path.write_bytes(content)
         self._requested = None

@@ -3,6 +3,7 @@ the last good result after a failure or a Stop, and hands a heaviest structure o
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import ase.build
@@ -170,15 +171,23 @@ def test_stop_ends_the_scan_and_keeps_the_previous_result(tab, small_xyz):
     assert not tab.running and tab.stop_button.disabled
 
 
-def test_an_upload_is_scanned_and_a_refused_one_changes_nothing(tab, small_xyz, tmp_path):
+def test_an_upload_is_scanned_and_a_refused_one_changes_nothing(
+    tab, small_xyz, tmp_path, monkeypatch
+):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     tab.live = True
     assert tab.wait(HANG_GUARD_S)
     good = tab.stats
     page_sends(tab.upload, "notes.txt", b"hello")
     assert tab.message.startswith("notes.txt") and tab.failed and tab.stats is good
+    assert list(scratch.iterdir()) == []
     page_sends(tab.upload, "mine.xyz", open(small_xyz, "rb").read())
     assert tab.wait(HANG_GUARD_S)
     assert tab.stats["dataset"] == "mine.xyz" and tab.scans == 2
+    (folder,) = scratch.iterdir()
+    assert folder.name.startswith("alignn-nb-dataset-") and tab.scanned == str(folder / "mine.xyz")
     assert {k: v for k, v in shown(tab).items() if k != "dataset"} == {
         k: v for k, v in expected(small_xyz).items() if k != "dataset"
     }
