@@ -50,6 +50,17 @@ settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "d
 DGL_MISSING = "DGL is not installed"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _torch_cache_in_the_sessions_tmp(tmp_path_factory: pytest.TempPathFactory):
+    """Newer torch makes its compile cache folder (/tmp/torchinductor_USER) the first
+    time its optimizer code loads; keep it, for this process and the processes the tests
+    start, in the session's temporary folder."""
+    folder = tmp_path_factory.mktemp("torch-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCHINDUCTOR_CACHE_DIR", str(folder))
+        yield
+
+
 @pytest.fixture
 def dask_cluster(tmp_path: Path):
     """A real Dask cluster of separate processes: a scheduler and two single-threaded
