@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
-from typing import Any
 
 from alignn_nb.cli import _settings
 from alignn_nb.cli import serve as _serve
@@ -103,13 +100,6 @@ def run(args: argparse.Namespace) -> int:
         request = checked_request(args)
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)
-    port = args.port or _serve.free_port(args.ip if _serve.is_loopback(args.ip) else "0.0.0.0")
-    if not _serve.is_loopback(args.ip):
-        sys.stderr.write(
-            f"warning: binding to {args.ip}: anyone who can reach this address can run code "
-            "on this machine through the page.\n"
-        )
-    sys.stdout.write(f"alignn-nb explore: http://{args.ip}:{port}/\n")
-    sys.stdout.flush()
-    env: dict[str, Any] = {**os.environ, "DGLBACKEND": "pytorch", ENVIRONMENT: json.dumps(request)}
-    return _serve.run_voila(_serve.voila_command(NOTEBOOK, args.ip, port), env)
+    return _serve.serve_notebook(
+        NOTEBOOK, args.ip, args.port, VERB, {ENVIRONMENT: json.dumps(request)}
+    )

@@ -74,17 +74,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Start Voila in the foreground and print the URL to open."""
-    port = args.port or free_port(args.ip if is_loopback(args.ip) else "0.0.0.0")
     notebook = args.notebook or notebook_path()
-    if not is_loopback(args.ip):
+    return serve_notebook(notebook, args.ip, args.port, "dashboard")
+
+
+def serve_notebook(
+    notebook: Path, ip: str, port: int, name: str, env: dict[str, str] | None = None
+) -> int:
+    """Become Voila serving ``notebook`` on ``ip`` (``port`` 0: a free one), after printing
+    ``alignn-nb NAME: URL`` and a warning when ``ip`` is not loopback; ``env`` is added to
+    the environment of Voila and its kernels."""
+    port = port or free_port(ip if is_loopback(ip) else "0.0.0.0")
+    if not is_loopback(ip):
         sys.stderr.write(
-            f"warning: binding to {args.ip}: anyone who can reach this address can run code "
-            "on this machine through the dashboard page.\n"
+            f"warning: binding to {ip}: anyone who can reach this address can run code "
+            f"on this machine through the {name} page.\n"
         )
-    sys.stdout.write(f"alignn-nb dashboard: http://{args.ip}:{port}/\n")
+    sys.stdout.write(f"alignn-nb {name}: http://{ip}:{port}/\n")
     sys.stdout.flush()
-    env = {**os.environ, "DGLBACKEND": "pytorch"}
-    return run_voila(voila_command(notebook, args.ip, port), env)
+    environment = {**os.environ, "DGLBACKEND": "pytorch", **(env or {})}
+    return run_voila(voila_command(notebook, ip, port), environment)
 
 
 def run_voila(command: list[str], env: dict[str, str]) -> int:
