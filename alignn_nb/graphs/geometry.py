@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from vesin import NeighborList
 
+from alignn_nb.structures.lapack import one_blas_thread
+
 MAX_GROWTH_ROUNDS = 64
 
 
@@ -98,8 +100,10 @@ def geometry_from_ase(atoms) -> Geometry:
                 "Give every axis a lattice vector (add vacuum along non-periodic axes)."
             )
         return _molecule_geometry(atoms)
-    jat = ase_to_atoms(atoms)
-    lat = jat.lattice
+    with one_blas_thread():
+        jat = ase_to_atoms(atoms)
+        lat = jat.lattice
+        recip = lat.reciprocal_lattice()
     notes = []
     if not pbc.all():
         axes = ", ".join("abc"[k] for k in range(3) if not pbc[k])
@@ -115,7 +119,7 @@ def geometry_from_ase(atoms) -> Geometry:
         lattice=np.asarray(jat.lattice_mat, dtype=float),
         lattice_rounded=np.asarray(lat.matrix, dtype=float),
         cell_lengths=(lat.a, lat.b, lat.c),
-        recip_lengths=np.array(lat.reciprocal_lattice().abc),
+        recip_lengths=np.array(recip.abc),
         volume=float(jat.volume),
         periodic=True,
         notes=tuple(notes),
@@ -135,7 +139,7 @@ def _molecule_geometry(atoms) -> Geometry:
     return Geometry(
         symbols=tuple(atoms.get_chemical_symbols()),
         cart=cart,
-        frac=cart @ np.linalg.inv(box),
+        frac=cart * (1.0 / np.diag(box)),
         lattice=box,
         lattice_rounded=box,
         cell_lengths=(float(box[0, 0]), float(box[1, 1]), float(box[2, 2])),

@@ -52,7 +52,7 @@ def _candidates(geom: Geometry, cutoff: float, pair_limit: float):
     positions = torch.tensor(geom.cart, dtype=torch.float32)
     grid = _shift_grid(lattice, cutoff)
     i, j, image = search_pairs(geom, cutoff + _MARGIN, pair_limit)
-    reach = grid.max(dim=0).values.to(torch.int64).numpy()
+    reach = grid.numpy().max(axis=0).astype(np.int64)  # a torch reduction wakes its threads
     inside = np.all(np.abs(image) <= reach, axis=1)
     i, j, image = i[inside], j[inside], image[inside]
     span = 2 * reach + 1

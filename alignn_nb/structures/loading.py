@@ -15,6 +15,8 @@ from typing import Any
 import ase
 import numpy as np
 
+from alignn_nb.structures.lapack import one_blas_thread
+
 MIN_DISTANCE = 0.1
 """Å; atoms closer than this (to each other or to a periodic image) are refused."""
 JARVIS_KEYS = ("lattice_mat", "coords", "elements", "cartesian")
@@ -93,12 +95,13 @@ def _from_jarvis_dict(data: Mapping) -> ase.Atoms:
             f"jarvis atoms dict has lattice_mat of shape {lattice.shape} (needs 3x3) and "
             f"{len(coords)} coords for {len(data['elements'])} elements"
         )
-    jatoms = Atoms(
-        lattice_mat=lattice,
-        coords=coords,
-        elements=list(data["elements"]),
-        cartesian=bool(data["cartesian"]),
-    )
+    with one_blas_thread():
+        jatoms = Atoms(
+            lattice_mat=lattice,
+            coords=coords,
+            elements=list(data["elements"]),
+            cartesian=bool(data["cartesian"]),
+        )
     return jatoms.ase_converter()
 
 

@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from alignn_nb.structures.lapack import one_blas_thread
+
 FileFormat = Literal["poscar", "cif", "xyz", "pdb"]
 FILE_FORMATS: tuple[str, ...] = ("poscar", "cif", "xyz", "pdb")
 """alignn's ``--file_format`` values (``train_alignn.py``)."""
@@ -304,12 +306,13 @@ def _from_jarvis_dict(payload: dict, where: str) -> Any:
     from alignn_nb.training.id_prop import atoms_from_jarvis
 
     atoms_from_jarvis(payload, where)
-    jatoms = Atoms(
-        lattice_mat=payload["lattice_mat"],
-        elements=payload["elements"],
-        coords=payload["coords"],
-        cartesian=payload.get("cartesian", False),
-    )
+    with one_blas_thread():
+        jatoms = Atoms(
+            lattice_mat=payload["lattice_mat"],
+            elements=payload["elements"],
+            coords=payload["coords"],
+            cartesian=payload.get("cartesian", False),
+        )
     cell = np.asarray(jatoms.lattice_mat, dtype=float)
     return _ase(jatoms.elements, np.asarray(jatoms.cart_coords, dtype=float), cell)
 
@@ -328,7 +331,8 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
     if not Path(path).is_file():
         raise ValueError(f"no file {name}")
     try:
-        atoms = readers[file_format](path)
+        with one_blas_thread():
+            atoms = readers[file_format](path)
         cell = np.asarray(atoms.lattice_mat, dtype=float)
         return _ase(atoms.elements, np.asarray(atoms.cart_coords, dtype=float), cell)
     except Exception as failure:  # jarvis raises many types for a malformed file
