@@ -136,7 +136,7 @@ def recount(
             continue
         for counted, change in zip(found, todo, strict=True):
             try:
-                counts = settings_counts(atoms, [(change.cfg, change.graph)])[0]
+                counts = settings_counts(atoms, [(change.cfg, change.graph)], checked=True)[0]
             except ValueError:
                 continue
             key = "triplets" if change.lighter else "candidate_triplets"

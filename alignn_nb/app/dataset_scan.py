@@ -96,7 +96,7 @@ def scan_chunk(task: Task) -> list[dict[str, Any]]:
     rows = []
     for entry in task.entries:
         try:
-            found = graph_counts(read_entry(entry), cfg, graph, task.pair_limit)
+            found = graph_counts(read_entry(entry), cfg, graph, task.pair_limit, checked=True)
         except ValueError as failure:  # GraphBudgetError is a ValueError too
             rows.append({"id": entry.id, "error": " ".join(str(failure).split())})
             continue

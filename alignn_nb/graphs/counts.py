@@ -34,8 +34,13 @@ def graph_counts(
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
     pair_limit: int = SCAN_PAIR_LIMIT,
+    *,
+    checked: bool = False,
 ) -> dict[str, int]:
     """Atoms, edges and triplets of ``build_graphs(atoms, cfg, graph)``, without building it.
+
+    ``checked=True`` says ``atoms`` already came from `load_structure` (as a dataset
+    entry does), so it is used as it is instead of copied and checked again.
 
     Returns:
         ``atoms``, ``edges`` (directed bonds), ``triplets`` (line-graph edges after
@@ -48,20 +53,23 @@ def graph_counts(
         ValueError: for a structure `load_structure` refuses, or a three_body_cutoff
             beyond the cutoff (pure_torch).
     """
-    return settings_counts(atoms, [(cfg, graph)], pair_limit)[0]
+    return settings_counts(atoms, [(cfg, graph)], pair_limit, checked=checked)[0]
 
 
 def settings_counts(
     atoms: Any,
     settings: Sequence[tuple[ALIGNNAtomWiseConfig, GraphConfig]],
     pair_limit: int = SCAN_PAIR_LIMIT,
+    *,
+    checked: bool = False,
 ) -> list[dict[str, int]]:
     """`graph_counts` for each ``(cfg, graph)`` pair; settings that differ only in
     line-graph fields share one neighbour search."""
     from alignn_nb.graphs.build import _neighbor_key, _search
     from alignn_nb.structures.loading import load_structure
 
-    atoms = load_structure(atoms)
+    if not checked:
+        atoms = load_structure(atoms)
     searches: dict[tuple, NeighborSearch] = {}
     found = []
     for cfg, graph in settings:

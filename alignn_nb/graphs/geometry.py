@@ -84,12 +84,12 @@ class NeighborResult:
 def geometry_from_ase(atoms) -> Geometry:
     """Read an ``ase.Atoms`` the way alignn's ``ase_to_atoms`` does.
 
-    A structure whose cell is all zeros (ase's default for molecules) cannot be read by
-    jarvis (it inverts the cell), so it becomes a non-periodic geometry whose lattice is
-    a bounding box. Other singular cells raise ``ValueError``.
+    The values are jarvis's, from the same numpy operations in the same order (see
+    `_jarvis_cell`), without building jarvis objects. A structure whose cell is all
+    zeros (ase's default for molecules) cannot be read by jarvis (it inverts the cell),
+    so it becomes a non-periodic geometry whose lattice is a bounding box. Other singular
+    cells raise ``ValueError``.
     """
-    from jarvis.core.atoms import ase_to_atoms
-
     cell = np.array(atoms.get_cell(), dtype=float)
     pbc = np.asarray(atoms.get_pbc(), dtype=bool)
     if abs(np.linalg.det(cell)) < 1e-9:
@@ -100,10 +100,6 @@ def geometry_from_ase(atoms) -> Geometry:
                 "Give every axis a lattice vector (add vacuum along non-periodic axes)."
             )
         return _molecule_geometry(atoms)
-    with one_blas_thread():
-        jat = ase_to_atoms(atoms)
-        lat = jat.lattice
-        recip = lat.reciprocal_lattice()
     notes = []
     if not pbc.all():
         axes = ", ".join("abc"[k] for k in range(3) if not pbc[k])
@@ -112,18 +108,40 @@ def geometry_from_ase(atoms) -> Geometry:
             "always periodic), so those axes were treated as periodic; add vacuum wider than "
             "the cutoff if the images should not interact."
         )
+    cart = np.array(atoms.get_positions())
     return Geometry(
-        symbols=tuple(jat.elements),
-        cart=np.asarray(jat.cart_coords, dtype=float),
-        frac=np.asarray(jat.frac_coords, dtype=float),
-        lattice=np.asarray(jat.lattice_mat, dtype=float),
-        lattice_rounded=np.asarray(lat.matrix, dtype=float),
-        cell_lengths=(lat.a, lat.b, lat.c),
-        recip_lengths=np.array(recip.abc),
-        volume=float(jat.volume),
+        symbols=tuple(atoms.get_chemical_symbols()),
+        cart=cart,
         periodic=True,
         notes=tuple(notes),
+        **_jarvis_cell(cell, cart),
     )
+
+
+def _lengths(matrix: np.ndarray) -> list[float]:
+    """jarvis ``Lattice.lat_lengths``: row norms rounded to 1e-6 Å."""
+    return [round(x, 6) for x in np.sqrt(np.sum(matrix**2, axis=1)).tolist()]
+
+
+def _jarvis_cell(lattice: np.ndarray, cart: np.ndarray) -> dict:
+    """jarvis's lattice quantities of ``Atoms(lattice, cart, cartesian=True)``.
+
+    jarvis's ``Lattice`` rounds its matrix to 1e-5 Å; ``frac_coords`` multiply by the
+    inverse of that rounded matrix, and the reciprocal lattice is ``2π inv.T``, rounded
+    the same way. The volume is from the unrounded cell.
+    """
+    rounded = np.around(np.array(lattice, dtype="float64").reshape((3, 3)), decimals=5)
+    with one_blas_thread():
+        inverse = np.linalg.inv(rounded)
+    recip = np.around(2 * np.pi * inverse.T, decimals=5)
+    return {
+        "frac": np.dot(cart, inverse),
+        "lattice": lattice,
+        "lattice_rounded": rounded,
+        "cell_lengths": tuple(_lengths(rounded)),
+        "recip_lengths": np.array(_lengths(recip)),
+        "volume": float(abs(np.dot(np.cross(lattice[0], lattice[1]), lattice[2]))),
+    }
 
 
 def _molecule_geometry(atoms) -> Geometry:
@@ -205,9 +223,14 @@ def jarvis_distances(geom: Geometry, i: np.ndarray, j: np.ndarray, image: np.nda
     shifts = np.array(
         [np.dot(row, geom.lattice) for row in rows.astype(float)], dtype=float
     ).reshape(-1, 3)
-    coords = shifts[inverse] + geom.cart[j]
-    z = (coords - geom.cart[i]) ** 2
-    return np.sum(z, axis=-1) ** 0.5
+    # jarvis's sum((shift + x_j - x_i) ** 2, axis=-1) ** 0.5, one column at a time: a
+    # three-term sum adds in the same order, so the bits are the same
+    columns, cart = shifts.T.copy(), geom.cart.T.copy()
+    total = None
+    for axis in range(3):
+        delta = columns[axis][inverse] + cart[axis][j] - cart[axis][i]
+        total = delta * delta if total is None else total + delta * delta
+    return np.sqrt(total)
 
 
 def fmt_image(image: np.ndarray) -> str:

@@ -21,12 +21,12 @@ _LOCK = threading.RLock()
 
 
 @functools.cache
-def _numpy_blas() -> Any:
-    """threadpoolctl's handle on the OpenBLAS numpy loaded (empty for other BLAS builds)."""
+def _numpy_blas() -> tuple[Any, ...]:
+    """threadpoolctl's handles on the OpenBLAS numpy loaded (none for other BLAS builds)."""
     import numpy  # noqa: F401 - its BLAS must be loaded before the scan
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController().select(internal_api="openblas")
+    return tuple(ThreadpoolController().select(internal_api="openblas").lib_controllers)
 
 
 @contextmanager
@@ -36,5 +36,13 @@ def one_blas_thread() -> Iterator[None]:
     The limit is process-wide while it lasts: numpy calls in other threads also run on
     one thread until the block ends. Meant for short blocks of small matrices.
     """
-    with _LOCK, _numpy_blas().limit(limits=1):
-        yield
+    with _LOCK:
+        libs = _numpy_blas()
+        before = [lib.get_num_threads() for lib in libs]
+        for lib in libs:
+            lib.set_num_threads(1)
+        try:
+            yield
+        finally:
+            for lib, threads in zip(libs, before, strict=True):
+                lib.set_num_threads(threads)

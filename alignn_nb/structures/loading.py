@@ -130,12 +130,26 @@ def _check_cell(cell: np.ndarray, pbc: np.ndarray) -> None:
                 "length or set pbc False along it"
             )
     periodic = cell[pbc] / lengths[pbc, None] if pbc.any() else np.zeros((0, 3))
-    if len(periodic) and np.linalg.svd(periodic, compute_uv=False).min() < 1e-6:
+    if len(periodic) and _smallest_singular_value(periodic) < 1e-6:
         names = ["abc"[k] for k in np.flatnonzero(pbc)]
         raise ValueError(
             f"the cell is singular: its periodic vectors ({', '.join(names)}) are linearly "
             f"dependent (lengths {lengths.round(4).tolist()} Å, zero volume)"
         )
+
+
+def _smallest_singular_value(unit_rows: np.ndarray) -> float:
+    """The smallest singular value of 1 to 3 unit rows, or a lower bound above 1e-6.
+
+    Three unit rows with ``|det| > 1e-5`` have a smallest singular value above
+    ``|det| / 3 > 1e-6`` (the other two are at most √3 each), so the SVD is skipped.
+    """
+    if len(unit_rows) == 3:
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = unit_rows.tolist()
+        det = a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0)
+        if abs(det) > 1e-5:
+            return abs(det) / 3.0
+    return float(np.linalg.svd(unit_rows, compute_uv=False).min())
 
 
 def _is_molecule(atoms: ase.Atoms) -> bool:
