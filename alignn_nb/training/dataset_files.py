@@ -278,7 +278,7 @@ def read_entry(entry: Entry) -> Any:
     Raises:
         ValueError: naming why it cannot be read or used (quoting jarvis or ASE).
     """
-    from alignn_nb.structures.loading import load_structure
+    from alignn_nb.structures.loading import check_structure
 
     if entry.kind == "file":
         atoms = _read_with_jarvis(*entry.payload)
@@ -289,7 +289,8 @@ def read_entry(entry: Entry) -> Any:
 
         numbers, positions, cell, pbc = entry.payload
         atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
-    return load_structure(atoms)
+    check_structure(atoms)  # a new object of this function's own: nothing to copy
+    return atoms
 
 
 def _from_jarvis_dict(payload: dict, where: str) -> Any:
@@ -298,23 +299,16 @@ def _from_jarvis_dict(payload: dict, where: str) -> Any:
     ``props`` and ``cartesian`` may be absent (``cartesian`` then False, as
     `atoms_from_jarvis` reads it); alignn's ``from_dict`` needs both.
 
-    Positions are jarvis's own Cartesian coordinates, so k-nearest ties fall as in
-    alignn's graphs; `atoms_from_jarvis` checks the dict first for a clear refusal.
+    Positions are jarvis's own Cartesian coordinates (fractional ones times its lattice
+    rounded to 1e-5 Å, as ``Atoms.cart_coords`` computes them), so k-nearest ties fall as
+    in alignn's graphs; `jarvis_arrays` checks the dict first for a clear refusal.
     """
-    from jarvis.core.atoms import Atoms
+    from alignn_nb.training.id_prop import jarvis_arrays
 
-    from alignn_nb.training.id_prop import atoms_from_jarvis
-
-    atoms_from_jarvis(payload, where)
-    with one_blas_thread():
-        jatoms = Atoms(
-            lattice_mat=payload["lattice_mat"],
-            elements=payload["elements"],
-            coords=payload["coords"],
-            cartesian=payload.get("cartesian", False),
-        )
-    cell = np.asarray(jatoms.lattice_mat, dtype=float)
-    return _ase(jatoms.elements, np.asarray(jatoms.cart_coords, dtype=float), cell)
+    cell, coords, elements = jarvis_arrays(payload, where)
+    if payload.get("cartesian", False):
+        return _ase(elements, coords, cell)
+    return _ase(elements, np.dot(coords, np.around(cell, decimals=5)), cell)
 
 
 def _read_with_jarvis(path: str, file_format: str) -> Any:

@@ -29,6 +29,18 @@ from alignn_nb.training.datasets import (
 
 def atoms_from_jarvis(entry: Mapping[str, Any], where: str) -> Atoms:
     """An `ase.Atoms` from a jarvis atoms dict (lattice_mat Å, coords, elements, cartesian)."""
+    cell, coords, elements = jarvis_arrays(entry, where)
+    if entry.get("cartesian", False):
+        return Atoms(symbols=elements, positions=coords, cell=cell, pbc=True)
+    return Atoms(symbols=elements, scaled_positions=coords, cell=cell, pbc=True)
+
+
+def jarvis_arrays(entry: Mapping[str, Any], where: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """``(lattice_mat, coords, elements)`` of a jarvis atoms dict, checked for shape.
+
+    Raises:
+        ValueError: naming ``where`` and the missing key or the mismatched shapes.
+    """
     try:
         cell = _array(entry["lattice_mat"], "lattice_mat", where)
         coords = _array(entry["coords"], "coords", where)
@@ -42,9 +54,7 @@ def atoms_from_jarvis(entry: Mapping[str, Any], where: str) -> Atoms:
             f"{where}: lattice_mat has shape {cell.shape} and coords {coords.shape} for "
             f"{len(elements)} elements; expected (3, 3) and ({len(elements)}, 3)"
         )
-    if entry.get("cartesian", False):
-        return Atoms(symbols=elements, positions=coords, cell=cell, pbc=True)
-    return Atoms(symbols=elements, scaled_positions=coords, cell=cell, pbc=True)
+    return cell, coords, elements
 
 
 def _energy_convention(

@@ -84,6 +84,25 @@ def test_jarvis_sample_lists_every_entry() -> None:
     assert len(read_entry(files.entries[0])) == len(first["atoms"]["elements"])
 
 
+@pytest.mark.parametrize("name", ["jarvis_ff_sample", "mlearn_Si"])
+def test_jarvis_entries_hold_jarvis_cartesian_coordinates(name: str) -> None:
+    """Fractional entries become the positions jarvis's ``Atoms.cart_coords`` holds."""
+    from jarvis.core.atoms import Atoms
+
+    from alignn_nb.training.example_data import example_dataset_path
+
+    path = example_dataset_path(name)
+    files = open_dataset(path)
+    raw = json.loads(Path(path).read_text())
+    assert any(not item["atoms"].get("cartesian", False) for item in raw)
+    for entry, item in zip(files.entries, raw, strict=True):
+        jatoms = Atoms.from_dict(item["atoms"])
+        read = read_entry(entry)
+        assert read.get_chemical_symbols() == list(jatoms.elements)
+        np.testing.assert_allclose(read.cell.array, jatoms.lattice_mat, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(read.positions, jatoms.cart_coords, rtol=0, atol=1e-12)
+
+
 def test_extxyz_frames_and_a_bad_tail(tmp_path: Path) -> None:
     path = tmp_path / "frames.extxyz"
     write(path, [SI, NACL.repeat((2, 1, 1))], format="extxyz")
