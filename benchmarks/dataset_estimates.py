@@ -18,9 +18,11 @@ For each case (a dataset and a graph config), in a fresh process:
    the median warm step's seconds are the measured values.
 
 Prints one line per case: totals equal or not, estimate / measured memory (target
-0.7-1.3), alignn's build time over the scan's (speed ratio), and the step's peak memory
-and seconds, estimated / measured (target 0.5-1.5). Each is measured once per case
-(load noted); run on a quiet machine for stable numbers.
+0.7-1.3), alignn's build time over the scan's (speed ratio: the median of `SPEED_PAIRS`
+scans and alignn builds timed back to back, since one pair swings by a third on a busy
+machine), and the step's peak memory and seconds, estimated / measured (target 0.5-1.5).
+The memory and step figures are measured once per case (load noted); run on a quiet
+machine for stable numbers.
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/dataset_estimates.py [CASE ...]``
 """
@@ -50,6 +52,9 @@ CASES = {
 }
 """Name: (example dataset, --set assignments, batch size). jarvis-r5's heaviest batch
 (about 210,000 triplets) puts the per-triplet tensors past glibc's 32 MiB mmap ceiling."""
+SPEED_PAIRS = 3
+"""Scan / alignn-build pairs timed back to back; the speed ratio is their median (the first
+pair also gives the memory figures)."""
 STEPS = 4
 """Training steps measured on the heaviest batch; the first (cold) is not counted."""
 
@@ -114,10 +119,27 @@ def run_case(name: str) -> dict:
         dataset_stats(path, cfg, graph, advise=False)  # warm: imports
         stats = dataset_stats(path, cfg, graph, advise=False)
         alignn = _alignn_store(entries, cfg, graph, os.path.join(folder, "store"))
+        pairs = [(stats["seconds"], alignn["seconds"])]
+        for number in range(1, SPEED_PAIRS):
+            scan_seconds = dataset_stats(path, cfg, graph, advise=False)["seconds"]
+            store = _alignn_store(entries, cfg, graph, os.path.join(folder, f"store{number}"))
+            pairs.append((scan_seconds, store["seconds"]))
     ours = {key: stats[key]["total"] for key in ("atoms", "edges", "triplets")}
     return {
         **_store_row(name, stats, alignn, ours),
+        **_speed(pairs),
         **_step_row(name, path, cfg, graph, batch_size),
+    }
+
+
+def _speed(pairs: list[tuple[float, float]]) -> dict:
+    """Median scan and alignn-build seconds of the pairs, and the median paired ratio."""
+    median = statistics.median
+    return {
+        "scan_seconds": median(scan for scan, _ in pairs),
+        "alignn_build_seconds": median(build for _, build in pairs),
+        "speed_ratio": median(build / scan for scan, build in pairs),
+        "speed_ratios": [build / scan for scan, build in pairs],
     }
 
 
@@ -130,9 +152,6 @@ def _store_row(name: str, stats: dict, alignn: dict, ours: dict) -> dict:
         "graph_memory_bytes": stats["graph_memory_bytes"],
         "measured_bytes": alignn["resident_bytes"],
         "memory_ratio": stats["graph_memory_bytes"] / alignn["resident_bytes"],
-        "scan_seconds": stats["seconds"],
-        "alignn_build_seconds": alignn["seconds"],
-        "speed_ratio": alignn["seconds"] / stats["seconds"],
         "load": os.getloadavg()[0],
     }
 
@@ -229,7 +248,8 @@ def main() -> None:
             f"memory est/measured {row['graph_memory_bytes'] / 1e6:.2f}/"
             f"{row['measured_bytes'] / 1e6:.2f} MB = {row['memory_ratio']:.2f}  "
             f"scan {row['scan_seconds']:.2f} s, alignn build {row['alignn_build_seconds']:.1f} s "
-            f"= {row['speed_ratio']:.0f}x  (load {row['load']:.1f})"
+            f"= {row['speed_ratio']:.1f}x (median of "
+            f"{', '.join(f'{r:.1f}' for r in row['speed_ratios'])})  (load {row['load']:.1f})"
         )
         print(
             f"{'':<14} step, heaviest batch of {row['batch_size']} ({row['batch_triplets']:,} "
