@@ -117,7 +117,7 @@ def check_structure(atoms: ase.Atoms) -> None:
     if not np.isfinite(cell).all():
         raise ValueError("the cell has a NaN or infinite entry")
     _check_cell(cell, np.asarray(atoms.get_pbc(), dtype=bool))
-    _check_overlaps(atoms)
+    _check_overlaps(positions, cell)
 
 
 def _check_cell(cell: np.ndarray, pbc: np.ndarray) -> None:
@@ -152,22 +152,17 @@ def _smallest_singular_value(unit_rows: np.ndarray) -> float:
     return float(np.linalg.svd(unit_rows, compute_uv=False).min())
 
 
-def _is_molecule(atoms: ase.Atoms) -> bool:
-    """No usable cell: the graph engine builds a non-periodic graph."""
-    return abs(np.linalg.det(np.asarray(atoms.get_cell(), dtype=float))) < 1e-9
-
-
-def _check_overlaps(atoms: ase.Atoms) -> None:
+def _check_overlaps(positions: np.ndarray, cell: np.ndarray) -> None:
     """Refuse atoms closer than `MIN_DISTANCE`, counting periodic images as alignn does.
 
-    alignn ignores ase's pbc flags, so any full cell is treated as periodic here too.
+    alignn ignores ase's pbc flags, so any full cell (nonzero volume) is periodic here too.
     """
     from vesin import NeighborList
 
-    periodic = not _is_molecule(atoms)
-    box = np.asarray(atoms.get_cell(), dtype=float) if periodic else np.zeros((3, 3))
+    periodic = abs(np.linalg.det(cell)) >= 1e-9
+    box = cell if periodic else np.zeros((3, 3))
     nl = NeighborList(cutoff=_SEARCH_RADIUS, full_list=False)
-    i, j, shifts, d = nl.compute(atoms.get_positions(), box, periodic, quantities="ijSd")
+    i, j, shifts, d = nl.compute(positions, box, periodic, quantities="ijSd")
     close = np.flatnonzero(d < MIN_DISTANCE)
     if len(close) == 0:
         return
