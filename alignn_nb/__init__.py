@@ -8,9 +8,9 @@ need them are imported on first use.
 
 from __future__ import annotations
 
-import importlib
 import os
-from typing import Any
+
+from alignn_nb.lazy import lazy_names
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
@@ -39,12 +39,4 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'alignn_nb' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -5,8 +5,7 @@ touches, on worker threads that are joined at exit; Dask clusters (`Cluster`, `c
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from alignn_nb.lazy import lazy_names
 
 _LAZY = {
     "LiveSession": "alignn_nb.app.live",
@@ -34,12 +33,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from alignn_nb.cli import _settings
 from alignn_nb.cli import serve as _serve
+from alignn_nb.cli.evaluate import SPLITS
 
 VERB = "explore"
-SPLITS = ("train", "val", "test", "all")
 ENVIRONMENT = "ALIGNN_NB_EXPLORE"
 """The variable holding the run for the served notebook: JSON of `ExploreTab`'s
 folder, data, weights, split and compare."""

@@ -7,10 +7,8 @@ alignn's model configs (and with them torch) when it is first called.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.lazy import lazy_names
 
 _LAZY = {
     "Finding": "alignn_nb.config.findings",
@@ -46,12 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -118,6 +118,11 @@ def geometry_from_ase(atoms) -> Geometry:
     )
 
 
+def jarvis_lattice(lattice: np.ndarray) -> np.ndarray:
+    """The (3, 3) matrix jarvis's ``Lattice`` holds: the cell rounded to 1e-5 Å."""
+    return np.around(np.array(lattice, dtype="float64").reshape((3, 3)), decimals=5)
+
+
 def _lengths(matrix: np.ndarray) -> list[float]:
     """jarvis ``Lattice.lat_lengths``: row norms rounded to 1e-6 Å."""
     return [round(x, 6) for x in np.sqrt(np.sum(matrix**2, axis=1)).tolist()]
@@ -130,7 +135,7 @@ def _jarvis_cell(lattice: np.ndarray, cart: np.ndarray) -> dict:
     inverse of that rounded matrix, and the reciprocal lattice is ``2π inv.T``, rounded
     the same way. The volume is from the unrounded cell.
     """
-    rounded = np.around(np.array(lattice, dtype="float64").reshape((3, 3)), decimals=5)
+    rounded = jarvis_lattice(lattice)
     with one_blas_thread():
         inverse = np.linalg.inv(rounded)
     recip = np.around(2 * np.pi * inverse.T, decimals=5)
@@ -226,11 +231,8 @@ def jarvis_distances(geom: Geometry, i: np.ndarray, j: np.ndarray, image: np.nda
     # jarvis's sum((shift + x_j - x_i) ** 2, axis=-1) ** 0.5, one column at a time: a
     # three-term sum adds in the same order, so the bits are the same
     columns, cart = shifts.T.copy(), geom.cart.T.copy()
-    total = None
-    for axis in range(3):
-        delta = columns[axis][inverse] + cart[axis][j] - cart[axis][i]
-        total = delta * delta if total is None else total + delta * delta
-    return np.sqrt(total)
+    x, y, z = (columns[axis][inverse] + cart[axis][j] - cart[axis][i] for axis in range(3))
+    return np.sqrt(x * x + y * y + z * z)
 
 
 def fmt_image(image: np.ndarray) -> str:

@@ -4,8 +4,7 @@ run on graphs; the forward-pass rules (input, zero forces, penalty, ZBL) the los
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from alignn_nb.lazy import lazy_names
 
 _LAZY = {
     "build_model": "alignn_nb.model.build",
@@ -59,12 +58,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -4,8 +4,7 @@ sweeps, short AdamW runs, alignn's history files, and trained runs loaded and ev
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from alignn_nb.lazy import lazy_names
 
 _LAZY = {
     "Dataset": "alignn_nb.training.datasets",
@@ -69,12 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -303,12 +303,13 @@ def _from_jarvis_dict(payload: dict, where: str) -> Any:
     rounded to 1e-5 Å, as ``Atoms.cart_coords`` computes them), so k-nearest ties fall as
     in alignn's graphs; `jarvis_arrays` checks the dict first for a clear refusal.
     """
+    from alignn_nb.graphs.geometry import jarvis_lattice
     from alignn_nb.training.id_prop import jarvis_arrays
 
     cell, coords, elements = jarvis_arrays(payload, where)
     if payload.get("cartesian", False):
         return _ase(elements, coords, cell)
-    return _ase(elements, np.dot(coords, np.around(cell, decimals=5)), cell)
+    return _ase(elements, np.dot(coords, jarvis_lattice(cell)), cell)
 
 
 def _read_with_jarvis(path: str, file_format: str) -> Any:
