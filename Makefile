@@ -70,4 +70,4 @@ lock:
 	@echo "compare requirements.freeze.txt with requirements.lock and keep the pin comments"
 
 clean:
-	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis artifacts
+	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis

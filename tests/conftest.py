@@ -7,6 +7,8 @@ with the reason "DGL is not installed".
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,15 +52,46 @@ settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "d
 DGL_MISSING = "DGL is not installed"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _torch_cache_in_the_sessions_tmp(tmp_path_factory: pytest.TempPathFactory):
-    """Newer torch makes its compile cache folder (/tmp/torchinductor_USER) the first
-    time its optimizer code loads; keep it, for this process and the processes the tests
-    start, in the session's temporary folder."""
-    folder = tmp_path_factory.mktemp("torch-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TORCHINDUCTOR_CACHE_DIR", str(folder))
-        yield
+USER_FOLDERS = {
+    "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
+    "IPYTHONDIR": "ipython",
+    "XDG_CONFIG_HOME": "config",
+    "XDG_CACHE_HOME": "cache",
+    "npm_config_cache": "npm",
+    "TORCHINDUCTOR_CACHE_DIR": "torch-cache",
+}
+"""Folders that the tools the tests start would otherwise make or fill in the user's home
+or in /tmp: Jupyter servers' and kernels' connection files and cookie secret, JupyterLab's
+workspace file, kernels' IPython history, chromium's crash-report settings and dconf,
+matplotlib's font list, the npm log JupyterLab leaves when it asks npm for its prefix, and
+newer torch's compile cache. Each points into one folder of this run, removed at its end."""
+
+_saved_environment: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point ``USER_FOLDERS`` into a fresh folder, for this process and every process the
+    tests start, before any test module is imported."""
+    home = Path(tempfile.mkdtemp(prefix="alignn-nb-tests-"))
+    _saved_environment["home"] = str(home)
+    for variable, name in USER_FOLDERS.items():
+        _saved_environment[variable] = os.environ.get(variable)
+        (home / name).mkdir()
+        os.environ[variable] = str(home / name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put the environment back and remove the run's folder."""
+    home = _saved_environment.pop("home", None)
+    for variable, value in _saved_environment.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+    _saved_environment.clear()
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = REPO / "artifacts"
+SCREENSHOTS = "ALIGNN_NB_SCREENSHOTS"
+"""The folder the screenshots go to: by default ``screenshots`` in the run's pytest
+temporary folder, which pytest keeps when a test fails; set it to keep them elsewhere."""
 PAGE_TIMEOUT_MS = 180_000
 DRAW_TIMEOUT_S = 60
 BACKGROUND = np.array([255, 255, 255])
@@ -44,6 +46,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _screenshot_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Screenshots go to ``$ALIGNN_NB_SCREENSHOTS``, or else into the run's temporary folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get(SCREENSHOTS):
+            patch.setenv(SCREENSHOTS, str(tmp_path_factory.getbasetemp() / "screenshots"))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -175,9 +186,10 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a screenshot of ``page`` under the git-ignored artifacts folder."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    """Save a screenshot of ``page`` as NAME.png in the screenshot folder (SCREENSHOTS)."""
+    folder = Path(os.environ[SCREENSHOTS])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
 
