@@ -1,11 +1,8 @@
-"""alignn_atomwise_pure configs: loading, the two three_body_cutoffs, and alignn's 24 examples."""
+"""alignn_atomwise_pure configs: loading, the two three_body_cutoffs, and alignn's 25 examples."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -18,9 +15,7 @@ from alignn_nb.config.findings import check
 from alignn_nb.widgets.config_form import ConfigForm
 from tests.conftest import PRESETS
 
-REPO = Path(__file__).resolve().parents[1]
-SDIST_CACHE = REPO / ".cache" / "alignn-sdist"
-SDIST = SDIST_CACHE / "alignn-2026.8.11.tar.gz"
+SDIST_CONFIGS = Path(__file__).resolve().parents[1] / "data" / "alignn_example_configs"
 PURE_EXAMPLES = [
     "pure/mlearn_Si_config.json",
     "pure/recipes_forcefield_config.json",
@@ -136,29 +131,12 @@ def test_exporting_the_dgl_model_writes_no_pure_only_field():
 
 @pytest.fixture(scope="module")
 def alignn_sdist_configs() -> dict[str, dict]:
-    """Every example config in alignn 2026.8.11's source distribution, by path.
-
-    The archive is fetched once with pip into .cache/ (git-ignored). Without network the
-    tests skip, also under CI: the archive is an optional, downloaded input.
-    """
-    if not SDIST.exists():
-        SDIST_CACHE.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary",
-            ":all:", "alignn==2026.8.11", "--dest", str(SDIST_CACHE),
-        ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        if done.returncode != 0 or not SDIST.exists():
-            pytest.skip(f"alignn 2026.8.11's source distribution could not be fetched: "
-                        f"{done.stderr.strip().splitlines()[-1:]}")  # fmt: skip
-    with tarfile.open(SDIST) as archive:
-        return {
-            member.name.split("/examples/", 1)[1]: json.load(archive.extractfile(member))
-            for member in archive.getmembers()
-            if "/examples/" in member.name
-            and member.name.endswith(".json")
-            and "config" in member.name.rsplit("/", 1)[-1]
-        }
+    """Every example config in alignn 2026.8.11's source distribution, by its path below
+    ``examples/`` (kept in ``tests/data/alignn_example_configs``, with their provenance)."""
+    return {
+        path.relative_to(SDIST_CONFIGS).as_posix(): json.loads(path.read_text())
+        for path in sorted(SDIST_CONFIGS.rglob("*.json"))
+    }
 
 
 def test_every_config_alignn_ships_round_trips_or_is_named(alignn_sdist_configs):
