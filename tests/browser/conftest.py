@@ -150,11 +150,11 @@ def _printed_url(log: Path, process: subprocess.Popen, seconds: float = 60) -> s
 
 
 @contextlib.contextmanager
-def serve_default(app: str, path: Path) -> Iterator[str]:
+def serve_default(app: str, path: Path, log_path: Path) -> Iterator[str]:
     """Serve as a person (or Binder) starts it, with default server settings, so tornado's
     10 MiB websocket message limit holds: ``voila NOTEBOOK`` (``app="voila"``) or
     ``jupyter lab`` on the folder ``path`` (``app="lab"``; no token). Loopback and a free
-    port; yield the URL."""
+    port; the server's output goes to ``log_path``; yield the URL."""
     port = free_port()
     if app == "voila":
         command = [sys.executable, "-m", "voila", str(path), f"--Voila.ip={LOOPBACK}"]
@@ -162,7 +162,7 @@ def serve_default(app: str, path: Path) -> Iterator[str]:
         command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={LOOPBACK}"]
         command += ["--IdentityProvider.token=", f"--ServerApp.root_dir={path}", "--allow-root"]
     url = f"http://{LOOPBACK}:{port}/"
-    with tempfile.TemporaryFile() as log:
+    with log_path.open("w") as log:
         process = _start([*command, "--no-browser", f"--port={port}"], output=log)
         try:
             _wait_for_http(url, process)
@@ -183,6 +183,19 @@ def _stop(process: subprocess.Popen) -> None:
         pass
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)
+
+
+def wait_for_first_round(page, name: str) -> None:
+    """Wait until the page's status line says its first round was recomputed; if it never
+    does, save a screenshot as NAME.png and fail with what the status line shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
+    except PlaywrightTimeoutError:
+        screenshot(page, name)
+        shown = page.locator(".alignn-nb-status").all_inner_texts()
+        pytest.fail(f"the first round never reached the page; its status line shows {shown!r}")
 
 
 def screenshot(page, name: str) -> Path:

@@ -13,7 +13,6 @@ import ase.build
 import ase.io
 import pytest
 import torch
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from alignn_nb.app.dataset_stats import dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
@@ -23,7 +22,13 @@ from alignn_nb.model.prediction import predict
 from alignn_nb.model.summary import model_summary
 from alignn_nb.structures import example
 from alignn_nb.training.example_data import example_dataset_path
-from tests.browser.conftest import drawn_fraction, screenshot, serve, wait_for_drawing
+from tests.browser.conftest import (
+    drawn_fraction,
+    screenshot,
+    serve,
+    wait_for_drawing,
+    wait_for_first_round,
+)
 from tests.conftest import REPO
 
 FORM = ".alignn-nb-config-form"
@@ -39,12 +44,7 @@ def dashboard_url():
 def dashboard(page, dashboard_url):
     """The dashboard page once its first round is on screen."""
     page.goto(dashboard_url)
-    try:
-        page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
-    except PlaywrightTimeoutError:
-        screenshot(page, "dashboard-first-round-missing")
-        shown = page.locator(".alignn-nb-status").all_inner_texts()
-        pytest.fail(f"the first round never reached the page; its status line shows {shown!r}")
+    wait_for_first_round(page, "dashboard-first-round-missing")
     return page
 
 

@@ -15,7 +15,7 @@ import ase.build
 import ase.io
 import pytest
 
-from tests.browser.conftest import screenshot, serve_default
+from tests.browser.conftest import screenshot, serve_default, wait_for_first_round
 from tests.browser.test_dashboard import FORM, enter, field, upload, wait_status
 from tests.conftest import REPO
 
@@ -24,8 +24,9 @@ NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"
 
 
 @pytest.fixture(scope="module")
-def voila_url():
-    with serve_default("voila", NOTEBOOK) as url:
+def voila_url(tmp_path_factory):
+    log = tmp_path_factory.mktemp("voila") / "server.log"
+    with serve_default("voila", NOTEBOOK, log) as url:
         yield url
 
 
@@ -34,7 +35,7 @@ def lab_url(tmp_path_factory):
     """JupyterLab on a copy of the notebook, so that its autosave never writes the repo's."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    with serve_default("lab", root) as url:
+    with serve_default("lab", root, root.parent / "lab-server.log") as url:
         yield url
 
 
@@ -96,7 +97,7 @@ def test_voila_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit(
     page, voila_url, tmp_path
 ):
     page.goto(voila_url)
-    page.locator(".alignn-nb-status", has_text="recomputed").wait_for()
+    wait_for_first_round(page, "uploads-voila-first-round-missing")
     refuse_oversized_files_and_keep_edits(page, tmp_path)
     hostile = "<img src=x onerror=window.alignnNbHacked=1>"
     upload(page, "Upload", file(tmp_path, f"{hostile}.txt", b"x"))
