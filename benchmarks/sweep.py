@@ -51,16 +51,20 @@ def sweep(address: str, folder: str, name: str, trials: int) -> float:
 
 def per_minute(workers: int, trials: int, run: int, folder: str) -> float:
     """Trials per minute of one timed sweep on a fresh, warmed cluster of ``workers``."""
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,
-        local_directory=folder,
-    ) as cluster:
+    with (
+        dask.config.set({"temporary-directory": folder}),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            local_directory=folder,
+        ) as cluster,
+    ):
         address = cluster.scheduler_address
         sweep(address, folder, f"warm-{workers}-{run}", workers)
         seconds = sweep(address, folder, f"timed-{workers}-{run}", trials)
