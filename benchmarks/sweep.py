@@ -13,7 +13,6 @@ and their ratio (the target is 2 workers >= 1.7x one on a machine with 2 free co
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ import time
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.app.cluster import Cluster
+from alignn_nb.app.cluster import Cluster, connect
 from alignn_nb.app.tuning import run_study
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import load_dataset
@@ -51,21 +50,8 @@ def sweep(address: str, folder: str, name: str, trials: int) -> float:
 
 def per_minute(workers: int, trials: int, run: int, folder: str) -> float:
     """Trials per minute of one timed sweep on a fresh, warmed cluster of ``workers``."""
-    import dask
-    from distributed import LocalCluster
-
-    with (
-        dask.config.set({"temporary-directory": folder}),
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-            local_directory=folder,
-        ) as cluster,
-    ):
-        address = cluster.scheduler_address
+    with connect(Cluster(workers=workers), local_directory=folder) as client:
+        address = client.scheduler.address
         sweep(address, folder, f"warm-{workers}-{run}", workers)
         seconds = sweep(address, folder, f"timed-{workers}-{run}", trials)
     rate = 60.0 * trials / seconds
