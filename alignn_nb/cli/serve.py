@@ -14,6 +14,11 @@ LOOPBACK = "127.0.0.1"
 WEBSOCKET_LIMIT = 64 * 1024 * 1024
 """Bytes; headroom over tornado's 10 MiB default for large widget messages (the 3D scene of a
 big cell). Uploads need no more than the default: the upload button sends 1 MiB pieces."""
+IOPUB_SECONDS = 60
+"""How long Voila waits for a cell's output after the kernel says the cell finished. Its
+default, 4 s, is too short on a busy machine: the dashboard starts computing its first
+round as it is displayed, the display message can trail the reply, and Voila then sends
+the page without the dashboard. Waiting costs nothing when the output comes at once."""
 
 
 def notebook_path(name: str = "dashboard.ipynb") -> Path:
@@ -104,11 +109,15 @@ def run_voila(command: list[str], env: dict[str, str]) -> int:
 
 
 def launch_voila(argv: list[str]) -> None:
-    """Run Voila with ``argv`` and a websocket message limit of ``WEBSOCKET_LIMIT``."""
+    """Run Voila with ``argv``, a websocket message limit of ``WEBSOCKET_LIMIT`` and
+    ``IOPUB_SECONDS`` to wait for each cell's output."""
+    from traitlets.config import Config
     from voila.app import Voila
 
     Voila.launch_instance(
-        argv=argv, tornado_settings={"websocket_max_message_size": WEBSOCKET_LIMIT}
+        argv=argv,
+        config=Config({"VoilaExecutor": {"iopub_timeout": IOPUB_SECONDS}}),
+        tornado_settings={"websocket_max_message_size": WEBSOCKET_LIMIT},
     )
 
 

@@ -65,8 +65,10 @@ def test_is_loopback(ip, loopback):
     assert _serve.is_loopback(ip) is loopback
 
 
-def test_voila_gets_a_websocket_limit_above_tornados_default(monkeypatch):
+def test_voila_gets_a_websocket_limit_and_waits_a_minute_for_cell_output(monkeypatch):
+    import nbformat
     from voila.app import Voila
+    from voila.execute import VoilaExecutor
 
     launched = {}
     monkeypatch.setattr(
@@ -75,8 +77,11 @@ def test_voila_gets_a_websocket_limit_above_tornados_default(monkeypatch):
         classmethod(lambda cls, argv, **kw: launched.update(kw, argv=argv)),
     )
     _serve.launch_voila(["nb.ipynb", "--port=1"])
+    config = launched.pop("config")
     assert launched == {
         "argv": ["nb.ipynb", "--port=1"],
         "tornado_settings": {"websocket_max_message_size": 64 * 1024 * 1024},
     }
+    assert VoilaExecutor(nbformat.v4.new_notebook(), config=config).iopub_timeout == 60
+    assert VoilaExecutor(nbformat.v4.new_notebook()).iopub_timeout == 4
     assert _serve.WEBSOCKET_LIMIT > 10 * 1024 * 1024
