@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,13 +87,18 @@ def page(browser):
 
 
 def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Wait until the server at ``url`` answers HTTP. It is asked for a page that does not
+    exist: asking for ``url`` itself would make Voila start a kernel and run the whole
+    notebook for nobody, beside the kernel of the page the test then opens."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with status {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=5):
+            with urllib.request.urlopen(f"{url}alignn-nb-test-probe", timeout=5):
                 return
+        except urllib.error.HTTPError:
+            return
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {seconds} s")
