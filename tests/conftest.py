@@ -67,31 +67,25 @@ workspace file, kernels' IPython history, chromium's crash-report settings and d
 matplotlib's font list, the npm log JupyterLab leaves when it asks npm for its prefix, and
 newer torch's compile cache. Each points into one folder of this run, removed at its end."""
 
-_saved_environment: dict[str, str | None] = {}
+_RUN_FOLDERS = pytest.StashKey[tuple[pytest.MonkeyPatch, Path]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Point ``USER_FOLDERS`` into a fresh folder, for this process and every process the
     tests start, before any test module is imported."""
     home = Path(tempfile.mkdtemp(prefix="alignn-nb-tests-"))
-    _saved_environment["home"] = str(home)
+    patch = pytest.MonkeyPatch()
     for variable, name in USER_FOLDERS.items():
-        _saved_environment[variable] = os.environ.get(variable)
         (home / name).mkdir()
-        os.environ[variable] = str(home / name)
+        patch.setenv(variable, str(home / name))
+    config.stash[_RUN_FOLDERS] = (patch, home)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Put the environment back and remove the run's folder."""
-    home = _saved_environment.pop("home", None)
-    for variable, value in _saved_environment.items():
-        if value is None:
-            os.environ.pop(variable, None)
-        else:
-            os.environ[variable] = value
-    _saved_environment.clear()
-    if home is not None:
-        shutil.rmtree(home, ignore_errors=True)
+    patch, home = config.stash[_RUN_FOLDERS]
+    patch.undo()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ above the websocket limit but within 20 MB still arrives.
 from __future__ import annotations
 
 import io
-import re
 import shutil
 from pathlib import Path
 
@@ -121,6 +120,6 @@ def test_jupyterlab_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit
     page.goto(f"{lab_url}lab/tree/{NOTEBOOK.name}")
     page.locator(".jp-Notebook .jp-CodeCell").first.click()
     page.keyboard.press("Shift+Enter")
-    page.locator(".alignn-nb-status", has_text=re.compile("recomputed")).wait_for()
+    wait_for_first_round(page, "uploads-lab-first-round-missing")
     refuse_oversized_files_and_keep_edits(page, tmp_path)
     screenshot(page, "uploads-jupyterlab")
