@@ -100,11 +100,20 @@ class Param:
 
         if self.kind == "choice":
             return CategoricalDistribution(self.choices)
+        low, high = self.bounds()
+        if self.kind == "int":
+            return IntDistribution(int(low), int(high), log=self.log)
+        return FloatDistribution(float(low), float(high), log=self.log)
+
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range.
+
+        Raises:
+            ValueError: for a param without both ends (a choice param).
+        """
         if self.low is None or self.high is None:
             raise ValueError(f"{self.field}: a range needs two numbers, LOW:HIGH")
-        if self.kind == "int":
-            return IntDistribution(int(self.low), int(self.high), log=self.log)
-        return FloatDistribution(float(self.low), float(self.high), log=self.log)
+        return float(self.low), float(self.high)
 
 
 def _kind_of(field: str) -> Kind:
