@@ -47,8 +47,10 @@ browser:
 demo: setup
 	$(BIN)/alignn-nb serve
 
+# mypy reads its settings (packages = alignn_nb) from pyproject.toml; .mypy_cache makes reruns quick.
 test: setup browser
 	$(BIN)/ruff check alignn_nb tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-nodgl: setup-nodgl
@@ -64,10 +66,11 @@ docs: setup
 lint: setup
 	$(BIN)/ruff check alignn_nb tests benchmarks
 	$(BIN)/ruff format --check alignn_nb tests benchmarks
+	$(BIN)/mypy
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.freeze.txt
 	@echo "compare requirements.freeze.txt with requirements.lock and keep the pin comments"
 
 clean:
-	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis .mypy_cache

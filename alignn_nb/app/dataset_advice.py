@@ -36,6 +36,7 @@ LIGHTEN_NOTE = (
 )
 THREE_BODY_NOTE = "only the pure_torch strategy reads three_body_cutoff"
 RADIUS_NOTE = "radius_graph does not read max_neighbors"
+NO_LIMIT_NOTE = "max_neighbors is None (no limit); this sets alignn's default limit"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def _graph_change(
 
 def _lighten(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
     changed = cfg.copy()
+    value: bool | float
     field, value = "lighten_edges", True
     if cfg.lighten_edges:
         field, value = "inner_cutoff", round(max(0.5, cfg.inner_cutoff - 0.5), 3)
@@ -83,12 +85,20 @@ def _three_body(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) 
     return change
 
 
+def _fewer_neighbors(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
+    """max_neighbors × 2/3; where it is None (no limit), alignn's default limit."""
+    if graph.max_neighbors is None:
+        default = GraphConfig.defaults()["max_neighbors"]
+        change = _graph_change("max_neighbors", default, cfg, graph, batch_size)
+        return replace(change, note=NO_LIMIT_NOTE)
+    value = max(1, round(graph.max_neighbors * 2 / 3))
+    return _graph_change("max_neighbors", value, cfg, graph, batch_size)
+
+
 def changes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> list[Change]:
     """One change per field of `FIELDS` that lowers the cost, in that order."""
     strategy = "radius_graph" if graph.neighbor_strategy == "k-nearest" else "k-nearest"
-    neighbors = _graph_change(
-        "max_neighbors", max(1, round(graph.max_neighbors * 2 / 3)), cfg, graph, batch_size
-    )
+    neighbors = _fewer_neighbors(cfg, graph, batch_size)
     if graph.neighbor_strategy == "radius_graph":
         neighbors = replace(neighbors, note=RADIUS_NOTE)
     half = cfg.copy()
@@ -178,11 +188,11 @@ def estimate(
     out["graph_memory_bytes"] = (
         None if rows is None else graph_memory_bytes(rows, change.cfg, change.graph)
     )
-    usable = rows is not None and cost is not None
-    out["peak_memory_bytes"] = (
-        int(peak_bytes(heaviest(rows, change.batch_size), cost)) if usable else None
-    )
-    out["epoch_seconds"] = epoch_seconds(rows, change.batch_size, cost) if usable else None
+    out["peak_memory_bytes"] = None
+    out["epoch_seconds"] = None
+    if rows is not None and cost is not None:
+        out["peak_memory_bytes"] = int(peak_bytes(heaviest(rows, change.batch_size), cost))
+        out["epoch_seconds"] = epoch_seconds(rows, change.batch_size, cost)
     if change.note is not None:
         out["note"] = change.note
     if rows is None:

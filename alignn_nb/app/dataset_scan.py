@@ -93,7 +93,7 @@ def scan_chunk(task: Task) -> list[dict[str, Any]]:
     from alignn_nb.training.dataset_files import read_entry
 
     cfg, graph = _settings(task.setting)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in task.entries:
         try:
             found = graph_counts(read_entry(entry), cfg, graph, task.pair_limit, checked=True)

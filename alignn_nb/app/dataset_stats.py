@@ -111,7 +111,7 @@ def estimates(
     the notes that explain them."""
     if cost is None or not rows:
         return {"epoch_seconds": None, "largest_batch_size": None}, []
-    found = {"epoch_seconds": step_cost.epoch_seconds(rows, batch_size, cost)}
+    found: dict[str, Any] = {"epoch_seconds": step_cost.epoch_seconds(rows, batch_size, cost)}
     notes = [ESTIMATED.format(threads=cost.threads, seconds=cost.seconds)]
     found["largest_batch_size"] = None
     if memory is not None:

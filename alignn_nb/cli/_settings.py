@@ -61,7 +61,7 @@ def apply_settings(
         new_graph.update(**graph_values)
     except TraitError as exc:
         raise ValueError(f"--set: {_one_line(str(exc))}") from exc
-    return new_cfg, new_graph  # type: ignore[return-value]
+    return new_cfg, new_graph
 
 
 def load_settings(

@@ -173,13 +173,11 @@ def run(args: argparse.Namespace) -> int:
     from alignn_nb.app.tuning import run_study
     from alignn_nb.training.study import save_best, summary
 
-    echo = (
-        None
-        if args.json
-        else (lambda record, finished: sys.stdout.write(_line(record, finished, args.trials)))
-    )
+    def echo(record: Any, finished: int) -> None:
+        sys.stdout.write(_line(record, finished, args.trials))
+
     try:
-        run_study(study, plan, dataset, args.trials, cluster, on_trial=echo)
+        run_study(study, plan, dataset, args.trials, cluster, on_trial=None if args.json else echo)
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)
     result = summary(study, args.storage)

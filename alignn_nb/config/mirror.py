@@ -18,6 +18,8 @@ config. Each field is tagged with its section, unit, bounds and the places align
 
 from __future__ import annotations
 
+from typing import Any
+
 from alignn_nb.config.traits import StrictBool, StrictEnum, StrictFloat, StrictInt, StrictTraits
 
 SHAPE = "model shape"
@@ -46,21 +48,30 @@ CONV_TYPES = ("alignn", "n_alignn", "t_alignn")
 PURE_DEFAULTS = {"penalty_factor": 0.5}
 
 
-def _tag(section: str, effect: tuple[str, ...], unit: str = "", **bounds: float) -> dict:
+def _tag(section: str, effect: tuple[str, ...], unit: str = "", **bounds: float) -> dict[str, Any]:
     return {"section": section, "effect": effect, "unit": unit, **bounds}
 
 
-def _int(default: int, help: str, section: str, effect: tuple[str, ...], **bounds: float):
-    return StrictInt(default, help=help).tag(**_tag(section, effect, **bounds))
+def _int(
+    default: int, help: str, section: str, effect: tuple[str, ...], **bounds: float
+) -> StrictInt[int, int]:
+    return StrictInt(default, help=help).tag(**_tag(section, effect, "", **bounds))
 
 
 def _float(
-    default: float, help: str, section: str, effect: tuple[str, ...], unit: str = "", **bounds
-):
+    default: float,
+    help: str,
+    section: str,
+    effect: tuple[str, ...],
+    unit: str = "",
+    **bounds: float,
+) -> StrictFloat[float, float]:
     return StrictFloat(default, help=help).tag(**_tag(section, effect, unit, **bounds))
 
 
-def _bool(default: bool, help: str, section: str, effect: tuple[str, ...]):
+def _bool(
+    default: bool, help: str, section: str, effect: tuple[str, ...]
+) -> StrictBool[bool, bool]:
     return StrictBool(default, help=help).tag(**_tag(section, effect))
 
 

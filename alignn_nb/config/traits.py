@@ -15,10 +15,13 @@ the previous value stays.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn, Self, TypeVar, overload
 
 from traitlets import Bool, Enum, Float, HasTraits, Int, TraitError, TraitType, Unicode
+
+if TYPE_CHECKING:
+    from traitlets.utils.sentinel import Sentinel
 
 EFFECTS = ("model shape", "forward pass", "graph construction", "loss", "nowhere", "pure only")
 
@@ -37,7 +40,7 @@ def _bounds_text(meta: Mapping[str, Any]) -> str:
 def allowed_text(trait: TraitType) -> str:
     """Say in words which values ``trait`` accepts."""
     if isinstance(trait, Enum):
-        text = "one of " + ", ".join(repr(v) for v in trait.values)
+        text = "one of " + ", ".join(repr(v) for v in trait.values or ())
     elif isinstance(trait, Bool):
         text = "True or False"
     elif isinstance(trait, Int):
@@ -69,21 +72,57 @@ def refusal(trait: TraitType, value: Any) -> str:
     return f"{trait.name} = {value!r} refused: {trait.name}{unit_text} must be {allowed}"
 
 
-class _StrictMixin:
+#: What reading a field gives (G) and what assigning it takes (S); ``allow_none=True`` adds None.
+G = TypeVar("G")
+S = TypeVar("S")
+
+
+class _StrictMixin(TraitType[G, S]):
     """Shared strict validation for the field trait types."""
 
-    def error(self, obj: Any, value: Any, error: Exception | None = None, info: str | None = None):
-        raise TraitError(refusal(self, value))  # type: ignore[arg-type]
+    def error(
+        self, obj: Any, value: Any, error: Exception | None = None, info: str | None = None
+    ) -> NoReturn:
+        raise TraitError(refusal(self, value))
 
     def _check_bounds(self, obj: Any, value: Any, given: Any) -> Any:
         """Return ``value``, or refuse ``given`` (what the user passed) when out of bounds."""
-        if value is not None and _out_of_bounds(value, self.metadata):  # type: ignore[attr-defined]
+        if value is not None and _out_of_bounds(value, self.metadata):
             self.error(obj, given)
         return value
 
 
-class StrictInt(_StrictMixin, Int):
-    """An `Int` that refuses bools and checks the ``minimum``/``maximum`` tags."""
+class StrictInt(_StrictMixin[G, S], Int[G, S]):
+    """An `Int` that refuses bools and checks the ``minimum``/``maximum`` tags.
+
+    A checker reads a field as ``int``, or as ``int | None`` when ``allow_none=True``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: StrictInt[int, int],
+            default_value: int | Sentinel = ...,
+            allow_none: Literal[False] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        @overload
+        def __init__(
+            self: StrictInt[int | None, int | None],
+            default_value: int | Sentinel | None = ...,
+            allow_none: Literal[True] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -91,8 +130,37 @@ class StrictInt(_StrictMixin, Int):
         return self._check_bounds(obj, value, value)
 
 
-class StrictFloat(_StrictMixin, Float):
-    """A `Float` that accepts ints, refuses bools, NaN and inf, and checks bound tags."""
+class StrictFloat(_StrictMixin[G, S], Float[G, S]):
+    """A `Float` that accepts ints, refuses bools, NaN and inf, and checks bound tags.
+
+    A checker reads a field as ``float``, or as ``float | None`` when ``allow_none=True``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: StrictFloat[float, float],
+            default_value: float | Sentinel = ...,
+            allow_none: Literal[False] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        @overload
+        def __init__(
+            self: StrictFloat[float | None, float | None],
+            default_value: float | Sentinel | None = ...,
+            allow_none: Literal[True] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def validate(self, obj: Any, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -100,8 +168,37 @@ class StrictFloat(_StrictMixin, Float):
         return self._check_bounds(obj, float(value), value)
 
 
-class StrictBool(_StrictMixin, Bool):
-    """A `Bool` that refuses 0, 1 and strings."""
+class StrictBool(_StrictMixin[G, S], Bool[G, S]):
+    """A `Bool` that refuses 0, 1 and strings.
+
+    A checker reads a field as ``bool``, or as ``bool | None`` when ``allow_none=True``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: StrictBool[bool, bool],
+            default_value: bool | Sentinel = ...,
+            allow_none: Literal[False] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        @overload
+        def __init__(
+            self: StrictBool[bool | None, bool | None],
+            default_value: bool | Sentinel | None = ...,
+            allow_none: Literal[True] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     def validate(self, obj: Any, value: Any) -> Any:
         if not isinstance(value, bool):
@@ -109,8 +206,39 @@ class StrictBool(_StrictMixin, Bool):
         return value
 
 
-class StrictEnum(_StrictMixin, Enum):
-    """An `Enum` whose refusal lists the allowed values."""
+class StrictEnum(_StrictMixin[G, G], Enum[G]):
+    """An `Enum` whose refusal lists the allowed values.
+
+    A checker reads a field as the type of its values, with None when ``allow_none=True``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: StrictEnum[G],
+            values: Sequence[G],
+            default_value: G | Sentinel = ...,
+            allow_none: Literal[False] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        @overload
+        def __init__(
+            self: StrictEnum[G | None],
+            values: Sequence[G],
+            default_value: G | Sentinel | None = ...,
+            allow_none: Literal[True] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
 
 class StrictTraits(HasTraits):
@@ -133,8 +261,9 @@ class StrictTraits(HasTraits):
         return f"{type(self).__name__}({inner})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
 
+    # mutable, so unhashable; HasTraits (object) declares __hash__ as a method
     __hash__ = None  # type: ignore[assignment]
 
     @classmethod
@@ -198,6 +327,6 @@ class StrictTraits(HasTraits):
         defaults = self.defaults()
         self.update(**{n: defaults[n] for n in names})
 
-    def copy(self) -> StrictTraits:
+    def copy(self) -> Self:
         """An independent copy with the same values."""
         return type(self)(**self.to_dict())

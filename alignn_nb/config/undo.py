@@ -148,9 +148,9 @@ class ConfigHistory(HasTraits):
         try:
             yield
         except BaseException:
-            changes, self._open = _merge(self._open), None
+            merged, self._open = _merge(self._open), None
             with self._replay():
-                _assign(changes[::-1], new=False)
+                _assign(merged[::-1], new=False)
             raise
         changes, self._open = self._open, None
         self._push(changes, description)

@@ -25,9 +25,14 @@ class GraphsLike(Protocol):
     `CrystalGraphs` offers both.
     """
 
-    g: Any
-    lg: Any
-    lattice: torch.Tensor
+    @property
+    def g(self) -> Any: ...
+
+    @property
+    def lg(self) -> Any: ...
+
+    @property
+    def lattice(self) -> torch.Tensor: ...
 
 
 def torch_graph_pair(g: Any, lg: Any) -> tuple[Any, Any]:

@@ -197,6 +197,7 @@ def _measure(
     values: dict[str, list[float]] = {name: [] for name in TERMS}
     first: dict[str, RawTerm] = {}
     samples = dict.fromkeys(TERMS, 0)
+    predicted: float | None
     penalty, bonds, predicted = 0.0, 0, 0.0
     switches = _measure_switches(model, cfg)
     for batch in batches:
@@ -241,18 +242,18 @@ def _assemble(
         weight = float(getattr(cfg, WEIGHTS[name]))
         base = measured[name]
         problem = _config_problem(name, cfg)
-        if problem is not None or not base.ok:
+        if problem is not None or base.raw is None:
             terms[name] = Term(name, weight, unit=base.unit, status=problem or base.status)
         else:
             terms[name] = Term(
                 name, weight, base.raw, weight * base.raw, unit=base.unit, samples=base.samples
             )
-    total = sum(t.weighted for t in terms.values() if t.ok)
+    total = sum(t.weighted for t in terms.values() if t.weighted is not None)
     shared = {
         name: Term(
             t.name, t.weight, t.raw, t.weighted, _share(t.weighted, total), t.unit, t.samples
         )
-        if t.ok
+        if t.weighted is not None
         else t
         for name, t in terms.items()
     }

@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import zipfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +46,7 @@ ALIGNN_BOX = 500.0
 """Å; the box alignn puts around an xyz or pdb molecule (``box_size=500``, ``max_lat=500``)."""
 ID_KEY = "jid"
 """The id of an id_prop.json entry, as alignn's ``--id_key`` defaults."""
-STRUCTURE_SUFFIXES = {".cif": "cif", ".vasp": "poscar", ".poscar": "poscar"}
+STRUCTURE_SUFFIXES: dict[str, FileFormat] = {".cif": "cif", ".vasp": "poscar", ".poscar": "poscar"}
 STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
 
 EntryKind = Literal["file", "jarvis", "arrays"]
@@ -192,7 +193,8 @@ def _from_extxyz(name: str, source: Any) -> DatasetFiles:
 def infer_format(name: str) -> FileFormat:
     """The alignn reader for a structure file, from its name: cif, xyz, pdb, else poscar."""
     suffix = Path(name).suffix.lower()
-    return {".cif": "cif", ".xyz": "xyz", ".pdb": "pdb"}.get(suffix, "poscar")  # type: ignore[return-value]
+    readers: dict[str, FileFormat] = {".cif": "cif", ".xyz": "xyz", ".pdb": "pdb"}
+    return readers.get(suffix, "poscar")
 
 
 def _from_csv(path: Path, file_format: FileFormat | None) -> DatasetFiles:
@@ -234,7 +236,7 @@ def _row_problem(path: Path, row: list[str], number: int) -> str | None:
     return None
 
 
-def _format_note(formats: set[str], given: str | None) -> str:
+def _format_note(formats: AbstractSet[str], given: str | None) -> str:
     if given is not None:
         return f"structure files read as {given}, as alignn's --file_format {given} does"
     listed = ", ".join(sorted(formats))
@@ -250,7 +252,7 @@ def _structure_format(name: str) -> FileFormat | None:
     kind = STRUCTURE_SUFFIXES.get(Path(name).suffix.lower())
     if kind is None and name.upper().startswith(STRUCTURE_PREFIXES):
         kind = "poscar"
-    return kind  # type: ignore[return-value]
+    return kind
 
 
 def _from_structure_folder(path: Path) -> DatasetFiles:

@@ -319,6 +319,8 @@ def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Datase
         frames = read(path, index=":", format="extxyz")
     except Exception as failure:  # ASE raises many types for malformed files
         raise ValueError(f"{path.name}: ASE could not read it as extxyz: {failure}") from None
+    if isinstance(frames, Atoms):
+        frames = [frames]
     return from_atoms(frames, name=path.name, atomwise_key=atomwise_key)
 
 

@@ -20,6 +20,7 @@ from alignn_nb.training.datasets import (
     STRESS_CONVENTIONS,
     Dataset,
     EnergyConvention,
+    FileEnergy,
     Sample,
     StressConvention,
     _array,
@@ -59,7 +60,7 @@ def jarvis_arrays(entry: Mapping[str, Any], where: str) -> tuple[np.ndarray, np.
 
 def _energy_convention(
     entries: Sequence[Mapping[str, Any]], natoms: Sequence[int], name: str
-) -> tuple[str, str]:
+) -> tuple[FileEnergy, str]:
     """Decide whether an id_prop file's ``total_energy`` is per atom or per cell, and why.
 
     With cells of different sizes, the reading under which energies spread less (relative
@@ -79,7 +80,7 @@ def _energy_convention(
     if np.unique(counts).size > 1:
         spread = np.std(energies) / abs(np.mean(energies))
         spread_per_atom = np.std(energies / counts) / abs(np.mean(energies / counts))
-        convention = "per_atom" if spread < spread_per_atom else "total"
+        convention: FileEnergy = "per_atom" if spread < spread_per_atom else "total"
         return convention, (
             f"{name}: total_energy read as eV {_PER[convention]} (cells of {int(counts.min())} "
             f"to {int(counts.max())} atoms; relative spread "

@@ -98,11 +98,22 @@ class Param:
             IntDistribution,
         )
 
+        if self.kind == "choice":
+            return CategoricalDistribution(self.choices)
+        low, high = self.bounds()
         if self.kind == "int":
-            return IntDistribution(int(self.low), int(self.high), log=self.log)
-        if self.kind == "float":
-            return FloatDistribution(float(self.low), float(self.high), log=self.log)
-        return CategoricalDistribution(self.choices)
+            return IntDistribution(int(low), int(high), log=self.log)
+        return FloatDistribution(float(low), float(high), log=self.log)
+
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range.
+
+        Raises:
+            ValueError: for a param without both ends (a choice param).
+        """
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.field}: a range needs two numbers, LOW:HIGH")
+        return float(self.low), float(self.high)
 
 
 def _kind_of(field: str) -> Kind:
@@ -278,10 +289,11 @@ class SearchSpace:
         parts: dict[type, dict[str, Any]] = {owner: {} for owner in OWNERS}
         for field, value in values.items():
             parts[owner_of(field)][field] = value
-        copies = [cfg.copy(), graph.copy(), options.copy()]
+        settings = TrialSettings(cfg.copy(), graph.copy(), options.copy())
+        copies: tuple[StrictTraits, ...] = (settings.cfg, settings.graph, settings.options)
         try:
             for copy, owner in zip(copies, OWNERS, strict=True):
                 copy.update(**parts[owner])
         except TraitError as refused:
             raise ValueError(str(refused)) from None
-        return TrialSettings(*copies)  # type: ignore[arg-type]
+        return settings

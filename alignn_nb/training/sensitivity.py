@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
 from alignn_nb.training.breakdown import LossBreakdown, reweight
@@ -29,7 +29,7 @@ class Sweep:
 
 
 def sweep(
-    breakdown: LossBreakdown, cfg: ALIGNNAtomWiseConfig, field_name: str, values: Sequence[float]
+    breakdown: LossBreakdown, cfg: ALIGNNAtomWiseConfig, field_name: str, values: npt.ArrayLike
 ) -> Sweep:
     """Reweight ``breakdown`` for each value of loss weight ``field_name`` (no forward pass).
 

@@ -148,7 +148,8 @@ def fit(rows: Sequence[dict], key: str) -> tuple[float, float, float, float]:
     a = np.array([[1.0, r["atoms"], r["edges"], r["triplets"]] for r in rows])
     y = np.array([r[key] for r in rows], dtype=float)
     coef, _ = nnls(a / y[:, None], np.ones(len(rows)))
-    return tuple(float(c) for c in coef)  # type: ignore[return-value]
+    per_step, per_atom, per_bond, per_triplet = (float(c) for c in coef)
+    return per_step, per_atom, per_bond, per_triplet
 
 
 def _mallopt(option: int, value: int) -> None:
@@ -221,7 +222,11 @@ def calibrate(
 
     if is_pure(cfg):
         raise ValueError("step costs are estimated for alignn's DGL model ALIGNNAtomWise only")
-    request = {"cfg": cfg.to_dict(), "graph": graph.to_dict(), "hidden": list(hidden)}
+    request: dict[str, Any] = {
+        "cfg": cfg.to_dict(),
+        "graph": graph.to_dict(),
+        "hidden": list(hidden),
+    }
     request |= {"threads": threads, "scale": scale}
     start = time.perf_counter()
     done = subprocess.run(

@@ -66,7 +66,9 @@ class StepCost:
     def from_dict(cls, data: Mapping[str, Any]) -> StepCost:
         """The `StepCost` of `to_dict`."""
         fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
         return cls(**{k: values[k] for k in fields})
 
 

@@ -161,7 +161,7 @@ def score(
         value = breakdown.total
     else:
         term = breakdown.terms.get(_TERM[objective])
-        if term is None or not term.ok:
+        if term is None or term.raw is None:
             status = "it does not apply to this config" if term is None else term.status
             raise ValueError(f"the {objective} objective has no value: {status}")
         value = term.raw

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 from ase.data.colors import jmol_colors
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ class Layer:
         def flat(array: np.ndarray) -> list[float]:
             return np.round(array.astype(np.float64), decimals).ravel().tolist()
 
-        if self.kind == "sphere":
+        if self.kind == "sphere" or self.end is None:
             return {
                 "position": flat(self.start),
                 "color": flat(self.color),
@@ -235,7 +236,7 @@ class Scene:
         return next((layer for layer in self.layers if layer.name == name), None)
 
 
-def element_colors(numbers: np.ndarray) -> np.ndarray:
+def element_colors(numbers: npt.ArrayLike) -> np.ndarray:
     """(N, 3) float32 Jmol colours of atomic numbers (N,), as nglview's "element" scheme."""
     return jmol_colors[np.asarray(numbers, dtype=np.int64)].astype(np.float32)
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -39,7 +41,7 @@ LABELS = {
 VIEWS = ("absolute", "fraction")
 
 
-def _figure(width: float = 6.0, height: float = 3.6) -> tuple[Figure, object]:
+def _figure(width: float = 6.0, height: float = 3.6) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(width, height), layout="constrained")
     return figure, figure.add_subplot()
 
@@ -76,7 +78,7 @@ def contribution_bars(
 
 def _bar_value(breakdown: LossBreakdown, name: str, view: str) -> float:
     term = breakdown.terms.get(name)
-    if term is None or not term.ok:
+    if term is None or term.weighted is None:
         return 0.0
     return (term.share or 0.0) if view == "fraction" else term.weighted
 
@@ -101,7 +103,7 @@ def sensitivity_plot(result: Sweep) -> Figure:
     return figure
 
 
-def _log_if_positive(axes: object, arrays: Sequence[np.ndarray]) -> None:
+def _log_if_positive(axes: Axes, arrays: Sequence[np.ndarray]) -> None:
     finite = np.concatenate([a[np.isfinite(a)] for a in arrays]) if arrays else np.empty(0)
     if finite.size and np.all(finite > 0):
         axes.set_yscale("log")
@@ -156,7 +158,10 @@ def history_plot(history: AlignnHistory) -> Figure:
     return figure
 
 
-RUN_STYLES = ({"marker": "o", "alpha": 1.0}, {"marker": "x", "alpha": 0.6})
+RUN_STYLES: tuple[dict[str, Any], ...] = (
+    {"marker": "o", "alpha": 1.0},
+    {"marker": "x", "alpha": 0.6},
+)
 """How the first and second run of an overlay are told apart."""
 
 

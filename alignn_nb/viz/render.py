@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.cm import ScalarMappable
@@ -60,7 +61,7 @@ def _draw_layer(ax: Axes3D, layer: layers.Layer, scale: float) -> None:
     if not len(layer):
         return
     colors = _rgba(layer.color, layer.opacity)
-    if layer.kind == "cylinder":
+    if layer.kind == "cylinder" and layer.end is not None:
         segments = np.stack([layer.start, layer.end], axis=1)
         widths = np.maximum(2.0 * layer.radius * scale, 0.3)
         lines = Line3DCollection(segments, colors=colors, linewidths=widths, zorder=2)
@@ -168,7 +169,7 @@ def to_png(
     options: layers.ViewOptions | None = None,
     *,
     dpi: int = DEFAULT_DPI,
-    **kwargs: float | tuple[float, float] | str | None,
+    **kwargs: Any,
 ) -> Path:
     """Save the view of ``graphs`` as a PNG at ``path``; keyword arguments go to `figure`.
 
@@ -187,7 +188,7 @@ def png_bytes(
     *,
     dpi: int = FALLBACK_DPI,
     size: tuple[float, float] = FALLBACK_SIZE,
-    **kwargs: float | str | None,
+    **kwargs: Any,
 ) -> bytes:
     """The view of ``graphs`` as PNG bytes, small by default (a notebook's static picture);
     keyword arguments go to `figure`."""

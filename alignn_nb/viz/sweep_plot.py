@@ -28,7 +28,8 @@ def _position(param: Param, value: Any) -> float:
         labels = [repr(c) for c in param.choices]
         where = labels.index(repr(value)) if repr(value) in labels else 0
         return where / max(1, len(labels) - 1)
-    low, high, number = float(param.low), float(param.high), float(value)
+    low, high = param.bounds()
+    number = float(value)
     if param.log:
         low, high, number = math.log10(low), math.log10(high), math.log10(number)
     return 0.5 if high == low else (number - low) / (high - low)
@@ -40,7 +41,7 @@ def parallel_coordinates(
     """The completed trials of ``records`` across ``params`` and the objective."""
     figure = Figure(figsize=(6.0, 3.2), layout="constrained")
     axes = figure.add_subplot()
-    done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
+    done = [(r, r.value) for r in records if r.state == "COMPLETE" and r.value is not None]
     names = [p.field for p in params] + [objective]
     axes.set_xticks(range(len(names)), names, rotation=20)
     axes.set_yticks([0, 1], ["low", "high"])
@@ -50,16 +51,16 @@ def parallel_coordinates(
     if not done:
         axes.set_title("no completed trial yet")
         return figure
-    values = [r.value for r in done]
+    values = [value for _, value in done]
     top, bottom = max(values), min(values)
     colours = figure.colorbar(
         axes.scatter([], [], c=[], cmap="viridis", vmin=bottom, vmax=top), ax=axes
     )
     colours.set_label(objective)
-    for record in done:
-        shade = 0.5 if top == bottom else (record.value - bottom) / (top - bottom)
+    for record, value in done:
+        shade = 0.5 if top == bottom else (value - bottom) / (top - bottom)
         ys = [_position(p, record.params.get(p.field)) for p in params] + [shade]
-        axes.plot(range(len(names)), ys, color=colours.cmap(colours.norm(record.value)), lw=1.5)
+        axes.plot(range(len(names)), ys, color=colours.cmap(colours.norm(value)), lw=1.5)
     axes.set_title(f"{len(done)} completed trials")
     return figure
 

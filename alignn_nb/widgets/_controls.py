@@ -69,7 +69,7 @@ def make_input(trait: TraitType, value: Any) -> widgets.ValueWidget:
     if trait.allow_none:
         return widgets.Text(value=_none_text(value), continuous_update=False, **common)
     if isinstance(trait, Enum):
-        return widgets.Dropdown(options=list(trait.values), value=value, **common)
+        return widgets.Dropdown(options=list(trait.values or ()), value=value, **common)
     if isinstance(trait, Bool):
         return widgets.Checkbox(value=value, indent=True, **common)
     if isinstance(trait, Int):

@@ -22,9 +22,40 @@ FLUSH_WAIT_SECONDS = 2.0
 """Longest wait for nglview to replay the messages queued before the view loaded."""
 
 
+class _FlushMarker:
+    """Queued after our messages: sets ``flushed`` once nglview has replayed them. nglview
+    reads ``_method_name`` (and we ``_ngl_msg``) of every queued callback."""
+
+    _method_name = "alignn-nb:flushed"
+    _ngl_msg = None
+
+    def __init__(self, flushed: threading.Event) -> None:
+        self.flushed = flushed
+
+    def __call__(self, view: nglview.NGLWidget) -> None:
+        self.flushed.set()
+
+
 class NglStage:
     """How `GraphView` keeps nglview's stage in step with a scene: one component per layer,
-    re-sent only when it changed, with the widget's message archive kept to what is shown."""
+    re-sent only when it changed, with the widget's message archive kept to what is shown.
+
+    The widget that mixes it in sets these attributes in its ``__init__``.
+    """
+
+    view: nglview.NGLWidget
+    _components: list[tuple[str, str]]
+    """(layer name, layer digest) of each stage component after the structure."""
+    _layer_messages: dict[str, tuple[dict, float]]
+    """Each shown layer's ``addBuffer`` message and opacity, to rebuild the archive."""
+    _queued: dict[str, list[Any]]
+    """nglview callbacks queued per layer while the view is not loaded."""
+    _base_archive: list[dict]
+    _archive: list[dict]
+    _archive_timer: threading.Timer | None
+    _archive_lock: threading.Lock
+    _flushed: threading.Event
+    _sentinel: _FlushMarker
 
     def _replace_layers(self, layers: tuple[layers.Layer, ...]) -> None:
         """Make the stage hold exactly ``layers``, re-sending only those that changed."""
@@ -126,12 +157,8 @@ class NglStage:
         self._wait_for_flush()
         self.view._remote_call(method, fire_once=True, fire_embed=True, **message)
 
-    def _make_sentinel(self) -> Any:
-        def sentinel(view: nglview.NGLWidget) -> None:
-            self._flushed.set()
-
-        sentinel._method_name = "alignn-nb:flushed"
-        sentinel._ngl_msg = None
+    def _make_sentinel(self) -> _FlushMarker:
+        sentinel = _FlushMarker(self._flushed)
         self.view._ngl_displayed_callbacks_before_loaded.append(sentinel)
         return sentinel
 

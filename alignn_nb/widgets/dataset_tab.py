@@ -263,8 +263,8 @@ class DatasetTab(widgets.VBox):
             return
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
         where = (self.source, self.scheduler, self.estimate)
-        key = (where, self.batch_size, [cfg[n] for n in rescan_fields()], graph)
-        key += ([cfg[n] for n in SHAPE_FIELDS],)
+        rescan, shape = [cfg[n] for n in rescan_fields()], [cfg[n] for n in SHAPE_FIELDS]
+        key = (where, self.batch_size, rescan, graph, shape)
         last = self._requested
         if last is not None and key[:4] == last[:4]:
             if key[4] == last[4] or not has_estimates(self.stats):
@@ -319,7 +319,7 @@ class DatasetTab(widgets.VBox):
         stats["notes"] += [why_not] if why_not else []
         return stats, png_bytes(size_histograms(stats["per_structure"]))
 
-    def _step_costs(self, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple[list, str]:
+    def _step_costs(self, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple[list | None, str]:
         """Fitted step costs for ``cfg``'s model shape (calibrated on first use, then kept),
         and why there are none when the calibration failed."""
         from alignn_nb.app.dataset_stats import fit_step_costs

@@ -135,7 +135,9 @@ class ForceView(NglStage, widgets.HBox):
             self._call_ngl("autoView", target="Stage", args=[0])
             self._move_sentinel_last()
         self._legend.value = (
-            "<i>pick a structure</i>" if row is None else legend_html(self._scene, row)
+            "<i>pick a structure</i>"
+            if row is None or self._scene is None
+            else legend_html(self._scene, row)
         )
 
     @property

@@ -264,7 +264,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         self._stop.clear()
         config, graph = self.config.copy(), self.graph.copy()
         model = self._model_for(config, own=True)
-        self.run = TrainingRun(model=model, planned=self.steps, config=config)
+        run = self.run = TrainingRun(model=model, planned=self.steps, config=config)
         job = functools.partial(
             train,
             self.dataset,
@@ -281,7 +281,9 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         )
         self._progress.max, self._progress.value = self.steps, 0
         self.training = True
-        self._worker = start_worker(lambda: self._train(job), "alignn-nb-training", self._stop.set)
+        self._worker = start_worker(
+            lambda: self._train(job, run), "alignn-nb-training", self._stop.set
+        )
 
     def stop_training(self) -> None:
         """Ask the running training to stop; it ends before its next step."""
@@ -300,6 +302,9 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         except TraitError as failure:
             self.status = f"history not loaded: {failure}"
             self._folder_input.value = self.history_folder
+            return
+        if self.history is None:
+            self.status = "alignn history cleared: no folder given"
             return
         self.status = f"alignn history: {self.history.epochs} epochs from {folder}"
 
@@ -330,10 +335,10 @@ class LossPlot(LossPlotTabs, widgets.VBox):
                 pass
         return build_model(cfg, seed=self.seed)
 
-    def _train(self, job: Callable[[], TrainingRun]) -> None:
-        """The worker thread's body: run ``job``, take the trained model if its shape still
-        fits the config, and recompute the terms (unless a dashboard supplies them)."""
-        run = self.run
+    def _train(self, job: Callable[[], TrainingRun], run: TrainingRun) -> None:
+        """The worker thread's body: run ``job``, record how ``run`` ended, take the trained
+        model if its shape still fits the config, and recompute the terms (unless a
+        dashboard supplies them)."""
         try:
             finished = job()
         except Exception as failure:  # the worker must always hand control back
@@ -352,7 +357,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
 
     def _take_trained(self, run: TrainingRun) -> str:
         """Make the run's model `model` if the config still has its shape; else say why not."""
-        changes = shape_changes(run.config, self.config)
+        changes = [] if run.config is None else shape_changes(run.config, self.config)
         if changes:
             return (
                 "; its weights were not adopted: the model's shape changed during the run "
@@ -362,7 +367,8 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         return ""
 
     def _on_step(self, step: Step) -> None:
-        self.run.steps.append(step)
+        if self.run is not None:
+            self.run.steps.append(step)
+            self._progress_label.value = progress_text(step, self.run.planned)
         self._progress.value = step.index
-        self._progress_label.value = progress_text(step, self.run.planned)
         self._render_training()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import numpy as np
@@ -17,6 +18,11 @@ from alignn_nb.training.runs import DEFAULT_STEPS, Step
 from alignn_nb.training.sensitivity import sweep
 from alignn_nb.training.terms import WEIGHT_FIELDS
 from alignn_nb.viz import plots
+
+if TYPE_CHECKING:
+    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
+    from alignn_nb.training.history import AlignnHistory
+    from alignn_nb.training.runs import TrainingRun
 
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
 HISTORY_NOTE = (
@@ -71,7 +77,31 @@ def breakdown_html(breakdown: LossBreakdown) -> str:
 
 class LossPlotTabs:
     """The four tabs of `LossPlot` (contributions, sensitivity, training, alignn history):
-    their controls, bound to the plot's traits, and how each one is drawn."""
+    their controls, bound to the plot's traits, and how each one is drawn.
+
+    The traits and actions below are `LossPlot`'s; declared here for the type checker.
+    """
+
+    config: ALIGNNAtomWiseConfig
+    breakdown: LossBreakdown | None
+    view: str
+    sweep_field: str
+    sweep_max: float
+    steps: int
+    run: TrainingRun | None
+    history: AlignnHistory | None
+    status: str
+    _last_draw: float
+
+    if TYPE_CHECKING:
+
+        def compute(self) -> LossBreakdown | None: ...
+
+        def start_training(self) -> None: ...
+
+        def stop_training(self) -> None: ...
+
+        def show_history(self, folder: str) -> None: ...
 
     def _make_children(self) -> None:
         self._status_html = widgets.HTML()

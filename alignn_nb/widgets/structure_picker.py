@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ase
 import ipywidgets as widgets
@@ -21,6 +21,9 @@ from alignn_nb.structures.uploads import (
     structure_from_upload,
 )
 from alignn_nb.widgets.upload import UploadButton
+
+if TYPE_CHECKING:
+    from alignn_nb.training.datasets import Dataset
 
 FIRST_EXAMPLE = "Si"
 _ERROR_COLOUR = "#b00020"
@@ -66,7 +69,7 @@ class StructurePicker(widgets.VBox):
         self,
         atoms: Any = None,
         label: str = "given structure",
-        dataset: Sequence | None = None,
+        dataset: Sequence | Dataset | None = None,
         **kwargs: Any,
     ) -> None:
         self._syncing = False

@@ -23,6 +23,7 @@ from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode
 from alignn_nb.app.workers import start_worker
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.search_space import (
+    Kind,
     Param,
     SearchSpace,
     TrialOptions,
@@ -378,7 +379,8 @@ class SweepPanel(widgets.VBox):
 def _part(owner: type) -> str:
     from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 
-    return {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}.get(owner, "options")
+    parts: dict[type, str] = {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}
+    return parts.get(owner, "options")
 
 
 def _params_of(distributions: dict[str, Any]) -> list[Param]:
@@ -390,7 +392,7 @@ def _params_of(distributions: dict[str, Any]) -> list[Param]:
         if isinstance(dist, CategoricalDistribution):
             params.append(Param(field, "choice", choices=tuple(dist.choices)))
         else:
-            kind = "int" if isinstance(dist, IntDistribution) else "float"
+            kind: Kind = "int" if isinstance(dist, IntDistribution) else "float"
             params.append(Param(field, kind, low=dist.low, high=dist.high, log=dist.log))
     return params
 

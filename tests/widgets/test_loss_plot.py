@@ -215,6 +215,16 @@ def test_history_folder_loads_and_a_bad_one_is_refused(tmp_path, tiny):
     assert plot.status.startswith("history not loaded: no alignn output folder at")
 
 
+def test_an_empty_history_folder_clears_the_history(tmp_path, tiny):
+    (tmp_path / "history_train.json").write_text(json.dumps([[3.0, 2.0, 0.0, 1.0, 0.0, 0.0]]))
+    plot = LossPlot(dataset=tiny)
+    plot.show_history(str(tmp_path))
+    plot.show_history("")
+    assert (plot.history_folder, plot.history) == ("", None)
+    assert plot.status == "alignn history cleared: no folder given"
+    assert plot._history_image.value == b""
+
+
 def test_without_a_dataset_nothing_is_computed():
     plot = LossPlot()
     assert plot.breakdown is None
