@@ -23,13 +23,16 @@ from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode
 from alignn_nb.app.workers import start_worker
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.search_space import (
+    FIRST_FIELD,
     Param,
     SearchSpace,
     TrialOptions,
     TrialSettings,
+    offered_fields,
     owner_of,
+    params_of,
     parse_param,
-    tunable_fields,
+    spec_of,
 )
 from alignn_nb.training.study import (
     DEFAULT_STORAGE,
@@ -131,7 +134,9 @@ class SweepPanel(widgets.VBox):
         self._stop_button.disabled = not self.running
 
     def _make_controls(self) -> None:
-        self._field = widgets.Dropdown(options=tunable_fields(), description="Field")
+        self._field = widgets.Dropdown(
+            options=offered_fields(), value=FIRST_FIELD, description="Field"
+        )
         self._range = widgets.Text(placeholder="LOW:HIGH, LOW:HIGH:log or a,b,c")
         self._add_button = self._button("Add", lambda _: self.add_param(self._spec_text()))
         self._clear_button = self._button("Clear", lambda _: self._clear_specs())
@@ -342,8 +347,8 @@ class SweepPanel(widgets.VBox):
             self._say(str(refused), failed=True)
             return False
         trials = study.get_trials(deepcopy=False)
-        self._params = _params_of(trials[-1].distributions) if trials else []
-        self.specs = [_spec_of(p) for p in self._params]
+        self._params = params_of(trials[-1].distributions) if trials else []
+        self.specs = [spec_of(p) for p in self._params]
         self._study = study
         self._show()
         self._say(f"study {self.study_name!r}: {len(trials)} trials, {self.finished} finished.")
@@ -379,33 +384,3 @@ def _part(owner: type) -> str:
     from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 
     return {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}.get(owner, "options")
-
-
-def _params_of(distributions: dict[str, Any]) -> list[Param]:
-    """The `Param` of each stored Optuna distribution."""
-    from optuna.distributions import CategoricalDistribution, IntDistribution
-
-    params = []
-    for field, dist in distributions.items():
-        if isinstance(dist, CategoricalDistribution):
-            params.append(Param(field, "choice", choices=tuple(dist.choices)))
-        else:
-            kind = "int" if isinstance(dist, IntDistribution) else "float"
-            params.append(Param(field, kind, low=dist.low, high=dist.high, log=dist.log))
-    return params
-
-
-def _spec_of(param: Param) -> str:
-    """The spec text that parses to ``param``."""
-    if param.kind == "choice":
-        return f"{param.field}={','.join(_text(c) for c in param.choices)}"
-    ends = f"{_text(param.low)}:{_text(param.high)}"
-    return f"{param.field}={ends}" + (":log" if param.log else "")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

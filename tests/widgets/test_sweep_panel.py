@@ -52,6 +52,23 @@ def test_a_refused_range_is_shown_and_nothing_runs(panel, tmp_path):
     assert not (tmp_path / "study.journal").exists()
 
 
+def test_the_field_list_starts_at_hidden_features_and_lists_only_numbers_and_choices(panel):
+    from traitlets import Bool, Enum, Float, Int
+
+    from alignn_nb.training.search_space import owner_of
+
+    state = panel._field.get_state()
+    labels = state["_options_labels"]
+    assert labels[state["index"]] == "hidden_features"
+    assert "name" not in labels and "zero_inflated" not in labels
+    assert {"cutoff", "max_neighbors", "neighbor_strategy", "learning_rate", "steps"} <= set(labels)
+    traits = [owner_of(f).field_trait(f) for f in labels]
+    assert all(isinstance(t, Int | Float | Bool | Enum) for t in traits)
+    panel._range.value = "16:64"
+    panel._add_button.click()
+    assert panel.specs == ["hidden_features=16:64"] and not panel.failed
+
+
 def _values(shown):
     return [(r.number, r.params, r.value, r.state, r.worker) for r in shown]
 
