@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from traitlets import Bool, Enum, Instance, Unicode, observe
 
 from alignn_nb.training.history import AlignnHistory
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.run_comparison import RunComparisonView
@@ -105,7 +106,7 @@ class ExploreTab(widgets.VBox):
         self._open_button = widgets.Button(description="Open", button_style="primary")
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
-        self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self._curves = Picture()
         self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
         self._scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
         self.comparison = RunComparisonView()

@@ -48,10 +48,12 @@ from alignn_nb.training.study import (
 )
 from alignn_nb.training.trials import OBJECTIVES, objective_problem
 from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 
 log = logging.getLogger(__name__)
 _ERROR_COLOUR = "#b00020"
+PLOT_HINT = "Add a field and its range above, then press Run: each finished trial is drawn here."
 
 
 class SweepPanel(widgets.VBox):
@@ -146,8 +148,8 @@ class SweepPanel(widgets.VBox):
         self._apply_button = self._button("Apply best", lambda _: self.apply_best())
         self._resume_button = self._button("Resume", lambda _: self.resume())
         self._progress = widgets.IntProgress(min=0, description="Trials")
-        self._plot = widgets.Image(format="png")
-        self._importance_plot = widgets.Image(format="png")
+        self._plot = Picture(PLOT_HINT)
+        self._importance_plot = Picture()
         self._message_html, self._table_html = widgets.HTML(), widgets.HTML()
         self._specs_html, self._importance_html = widgets.HTML(), widgets.HTML()
         self._inputs = {
