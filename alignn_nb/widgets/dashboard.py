@@ -108,8 +108,11 @@ class Dashboard(widgets.VBox):
             self._set_status(f"the trained weights were not adopted: {refused}", failed=True)
 
     def _on_tab_selected(self, change: dict) -> None:
-        """The Dataset tab scans only while open (its first scan waits for the first opening)."""
+        """The Dataset tab scans only while open (its first scan waits for the first opening);
+        the Explore tab opens its run (the example run) when it is first shown."""
         self.dataset_tab.live = change["new"] == TABS.index("Dataset")
+        if change["new"] == TABS.index("Explore"):
+            self.explore.open_unless_opened()
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:
