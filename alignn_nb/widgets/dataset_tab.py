@@ -22,8 +22,8 @@ import ipywidgets as widgets
 from ipywidgets import CallbackDispatcher
 from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb.app.latest import SETTLE_SECONDS, LatestRunner
 from alignn_nb.app.dataset_rescan import MEMORY_FIELDS, has_estimates, rescan_fields
+from alignn_nb.app.latest import SETTLE_SECONDS, LatestRunner
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import SHAPE_FIELDS
 from alignn_nb.structures.uploads import MAX_UPLOAD_MB

@@ -13,8 +13,8 @@ from alignn_nb.training.study import STOPPED, best, open_storage, records
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.sweep_panel import PLOT_HINT, SweepPanel
 from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
-from tests.widgets.conftest import shown_hints, shown_images
 from tests.dask_processes import START_SECONDS, hold_trial_at_first_report
+from tests.widgets.conftest import shown_hints, shown_images
 
 
 @pytest.fixture
