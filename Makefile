@@ -74,3 +74,21 @@ lock:
 
 clean:
 	rm -rf $(VENV) $(NODGL_VENV) .pytest_cache .hypothesis .mypy_cache
+
+.PHONY: example-run
+# alignn's own training of the example run the Explore tab opens (2 to 5 minutes on 2 cores):
+# alignn_nb/training/examples/mlearn_Si_run/, with a README saying how it was made.
+example-run: setup
+	$(BIN)/python -m alignn_nb.training.example_run
+
+.PHONY: binder-requirements
+# Binder's requirements from the lock: every pin the same, but torch's CPU-only build from
+# PyTorch's wheel index and none of the CUDA wheels (nvidia-*, triton) a Binder machine never uses.
+binder-requirements: binder/requirements.txt
+
+binder/requirements.txt: requirements.lock
+	{ echo "# Made from requirements.lock by \`make binder-requirements\`; edit the lock, not this file."; \
+	  echo "# Every pin is the lock's, but torch is its CPU-only build and the CUDA wheels are left out."; \
+	  echo "--extra-index-url https://download.pytorch.org/whl/cpu"; \
+	  grep -v -E '^(#|$$|nvidia-|triton==)' requirements.lock | sed -E 's/^(torch==[^+]+)$$/\1+cpu/'; \
+	} > $@

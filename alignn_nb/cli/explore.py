@@ -35,7 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the 3D view coloured by force error. Exit status 2, with one line, for a bad "
         "folder, file or dataset; no server is started then.",
     )
-    verb.add_argument("run_folder", metavar="RUN_FOLDER", help="alignn's output_dir")
+    verb.add_argument(
+        "run_folder",
+        metavar="RUN_FOLDER",
+        nargs="?",
+        default=None,
+        help="alignn's output_dir (default: the example run alignn-nb ships, on its data)",
+    )
     verb.add_argument(
         "--weights",
         metavar="FILE",
@@ -94,10 +100,21 @@ def checked_request(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
+def with_example(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the example run (and its data, unless --data is given) when no
+    RUN_FOLDER is given; else ``args`` itself."""
+    from alignn_nb.training.example_run import example_run_data, example_run_path
+
+    if args.run_folder is not None:
+        return args
+    data = str(example_run_data()) if args.data is None else args.data
+    return argparse.Namespace(**{**vars(args), "run_folder": str(example_run_path()), "data": data})
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the run, then become Voila serving `NOTEBOOK`; returns the exit status."""
     try:
-        request = checked_request(args)
+        request = checked_request(with_example(args))
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)
     return _serve.serve_notebook(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from traitlets import Bool, Enum, Float, Int, TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.mirror import NOWHERE, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.traits import StrictFloat, StrictInt, StrictTraits
 
 TRAINING = "Training"
@@ -59,6 +59,25 @@ OWNERS: tuple[type[StrictTraits], ...] = (ALIGNNAtomWiseConfig, GraphConfig, Tri
 def tunable_fields() -> list[str]:
     """Every field a `Param` may name: the model's, the graph's, then the training options."""
     return [name for owner in OWNERS for name in owner.field_names()]
+
+
+FIRST_FIELD = "hidden_features"
+"""The field the Sweep tab offers first: it changes both a trial's cost and its accuracy."""
+NOT_OFFERED = ("name",)
+"""Fields the Sweep tab does not offer: ``name`` picks the model, not a setting of it."""
+
+
+def offered_fields() -> list[str]:
+    """The fields the Sweep tab offers, in `tunable_fields` order: every integer, float and
+    choice (True/False or enumerated) field alignn reads, but not those in `NOT_OFFERED`."""
+    return [
+        name
+        for owner in OWNERS
+        for name in owner.field_names()
+        if name not in NOT_OFFERED
+        and isinstance(owner.field_trait(name), Int | Float | Bool | Enum)
+        and owner.field_trait(name).metadata.get("effect") != (NOWHERE,)
+    ]
 
 
 def owner_of(field: str) -> type[StrictTraits]:
@@ -297,3 +316,33 @@ class SearchSpace:
         except TraitError as refused:
             raise ValueError(str(refused)) from None
         return settings
+
+
+def params_of(distributions: Mapping[str, Any]) -> list[Param]:
+    """The `Param` of each stored Optuna distribution (the inverse of `Param.distribution`)."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    params = []
+    for field, dist in distributions.items():
+        if isinstance(dist, CategoricalDistribution):
+            params.append(Param(field, "choice", choices=tuple(dist.choices)))
+        else:
+            kind: Kind = "int" if isinstance(dist, IntDistribution) else "float"
+            params.append(Param(field, kind, low=dist.low, high=dist.high, log=dist.log))
+    return params
+
+
+def spec_of(param: Param) -> str:
+    """The spec text that `parse_param` reads back as ``param``."""
+    if param.kind == "choice":
+        return f"{param.field}={','.join(_spec_text(c) for c in param.choices)}"
+    ends = f"{_spec_text(param.low)}:{_spec_text(param.high)}"
+    return f"{param.field}={ends}" + (":log" if param.log else "")
+
+
+def _spec_text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -31,7 +31,23 @@ from alignn_nb.widgets.sweep_panel import SweepPanel
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
 GRAPH_VIEW_HEIGHT = "400px"
-TABS = ("Prediction", "Model", "Loss terms", "Sweep", "Explore", "Dataset")
+TAB_GUIDE = {
+    "Prediction": "the energy, forces and stress alignn's model predicts for the picked "
+    "structure, live",
+    "Model": "alignn's layers and the parameter count of each",
+    "Loss terms": "each term of alignn's training loss on a small dataset, how the weights "
+    "shift them, a short training run with live curves, and alignn's history files",
+    "Sweep": "tune fields of the config with Optuna over short trainings on Dask: the trials, "
+    "their parallel coordinates and importances, and the best trial applied as one undo step",
+    "Explore": "a trained alignn run evaluated (the example run alignn-nb ships, until you "
+    "open yours): loss curves, parity plots, structures worst-first, force errors in 3D, and "
+    "a second run compared",
+    "Dataset": "a whole dataset's atoms, edges and triplets per structure for the current "
+    "config, the memory alignn's graphs take, the heaviest batch, and advice",
+}
+"""Each tab of the dashboard, in order, and what it shows: the one list of the tabs (the
+start page, ``notebooks/index.ipynb``, lists them the same, as its test checks)."""
+TABS = tuple(TAB_GUIDE)
 
 
 class Dashboard(widgets.VBox):
@@ -108,8 +124,11 @@ class Dashboard(widgets.VBox):
             self._set_status(f"the trained weights were not adopted: {refused}", failed=True)
 
     def _on_tab_selected(self, change: dict) -> None:
-        """The Dataset tab scans only while open (its first scan waits for the first opening)."""
+        """The Dataset tab scans only while open (its first scan waits for the first opening);
+        the Explore tab opens its run (the example run) when it is first shown."""
         self.dataset_tab.live = change["new"] == TABS.index("Dataset")
+        if change["new"] == TABS.index("Explore"):
+            self.explore.open_unless_opened()
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:

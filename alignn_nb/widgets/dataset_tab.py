@@ -22,11 +22,13 @@ import ipywidgets as widgets
 from ipywidgets import CallbackDispatcher
 from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validate
 
+from alignn_nb.app.dataset_rescan import MEMORY_FIELDS, has_estimates, rescan_fields
 from alignn_nb.app.latest import SETTLE_SECONDS, LatestRunner
-from alignn_nb.config.mirror import GRAPH, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import SHAPE_FIELDS
 from alignn_nb.structures.uploads import MAX_UPLOAD_MB
 from alignn_nb.training.example_data import EXAMPLE_DATASETS, example_dataset_path
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.upload import UploadButton
 
 log = logging.getLogger(__name__)
@@ -34,26 +36,12 @@ DEFAULT_EXAMPLE = "jarvis_ff_sample"
 EXAMPLE_LABELS = {"jarvis_ff_sample": "JARVIS sample (50)", "mlearn_Si": "mlearn Si (264)"}
 DATASET_SUFFIXES = (".json", ".zip", ".xyz", ".extxyz")
 """Uploads the scan reads: alignn's id_prop.json (or .json.zip) and extxyz files."""
-MEMORY_FIELDS = ("calculate_gradient", "stresswise_weight")
-"""Model-block fields that change what alignn holds per atom (forces, stress targets)."""
 _ERROR_COLOUR = "#b00020"
 _STYLE = {"description_width": "70px"}
-
-
-def rescan_fields() -> tuple[str, ...]:
-    """The model-block fields whose change rescans: those tagged as graph inputs, and memory."""
-    cls = ALIGNNAtomWiseConfig
-    tagged = [n for n in cls.field_names() if GRAPH in cls.field_trait(n).metadata["effect"]]
-    return (*tagged, *MEMORY_FIELDS)
-
-
-def has_estimates(stats: dict | None) -> bool:
-    """Whether ``stats`` carries step estimates, which the model's shape changes."""
-    if not stats:
-        return False
-    batch = stats.get("heaviest_batch") or {}
-    found = (batch.get("peak_memory_bytes"), batch.get("step_seconds"), stats.get("epoch_seconds"))
-    return any(value is not None for value in found)
+PLOT_HINT = (
+    "Pick an example, type a path or upload a dataset: its atoms, edges and triplets per "
+    "structure are drawn here."
+)
 
 
 class DatasetTab(widgets.VBox):
@@ -210,7 +198,7 @@ class DatasetTab(widgets.VBox):
         )
         self.message_html = widgets.HTML()
         self.summary_html = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.plot = Picture(PLOT_HINT, max_width="100%")
         self._wire_controls()
 
     def _wire_controls(self) -> None:

@@ -16,11 +16,18 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Enum, Instance, Unicode, observe
 
+from alignn_nb.training.example_run import SUBSET, example_run_data, example_run_path
 from alignn_nb.training.history import AlignnHistory
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
 from alignn_nb.widgets.run_comparison import RunComparisonView
 
+HINT = "Give alignn's output folder and the data it was trained on, then press Open."
+EXAMPLE_HINT = (
+    f"The example run: alignn trained briefly on {SUBSET} mlearn Si cells. Press Open to "
+    "evaluate it, or give your own run folder and data."
+)
 REQUEST = ("folder", "data", "weights", "split", "compare", "scheduler")
 """The fields an Open reads, in the order of their inputs."""
 SPLIT_CHOICES = ("", "train", "val", "test", "all")
@@ -67,7 +74,11 @@ def _cluster(scheduler: str) -> Any:
 
 
 class ExploreTab(widgets.VBox):
-    """Run folder and data paths, an Open button, a progress bar and the `ExploreView`."""
+    """Run folder and data paths, an Open button, a progress bar and the `ExploreView`.
+
+    Given neither a folder nor data, it starts on the example run alignn-nb ships
+    (`alignn_nb.training.example_run`); "Example run" goes back to it.
+    """
 
     folder = Unicode("", help="alignn's output folder (config.json and best_model.pt).")
     data = Unicode("", help="The run's structures: id_prop.json, its folder or an extxyz file.")
@@ -103,9 +114,12 @@ class ExploreTab(widgets.VBox):
             description="split",
         )
         self._open_button = widgets.Button(description="Open", button_style="primary")
+        self._example_button = widgets.Button(
+            description="Example run", tooltip="open the example run alignn-nb ships"
+        )
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
         self._message = widgets.HTML()
-        self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self._curves = Picture()
         self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
         self._scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
         self.comparison = RunComparisonView()
@@ -116,7 +130,10 @@ class ExploreTab(widgets.VBox):
         fields += [self._compare_text, self._scheduler_text]
         super().__init__(
             children=[
-                widgets.HBox([*fields, self._open_button], layout=widgets.Layout(flex_flow="wrap")),
+                widgets.HBox(
+                    [*fields, self._open_button, self._example_button],
+                    layout=widgets.Layout(flex_flow="wrap"),
+                ),
                 self._progress,
                 self._message,
                 self._curves,
@@ -128,8 +145,13 @@ class ExploreTab(widgets.VBox):
         for field, name in zip(fields, REQUEST, strict=True):
             widgets.link((field, "value"), (self, name))
         self._open_button.on_click(lambda _: self.open_run())
+        self._example_button.on_click(lambda _: self.open_example())
+        if not folder and not data:
+            folder, data = str(example_run_path()), str(example_run_data())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
         self.compare, self.scheduler = compare, scheduler
+        self._opened = False
+        self._message.value = html.escape(EXAMPLE_HINT if self._on_example() else HINT)
         self._views_lock = threading.RLock()
         resync_on_display(self, self._views_lock)
 
@@ -167,6 +189,9 @@ class ExploreTab(widgets.VBox):
             self.busy = False
             self._open_button.disabled = False
 
+    def _on_example(self) -> bool:
+        return (self.folder, self.data) == (str(example_run_path()), str(example_run_data()))
+
     def open_run(self) -> threading.Thread | None:
         """Evaluate `folder` on `data` on a worker thread; returns the thread (None while
         one already runs)."""
@@ -174,6 +199,7 @@ class ExploreTab(widgets.VBox):
 
         if self.busy:
             return None
+        self._opened = True
         self.busy, self._open_button.disabled = True, True
         self._stop.clear()
         self._progress.value = 0
@@ -183,3 +209,17 @@ class ExploreTab(widgets.VBox):
             lambda: self._work(request), "alignn-nb-explore", self._stop.set
         )
         return self._thread
+
+    def open_example(self) -> threading.Thread | None:
+        """Open the example run on its data, its test split (the other fields are cleared)."""
+        with self.hold_trait_notifications():
+            self.folder, self.data = str(example_run_path()), str(example_run_data())
+            self.weights, self.split, self.compare = "", "", ""
+        return self.open_run()
+
+    def open_unless_opened(self) -> threading.Thread | None:
+        """Open the run in the fields if no Open has run yet and both folder and data are
+        given (the dashboard calls it when the tab is first shown)."""
+        if self._opened or not (self.folder and self.data):
+            return None
+        return self.open_run()

@@ -16,6 +16,7 @@ from alignn_nb.training.evaluation import Evaluation, StructureErrors
 from alignn_nb.viz.error_map import MapPoints, error_map, map_points
 from alignn_nb.viz.parity import QUANTITIES, parity_plot
 from alignn_nb.viz.plots import png_bytes
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.force_view import ForceView, known_id
 
 SORT_KEYS = ("force_mae", "energy_error", "stress_mae")
@@ -60,9 +61,9 @@ class ExploreView(widgets.VBox):
         self._summary_html = widgets.HTML()
         self._quantity_toggle = widgets.ToggleButtons(options=QUANTITIES, value="energy")
         self._sort_dropdown = widgets.Dropdown(options=SORT_KEYS, description="worst by")
-        self._parity_image = widgets.Image(format="png", layout=widgets.Layout(max_width="420px"))
+        self._parity_image = Picture(max_width="420px")
         self._table = widgets.Select(options=[], rows=10, layout=widgets.Layout(width="640px"))
-        self._map_image = widgets.Image(format="png", layout=widgets.Layout(max_width="460px"))
+        self._map_image = Picture(max_width="460px")
         self.force_view = ForceView()
         self._map: MapPoints | None = None
         super().__init__(

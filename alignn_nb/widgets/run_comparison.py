@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from traitlets import Instance, observe
 
 from alignn_nb.training.comparison import MAES, RunComparison
+from alignn_nb.widgets._picture import Picture
 
 
 def _cell(value: Any, tag: str = "td") -> str:
@@ -47,7 +48,7 @@ class RunComparisonView(widgets.VBox):
 
     def __init__(self, comparison: RunComparison | None = None, **kwargs: Any) -> None:
         self._tables = widgets.HTML()
-        self._curves = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
+        self._curves = Picture(max_width="720px")
         super().__init__(children=[self._tables, self._curves], **kwargs)
         self.comparison = comparison
 

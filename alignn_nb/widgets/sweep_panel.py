@@ -23,14 +23,16 @@ from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode
 from alignn_nb.app.workers import start_worker
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.search_space import (
-    Kind,
+    FIRST_FIELD,
     Param,
     SearchSpace,
     TrialOptions,
     TrialSettings,
+    offered_fields,
     owner_of,
+    params_of,
     parse_param,
-    tunable_fields,
+    spec_of,
 )
 from alignn_nb.training.study import (
     DEFAULT_STORAGE,
@@ -46,10 +48,12 @@ from alignn_nb.training.study import (
 )
 from alignn_nb.training.trials import OBJECTIVES, objective_problem
 from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
+from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 
 log = logging.getLogger(__name__)
 _ERROR_COLOUR = "#b00020"
+PLOT_HINT = "Add a field and its range above, then press Run: each finished trial is drawn here."
 
 
 class SweepPanel(widgets.VBox):
@@ -132,7 +136,9 @@ class SweepPanel(widgets.VBox):
         self._stop_button.disabled = not self.running
 
     def _make_controls(self) -> None:
-        self._field = widgets.Dropdown(options=tunable_fields(), description="Field")
+        self._field = widgets.Dropdown(
+            options=offered_fields(), value=FIRST_FIELD, description="Field"
+        )
         self._range = widgets.Text(placeholder="LOW:HIGH, LOW:HIGH:log or a,b,c")
         self._add_button = self._button("Add", lambda _: self.add_param(self._spec_text()))
         self._clear_button = self._button("Clear", lambda _: self._clear_specs())
@@ -142,8 +148,8 @@ class SweepPanel(widgets.VBox):
         self._apply_button = self._button("Apply best", lambda _: self.apply_best())
         self._resume_button = self._button("Resume", lambda _: self.resume())
         self._progress = widgets.IntProgress(min=0, description="Trials")
-        self._plot = widgets.Image(format="png")
-        self._importance_plot = widgets.Image(format="png")
+        self._plot = Picture(PLOT_HINT)
+        self._importance_plot = Picture()
         self._message_html, self._table_html = widgets.HTML(), widgets.HTML()
         self._specs_html, self._importance_html = widgets.HTML(), widgets.HTML()
         self._inputs = {
@@ -343,8 +349,8 @@ class SweepPanel(widgets.VBox):
             self._say(str(refused), failed=True)
             return False
         trials = study.get_trials(deepcopy=False)
-        self._params = _params_of(trials[-1].distributions) if trials else []
-        self.specs = [_spec_of(p) for p in self._params]
+        self._params = params_of(trials[-1].distributions) if trials else []
+        self.specs = [spec_of(p) for p in self._params]
         self._study = study
         self._show()
         self._say(f"study {self.study_name!r}: {len(trials)} trials, {self.finished} finished.")
@@ -381,33 +387,3 @@ def _part(owner: type) -> str:
 
     parts: dict[type, str] = {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}
     return parts.get(owner, "options")
-
-
-def _params_of(distributions: dict[str, Any]) -> list[Param]:
-    """The `Param` of each stored Optuna distribution."""
-    from optuna.distributions import CategoricalDistribution, IntDistribution
-
-    params = []
-    for field, dist in distributions.items():
-        if isinstance(dist, CategoricalDistribution):
-            params.append(Param(field, "choice", choices=tuple(dist.choices)))
-        else:
-            kind: Kind = "int" if isinstance(dist, IntDistribution) else "float"
-            params.append(Param(field, kind, low=dist.low, high=dist.high, log=dist.log))
-    return params
-
-
-def _spec_of(param: Param) -> str:
-    """The spec text that parses to ``param``."""
-    if param.kind == "choice":
-        return f"{param.field}={','.join(_text(c) for c in param.choices)}"
-    ends = f"{_text(param.low)}:{_text(param.high)}"
-    return f"{param.field}={ends}" + (":log" if param.log else "")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

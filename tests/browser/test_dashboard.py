@@ -255,3 +255,42 @@ def saving_then_loading_the_config_leaves_the_form_unchanged(page, tmp_path) -> 
     upload(page, "Load", path)
     page.locator(".alignn-nb-message", has_text="config.json").wait_for()
     assert form_values(page) == saved
+
+
+VISIBLE_IMAGES = """() => [...document.querySelectorAll('img')]
+    .filter(img => img.getClientRects().length > 0)
+    .map(img => ({complete: img.complete, width: img.naturalWidth, src: img.src.slice(0, 40)}))"""
+"""Every <img> the page shows: whether it has loaded, its natural width and its source."""
+
+
+def visible_images(page) -> list[dict]:
+    """The shown images once each has loaded or failed (a broken one has naturalWidth 0)."""
+    page.wait_for_function(f"() => ({VISIBLE_IMAGES})().every(img => img.complete)")
+    return page.evaluate(VISIBLE_IMAGES)
+
+
+def test_6_before_any_data_the_sweep_explore_and_dataset_tabs_show_no_broken_image(dashboard):
+    from alignn_nb.training.alignn_run import load_run, run_dataset
+    from alignn_nb.training.evaluation import evaluate
+    from alignn_nb.training.example_run import example_run_data, example_run_path
+    from alignn_nb.widgets import dataset_tab, sweep_panel
+
+    page = dashboard
+    hints = {"Sweep": sweep_panel.PLOT_HINT, "Dataset": dataset_tab.PLOT_HINT}
+    for title in ("Sweep", "Explore", "Dataset"):
+        open_tab(page, title)
+        if title in hints:
+            shown = page.locator(".alignn-nb-hint", has_text=hints[title]).first
+        else:  # the example run's sentence, until the tab, once shown, starts opening it
+            shown = page.get_by_text(re.compile(r"^(The example run: |opening .*mlearn_Si_run)"))
+        shown.scroll_into_view_if_needed()
+        screenshot(page, f"dashboard-6-{title.lower()}-before-data")
+        assert [i for i in visible_images(page) if i["width"] == 0] == [], title
+    open_tab(page, "Explore")
+    run = load_run(example_run_path())
+    expected = evaluate(run, run_dataset(run, example_run_data()), "test")
+    summary = page.get_by_text(f"energy MAE {expected.energy_mae:.4g} eV/atom")
+    summary.scroll_into_view_if_needed()
+    screenshot(page, "dashboard-6-explore-example-run")
+    shown = visible_images(page)
+    assert len(shown) == 3 and all(i["width"] > 0 for i in shown)

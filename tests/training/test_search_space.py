@@ -11,7 +11,10 @@ from alignn_nb.training.search_space import (
     Param,
     SearchSpace,
     TrialOptions,
+    offered_fields,
+    params_of,
     parse_param,
+    spec_of,
     tunable_fields,
 )
 
@@ -51,6 +54,24 @@ def test_a_param_becomes_optunas_distribution():
         "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
         "alignn_layers": CategoricalDistribution((0, 1)),
     }
+
+
+def test_a_stored_distribution_reads_back_as_its_param_and_its_spec():
+    specs = [
+        "hidden_features=8:16",
+        "learning_rate=0.0001:0.01:log",
+        "alignn_layers=0,1",
+        "lighten_edges=true,false",
+        "max_neighbors=none,12",
+    ]
+    space = SearchSpace.parse(specs)
+    assert params_of(space.distributions()) == list(space.params)
+    assert [spec_of(p) for p in space.params] == specs
+
+
+def test_the_offered_fields_are_the_tunable_ones_but_the_model_name_and_unread_fields():
+    assert set(tunable_fields()) - set(offered_fields()) == {"name", "zero_inflated"}
+    assert offered_fields() == [f for f in tunable_fields() if f not in ("name", "zero_inflated")]
 
 
 @pytest.mark.parametrize(

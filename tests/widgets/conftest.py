@@ -1,9 +1,15 @@
-"""What an `UploadButton`'s page side sends, as the kernel receives it."""
+"""What an `UploadButton`'s page side sends, as the kernel receives it; what a page shows."""
 
 from __future__ import annotations
 
+import html
 import math
+import re
 
+import ipywidgets as widgets
+
+from alignn_nb.widgets._picture import HINT_CLASS
+from alignn_nb.widgets._resync import widget_tree
 from alignn_nb.widgets.upload import UploadButton
 
 
@@ -26,3 +32,18 @@ def page_sends(button: UploadButton, name: str, content: bytes) -> None:
 def page_refuses(button: UploadButton, name: str, size: int) -> None:
     """The message the page sends for a file it refused: its name and size only."""
     page_message(button, {"event": "refused", "name": name, "size": size})
+
+
+def shown_images(root: widgets.Widget) -> list[widgets.Image]:
+    """The `ipywidgets.Image` widgets a page displays under ``root``."""
+    return [w for w in widget_tree(root) if isinstance(w, widgets.Image)]
+
+
+def shown_hints(root: widgets.Widget) -> list[str]:
+    """The text of each `Picture` hint a page displays under ``root``."""
+    marker = f"<div class='{HINT_CLASS}'"
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", w.get_state()["value"]))
+        for w in widget_tree(root)
+        if isinstance(w, widgets.HTML) and w.get_state()["value"].startswith(marker)
+    ]

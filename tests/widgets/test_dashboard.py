@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 
@@ -18,7 +19,8 @@ from alignn_nb.model.build import build_model
 from alignn_nb.model.summary import model_summary
 from alignn_nb.training.example_data import default_dataset
 from alignn_nb.widgets._resync import widget_tree
-from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.widgets.dashboard import TABS, Dashboard
+from tests.widgets.conftest import shown_hints, shown_images
 
 HANG_GUARD_S = 60.0
 """Bound on waits that never end on a broken engine; not a speed limit."""
@@ -87,6 +89,34 @@ def _check_the_sweep_tab(dashboard: Dashboard) -> None:
     dashboard.loss_plot.dataset = smaller
     assert dashboard.sweep.dataset is smaller
     dashboard.wait()
+
+
+def test_before_any_data_the_sweep_explore_and_dataset_tabs_say_what_to_do(dashboard):
+    from alignn_nb.widgets import dataset_tab, explore_tab, sweep_panel
+
+    tabs = {name: dashboard.tabs.children[TABS.index(name)] for name in TABS}
+    assert tabs["Sweep"] is dashboard.sweep and tabs["Dataset"] is dashboard.dataset_tab
+    for name in ("Sweep", "Explore", "Dataset"):
+        assert shown_images(tabs[name]) == [], name
+    assert shown_hints(tabs["Sweep"]) == [sweep_panel.PLOT_HINT]
+    assert shown_hints(tabs["Dataset"]) == [dataset_tab.PLOT_HINT]
+    message = tabs["Explore"].children[2].get_state()["value"]
+    assert message == html.escape(explore_tab.EXAMPLE_HINT)
+
+
+@pytest.mark.dgl
+def test_showing_the_explore_tab_opens_the_example_run_once(dashboard):
+    explore = dashboard.explore
+    assert explore.explore.evaluation is None and explore._thread is None
+    dashboard.tabs.selected_index = TABS.index("Explore")
+    opened = explore._thread
+    opened.join(HANG_GUARD_S * 10)
+    assert not explore.busy and explore.error == ""
+    assert explore.explore.evaluation.run == "mlearn_Si_run"
+    assert len(explore.explore.evaluation.structures) == 4
+    dashboard.tabs.selected_index = TABS.index("Sweep")
+    dashboard.tabs.selected_index = TABS.index("Explore")
+    assert explore._thread is opened
 
 
 @pytest.mark.dgl

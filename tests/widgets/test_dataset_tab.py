@@ -13,8 +13,8 @@ import pytest
 
 from alignn_nb.app.dataset_stats import dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.widgets.dataset_tab import DatasetTab
-from tests.widgets.conftest import page_sends
+from alignn_nb.widgets.dataset_tab import PLOT_HINT, DatasetTab
+from tests.widgets.conftest import page_sends, shown_hints, shown_images
 
 HANG_GUARD_S = 120.0
 """Bound on waits that never end on a broken runner; not a speed limit."""
@@ -69,6 +69,7 @@ def shown(tab: DatasetTab) -> dict:
 def test_nothing_is_scanned_until_live_then_the_tab_shows_dataset_stats(tab, small_xyz):
     tab.graph.cutoff = 6.0
     assert tab.scans == 0 and tab.stats is None
+    assert shown_images(tab) == [] and shown_hints(tab) == [PLOT_HINT]
     tab.live = True
     assert tab.wait(HANG_GUARD_S)
     want = expected(small_xyz, graph=GraphConfig(cutoff=6.0))
@@ -80,6 +81,8 @@ def test_nothing_is_scanned_until_live_then_the_tab_shows_dataset_stats(tab, sma
     assert f"<td>{want['triplets']['total']:,} total;" in html
     assert "<th style='text-align:left'>step time</th><td>not estimated</td>" in html
     assert bytes(tab.plot.value).startswith(b"\x89PNG")
+    assert [i is tab.plot.image for i in shown_images(tab)] == [True]
+    assert shown_hints(tab) == []
     heaviest = max(want["per_structure"], key=lambda r: r["triplets"])
     label, row = tab.heaviest_dropdown.options[0]
     assert want["per_structure"][row] == heaviest

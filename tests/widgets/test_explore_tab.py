@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -10,10 +11,12 @@ from ase.build import bulk
 
 from alignn_nb.training.alignn_run import load_run, run_dataset
 from alignn_nb.training.evaluation import Evaluation, StructureErrors, evaluate
+from alignn_nb.training.example_run import example_run_data, example_run_path
 from alignn_nb.training.history import FILES, load_history
 from alignn_nb.viz.plots import histories_plot, history_plot, png_bytes
-from alignn_nb.widgets.explore_tab import ExploreTab
+from alignn_nb.widgets.explore_tab import EXAMPLE_HINT, HINT, ExploreTab
 from tests.alignn_training import changed_copy
+from tests.widgets.conftest import shown_hints, shown_images
 
 HANG_GUARD_SECONDS = 600
 
@@ -22,6 +25,45 @@ def _open(tab: ExploreTab) -> None:
     thread = tab.open_run()
     thread.join(HANG_GUARD_SECONDS)
     assert not thread.is_alive() and not tab.busy
+
+
+def test_out_of_the_box_the_tab_offers_the_example_run_and_shows_no_empty_image():
+    tab = ExploreTab()
+    assert (tab.folder, tab.data) == (str(example_run_path()), str(example_run_data()))
+    assert tab.children[0].children[0].get_state()["value"] == str(example_run_path())
+    assert tab.children[2].get_state()["value"] == html.escape(EXAMPLE_HINT)
+    assert shown_images(tab) == [] and shown_hints(tab) == []
+    own = ExploreTab(folder="output")
+    assert (own.folder, own.data) == ("output", "")
+    assert own.children[2].get_state()["value"] == html.escape(HINT)
+    assert own.open_unless_opened() is None and not own.busy
+
+
+@pytest.mark.dgl
+def test_the_example_button_opens_the_example_run_with_its_test_maes():
+    tab = ExploreTab(folder="output", data="data.json", split="all", weights="last_model.pt")
+    tab.children[0].children[7].click()
+    tab._thread.join(HANG_GUARD_SECONDS)
+    assert not tab.busy and tab.error == ""
+    assert (tab.folder, tab.data, tab.weights, tab.split) == (
+        str(example_run_path()),
+        str(example_run_data()),
+        "",
+        "",
+    )
+    run = load_run(example_run_path())
+    expected = evaluate(run, run_dataset(run, example_run_data()), "test")
+    shown = tab.explore.evaluation
+    assert shown.split == "test" and [s.id for s in shown.structures] == ["21", "22", "23", "24"]
+    for quantity in ("energy_mae", "force_mae", "stress_mae"):
+        value = getattr(shown, quantity)
+        assert value == pytest.approx(getattr(expected, quantity), rel=1e-6) and value > 0
+    summary = tab.explore.children[0].get_state()["value"]
+    assert f"energy MAE {expected.energy_mae:.4g} eV/atom" in summary
+    assert f"force MAE {expected.force_mae:.4g} eV/Å" in summary
+    images = shown_images(tab)
+    assert len(images) == 3 and all(bytes(i.value).startswith(b"\x89PNG") for i in images)
+    assert tab.open_unless_opened() is None
 
 
 def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_path):

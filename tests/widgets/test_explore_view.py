@@ -10,6 +10,7 @@ from traitlets import TraitError
 from alignn_nb.training.evaluation import Evaluation, StructureErrors
 from alignn_nb.viz.parity import parity_points
 from alignn_nb.widgets.explore_view import ExploreView
+from tests.widgets.conftest import shown_images
 
 
 def _row(name: str, natoms: int, energy_error: float, force_error: float) -> StructureErrors:
@@ -46,6 +47,7 @@ def test_empty_view_says_so():
     view = ExploreView()
     assert view.children[0].get_state()["value"] == "<i>no evaluation yet</i>"
     assert _png(view) == b"" and _table(view) == []
+    assert shown_images(view) == []
 
 
 def test_an_evaluation_fills_the_summary_plot_and_worst_first_table(evaluation):
@@ -54,6 +56,7 @@ def test_an_evaluation_fills_the_summary_plot_and_worst_first_table(evaluation):
     assert summary.startswith("<b>run</b> (last_model.pt) on test: 3 structures; ")
     assert "energy MAE 0.2 eV/atom, force MAE 0.175 eV/Å, stress MAE 0.5 GPa" in summary
     assert _png(view).startswith(b"\x89PNG")
+    assert [bytes(i.value)[:4] for i in shown_images(view)] == [b"\x89PNG", b"\x89PNG"]
     assert _table(view) == ["c", "a", "b"]
     view.sort_by = "energy_error"
     assert _table(view) == ["b", "c", "a"]

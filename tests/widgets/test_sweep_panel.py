@@ -11,9 +11,10 @@ from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.datasets import load_dataset
 from alignn_nb.training.study import STOPPED, best, open_storage, records
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
-from alignn_nb.widgets.sweep_panel import SweepPanel
+from alignn_nb.widgets.sweep_panel import PLOT_HINT, SweepPanel
 from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
 from tests.dask_processes import START_SECONDS, hold_trial_at_first_report
+from tests.widgets.conftest import shown_hints, shown_images
 
 
 @pytest.fixture
@@ -50,6 +51,28 @@ def test_a_refused_range_is_shown_and_nothing_runs(panel, tmp_path):
     )
     assert not panel.running and panel.records == []
     assert not (tmp_path / "study.journal").exists()
+
+
+def test_before_any_trial_the_plot_says_what_to_do_and_no_empty_image_shows(panel):
+    assert shown_images(panel) == []
+    assert shown_hints(panel) == [PLOT_HINT]
+
+
+def test_the_field_list_starts_at_hidden_features_and_lists_only_numbers_and_choices(panel):
+    from traitlets import Bool, Enum, Float, Int
+
+    from alignn_nb.training.search_space import owner_of
+
+    state = panel._field.get_state()
+    labels = state["_options_labels"]
+    assert labels[state["index"]] == "hidden_features"
+    assert "name" not in labels and "zero_inflated" not in labels
+    assert {"cutoff", "max_neighbors", "neighbor_strategy", "learning_rate", "steps"} <= set(labels)
+    traits = [owner_of(f).field_trait(f) for f in labels]
+    assert all(isinstance(t, Int | Float | Bool | Enum) for t in traits)
+    panel._range.value = "16:64"
+    panel._add_button.click()
+    assert panel.specs == ["hidden_features=16:64"] and not panel.failed
 
 
 def _values(shown):
@@ -101,11 +124,12 @@ def _run_apply_and_resume(panel):
     assert (panel._progress.get_state()["value"], panel._progress.get_state()["max"]) == (2, 3)
     table = panel._table_html.get_state()["value"]
     assert table.count("<tr>") == 3 and f"{stored[1].value:.6g}" in table
-    assert panel._plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel._plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
     assert set(panel.importance) == {"hidden_features", "learning_rate"}
     assert sum(panel.importance.values()) == pytest.approx(1.0)
     assert "importance: " in panel._importance_html.get_state()["value"]
-    assert panel._importance_plot.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel._importance_plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(shown_images(panel)) == 2 and shown_hints(panel) == []
 
     top = best(study)
     assert panel.apply_best()
