@@ -23,6 +23,8 @@ _LAZY = {
     "StopFlag": "alignn_nb.compute.context",
     "Stopped": "alignn_nb.compute.context",
     "ThreadJob": "alignn_nb.compute.thread_job",
+    "SubprocessJob": "alignn_nb.compute.subprocess_job",
+    "run_module": "alignn_nb.compute.subprocess_job",
 }
 """Public names and the module each lives in, imported on first use."""
 

@@ -30,17 +30,15 @@ def refuse(ctx: JobContext, value: int) -> None:
     raise ValueError(f"bad value {value}")
 
 
-def until_stopped(ctx: JobContext, folder: str) -> int:
-    """Note ``started`` (holding this process's PID) in ``folder``, count polls until a
-    stop, return the count."""
+def until_stopped(ctx: JobContext, folder: str) -> str:
+    """Note ``started`` (holding this process's PID) in ``folder``, wait for a stop;
+    returns "saw the stop" (or "gave up" after the hang guard)."""
     (Path(folder) / "started").write_text(str(os.getpid()))
     ctx.emit("started", os.getpid())
-    polls = 0
     deadline = time.monotonic() + HANG_GUARD
     while not ctx.stopping and time.monotonic() < deadline:
-        polls += 1
         ctx.stop_event.wait(0.01)
-    return polls
+    return "saw the stop" if ctx.stopping else "gave up"
 
 
 def raise_when_stopped(ctx: JobContext, folder: str) -> None:
@@ -65,6 +63,17 @@ def sleep_without_polling(ctx: JobContext) -> None:
     """Sleep without ever looking at the stop event (a foreign loop)."""
     ctx.emit("started", os.getpid())
     time.sleep(HANG_GUARD)
+
+
+def wait_for_release(ctx: JobContext, folder: str) -> str:
+    """Never look at the stop event; wait for the file ``release`` in ``folder``, then
+    note ``returned`` there."""
+    ctx.emit("started", os.getpid())
+    deadline = time.monotonic() + HANG_GUARD
+    while not (Path(folder) / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (Path(folder) / "returned").touch()
+    return "released"
 
 
 def die(ctx: JobContext, how: str) -> None:
