@@ -25,6 +25,9 @@ _LAZY = {
     "ThreadJob": "alignn_nb.compute.thread_job",
     "SubprocessJob": "alignn_nb.compute.subprocess_job",
     "run_module": "alignn_nb.compute.subprocess_job",
+    "DaskJob": "alignn_nb.compute.dask_jobs",
+    "Outcome": "alignn_nb.compute.dask_jobs",
+    "DaskMapJob": "alignn_nb.compute.dask_map",
 }
 """Public names and the module each lives in, imported on first use."""
 

@@ -62,6 +62,11 @@ class ProgressMeter:
         self.current = Progress(total=self.current.total, unit=self.current.unit)
         return self.current
 
+    def expect(self, total: int | None) -> Progress:
+        """Set the total before any work is done (no report, no rate)."""
+        self.current = Progress(total=total, unit=self.current.unit)
+        return self.current
+
     def update(
         self,
         done: int,
