@@ -28,6 +28,8 @@ _LAZY = {
     "DaskJob": "alignn_nb.compute.dask_jobs",
     "Outcome": "alignn_nb.compute.dask_jobs",
     "DaskMapJob": "alignn_nb.compute.dask_map",
+    "TerminalBar": "alignn_nb.compute.terminal",
+    "follow": "alignn_nb.compute.terminal",
 }
 """Public names and the module each lives in, imported on first use."""
 
