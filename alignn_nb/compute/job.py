@@ -106,7 +106,10 @@ class Job(HasTraits):
         help="What the task returned (also when it returned after a stop); None until then.",
     )
     error = Instance(
-        JobError, allow_none=True, read_only=True, help="Why the job failed; None otherwise."
+        JobError,
+        allow_none=True,
+        read_only=True,
+        help="Why the job failed, or what the task raised after a stop; None otherwise.",
     )
     event = Instance(
         JobEvent,

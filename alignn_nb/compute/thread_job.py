@@ -52,7 +52,7 @@ class ThreadJob(Job):
     The task's return value is the result: the job is ``done``, or ``stopped`` when it
     returned after a stop (the result is kept: a partly trained model, the rows so far).
     A task that raises `Stopped` ends ``stopped``; any other exception ends ``failed``
-    with its traceback.
+    with its traceback (``stopped``, with the error kept, when it came after a stop).
     """
 
     def __init__(
@@ -80,5 +80,6 @@ class ThreadJob(Job):
         except Stopped:
             return Ending(STOPPED)
         except BaseException as failure:  # the task's failure is the job's, never the thread's
-            return Ending(FAILED, error=JobError.from_exception(failure))
+            state = STOPPED if self.stopping else FAILED
+            return Ending(state, error=JobError.from_exception(failure))
         return Ending(STOPPED if self.stopping else DONE, value)

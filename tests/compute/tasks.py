@@ -41,6 +41,13 @@ def until_stopped(ctx: JobContext, folder: str) -> str:
     return "saw the stop" if ctx.stopping else "gave up"
 
 
+def fail_when_stopped(ctx: JobContext) -> None:
+    """Wait for a stop, then raise OSError (a stream the stop closed)."""
+    ctx.emit("started", os.getpid())
+    ctx.stop_event.wait(HANG_GUARD)
+    raise OSError("the stream closed")
+
+
 def raise_when_stopped(ctx: JobContext, folder: str) -> None:
     """Note ``started``, then end through `JobContext.raise_if_stopping`."""
     (Path(folder) / "started").touch()

@@ -97,3 +97,12 @@ def test_reports_at_the_same_instant_as_the_start_have_no_rate(clock):
 )
 def test_the_fraction_done(progress, fraction):
     assert progress.fraction == fraction
+
+
+def test_a_total_set_before_the_start_stays_and_measures_nothing(clock):
+    meter = ProgressMeter("structures", clock)
+    assert meter.expect(60) == Progress(0, 60, "structures")
+    clock.advance(5.0)
+    assert meter.start() == Progress(0, 60, "structures")
+    clock.advance(1.0)
+    assert meter.update(6) == Progress(6, 60, "structures", rate=6.0, eta=9.0, elapsed=1.0)

@@ -91,6 +91,13 @@ def test_a_child_task_raising_stopped_ends_stopped(tmp_path):
     )
 
 
+def test_a_child_task_failing_after_the_stop_ends_stopped_with_its_error():
+    job = _started(SubprocessJob(tasks.fail_when_stopped))
+    job.stop()
+    _finish(job)
+    assert (job.state, str(job.error)) == ("stopped", "OSError: the stream closed")
+
+
 def test_with_interrupt_sigint_ends_a_task_that_never_polls():
     job = _started(SubprocessJob(tasks.sleep_without_polling, interrupt=True))
     job.stop()

@@ -93,7 +93,23 @@ def test_a_task_raising_stopped_ends_the_job_stopped_without_a_result(tmp_path):
     assert (job.state, job.result, job.error) == ("stopped", None, None)
 
 
-def test_a_stopped_task_that_raises_stopped_on_its_own_is_stopped():
+def test_a_task_that_raises_after_a_stop_ends_stopped_with_its_error():
+    gate = threading.Event()
+
+    def fail_when_stopped(ctx):
+        gate.set()
+        ctx.stop_event.wait(HANG_GUARD)
+        raise OSError("the stream closed")
+
+    job = ThreadJob(fail_when_stopped)
+    job.start()
+    assert gate.wait(HANG_GUARD)
+    job.stop()
+    job.wait(HANG_GUARD)
+    assert (job.state, str(job.error)) == ("stopped", "OSError: the stream closed")
+
+
+def test_a_task_that_raises_stopped_on_its_own_is_stopped():
     def give_up(ctx):
         raise Stopped("no more")
 
