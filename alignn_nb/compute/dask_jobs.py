@@ -207,6 +207,9 @@ class _DaskDriven(Job):
             tracked.returned = future.result()
         elif future.status == "error":
             tracked.failure = _task_error(future)
+        elif not self.stopping:
+            lost = f"the task ended {future.status} before it finished, without a stop"
+            tracked.failure = JobError("CancelledError", lost)
         self._on_finished(index)
 
     def _relay(self, message: Mapping[str, Any]) -> None:

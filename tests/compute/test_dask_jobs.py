@@ -88,6 +88,24 @@ def _wait_for_file(path):
     assert path.exists()
 
 
+def test_a_task_cancelled_by_someone_else_fails_the_job(client, tmp_path):
+    from distributed import Future
+
+    job = DaskJob(tasks.wait_for_release, (str(tmp_path),), client=client, name="lost")
+    started = first_event(job, "started")
+    job.start()
+    assert started.wait(HANG_GUARD)
+    keys = [k for held in client.processing().values() for k in held if k.startswith("lost-")]
+    Future(keys[0], client=client).cancel()
+    assert job.wait(HANG_GUARD)
+    (tmp_path / "release").touch()
+    _wait_for_file(tmp_path / "returned")
+    assert job.state == "failed"
+    assert str(job.error) == (
+        "CancelledError: the task ended cancelled before it finished, without a stop"
+    )
+
+
 def test_a_map_gives_every_outcome_in_item_order_with_weighted_progress(client):
     job = DaskMapJob(
         tasks.square_or_refuse, range(6), weights=[10] * 6, client=client, unit="structures"
