@@ -12,14 +12,14 @@ class OutputTail:
 
     def __init__(self, lines: int, log: BinaryIO | None = None) -> None:
         self.lines: deque[str] = deque(maxlen=lines)
-        self._log = log
+        self.log = log
         self._partial = b""
 
     def feed(self, data: bytes) -> None:
         """Take the next bytes of the stream."""
-        if self._log is not None:
-            self._log.write(data)
-            self._log.flush()
+        if self.log is not None:
+            self.log.write(data)
+            self.log.flush()
         *whole, self._partial = (self._partial + data).split(b"\n")
         self.lines.extend(_decode(line) for line in whole)
 

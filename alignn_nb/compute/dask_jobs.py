@@ -142,6 +142,9 @@ class _DaskDriven(Job):
             self._submit(client, run, *self._specs(topic, stop_name))
             self._wait(client, stop_name)
             self._wait_for_relays()
+        except BaseException:  # the driver itself failed (an observer raised): end the tasks
+            client.cancel([t.future for t in self._tracked])
+            raise
         finally:
             client.unsubscribe_topic(topic)
             if not self.stopping:

@@ -130,7 +130,7 @@ class SubprocessJob(Job):
         protocol_r, protocol_w = os.pipe()
         wake_r, wake_w = os.pipe()
         log = open(self._log, "ab") if self._log is not None else None
-        self._stdout._log = self._stderr._log = log
+        self._stdout.log = self._stderr.log = log
         try:
             process = self._spawn(protocol_w)
             os.close(protocol_w)
@@ -183,6 +183,8 @@ class SubprocessJob(Job):
             self._read_until_exit(readers, wake_r, exited)
             _drain(readers)
         finally:
+            if process.poll() is None:  # the driver itself failed (an observer raised)
+                _kill_group(process.pid, signal.SIGKILL)
             waiter.join()
             for stream in (process.stdin, process.stdout, process.stderr):
                 stream.close()

@@ -122,6 +122,17 @@ def test_a_child_ignoring_sigint_and_sigterm_is_killed(tmp_path):
     assert job.message == "the child did not stop 0.4 s after SIGINT: sent SIGKILL"
 
 
+def test_an_observer_that_raises_fails_the_job_and_ends_the_child(tmp_path):
+    job = SubprocessJob(tasks.until_stopped, (str(tmp_path),))
+
+    def broken(change):
+        raise RuntimeError("the observer broke")
+
+    job.observe(broken, names="event")
+    _finish(job.start())
+    assert (job.state, str(job.error)) == ("failed", "RuntimeError: the observer broke")
+
+
 def test_stopping_a_queued_subprocess_job_starts_no_child():
     job = SubprocessJob(tasks.count_to, (1,))
     job.stop()
