@@ -86,6 +86,8 @@ def _config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
         return "not computable: alignn applies NLLLoss to every term and it needs class labels"
     if name == "atomwise" and cfg.atomwise_output_features == 0:
         return "not computable: atomwise_output_features is 0, so the model has no atomwise head"
+    if name == "gradwise" and not cfg.calculate_gradient:
+        return "not computable: calculate_gradient is off, so alignn computes no forces"
     if name == "stresswise" and not _gradients_on(cfg):
         return (
             "not computable: alignn computes stress only with gradients on "
@@ -153,6 +155,10 @@ def _graphwise(
     return RawTerm(_criterion(cfg)(out[:, 0], target), unit, int(mask.sum()))
 
 
+def _not_computed(key: str) -> str:
+    return f"not computable: alignn's forward pass computed no {key!r} for this config"
+
+
 def _per_atom(
     result: dict, key: str, batch: Batch, target: str, unit: str, cfg: ALIGNNAtomWiseConfig
 ) -> RawTerm:
@@ -161,7 +167,11 @@ def _per_atom(
         return RawTerm(None, unit, 0, NO_TARGET)
     atom_mask = torch.repeat_interleave(mask, batch.natoms)
     wanted = batch.stacked(target, per_atom=True)
-    predicted = result[key].reshape(batch.num_atoms, -1)[atom_mask]
+    predicted = result.get(key)
+    if predicted is None:
+        return RawTerm(None, unit, 0, _not_computed(key))
+    if predicted.numel() % max(1, batch.num_atoms) == 0:
+        predicted = predicted.reshape(batch.num_atoms, -1)[atom_mask]
     if predicted.shape != wanted.shape:
         return RawTerm(
             None,
@@ -180,7 +190,9 @@ def _per_structure(
     if not bool(mask.any()):
         return RawTerm(None, unit, 0, NO_TARGET)
     wanted = batch.stacked(target, per_atom=False)
-    predicted = result[key]
+    predicted = result.get(key)
+    if predicted is None:
+        return RawTerm(None, unit, 0, _not_computed(key))
     if key == "stresses" and predicted.dim() == 2:
         predicted = predicted.expand(len(batch.samples), 3, 3)
     if predicted.numel() != len(batch.samples) * wanted[0].numel():
