@@ -5,7 +5,7 @@ See `alignn_nb.training.breakdown` for how alignn's ``train.py`` forms each term
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,14 @@ WEIGHTS = {
     "gradwise": "gradwise_weight",
     "stresswise": "stresswise_weight",
     "additional": "additional_output_weight",
+}
+#: The dataset target (`alignn_nb.training.datasets.TARGETS`) each term compares with.
+TARGET_OF = {
+    "graphwise": "energy",
+    "atomwise": "atomwise",
+    "gradwise": "forces",
+    "stresswise": "stress",
+    "additional": "additional",
 }
 #: The config fields `reweight` may change without a forward pass.
 WEIGHT_FIELDS = tuple(WEIGHTS.values())
@@ -96,6 +104,31 @@ def _config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
     if name == "additional" and cfg.additional_output_features == 0:
         return "not computable: additional_output_features is 0, so there is no additional head"
     return None
+
+
+def untrainable(cfg: ALIGNNAtomWiseConfig, counts: Mapping[str, int]) -> str | None:
+    """Why no term alignn's loss adds for ``cfg`` can have a value on a dataset whose
+    samples carry ``counts[target]`` of each target, or None when one can.
+
+    Known before any forward pass: the config's own problems, a graph-level output of
+    more than one value against the energy, and targets the dataset lacks.
+    """
+    reasons: dict[str, str] = {}
+    for name in (n for n in TERMS if applies(n, cfg)):
+        problem = _config_problem(name, cfg)
+        if problem is None and name == "graphwise" and not cfg.classification:
+            if cfg.output_features != 1:
+                problem = (
+                    f"not computable: output_features is {cfg.output_features} but the "
+                    "energy target is one number"
+                )
+        if problem is None and not counts.get(TARGET_OF[name]):
+            problem = f"{NO_TARGET} ({TARGET_OF[name]})"
+        if problem is None:
+            return None
+        reasons[name] = problem
+    listed = "; ".join(f"{name}: {problem}" for name, problem in reasons.items())
+    return f"nothing to train: {listed}"
 
 
 @dataclass(frozen=True)
