@@ -196,12 +196,13 @@ class TuningPlan:
         """Why the base settings cannot be swept on ``dataset``, or None: an objective
         without a value there, nothing that can be trained, or (``local``: the trials
         run in this environment) alignn_atomwise where DGL is not installed."""
+        from alignn_nb.config.mirror import PURE_MODEL
         from alignn_nb.config.rules import DGL_MISSING, dgl_installed, is_pure
 
         cfg, graph = self.base.cfg, self.base.graph
         problem = objective_problem(self.objective, cfg, dataset)
         if problem is None and local and not is_pure(cfg) and not dgl_installed():
-            problem = f"{DGL_MISSING}: choose name=alignn_atomwise_pure or install DGL"
+            problem = f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL"
         return problem or training_problem(cfg, graph, dataset)
 
     def trial_plan(self, number: int, settings: TrialSettings) -> TrialPlan:
