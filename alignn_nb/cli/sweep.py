@@ -165,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         plan = _plan(args)
         cluster = _cluster(args)
         dataset = _dataset(args.data)
+        problem = plan.problem(dataset, local=cluster.local)
+        if problem is not None:
+            raise ValueError(problem)
         from alignn_nb.training.study import open_study
 
         study = open_study(args.storage, args.study, plan.key(dataset))

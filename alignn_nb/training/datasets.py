@@ -331,7 +331,8 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     keep_duplicates) or, for extxyz, ``atomwise_key``.
 
     Raises:
-        ValueError: for an unreadable file or a target of the wrong shape, naming the sample.
+        ValueError: for an unreadable or empty file or a target of the wrong shape,
+            naming the sample.
         FileNotFoundError: for a path that does not exist.
     """
     if isinstance(source, Dataset):
@@ -348,7 +349,11 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     if path.suffix.lower() == ".json":
         from alignn_nb.training.id_prop import read_id_prop
 
-        return replace(read_id_prop(path, **options), path=str(path))
-    if path.suffix.lower() in (".xyz", ".extxyz"):
-        return replace(read_extxyz(path, **options), path=str(path))
-    raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
+        dataset = read_id_prop(path, **options)
+    elif path.suffix.lower() in (".xyz", ".extxyz"):
+        dataset = read_extxyz(path, **options)
+    else:
+        raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
+    if not len(dataset):
+        raise ValueError(f"{path.name}: the dataset is empty: it holds no structure")
+    return replace(dataset, path=str(path))

@@ -46,7 +46,7 @@ from alignn_nb.training.study import (
     open_study,
     records,
 )
-from alignn_nb.training.trials import OBJECTIVES, objective_problem
+from alignn_nb.training.trials import OBJECTIVES
 from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
@@ -223,7 +223,7 @@ class SweepPanel(widgets.VBox):
         options = TrialOptions(steps=self.steps)
         base = TrialSettings(self.toolbar.config.copy(), self.toolbar.graph.copy(), options)
         plan = TuningPlan(space, base, objective=self.objective, device="auto")
-        problem = objective_problem(plan.objective, base.cfg, self.dataset)
+        problem = plan.problem(self.dataset, local=not self.scheduler.strip())
         if problem is not None:
             raise ValueError(problem)
         return plan
