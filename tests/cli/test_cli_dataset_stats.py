@@ -15,7 +15,8 @@ from alignn_nb.cli._settings import load_settings
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
 from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.dataset_files import open_dataset, read_entry
+from alignn_nb.training.dataset_files import open_dataset
+from alignn_nb.training.entries import read_entry
 
 KEYS = {
     "structures",

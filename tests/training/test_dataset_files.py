@@ -11,7 +11,8 @@ import pytest
 from ase.build import bulk
 from ase.io import write
 
-from alignn_nb.training.dataset_files import open_dataset, read_entry
+from alignn_nb.training.dataset_files import open_dataset
+from alignn_nb.training.entries import read_entry
 
 SI = bulk("Si", "diamond", a=5.43)
 NACL = bulk("NaCl", "rocksalt", a=5.64)
