@@ -173,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
     from alignn_nb.app.tuning import run_study
     from alignn_nb.training.study import save_best, summary
 
+    if not args.json:
+        sys.stdout.writelines(f"skipped: {s.id}: {s.reason}\n" for s in dataset.skipped)
     echo = (
         None
         if args.json
@@ -182,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         run_study(study, plan, dataset, args.trials, cluster, on_trial=echo)
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)
-    result = summary(study, args.storage)
+    result = {**summary(study, args.storage), "skipped": [s.as_dict() for s in dataset.skipped]}
     if args.save_best is not None and result["best"] is not None:
         save_best(study, args.save_best)
     sys.stdout.write(json.dumps(result) + "\n" if args.json else _best_text(result, args))
