@@ -197,7 +197,7 @@ def measure_step(name: str, indices: list[int]) -> dict:
     from alignn_nb.cli._settings import load_settings
     from alignn_nb.graphs.reference import alignn_graphs
     from alignn_nb.model.build import build_model
-    from alignn_nb.training.dataset_files import Entry, read_entry
+    from alignn_nb.training.entries import Entry, read_entry
     from alignn_nb.training.example_data import example_dataset_path
     from alignn_nb.training.step_calibration import measure, training_step
 

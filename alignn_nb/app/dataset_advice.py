@@ -161,7 +161,7 @@ def recount(
     """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
     sampled structure could be counted under it."""
     from alignn_nb.graphs.counts import settings_counts
-    from alignn_nb.training.dataset_files import read_entry
+    from alignn_nb.training.entries import read_entry
 
     found: list[dict[int, dict]] = [{} for _ in todo]
     for index, entry in _sample(_paired(files, rows)):

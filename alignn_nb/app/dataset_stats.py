@@ -166,7 +166,7 @@ def report(
         "dataset": result.name,
         "layout": result.layout,
         "structures": len(rows),
-        "skipped": [{"id": s.id, "reason": s.reason} for s in result.skipped],
+        "skipped": [s.as_dict() for s in result.skipped],
     }
     for key in ("atoms", "edges", "triplets"):
         stats[key] = summary([r[key] for r in rows]) if rows else None
