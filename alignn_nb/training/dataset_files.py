@@ -14,6 +14,8 @@ structure on a worker, count its graph and drop it:
   read with jarvis's own parser (``use_cif2cell=False``), which is what alignn gets
   unless the ``cif2cell`` program is installed: jarvis's cif2cell path runs a shell
   command built from the file name and leaves a temporary file behind at every read.
+  jarvis reduces each CIF to spglib's primitive cell; a large cell without symmetry
+  gets the same cell without spglib's search (`alignn_nb.structures.primitive`).
 - **alignn's force-field ``id_prop.json``** itself (a JSON list of such entries).
 - **an extxyz file**, read by ASE frame by frame.
 - **a folder of CIF/POSCAR files** without targets (``*.cif``, ``POSCAR*``, ``CONTCAR*``,
@@ -318,7 +320,7 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
 
     readers = {
         "poscar": lambda p: Atoms.from_poscar(p),
-        "cif": lambda p: Atoms.from_cif(p, use_cif2cell=False),
+        "cif": _jarvis_cif,
         "xyz": lambda p: Atoms.from_xyz(p, box_size=ALIGNN_BOX),
         "pdb": lambda p: Atoms.from_pdb(p, max_lat=ALIGNN_BOX),
     }
@@ -333,6 +335,33 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
     except Exception as failure:  # jarvis raises many types for a malformed file
         reason = str(failure) or type(failure).__name__
         raise ValueError(f"jarvis could not read {name} as {file_format}: {reason}") from None
+
+
+def _jarvis_cif(path: str) -> Any:
+    """``Atoms.from_cif(path, use_cif2cell=False)``: jarvis's parse, then its primitive
+    cell, found without spglib's search when a large cell has no symmetry (the same
+    lattice, atoms and coordinates; `alignn_nb.structures.primitive`)."""
+    from jarvis.core.atoms import Atoms
+
+    from alignn_nb.structures.primitive import WORTH_FROM, primitive_without_symmetry
+
+    parsed = Atoms.from_cif(path, use_cif2cell=False, get_primitive_atoms=False)
+    numbers = np.asarray(parsed.atomic_numbers)
+    found = None
+    if len(numbers) >= WORTH_FROM:
+        found = primitive_without_symmetry(parsed.lattice_mat, parsed.frac_coords, numbers)
+    if found is None:
+        return parsed.get_primitive_atoms
+    lattice, fractional = found
+    names: dict[int, str] = {}  # jarvis names each atomic number after its first atom
+    for z, element in zip(numbers.tolist(), parsed.elements, strict=True):
+        names.setdefault(z, element)
+    return Atoms(
+        lattice_mat=lattice,
+        elements=[names[z] for z in numbers.tolist()],
+        coords=fractional,
+        cartesian=False,
+    )
 
 
 def _ase(elements: list[str], positions: np.ndarray, cell: np.ndarray) -> Any:
