@@ -16,6 +16,7 @@ import ase
 import numpy as np
 from ase.data import atomic_numbers, chemical_symbols
 
+from alignn_nb.structures.cif import read_cif
 from alignn_nb.structures.lapack import one_blas_thread
 
 MIN_DISTANCE = 0.1
@@ -33,7 +34,8 @@ def load_structure(source: Any) -> ase.Atoms:
 
     Args:
         source: a path to any file ASE reads (CIF, POSCAR/CONTCAR, extxyz, xyz; the first
-            frame of a trajectory); an ``ase.Atoms``; a jarvis ``Atoms``; the jarvis atoms
+            frame of a trajectory; a ``.cif`` is read by `read_cif`, ASE's reader in
+            linear time); an ``ase.Atoms``; a jarvis ``Atoms``; the jarvis atoms
             dict of alignn's ``id_prop.json`` (``lattice_mat`` Å, ``coords``, ``elements``,
             ``cartesian``); or a pymatgen ``Structure``/``Molecule``.
 
@@ -74,7 +76,7 @@ def _read_file(path: Path) -> ase.Atoms:
     if not path.is_file():
         raise ValueError(f"no structure file at {path}")
     try:
-        atoms = ase.io.read(path, index=0)
+        atoms = read_cif(path) if path.suffix.lower() == ".cif" else ase.io.read(path, index=0)
     except Exception as exc:
         raise ValueError(f"ASE could not read {path}: {exc}") from exc
     if not isinstance(atoms, ase.Atoms):

@@ -14,6 +14,8 @@ a scan can read each structure on a worker, count its graph and drop it:
   read with jarvis's own parser (``use_cif2cell=False``), which is what alignn gets
   unless the ``cif2cell`` program is installed: jarvis's cif2cell path runs a shell
   command built from the file name and leaves a temporary file behind at every read.
+  jarvis reduces each CIF to spglib's primitive cell; a large cell without symmetry
+  gets the same cell without spglib's search (`alignn_nb.structures.primitive`).
 - **alignn's force-field ``id_prop.json``** itself (a JSON list of such entries).
 - **an extxyz file**, read by ASE frame by frame.
 - **a folder of CIF/POSCAR files** without targets (``*.cif``, ``POSCAR*``, ``CONTCAR*``,

@@ -213,7 +213,7 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
 
     readers = {
         "poscar": lambda p: Atoms.from_poscar(p),
-        "cif": lambda p: Atoms.from_cif(p, use_cif2cell=False),
+        "cif": _jarvis_cif,
         "xyz": lambda p: Atoms.from_xyz(p, box_size=ALIGNN_BOX),
         "pdb": lambda p: Atoms.from_pdb(p, max_lat=ALIGNN_BOX),
     }
@@ -228,6 +228,33 @@ def _read_with_jarvis(path: str, file_format: str) -> Any:
     except Exception as failure:  # jarvis raises many types for a malformed file
         reason = str(failure) or type(failure).__name__
         raise ValueError(f"jarvis could not read {name} as {file_format}: {reason}") from None
+
+
+def _jarvis_cif(path: str) -> Any:
+    """``Atoms.from_cif(path, use_cif2cell=False)``: jarvis's parse, then its primitive
+    cell, found without spglib's search when a large cell has no symmetry (the same
+    lattice, atoms and coordinates; `alignn_nb.structures.primitive`)."""
+    from jarvis.core.atoms import Atoms
+
+    from alignn_nb.structures.primitive import WORTH_FROM, primitive_without_symmetry
+
+    parsed = Atoms.from_cif(path, use_cif2cell=False, get_primitive_atoms=False)
+    numbers = np.asarray(parsed.atomic_numbers)
+    found = None
+    if len(numbers) >= WORTH_FROM:
+        found = primitive_without_symmetry(parsed.lattice_mat, parsed.frac_coords, numbers)
+    if found is None:
+        return parsed.get_primitive_atoms
+    lattice, fractional = found
+    names: dict[int, str] = {}  # jarvis names each atomic number after its first atom
+    for z, element in zip(numbers.tolist(), parsed.elements, strict=True):
+        names.setdefault(z, element)
+    return Atoms(
+        lattice_mat=lattice,
+        elements=[names[z] for z in numbers.tolist()],
+        coords=fractional,
+        cartesian=False,
+    )
 
 
 def _ase(elements: list[str], positions: np.ndarray, cell: np.ndarray) -> Any:
