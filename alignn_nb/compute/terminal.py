@@ -79,7 +79,8 @@ class TerminalBar:
     """Draws ``job`` on ``stream`` (default stderr) until the job ends or `close`.
 
     ``tty`` None asks the stream (`isatty`); ``interval`` None takes `TTY_INTERVAL` or
-    `LINE_INTERVAL` (``float("inf")``: only the first and the final line); ``columns``
+    `LINE_INTERVAL` (``float("inf")``: only the started and the final line, and on a job
+    already running only the final one); ``columns``
     None asks the terminal (lines are cut to fit on a TTY); ``echo`` turns an event into
     a line of its own, or None for none.
     """
@@ -103,7 +104,7 @@ class TerminalBar:
         self.columns = columns or shutil.get_terminal_size((100, 24)).columns
         self._clock = clock
         self._lock = threading.Lock()
-        self._drawn_at = -float("inf")
+        self._drawn_at = clock() if job.state == RUNNING else -float("inf")
         self._last = ""
         self._closed = False
         self._echo = echo
