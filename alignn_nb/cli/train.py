@@ -185,9 +185,10 @@ def _ended(job: Any, request: Any, args: argparse.Namespace) -> int:
     summary = job.result
     if args.json and summary is not None:
         sys.stdout.write(json.dumps(summary) + "\n")
-    if job.state == "done":
+    stopped = summary is not None and summary["status"] == "stopped"
+    if job.state == "done" and not stopped:
         return 0
-    if job.state == "stopped":
+    if job.state == "stopped" or stopped:
         done = "" if summary is None else f" after epoch {summary['completed']}"
         sys.stderr.write(
             f"{VERB}: stopped{done}; continue with: alignn-nb train --output "
