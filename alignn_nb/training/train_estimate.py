@@ -1,11 +1,11 @@
 """How long one epoch of a training should take, before it starts: the dataset cost model.
 
 The structures of alignn's train and validation splits are counted
-(`alignn_nb.graphs.counts.graph_counts`, no graph built), and one training step's seconds
-are fitted from a few real alignn steps on the calibration batches of
-`alignn_nb.training.step_calibration`, here in the training's own process, so on its
-threads and its machine. `alignn_nb.training.step_cost.epoch_seconds` sums the steps over
-shuffled batches of the split, as alignn's loader cuts them.
+(`alignn_nb.graphs.counts.graph_counts`, no graph built; at most `SAMPLE` of each), and
+one training step's seconds are fitted from a few real alignn steps on the calibration
+batches of `alignn_nb.training.step_calibration`, here in the training's own process, so
+on its threads and its machine. `alignn_nb.training.step_cost.step_seconds` gives a
+batch's seconds, times the whole batches alignn's loader cuts from the split.
 
 This is the step-time half of the calibration only (about a second, where the whole one
 takes a fresh process and memory measurements): every tensor is timed in glibc's heap
@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training import step_cost
 from alignn_nb.training.dataset_files import Entry, read_entry
@@ -26,8 +28,11 @@ from alignn_nb.training.step_cost import StepCost
 
 VAL_STEP_SHARE = 0.3
 """Seconds of a validation step over a training step: a forward pass with the forces'
-gradient, without the loss's backward pass or the optimizer (0.28 measured on mlearn Si
-batches of 4, hidden_features 16 to 256)."""
+gradient, without the loss's backward pass or the optimizer (0.28 measured by alignn's own
+epoch times on mlearn Si, batches of 4, hidden_features 32)."""
+SAMPLE = 256
+"""Structures of a split counted at most; a bigger split is estimated from a seeded
+sample of this many, scaled to its size."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +116,24 @@ def counted(
     return rows
 
 
-def _split_seconds(rows: list[dict[str, int]], batch_size: int, cost: StepCost) -> float:
-    """Seconds of the steps over ``rows`` (alignn's loaders drop an incomplete batch)."""
-    if len(rows) < batch_size:
+def sampled(indices: Sequence[int], size: int = SAMPLE, seed: int = 0) -> list[int]:
+    """``indices``, or a seeded sample of ``size`` of them in their order."""
+    if len(indices) <= size:
+        return list(indices)
+    rng = np.random.default_rng(seed)
+    return [indices[i] for i in sorted(rng.choice(len(indices), size, replace=False))]
+
+
+def _split_seconds(
+    rows: list[dict[str, int]], structures: int, batch_size: int, cost: StepCost
+) -> float:
+    """Seconds of the steps over a split of ``structures`` whose (sampled) counts are
+    ``rows``: alignn's loaders cut ``structures // batch_size`` whole batches, and a step's
+    fitted time is linear in a batch's counts, so each batch is ``batch_size`` mean rows."""
+    if structures < batch_size or not rows:
         return 0.0
-    return step_cost.epoch_seconds(rows, batch_size, cost)
+    batch = {key: batch_size * float(np.mean([r[key] for r in rows])) for key in rows[0]}
+    return structures // batch_size * float(step_cost.step_seconds(batch, cost))
 
 
 def estimate_epoch(
@@ -132,14 +150,14 @@ def estimate_epoch(
         ValueError: when a structure cannot be counted, or the model is pure torch.
     """
     start = time.perf_counter()
-    train_rows = counted([entries[i] for i in split[0]], cfg, graph)
-    val_rows = counted([entries[i] for i in split[1]], cfg, graph)
+    train_rows = counted([entries[i] for i in sampled(split[0])], cfg, graph)
+    val_rows = counted([entries[i] for i in sampled(split[1])], cfg, graph)
     cost = timed_steps(cfg, graph)
     batch_size = int(config.get("batch_size", 64))
     return EpochEstimate(
-        train_seconds=_split_seconds(train_rows, batch_size, cost),
-        val_seconds=VAL_STEP_SHARE * _split_seconds(val_rows, batch_size, cost),
+        train_seconds=_split_seconds(train_rows, len(split[0]), batch_size, cost),
+        val_seconds=VAL_STEP_SHARE * _split_seconds(val_rows, len(split[1]), batch_size, cost),
         seconds=time.perf_counter() - start,
-        train_structures=len(train_rows),
-        val_structures=len(val_rows),
+        train_structures=len(split[0]),
+        val_structures=len(split[1]),
     )

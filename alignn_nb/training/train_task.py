@@ -313,6 +313,7 @@ def _conclude(
         "seconds": time.time() - state["started"],
         "estimate": None if watcher.estimate is None else watcher.estimate.to_dict(),
         "first_epoch": watcher.first,
+        "timings": watcher.timings,
         "log": str(plan.folder.log),
         "notes": notes,
     }

@@ -139,8 +139,10 @@ class Watcher:
         self.failure: str | None = None
         self.note: str | None = None
         self.first: dict[str, float] | None = None
+        """The first epoch's training steps: estimated by the cost model and measured (s)."""
         self.began: float | None = None
         self.durations: list[float] = []
+        self.timings: list[dict[str, Any]] = []
         self._files = _Files()
         for name in HISTORY_FILES:  # a resume starts beside the earlier run's files
             self._files.stamps[name] = _stamp(folder.output / name)
@@ -259,6 +261,7 @@ class Watcher:
             "first": self.first if index == 0 else None,
         }
         line = data["line"] = epoch_line(data)
+        self.timings.append({k: data[k] for k in ("epoch", "seconds", "elapsed", "eta")})
         self.ctx.emit("epoch", data)
         self.ctx.report(number, self.epochs, unit="epochs", eta=eta)
         self.ctx.message(line)
