@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _request(args: argparse.Namespace) -> Any:
-    from alignn_nb.training.train_request import TrainRequest
+    from alignn_nb.training import TrainRequest
 
     settings = dict(_settings.parse_assignment(text) for text in args.assignments)
     if args.scheduler is not None and "://" not in args.scheduler:
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         request = _request(args)
     except ValueError as exc:
         return _settings.fail(VERB, exc)
-    from alignn_nb.training.train_job import training_job
+    from alignn_nb.training import training_job
 
     stream = sys.stderr
     job = training_job(request, scheduler=args.scheduler)
@@ -199,7 +199,7 @@ def _ended(job: Any, request: Any, args: argparse.Namespace) -> int:
 
 
 def _cause(job: Any, request: Any) -> str:
-    from alignn_nb.training.train_job import recover_run
+    from alignn_nb.training import recover_run
 
     error = job.error
     if error is None:

@@ -4,6 +4,7 @@ followed and stopped from another process. Every process is stopped by its PID."
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -58,6 +59,7 @@ def inputs(tmp_path):
 
 
 def test_the_history_is_alignns_own_and_explore_opens_the_folder(tmp_path, inputs, direct):
+    from alignn_nb.cli.explore import checked_request
     from alignn_nb.training import load_run
 
     data, config = inputs
@@ -91,6 +93,16 @@ def test_the_history_is_alignns_own_and_explore_opens_the_folder(tmp_path, input
     run = load_run(out)
     assert run.history.epochs == 3
     assert run.ids == load_run(direct).ids
+    opened = checked_request(
+        argparse.Namespace(
+            run_folder=str(out),
+            weights=None,
+            data=str(out / "alignn-nb" / "data" / "id_prop.json"),
+            split=None,
+            compare=None,
+        )
+    )
+    assert (opened["folder"], opened["weights"]) == (str(out), str(out / "best_model.pt"))
 
 
 @pytest.mark.parametrize(
