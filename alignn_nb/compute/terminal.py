@@ -55,7 +55,8 @@ def format_rate(rate: float, unit: str) -> str:
 
 
 def format_progress(progress: Progress) -> str:
-    """``done/total unit (pct%)``, the rate and the ETA, as far as they are known."""
+    """``done/total unit (pct%)``, the rate and the ETA, as far as they are known (a rate
+    of 0 before anything is done says nothing, and is left out)."""
     unit = f" {progress.unit}" if progress.unit else ""
     if progress.total is None:
         parts = [f"{progress.done}{unit}"]
@@ -63,7 +64,7 @@ def format_progress(progress: Progress) -> str:
         parts = [f"{progress.done}/{progress.total}{unit}"]
         if progress.fraction is not None:
             parts[0] += f" ({100 * progress.fraction:.0f}%)"
-    if progress.rate is not None:
+    if progress.rate is not None and (progress.rate or progress.done):
         parts.append(format_rate(progress.rate, progress.unit))
     if progress.eta is not None and progress.done != progress.total:
         parts.append(f"ETA {format_duration(progress.eta)}")

@@ -263,8 +263,8 @@ class Watcher:
         line = data["line"] = epoch_line(data)
         self.timings.append({k: data[k] for k in ("epoch", "seconds", "elapsed", "eta")})
         self.ctx.emit("epoch", data)
-        self.ctx.report(number, self.epochs, unit="epochs", eta=eta)
         self.ctx.message(line)
+        self.ctx.report(number, self.epochs, unit="epochs", eta=eta)
 
     def _keep(self) -> None:
         """Copy the checkpoint of the last whole epoch while alignn trains the next."""

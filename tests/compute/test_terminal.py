@@ -215,3 +215,10 @@ def test_echo_on_a_tty_prints_above_the_bar_and_draws_the_bar_again(clock):
     assert text.startswith(started + "\repoch 1/3\x1b[K\n" + started)
     assert "\repoch 2/3\x1b[K\n\rtrain: [" + "#" * 6 + "-" * 14 + "] 1/3 epochs (33%)" in text
     assert text.endswith("\rtrain: done in 3.0 s · 3/3 epochs (100%)\x1b[K\n")
+
+
+def test_a_rate_of_nothing_done_is_left_out():
+    assert format_progress(Progress(0, 3, "epochs", rate=0.0, eta=6.0)) == (
+        "0/3 epochs (0%) · ETA 6.0 s"
+    )
+    assert format_progress(Progress(1, 3, "epochs", rate=0.0)) == "1/3 epochs (33%) · 0 epochs/s"
