@@ -206,6 +206,21 @@ def _cause(job: Any, request: Any) -> str:
         return "the training ended without a result"
     if error.type in ("Refused", "TrainingFailed"):
         return str(error.message)
-    state = recover_run(request.output)  # the process died: its last whole epoch goes back
-    written = "" if state is None or not state.get("error") else f"; {state['error']}"
-    return f"{error}{written}"
+    state = recover_run(request.output)  # the process died: the folder goes to a whole epoch
+    head = str(error.message).split("; its last stderr line")[0]
+    lines = [head, *_log_tail(request.output)]
+    if state is not None and state.get("error"):
+        lines.append(str(state["error"]).split("; ", 1)[-1])
+    return "; ".join(lines)
+
+
+def _log_tail(output: str) -> list[str]:
+    """alignn's last line in the run's train.log, as a cause's witness."""
+    from pathlib import Path
+
+    try:
+        text = (Path(output) / "alignn-nb" / "train.log").read_text(errors="replace")
+    except OSError:
+        return []
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [f"the last line of its log: {lines[-1]}"] if lines else []

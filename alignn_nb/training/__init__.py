@@ -44,7 +44,7 @@ _LAZY = {
     "check_training": "alignn_nb.training.train_plan",
     "training_job": "alignn_nb.training.train_job",
     "attach": "alignn_nb.training.train_job",
-    "recover_run": "alignn_nb.training.train_job",
+    "recover_run": "alignn_nb.training.train_folder",
 }
 """Public names and the module each lives in, imported on first use (the loss needs torch)."""
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import filecmp
 import json
+import math
 import os
 import shutil
 import socket
@@ -237,6 +238,49 @@ def restore_checkpoint(folder: RunFolder) -> Checkpoint | None:
     return kept
 
 
+def saved_epoch(folder: RunFolder) -> int | None:
+    """The epoch after which alignn saved current_state.pt (read weights-only), or None
+    when it is missing or cannot be read (a file alignn was writing)."""
+    try:
+        import torch
+
+        path = folder.output / "current_state.pt"
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return int(state["epoch"])
+    except Exception:  # missing, half written, not alignn's: not a whole epoch
+        return None
+
+
+def settle(
+    folder: RunFolder, earlier: tuple[Rows, Rows], rows: tuple[Rows | None, Rows | None]
+) -> Checkpoint | None:
+    """Leave the output folder at its last whole epoch after a run ended early.
+
+    ``earlier`` are the rows of the epochs before this start, ``rows`` those alignn wrote
+    since it (None where a file was not rewritten). alignn's own files are whole when both
+    histories hold the same epochs, every value finite, and current_state.pt was saved
+    after the last of them (alignn saves it, then best_model.pt, then history_val.json):
+    then they stay and are kept as the checkpoint. Otherwise the kept copy is put back.
+    The history files are written with the earlier epochs in front. Returns the epoch kept.
+    """
+    train, val = rows
+    whole = (
+        train is not None
+        and val is not None
+        and 0 < len(train) == len(val)
+        and all(math.isfinite(v) for row in [*train, *val] for v in row)
+        and saved_epoch(folder) == len(earlier[1]) + len(val)
+    )
+    if not whole or train is None or val is None:
+        return restore_checkpoint(folder)
+    every_train, every_val = merged(earlier[0], train), merged(earlier[1], val)
+    kept = latest_checkpoint(folder)
+    if kept is None or kept.epoch < len(every_val):
+        keep_checkpoint(folder, len(every_val), every_train, every_val, lambda: True)
+    folder.write_history(every_train, every_val)
+    return latest_checkpoint(folder)
+
+
 def host() -> str:
     return socket.gethostname()
 
@@ -274,3 +318,43 @@ def clean(folder: RunFolder, keep_caches: bool) -> list[str]:
     with contextlib.suppress(OSError):
         return folder.remove_work()
     return []
+
+
+def recover_run(output: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """After a training process died (killed, out of memory, a lost worker): leave the
+    folder at its last whole epoch, remove the graph caches unless they were to be kept,
+    and mark run.json failed. Returns run.json's state (unchanged when the run ended on
+    its own), or None when there is no run or it is still going."""
+    folder = RunFolder.of(output)
+    state = folder.read_state()
+    if state is None or state.get("status") != RUNNING:
+        return state
+    if alive(state):
+        return None
+    before = int(state.get("earlier", 0))
+    earlier = (state.get("train", [])[:before], state.get("val", [])[:before])
+    written = tuple(
+        rows if _since(folder, name, state) else None
+        for name, rows in zip(HISTORY_FILES, folder.history(), strict=True)
+    )
+    kept = settle(folder, earlier, (written[0], written[1]))
+    done = 0 if kept is None else kept.epoch
+    clean(folder, bool(state.get("keep_caches")))
+    state.update(
+        status="failed",
+        completed=done,
+        train=[] if kept is None else kept.train,
+        val=[] if kept is None else kept.val,
+        error=f"the training process ({describe(state)}) died; the last whole epoch "
+        f"written is {done} of {state.get('epochs')} ({folder.output})",
+    )
+    folder.write_state(state)
+    return state
+
+
+def _since(folder: RunFolder, name: str, state: dict[str, Any]) -> bool:
+    """Whether alignn wrote the file ``name`` since the run's last start."""
+    try:
+        return (folder.output / name).stat().st_mtime >= float(state.get("started", 0))
+    except OSError:
+        return False

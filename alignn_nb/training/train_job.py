@@ -39,14 +39,7 @@ from alignn_nb.compute.job import Job
 from alignn_nb.compute.nested import run_in_child
 from alignn_nb.compute.subprocess_job import SubprocessJob
 from alignn_nb.compute.thread_job import ThreadJob
-from alignn_nb.training.train_folder import (
-    RUNNING,
-    RunFolder,
-    alive,
-    describe,
-    host,
-    restore_checkpoint,
-)
+from alignn_nb.training.train_folder import RUNNING, RunFolder, alive, host, recover_run
 from alignn_nb.training.train_request import TrainingFailed, TrainRequest
 from alignn_nb.training.train_task import train_task
 from alignn_nb.training.train_watch import epoch_line, named, shown_terms
@@ -99,30 +92,6 @@ def training_job(
         name=name,
         unit="epochs",
     )
-
-
-def recover_run(output: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """After a training process died (killed, out of memory, a lost worker): put the last
-    whole epoch back and mark run.json failed. Returns run.json's state (unchanged when
-    the run ended on its own), or None when there is no run or it is still going."""
-    folder = RunFolder.of(output)
-    state = folder.read_state()
-    if state is None or state.get("status") != RUNNING:
-        return state
-    if alive(state):
-        return None
-    kept = restore_checkpoint(folder)
-    done = 0 if kept is None else kept.epoch
-    state.update(
-        status="failed",
-        completed=done,
-        train=[] if kept is None else kept.train,
-        val=[] if kept is None else kept.val,
-        error=f"the training process ({describe(state)}) ended without a word; the last "
-        f"whole epoch written is {done} of {state.get('epochs')} ({folder.output})",
-    )
-    folder.write_state(state)
-    return state
 
 
 def attach(output: str | os.PathLike[str]) -> Job | None:

@@ -8,10 +8,11 @@ In order:
    sent to ``alignn-nb/train.log`` and the process moved into a working folder of its own;
 3. the cost model's estimate of an epoch (`alignn_nb.training.train_estimate`);
 4. alignn's own ``train_for_folder``, watched by a `Watcher`;
-5. the end, however it came: on a stop or a failure the last whole epoch is put back; on a
-   resume the earlier epochs are written back in front of the new ones in the history
-   files (alignn's resume starts them empty); the graph caches are removed; run.json
-   says how it ended, and a summary is returned.
+5. the end, however it came: on a stop or a failure the folder is left at its last whole
+   epoch (`alignn_nb.training.train_folder.settle`); on a resume the earlier epochs are
+   written back in front of the new ones in the history files (alignn's resume starts them
+   empty); the graph caches are removed; run.json says how it ended, and a summary is
+   returned.
 
 Inside ``train_for_folder`` (`alignn_boundary`) every ``torch.load`` is weights-only
 (alignn's resume loads current_model.pt and current_state.pt without it), and torch
@@ -23,6 +24,7 @@ load; loading sets the same method again. Both changes stay in this process.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -38,8 +40,11 @@ from alignn_nb.training.train_folder import (
     clean,
     host,
     keep_checkpoint,
+    latest_checkpoint,
     merged,
+    recover_run,
     restore_checkpoint,
+    settle,
 )
 from alignn_nb.training.train_plan import TrainPlan, check_training, split_indices
 from alignn_nb.training.train_request import Refused, TrainingFailed, TrainRequest
@@ -76,8 +81,18 @@ def alignn_boundary() -> Iterator[None]:
         OneCycleLR.state_dict = original  # type: ignore[method-assign]
 
 
-def _take_folder(plan: TrainPlan, started: float) -> dict[str, Any]:
-    """Write the run's inputs and run.json; returns the run's state."""
+def _recovered(plan: TrainPlan) -> TrainPlan:
+    """``plan`` resumed from the checkpoint kept now (a run that died may have left a
+    whole epoch after the one kept while it trained)."""
+    checkpoint = latest_checkpoint(plan.folder)
+    done = 0 if checkpoint is None else checkpoint.epoch
+    config = {**plan.config, "resume_checkpoint": done > 0}
+    return dataclasses.replace(plan, checkpoint=checkpoint, config=config)
+
+
+def _take_folder(plan: TrainPlan, started: float) -> tuple[TrainPlan, dict[str, Any]]:
+    """Write the run's inputs and run.json; returns the plan as it stands after a dead
+    run's folder was settled, and the run's state."""
     from alignn_nb.training.train_data import write_data
 
     folder, request = plan.folder, plan.request
@@ -97,8 +112,9 @@ def _take_folder(plan: TrainPlan, started: float) -> dict[str, Any]:
             "notes": [],
         }
     else:
-        state = dict(plan.state or {})
+        state = dict(recover_run(folder.output) or plan.state or {})
         restore_checkpoint(folder)
+        plan = _recovered(plan)
         state["start_notes"] = _mend_best_loss(plan)
     folder.config.write_text(json.dumps(plan.config, indent=2))
     checkpoint = plan.checkpoint
@@ -113,12 +129,14 @@ def _take_folder(plan: TrainPlan, started: float) -> dict[str, Any]:
         train=[] if checkpoint is None else checkpoint.train,
         val=[] if checkpoint is None else checkpoint.val,
         starts=int(state.get("starts", 0)) + 1,
+        earlier=plan.resumed,
+        keep_caches=request.keep_caches,
         finished=False,
         error=None,
         summary=None,
     )
     folder.write_state(state)
-    return state
+    return plan, state
 
 
 def _mend_best_loss(plan: TrainPlan) -> list[str]:
@@ -209,7 +227,7 @@ def _finish(
             notes.append(RESUME_NOTE.format(plan.resumed, len(val) - plan.resumed))
         keep_checkpoint(folder, len(val), train, val, lambda: True)
     else:
-        kept = restore_checkpoint(folder)
+        kept = settle(folder, watcher.earlier, watcher.written())
         train, val = ([], []) if kept is None else (kept.train, kept.val)
     if watcher.note is not None:
         notes.append(watcher.note + "; alignn's test pass did not run (no Test_results.json)")
@@ -231,7 +249,7 @@ def train_task(ctx: JobContext, request: TrainRequest) -> dict[str, Any]:
     """
     started = time.time()
     plan = check_training(request)
-    state = _take_folder(plan, started)
+    plan, state = _take_folder(plan, started)
     ctx.emit(
         "started",
         {

@@ -162,6 +162,10 @@ class Watcher:
         """Every epoch's (train, val) rows seen so far, the earlier ones first."""
         return self.earlier[0] + self._files.train, self.earlier[1] + self._files.val
 
+    def written(self) -> tuple[Rows | None, Rows | None]:
+        """The rows alignn wrote since this start (None for a file it has not rewritten)."""
+        return self._files.train or None, self._files.val or None
+
     def start(self) -> None:
         self._thread.start()
 
@@ -199,10 +203,11 @@ class Watcher:
             seen = len(self._files.val)
             self._files.val = new_val
             self._check_finite(len(self.earlier[1]), new_val, "validation")
+            if len(new_val) > seen and not final and self.failure is None:
+                self._keep()
             for index in range(seen, len(new_val)):
                 self._epoch_done(index)
             if len(new_val) > seen and not final and self.failure is None:
-                self._keep()
                 self._check_patience()
         if time.monotonic() - self._beat > HEARTBEAT_SECONDS and not final:
             self._heartbeat()

@@ -184,6 +184,51 @@ def test_ctrl_c_in_epoch_2_of_5_keeps_epoch_1_and_resume_appends_4_more(tmp_path
     assert "Test_results.json" in os.listdir(out)
 
 
+def test_a_killed_training_is_reported_with_its_cause_and_resumed_from_its_last_epoch(
+    tmp_path, inputs
+):
+    data, config = inputs
+    out = tmp_path / "out"
+    args = ("--data", data, "--config", config, "--output", str(out), "--set", "epochs=20")
+    process = subprocess.Popen(
+        train_runs.command(*args),
+        cwd=tmp_path,
+        env=train_runs.env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = _until(process, "train: 20 epochs into")[-1]
+        pid = int(started.split("(pid ")[1].split()[0])
+        _until(process, "epoch 2/20")
+        os.kill(pid, signal.SIGKILL)
+        last = process.stderr.read().splitlines()[-1]
+        assert process.wait(HANG_GUARD) == 1
+    finally:
+        process.kill()
+        process.wait()
+    kept = len(train_runs.rows(out, "val"))
+    assert last.startswith(f"alignn-nb train: error: the child process {pid} was killed by SIGKILL")
+    assert last.endswith(f"; the last whole epoch written is {kept} of 20 ({out})")
+    assert kept >= 2
+    assert sorted(os.listdir(out / "alignn-nb")) == [
+        "checkpoint",
+        "config.json",
+        "data",
+        "run.json",
+        "train.log",
+    ]
+    before = {s: (out / f"history_{s}.json").read_text() for s in ("train", "val")}
+
+    done = train_runs.run(
+        "--output", str(out), "--resume", "--set", f"epochs={kept + 1}", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    for split in ("train", "val"):
+        assert (out / f"history_{split}.json").read_text().startswith(before[split][:-1] + ", ")
+        assert len(train_runs.rows(out, split)) == kept + 1
+
+
 def test_n_early_stopping_ends_the_run_when_validation_stops_improving(tmp_path, inputs):
     data, _ = inputs
     config = train_runs.write_config(tmp_path / "early.json", epochs=5, n_early_stopping=1)

@@ -123,3 +123,41 @@ def _holder() -> subprocess.Popen:
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "up\n"
     return process
+
+
+def _saved(folder, epoch):
+    import torch
+
+    torch.save({"epoch": epoch, "best_loss": 1.0}, folder.output / "current_state.pt")
+
+
+def test_settling_keeps_alignns_files_when_they_hold_a_whole_later_epoch(tmp_path):
+    from alignn_nb.training.train_folder import settle
+
+    folder = _folder(tmp_path)
+    _saved(folder, 1)
+    keep_checkpoint(folder, 1, [ROW1], [ROW1], lambda: True)
+    _saved(folder, 2)
+    (folder.output / "current_model.pt").write_text("m2")
+    kept = settle(folder, ([], []), ([ROW1, ROW2], [ROW1, ROW2]))
+    assert (kept.epoch, kept.val) == (2, [ROW1, ROW2])
+    assert (folder.output / "current_model.pt").read_text() == "m2"
+    assert (kept.folder / "current_model.pt").read_text() == "m2"
+
+
+def test_settling_puts_the_copy_back_when_alignns_files_are_not_one_whole_epoch(tmp_path):
+    from alignn_nb.training.train_folder import settle
+
+    folder = _folder(tmp_path)
+    _saved(folder, 1)
+    keep_checkpoint(folder, 1, [ROW1], [ROW1], lambda: True)
+    _saved(folder, 2)
+    assert settle(folder, ([], []), ([ROW1, ROW2], [ROW1])).epoch == 1
+    _saved(folder, 2)
+    nan = [float("nan"), *ROW2[1:]]
+    assert settle(folder, ([], []), ([ROW1, nan], [ROW1, ROW2])).epoch == 1
+    _saved(folder, 3)
+    assert settle(folder, ([ROW1], [ROW1]), ([ROW2], [ROW2])).epoch == 1
+    (folder.output / "current_state.pt").write_bytes(b"PK half")
+    assert settle(folder, ([ROW1], [ROW1]), ([ROW2], [ROW2])).epoch == 1
+    assert (folder.output / "history_val.json").read_text() == json.dumps([ROW1])
