@@ -233,9 +233,8 @@ def test_n_early_stopping_ends_the_run_when_validation_stops_improving(tmp_path,
     data, _ = inputs
     config = train_runs.write_config(tmp_path / "early.json", epochs=5, n_early_stopping=1)
     out = tmp_path / "out"
-    done = train_runs.run(
-        "--data", data, "--config", str(config), "--output", str(out), "--json", cwd=tmp_path
-    )
+    args = ("--data", data, "--config", str(config), "--output", str(out), "--json")
+    done = train_runs.run(*args, "--keep-caches", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     val = [row[0] for row in train_runs.rows(out, "val")]
     assert len(val) == 4 and val[3] > min(val[:3]) and val[2] == min(val[:3])
@@ -246,6 +245,11 @@ def test_n_early_stopping_ends_the_run_when_validation_stops_improving(tmp_path,
         f"the best {val[2]:.4g} at epoch 3; stopped after epoch 4 of 5"
     )
     assert "Test_results.json" not in os.listdir(out)
+    assert sorted(os.listdir(out / "alignn-nb" / "work-1")) == [
+        "sampletest_data",
+        "sampletrain_data",
+        "sampleval_data",
+    ]
 
 
 def test_a_nan_loss_stops_the_run_naming_the_epoch_and_term(tmp_path, inputs):
