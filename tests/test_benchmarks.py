@@ -42,6 +42,12 @@ RESULT_LINES = {
         r"^ +Si 64 rattled: ours +[\d.]+ ms, alignn +[\d.]+ ms, ratio +[\d.]+x"
     ],
     "sweep.py": [r"^median trials/min: 1 worker [\d.]+, 2 workers [\d.]+; ratio [\d.]+x"],
+    "train_overhead.py": [
+        r"^same history as bare train_for_folder \(1e-4 relative\): yes$",
+        r"^overhead: median -?[\d.]+ s on a bare [\d.]+ s \(goal <= [\d.]+ s: \w+\)$",
+        r"^run 0: cost model vs first epoch's training steps [+-]\d+%; "
+        r"ETA after the first epoch minus the time taken [+-][\d.]+ s$",
+    ],
     "view_update.py": [
         r"^  alignn graph rebuild for the same change: .* ratio alignn / ours = [\d.]+x$"
     ],

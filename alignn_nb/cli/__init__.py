@@ -16,7 +16,16 @@ from collections.abc import Sequence
 
 from alignn_nb.cli import _settings
 
-VERBS = ("serve", "graph_stats", "loss_terms", "dataset_stats", "sweep", "evaluate", "explore")
+VERBS = (
+    "serve",
+    "graph_stats",
+    "loss_terms",
+    "dataset_stats",
+    "sweep",
+    "train",
+    "evaluate",
+    "explore",
+)
 """The verb modules of this package, imported when the parser is made."""
 INTERNAL_ERROR = 70
 """Exit status of an error no verb expected (sysexits' EX_SOFTWARE)."""

@@ -1,8 +1,9 @@
 """Jobs: every long task (a dataset scan, a sweep, an evaluation, a training, the physics
 checks) as one observable `Job` with state, progress, message, result and error, `stop`
 and `wait`, the same whether it runs on a thread (`ThreadJob`), in a child process
-(`SubprocessJob`) or on a Dask cluster (`DaskJob`, `DaskMapJob`). A task is
-``task(ctx, ...)`` with a `JobContext`; `follow` draws a job in a terminal.
+(`SubprocessJob`) or on a Dask cluster (`DaskJob`, `DaskMapJob`; `run_in_child` gives a
+Dask task a process of its own). A task is ``task(ctx, ...)`` with a `JobContext`;
+`follow` draws a job in a terminal.
 
 This package sits under every other one and imports none of them; importing it loads
 neither torch nor Dask.
@@ -25,6 +26,7 @@ _LAZY = {
     "ThreadJob": "alignn_nb.compute.thread_job",
     "SubprocessJob": "alignn_nb.compute.subprocess_job",
     "run_module": "alignn_nb.compute.subprocess_job",
+    "run_in_child": "alignn_nb.compute.nested",
     "DaskJob": "alignn_nb.compute.dask_jobs",
     "Outcome": "alignn_nb.compute.dask_jobs",
     "DaskMapJob": "alignn_nb.compute.dask_map",

@@ -5,6 +5,10 @@ and turns a Ctrl-C into `Job.stop` (a second Ctrl-C gives up waiting). On a TTY 
 is redrawn at most every `TTY_INTERVAL` seconds; elsewhere one line is written per
 update, at most every `LINE_INTERVAL` seconds. The final line (done, failed, stopped) is
 always written. The bar is drawn on the job's driver thread, as its traits change.
+
+With ``echo``, events become lines of their own: ``echo(event)`` returns the line to
+print (or None), which goes above the bar on a TTY and between the progress lines
+elsewhere, every one of them (an epoch's losses), unthrottled.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from alignn_nb.compute.job import DONE, FAILED, FINISHED, QUEUED, RUNNING, Job
+from alignn_nb.compute.job import DONE, FAILED, FINISHED, QUEUED, RUNNING, Job, JobEvent
 from alignn_nb.compute.progress import Clock, Progress
 
 TTY_INTERVAL = 0.1
@@ -50,7 +55,8 @@ def format_rate(rate: float, unit: str) -> str:
 
 
 def format_progress(progress: Progress) -> str:
-    """``done/total unit (pct%)``, the rate and the ETA, as far as they are known."""
+    """``done/total unit (pct%)``, the rate and the ETA, as far as they are known (a rate
+    of 0 before anything is done says nothing, and is left out)."""
     unit = f" {progress.unit}" if progress.unit else ""
     if progress.total is None:
         parts = [f"{progress.done}{unit}"]
@@ -58,7 +64,7 @@ def format_progress(progress: Progress) -> str:
         parts = [f"{progress.done}/{progress.total}{unit}"]
         if progress.fraction is not None:
             parts[0] += f" ({100 * progress.fraction:.0f}%)"
-    if progress.rate is not None:
+    if progress.rate is not None and (progress.rate or progress.done):
         parts.append(format_rate(progress.rate, progress.unit))
     if progress.eta is not None and progress.done != progress.total:
         parts.append(f"ETA {format_duration(progress.eta)}")
@@ -74,7 +80,10 @@ class TerminalBar:
     """Draws ``job`` on ``stream`` (default stderr) until the job ends or `close`.
 
     ``tty`` None asks the stream (`isatty`); ``interval`` None takes `TTY_INTERVAL` or
-    `LINE_INTERVAL`; ``columns`` None asks the terminal (lines are cut to fit on a TTY).
+    `LINE_INTERVAL` (``float("inf")``: only the started and the final line, and on a job
+    already running only the final one); ``columns``
+    None asks the terminal (lines are cut to fit on a TTY); ``echo`` turns an event into
+    a line of its own, or None for none.
     """
 
     def __init__(
@@ -86,6 +95,7 @@ class TerminalBar:
         interval: float | None = None,
         columns: int | None = None,
         clock: Clock = time.monotonic,
+        echo: Callable[[JobEvent], str | None] | None = None,
     ) -> None:
         self.job = job
         self.stream = stream if stream is not None else sys.stderr
@@ -95,10 +105,13 @@ class TerminalBar:
         self.columns = columns or shutil.get_terminal_size((100, 24)).columns
         self._clock = clock
         self._lock = threading.Lock()
-        self._drawn_at = -float("inf")
+        self._drawn_at = clock() if job.state == RUNNING else -float("inf")
         self._last = ""
         self._closed = False
+        self._echo = echo
         job.observe(self._on_change, names=["progress", "message", "state"])
+        if echo is not None:
+            job.observe(self._on_event, names="event")
         if job.finished:
             self._draw_final()
 
@@ -115,6 +128,29 @@ class TerminalBar:
             if self.tty and self._last:
                 self._write("\n")
         self.job.unobserve(self._on_change, names=["progress", "message", "state"])
+        if self._echo is not None:
+            self.job.unobserve(self._on_event, names="event")
+
+    def print(self, line: str) -> None:
+        """Write ``line`` on a line of its own: above the bar on a TTY (which is drawn
+        again below it), as one more line elsewhere."""
+        with self._lock:
+            if self._closed:
+                return
+            if not self.tty:
+                self._write(line + "\n")
+                return
+            self._write("\r" + line + CLEAR_LINE + "\n")
+            if self._last:
+                self._write("\r" + self._last[: max(1, self.columns - 1)] + CLEAR_LINE)
+
+    def _on_event(self, change: dict[str, Any]) -> None:
+        event = change["new"]
+        if event is None or self._echo is None:
+            return
+        line = self._echo(event)
+        if line is not None:
+            self.print(line)
 
     def _on_change(self, change: dict[str, Any]) -> None:
         state = self.job.state

@@ -1,5 +1,6 @@
 """The training stage: datasets with units, alignn's loss term by term on batches, weight
-sweeps, short AdamW runs, alignn's history files, and trained runs loaded and evaluated.
+sweeps, short AdamW runs, alignn's history files, trained runs loaded and evaluated, and
+alignn's own training run as a Job (`training_job`, ``alignn-nb train``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ _LAZY = {
     "evaluate": "alignn_nb.training.evaluation",
     "RunComparison": "alignn_nb.training.comparison",
     "compare_runs": "alignn_nb.training.comparison",
+    "TrainRequest": "alignn_nb.training.train_request",
+    "Refused": "alignn_nb.training.train_request",
+    "TrainingFailed": "alignn_nb.training.train_request",
+    "TrainPlan": "alignn_nb.training.train_plan",
+    "check_training": "alignn_nb.training.train_plan",
+    "training_job": "alignn_nb.training.train_job",
+    "attach": "alignn_nb.training.train_job",
+    "recover_run": "alignn_nb.training.train_folder",
 }
 """Public names and the module each lives in, imported on first use (the loss needs torch)."""
 
@@ -47,11 +56,17 @@ __all__ = [
     "Dataset",
     "Evaluation",
     "LossBreakdown",
+    "Refused",
     "RunComparison",
     "Sample",
     "Sweep",
+    "TrainPlan",
+    "TrainRequest",
     "TrainedRun",
+    "TrainingFailed",
     "TrainingRun",
+    "attach",
+    "check_training",
     "compare_runs",
     "default_dataset",
     "evaluate",
@@ -65,10 +80,12 @@ __all__ = [
     "loss_terms",
     "make_batches",
     "read_id_prop",
+    "recover_run",
     "reweight",
     "run_dataset",
     "sweep",
     "train",
+    "training_job",
 ]
 
 

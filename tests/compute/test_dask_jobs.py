@@ -10,7 +10,7 @@ import time
 import pytest
 
 from alignn_nb.app.cluster import Cluster, connect
-from alignn_nb.compute import DaskJob, DaskMapJob, JobEvent
+from alignn_nb.compute import DaskJob, DaskMapJob, JobEvent, run_in_child
 from alignn_nb.compute.dask_jobs import CANCELLED
 from alignn_nb.compute.dask_map import TASK_PROGRESS
 from tests.compute import tasks
@@ -45,6 +45,13 @@ def test_one_task_on_a_worker_relays_its_progress_events_and_result(client):
     assert job.events == tuple(JobEvent(i, "step", {"i": i + 1}) for i in range(5))
     assert job.where == f"the Dask cluster at {client.scheduler.address}"
     assert client.status == "running"
+
+
+def test_a_task_in_a_child_process_of_a_worker_relays_like_one_on_the_worker(client):
+    job = DaskJob(run_in_child, (tasks.count_to, (4,)), client=client)
+    assert job.start().wait(HANG_GUARD)
+    assert (job.state, job.result, job.message) == ("done", 4, "counted to 4")
+    assert job.events == tuple(JobEvent(i, "step", {"i": i + 1}) for i in range(4))
 
 
 def test_a_task_that_raises_on_a_worker_fails_the_job_with_its_traceback(client):

@@ -173,3 +173,52 @@ def test_rates_keep_three_digits_and_whole_thousands(rate, unit, text):
 
 def test_progress_without_a_total_shows_the_count_and_the_rate():
     assert format_progress(Progress(40, None, "rows", rate=8.0)) == "40 rows · 8 rows/s"
+
+
+def _epochs(clock):
+    """A task of three epochs, each an event and a report."""
+
+    def train(ctx):
+        for epoch in range(1, 4):
+            clock.advance(1.0)
+            ctx.emit("epoch", {"line": f"epoch {epoch}/3"})
+            ctx.report(epoch, 3, unit="epochs")
+        ctx.emit("note", None)
+        return "trained"
+
+    return train
+
+
+def _echo(event):
+    return event.data["line"] if event.kind == "epoch" else None
+
+
+def test_echo_prints_every_event_line_and_an_infinite_interval_only_the_ends(clock):
+    stream = io.StringIO()
+    job = ThreadJob(_epochs(clock), name="train", clock=clock)
+    follow(job, stream, clock=clock, interval=float("inf"), echo=_echo)
+    assert stream.getvalue().splitlines() == [
+        "train: started in a thread of this process",
+        "epoch 1/3",
+        "epoch 2/3",
+        "epoch 3/3",
+        "train: done in 3.0 s · 3/3 epochs (100%)",
+    ]
+
+
+def test_echo_on_a_tty_prints_above_the_bar_and_draws_the_bar_again(clock):
+    stream = FakeTTY()
+    job = ThreadJob(_epochs(clock), name="train", clock=clock)
+    follow(job, stream, clock=clock, columns=200, echo=_echo)
+    text = stream.getvalue()
+    started = "\rtrain: started in a thread of this process\x1b[K"
+    assert text.startswith(started + "\repoch 1/3\x1b[K\n" + started)
+    assert "\repoch 2/3\x1b[K\n\rtrain: [" + "#" * 6 + "-" * 14 + "] 1/3 epochs (33%)" in text
+    assert text.endswith("\rtrain: done in 3.0 s · 3/3 epochs (100%)\x1b[K\n")
+
+
+def test_a_rate_of_nothing_done_is_left_out():
+    assert format_progress(Progress(0, 3, "epochs", rate=0.0, eta=6.0)) == (
+        "0/3 epochs (0%) · ETA 6.0 s"
+    )
+    assert format_progress(Progress(1, 3, "epochs", rate=0.0)) == "1/3 epochs (33%) · 0 epochs/s"
