@@ -1,42 +1,32 @@
 """alignn-nb: configure and explore ALIGNN-atomwise models in Jupyter.
 
-The packages follow the data flow: `config` → `structures` → `graphs` → `model` →
-`training` → `viz`, with the live engine in `app`, the widgets in `widgets` and the
-command line in `cli`. Importing this package loads neither torch nor DGL; the names that
-need them are imported on first use.
+The packages follow the data flow, each importing only from those ranked below it (see
+docs/architecture.md): `compute` (jobs, threads, clusters) under everything, then
+`config` → `structures` → `graphs` → `datasets` → `model` → `loss` → `evaluation` →
+`training`, with `sizing` and `tuning` over whole datasets, the live engine in `live`,
+the views in `viz`, the widgets in `widgets` and the command line in `cli`. Importing
+this package loads neither torch nor DGL; the names that need them are imported on first
+use.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from alignn_nb.lazy import lazy_names
+from alignn_nb.lazy import lazy_package
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.config.findings import Finding, check
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 
-_LAZY = {
-    "build_graphs": "alignn_nb.graphs.build",
-    "build_model": "alignn_nb.model.build",
-    "Dashboard": "alignn_nb.widgets.dashboard",
-    "load_structure": "alignn_nb.structures.loading",
-}
-"""Names imported on first use: the graph and model stages need torch, the app ipywidgets,
-and reading structures ASE."""
+if TYPE_CHECKING:
+    from alignn_nb.config import Finding, check
+    from alignn_nb.graphs import build_graphs
+    from alignn_nb.model import build_model
+    from alignn_nb.structures import load_structure
+    from alignn_nb.widgets import Dashboard
 
-__all__ = [
-    "ALIGNNAtomWiseConfig",
-    "Dashboard",
-    "Finding",
-    "GraphConfig",
-    "build_graphs",
-    "build_model",
-    "check",
-    "load_structure",
-]
 __version__ = "0.1.0"
 
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

@@ -1,36 +1,25 @@
-"""The engines that run the work: a `LiveSession` recomputes only the stages a change
-touches, on worker threads that are joined at exit; Dask clusters (`Cluster`, `connect`,
-`run_all`) run work over whole datasets, locally or on an existing cluster.
+"""The old home of the live engine, the thread and Dask plumbing and dataset sizing.
+
+Its names moved to `alignn_nb.live`, `alignn_nb.compute` and `alignn_nb.sizing`; they
+still resolve here, with a `DeprecationWarning`, until the next release. This package
+holds nothing else.
 """
 
 from __future__ import annotations
 
-from alignn_nb.lazy import lazy_names
+from alignn_nb.lazy import lazy_package
 
-_LAZY = {
-    "LiveSession": "alignn_nb.app.live",
-    "LiveResult": "alignn_nb.app.stages",
-    "StageError": "alignn_nb.app.stages",
-    "start_worker": "alignn_nb.app.workers",
-    "Cluster": "alignn_nb.app.cluster",
-    "Outcome": "alignn_nb.app.cluster",
-    "connect": "alignn_nb.app.cluster",
-    "run_all": "alignn_nb.app.cluster",
-    "dataset_stats": "alignn_nb.app.dataset_stats",
+MOVED = {
+    "LiveSession": "alignn_nb.live.LiveSession",
+    "LiveResult": "alignn_nb.live.LiveResult",
+    "StageError": "alignn_nb.live.StageError",
+    "start_worker": "alignn_nb.compute.start_worker",
+    "Cluster": "alignn_nb.compute.Cluster",
+    "Outcome": "alignn_nb.compute.Outcome",
+    "connect": "alignn_nb.compute.connect",
+    "run_all": "alignn_nb.compute.run_all",
+    "dataset_stats": "alignn_nb.sizing.dataset_stats",
 }
-"""Public names and the module each lives in, imported on first use (the engine needs torch)."""
+"""Where each name of the old package went."""
 
-__all__ = [
-    "Cluster",
-    "LiveResult",
-    "LiveSession",
-    "Outcome",
-    "StageError",
-    "connect",
-    "dataset_stats",
-    "run_all",
-    "start_worker",
-]
-
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals(), MOVED)

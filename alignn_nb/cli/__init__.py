@@ -30,6 +30,8 @@ VERBS = (
 INTERNAL_ERROR = 70
 """Exit status of an error no verb expected (sysexits' EX_SOFTWARE)."""
 
+__all__ = ["INTERNAL_ERROR", "VERBS", "main", "parser"]
+
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every verb registered."""

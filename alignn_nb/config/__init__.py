@@ -1,5 +1,6 @@
 """The configuration stage: the traitlets mirror of alignn's model config and its graph
-options, cross-field findings, alignn's ``config.json`` I/O, presets, diff and undo.
+options, alignn's rules that need no torch, cross-field findings, alignn's ``config.json``
+I/O, presets, diff and undo.
 
 Importing it loads neither torch nor DGL nor ipywidgets; `to_alignn_model_config` imports
 alignn's model configs (and with them torch) when it is first called.
@@ -7,41 +8,44 @@ alignn's model configs (and with them torch) when it is first called.
 
 from __future__ import annotations
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-_LAZY = {
-    "Finding": "alignn_nb.config.findings",
-    "check": "alignn_nb.config.findings",
-    "AlignnConfigError": "alignn_nb.config.alignn_io",
-    "LoadedConfig": "alignn_nb.config.alignn_io",
-    "load_alignn_config": "alignn_nb.config.alignn_io",
-    "apply_alignn_config": "alignn_nb.config.alignn_io",
-    "to_alignn_config": "alignn_nb.config.alignn_export",
-    "save_alignn_config": "alignn_nb.config.alignn_export",
-    "load_preset": "alignn_nb.config.presets",
-    "to_alignn_model_config": "alignn_nb.config.alignn_model",
-    "ConfigHistory": "alignn_nb.config.undo",
-    "config_diff": "alignn_nb.config.diff",
-}
-"""Public names and the module each lives in, imported on first use."""
+from alignn_nb.config.mirror import (
+    FORWARD,
+    GRAPH,
+    NEIGHBOR_STRATEGIES,
+    NOWHERE,
+    PURE_MODEL,
+    PURE_ONLY_FIELDS,
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
+)
+from alignn_nb.lazy import lazy_package
 
-__all__ = [
-    "ALIGNNAtomWiseConfig",
-    "AlignnConfigError",
-    "ConfigHistory",
-    "Finding",
-    "GraphConfig",
-    "LoadedConfig",
-    "apply_alignn_config",
-    "check",
-    "config_diff",
-    "load_alignn_config",
-    "load_preset",
-    "save_alignn_config",
-    "to_alignn_config",
-    "to_alignn_model_config",
-]
+if TYPE_CHECKING:
+    from alignn_nb.config.alignn_export import save_alignn_config, to_alignn_config
+    from alignn_nb.config.alignn_io import (
+        AlignnConfigError,
+        LoadedConfig,
+        apply_alignn_config,
+        load_alignn_config,
+    )
+    from alignn_nb.config.alignn_model import to_alignn_model_config
+    from alignn_nb.config.diff import DiffRow, config_diff, diff_from_defaults, diff_from_loaded
+    from alignn_nb.config.findings import Finding, atom_feature_length, check
+    from alignn_nb.config.presets import load_preset, named_presets
+    from alignn_nb.config.rules import (
+        DGL_MISSING,
+        LINE_GRAPH_FIELDS,
+        SHAPE_FIELDS,
+        dgl_installed,
+        heads_problem,
+        is_pure,
+        resolved_use_zbl,
+        shape_changes,
+        training_defaults,
+    )
+    from alignn_nb.config.traits import StrictFloat, StrictInt, StrictTraits, allowed_text
+    from alignn_nb.config.undo import ConfigHistory
 
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

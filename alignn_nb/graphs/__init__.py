@@ -1,41 +1,23 @@
 """The graph stage: alignn's crystal graph and line graph for a structure, as index arrays
-(and DGL or TorchGraph on demand), with statistics, caches and a triplet budget.
+(and DGL or TorchGraph on demand), with statistics, caches, counts without a graph, the
+memory alignn's held graphs take, and a triplet budget.
 """
 
 from __future__ import annotations
 
-from alignn_nb.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-_LAZY = {
-    "build_graphs": "alignn_nb.graphs.build",
-    "clear_cache": "alignn_nb.graphs.build",
-    "fingerprint": "alignn_nb.graphs.build",
-    "node_features": "alignn_nb.graphs.build",
-    "CrystalGraphs": "alignn_nb.graphs.container",
-    "Edges": "alignn_nb.graphs.arrays",
-    "Triplets": "alignn_nb.graphs.arrays",
-    "GraphBudgetError": "alignn_nb.graphs.budget",
-    "estimate": "alignn_nb.graphs.budget",
-    "DEFAULT_TRIPLET_BUDGET": "alignn_nb.graphs.budget",
-    "alignn_graphs": "alignn_nb.graphs.reference",
-    "AlignnGraphs": "alignn_nb.graphs.reference",
-}
-"""Public names and the module each lives in, imported on first use (most need torch)."""
+from alignn_nb.lazy import lazy_package
 
-__all__ = [
-    "DEFAULT_TRIPLET_BUDGET",
-    "AlignnGraphs",
-    "CrystalGraphs",
-    "Edges",
-    "GraphBudgetError",
-    "Triplets",
-    "alignn_graphs",
-    "build_graphs",
-    "clear_cache",
-    "estimate",
-    "fingerprint",
-    "node_features",
-]
+if TYPE_CHECKING:
+    from alignn_nb.graphs.arrays import Edges, Triplets
+    from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET, GraphBudgetError, estimate
+    from alignn_nb.graphs.build import build_graphs, clear_cache, fingerprint, node_features
+    from alignn_nb.graphs.cache import ByteCache
+    from alignn_nb.graphs.container import CrystalGraphs
+    from alignn_nb.graphs.counts import SCAN_PAIR_LIMIT, graph_counts, settings_counts
+    from alignn_nb.graphs.geometry import jarvis_lattice
+    from alignn_nb.graphs.memory import graph_memory_bytes
+    from alignn_nb.graphs.reference import AlignnGraphs, alignn_graphs
 
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

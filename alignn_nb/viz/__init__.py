@@ -1,54 +1,47 @@
-"""The views: the 3D scene's layers as arrays (no frontend), PNG rendering and matplotlib
-plots of the loss terms.
+"""The views without a frontend: the 3D scene's layers as arrays, PNG rendering, and the
+matplotlib figures and HTML of each tab (loss terms, histories, parity, error maps, force
+errors in 3D, dataset sizes, a sweep's trials, the teaching notebook's pictures and
+exercises).
+
+`layers`, `selection`, `render` and `plots` are public as whole modules: the views use
+their many small names as ``layers.Legend`` or ``plots.VIEWS``.
 """
 
 from __future__ import annotations
 
-from alignn_nb.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-_LAZY = {
-    "ViewOptions": "alignn_nb.viz.layers",
-    "Scene": "alignn_nb.viz.layers",
-    "Layer": "alignn_nb.viz.layers",
-    "build_scene": "alignn_nb.viz.scene",
-    "to_png": "alignn_nb.viz.render",
-    "png_bytes": "alignn_nb.viz.render",
-    "contribution_bars": "alignn_nb.viz.plots",
-    "sensitivity_plot": "alignn_nb.viz.plots",
-    "training_plot": "alignn_nb.viz.plots",
-    "history_plot": "alignn_nb.viz.plots",
-    "parallel_coordinates": "alignn_nb.viz.sweep_plot",
-    "figure_png": "alignn_nb.viz.sweep_plot",
-    "GraphSummary": "alignn_nb.viz.summary",
-    "rbf_figure": "alignn_nb.viz.model_inputs",
-    "atom_features_figure": "alignn_nb.viz.model_inputs",
-    "shapes_html": "alignn_nb.viz.model_inputs",
-    "check": "alignn_nb.viz.exercises",
-    "parity_plot": "alignn_nb.viz.parity",
-}
-"""Public names and the module each lives in, imported on first use (matplotlib is loaded
-only by the renderers)."""
+from alignn_nb.lazy import lazy_package
 
-__all__ = [
-    "GraphSummary",
-    "Layer",
-    "Scene",
-    "ViewOptions",
-    "atom_features_figure",
-    "build_scene",
-    "check",
-    "contribution_bars",
-    "figure_png",
-    "history_plot",
-    "parallel_coordinates",
-    "parity_plot",
-    "png_bytes",
-    "rbf_figure",
-    "sensitivity_plot",
-    "shapes_html",
-    "to_png",
-    "training_plot",
-]
+if TYPE_CHECKING:
+    from alignn_nb.viz import layers, plots, render, selection
+    from alignn_nb.viz.dataset_plot import heaviest_structures, size_histograms, stats_html
+    from alignn_nb.viz.error_map import MapPoints, error_map_figure, map_points
+    from alignn_nb.viz.exercises import EXERCISES, Verdict, check
+    from alignn_nb.viz.force_scene import ARROW_LENGTH, ForceScene, build_force_scene
+    from alignn_nb.viz.layers import Layer, Scene, ViewOptions
+    from alignn_nb.viz.model_inputs import atom_features_figure, rbf_figure, shapes_html
+    from alignn_nb.viz.parity import QUANTITIES, parity_plot
+    from alignn_nb.viz.plots import (
+        contribution_bars,
+        figure_png,
+        histories_plot,
+        history_plot,
+        training_plot,
+        weight_response_plot,
+    )
+    from alignn_nb.viz.render import png_bytes, to_png
+    from alignn_nb.viz.scene import build_scene
+    from alignn_nb.viz.summary import GraphSummary, counts_html, notes_html
+    from alignn_nb.viz.sweep_plot import (
+        importance_figure,
+        importance_text,
+        parallel_coordinates,
+        trials_html,
+    )
 
+MOVED = {"sensitivity_plot": "alignn_nb.viz.weight_response_plot"}
+"""Renamed names (each still resolves here, with a `DeprecationWarning`, until the next
+release)."""
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
+__all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals(), MOVED)
