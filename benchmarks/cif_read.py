@@ -34,10 +34,9 @@ import ase.io
 import numpy as np
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.budget import GraphBudgetError
-from alignn_nb.graphs.build import build_graphs, clear_cache
+from alignn_nb.datasets import Entry, read_entry
+from alignn_nb.graphs import GraphBudgetError, build_graphs, clear_cache
 from alignn_nb.structures import load_structure
-from alignn_nb.training.entries import Entry, read_entry
 
 CFG = ALIGNNAtomWiseConfig(lighten_edges=False)
 GRAPH = GraphConfig(neighbor_strategy="radius_graph", cutoff=8.0)

@@ -2,7 +2,7 @@
 
 For each case (a dataset and a graph config), in a fresh process:
 
-1. alignn-nb's scan in this process (`alignn_nb.app.dataset_stats.dataset_stats`, no
+1. alignn-nb's scan in this process (`alignn_nb.sizing.stats.dataset_stats`, no
    cluster): its counts, ``graph_memory_bytes`` and its seconds;
 2. alignn's own training store, ``alignn.lmdb_dataset.get_torch_dataset`` (what
    ``train_alignn.py`` builds), timed, then every record read once; the resident growth
@@ -113,9 +113,9 @@ def _alignn_store(entries: list[dict], cfg, graph, folder: str) -> dict:
 def run_case(name: str, quick: bool = False) -> dict:
     """One case in this process (``quick``: `QUICK_ENTRIES` entries, one pair, no
     training step); returns its numbers."""
-    from alignn_nb.app.dataset_stats import dataset_stats
     from alignn_nb.cli._settings import load_settings
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path
+    from alignn_nb.sizing import dataset_stats
 
     dataset, assignments, batch_size = CASES[name]
     cfg, graph = load_settings(None, assignments)
@@ -166,7 +166,7 @@ def _store_row(name: str, stats: dict, alignn: dict, ours: dict) -> dict:
 
 def _step_row(name: str, path, cfg, graph, batch_size: int) -> dict:
     """The calibrated estimate of the heaviest batch's step, and alignn's measured step."""
-    from alignn_nb.app.dataset_stats import dataset_stats
+    from alignn_nb.sizing import dataset_stats
 
     stats = dataset_stats(path, cfg, graph, batch_size=batch_size, calibrate=True, advise=False)
     rows = stats["per_structure"]
@@ -203,10 +203,9 @@ def measure_step(name: str, indices: list[int]) -> dict:
     from alignn.utils import group_decay
 
     from alignn_nb.cli._settings import load_settings
-    from alignn_nb.graphs.reference import alignn_graphs
-    from alignn_nb.model.build import build_model
-    from alignn_nb.training.entries import Entry, read_entry
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import Entry, example_dataset_path, read_entry
+    from alignn_nb.graphs import alignn_graphs
+    from alignn_nb.model import build_model
     from alignn_nb.training.step_calibration import measure, training_step
 
     torch.set_num_threads(1)

@@ -20,8 +20,8 @@ import time
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.widgets.graph_explorer import GraphExplorer
+from alignn_nb.graphs import alignn_graphs
+from alignn_nb.widgets import GraphExplorer
 
 
 def step(explorer: GraphExplorer, value: int) -> float:

@@ -28,9 +28,7 @@ import ase.build
 import numpy as np
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs, clear_cache
-from alignn_nb.graphs.container import CrystalGraphs
-from alignn_nb.graphs.reference import AlignnGraphs, alignn_graphs
+from alignn_nb.graphs import AlignnGraphs, CrystalGraphs, alignn_graphs, build_graphs, clear_cache
 
 CFG = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)
 GRAPH = GraphConfig(neighbor_strategy="k-nearest", cutoff=8.0, max_neighbors=12)

@@ -38,8 +38,8 @@ os.environ.setdefault("DGLBACKEND", "pytorch")
 
 import torch
 
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.widgets.dashboard import Dashboard
+from alignn_nb.config import to_alignn_model_config
+from alignn_nb.widgets import Dashboard
 
 GOAL_OVERHEAD = 0.30
 GOAL_EDIT_MS = 50.0

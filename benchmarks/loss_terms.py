@@ -5,9 +5,10 @@ for the embedded EMT Cu/Al dataset (30 structures in one batch):
 
 - one decomposition (`decompose`) vs alignn's model plus its train.py loss
   written out by hand, and a reweight (no forward pass);
-- one training step (alignn_nb.training.runs.train) vs forward + loss + backward + AdamW by hand;
+- one training step (`alignn_nb.training.train`) vs forward + loss + backward + AdamW by
+  hand;
 - a training step with 1 torch thread and with torch's default;
-- the 50-step training run (1 thread, as LossPlot runs it): wall time and each term at
+- the 50-step training run (1 thread, as LossTab runs it): wall time and each term at
   step 1 and step 50.
 
 ``--quick`` uses `QUICK_SIZE` structures, times each action once with 1 torch thread and
@@ -26,11 +27,11 @@ import numpy as np
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.model.build import build_model
-from alignn_nb.training.batches import Batch, make_batches
-from alignn_nb.training.breakdown import decompose, reweight
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.runs import train
+from alignn_nb.datasets import default_dataset
+from alignn_nb.loss import Batch, make_batches, reweight
+from alignn_nb.loss.breakdown import decompose
+from alignn_nb.model import build_model
+from alignn_nb.training import train
 
 REPEATS = 5
 QUICK_SIZE = 4
@@ -115,7 +116,7 @@ def main(quick: bool) -> None:
 
     run = train(dataset, cfg, graph, steps=run_steps, seed=0, threads=1)
     print(
-        f"{run_steps}-step run on {len(dataset)} structures with 1 torch thread (LossPlot's "
+        f"{run_steps}-step run on {len(dataset)} structures with 1 torch thread (LossTab's "
         f"default): {run.seconds:.1f} s ({run.seconds / run_steps * 1e3:.0f} ms per step)"
     )
     first, last = run.steps[0], run.steps[-1]

@@ -24,7 +24,7 @@ import numpy as np
 from jarvis.core.atoms import ase_to_atoms
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs, clear_cache
+from alignn_nb.graphs import build_graphs, clear_cache
 
 GRAPH = GraphConfig(neighbor_strategy="pure_torch", cutoff=5.0, three_body_cutoff=3.5)
 CFG = ALIGNNAtomWiseConfig(lighten_edges=False)

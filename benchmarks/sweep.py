@@ -23,13 +23,17 @@ import time
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
-from alignn_nb.app.cluster import Cluster, connect
-from alignn_nb.app.tuning import run_study
+from alignn_nb.compute import Cluster, connect
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import load_dataset
-from alignn_nb.training.example_data import example_dataset_path
-from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
-from alignn_nb.training.study import TuningPlan, open_study
+from alignn_nb.datasets import example_dataset_path, load_dataset
+from alignn_nb.tuning import (
+    SearchSpace,
+    TrialOptions,
+    TrialSettings,
+    TuningPlan,
+    open_study,
+    run_study,
+)
 
 SPACE = ["learning_rate=1e-4:1e-2:log", "hidden_features=16:32"]
 CFG = {"alignn_layers": 1, "gcn_layers": 1, "hidden_features": 32, "embedding_features": 32}

@@ -55,7 +55,8 @@ OVERHEAD_GOAL = (3.0, 0.05)
 def inputs(folder: Path, case: dict) -> tuple[Path, dict]:
     """The data folder and alignn's config (without output_dir) of ``case``."""
     sys.path.insert(0, str(REPO))
-    from alignn_nb.training.example_run import example_run_data, recipe
+    from alignn_nb.training import example_run_data
+    from alignn_nb.training.example_run import recipe
 
     entries = json.loads(example_run_data().read_text())[: case["structures"]]
     data = folder / "data"

@@ -38,10 +38,9 @@ from comm.base_comm import BaseComm
 from jupyter_client.session import json_packer
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.graphs import alignn_graphs, build_graphs
 from alignn_nb.structures import example
-from alignn_nb.widgets.graph_view import GraphView
+from alignn_nb.widgets import GraphView
 
 STEPS = 60
 WARMUP = 5

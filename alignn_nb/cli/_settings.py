@@ -18,8 +18,8 @@ from typing import Any
 
 from traitlets import TraitError
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.search_space import parse_value
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.tuning import parse_value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -78,7 +78,7 @@ def load_settings(
     if config is None:
         cfg, graph = ALIGNNAtomWiseConfig(), GraphConfig()
     else:
-        from alignn_nb.config.alignn_io import load_alignn_config
+        from alignn_nb.config import load_alignn_config
 
         try:
             cfg, graph = load_alignn_config(config)

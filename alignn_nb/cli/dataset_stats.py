@@ -150,8 +150,8 @@ def _estimate_lines(stats: dict[str, Any]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Scan the dataset and print its stats; returns the exit status."""
-    from alignn_nb.app.cluster import Cluster
-    from alignn_nb.app.dataset_stats import DEFAULT_BATCH_SIZE, dataset_stats, parse_memory
+    from alignn_nb.compute import Cluster
+    from alignn_nb.sizing import DEFAULT_BATCH_SIZE, dataset_stats, parse_memory
 
     try:
         cfg, graph = _settings.settings_from_args(args)

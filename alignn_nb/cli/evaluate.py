@@ -8,7 +8,7 @@ import sys
 import typing
 
 from alignn_nb.cli import _settings
-from alignn_nb.training.datasets import EnergyConvention, StressConvention
+from alignn_nb.datasets import EnergyConvention, StressConvention
 
 VERB = "evaluate"
 SPLITS = ("train", "val", "test", "all")
@@ -83,14 +83,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cluster(args: argparse.Namespace) -> typing.Any:
     if args.workers is None and args.scheduler is None:
         return None
-    from alignn_nb.app.cluster import Cluster
+    from alignn_nb.compute import Cluster
 
     return Cluster(workers=args.workers, scheduler=args.scheduler)
 
 
 def _evaluate(args: argparse.Namespace) -> typing.Any:
-    from alignn_nb.training.alignn_run import load_run, run_dataset
-    from alignn_nb.training.evaluation import evaluate
+    from alignn_nb.evaluation import evaluate, load_run, run_dataset
 
     run = load_run(args.run_folder, args.weights)
     if args.data is None:

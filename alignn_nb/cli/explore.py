@@ -80,8 +80,8 @@ def checked_request(args: argparse.Namespace) -> dict[str, str]:
         FileNotFoundError, ValueError: the refusal of `load_run`, `run_dataset` or the split,
             or a config alignn's model cannot run on a plain dataset (`check_inputs`).
     """
-    from alignn_nb.training.alignn_run import load_run, run_dataset
-    from alignn_nb.training.batches import check_inputs
+    from alignn_nb.evaluation import load_run, run_dataset
+    from alignn_nb.loss import check_inputs
 
     run = load_run(args.run_folder, args.weights)
     check_inputs(run.cfg, run.graph)
@@ -106,7 +106,7 @@ def checked_request(args: argparse.Namespace) -> dict[str, str]:
 def with_example(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the example run (and its data, unless --data is given) when no
     RUN_FOLDER is given; else ``args`` itself."""
-    from alignn_nb.training.example_run import example_run_data, example_run_path
+    from alignn_nb.training import example_run_data, example_run_path
 
     if args.run_folder is not None:
         return args

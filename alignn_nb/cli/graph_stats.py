@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_structure(name: str) -> ase.Atoms:
     """A structure file if one exists at ``name``, else the built-in example of that name."""
-    from alignn_nb.structures.loading import example, examples, load_structure
+    from alignn_nb.structures import example, examples, load_structure
 
     if Path(name).exists():
         return load_structure(name)
@@ -102,8 +102,7 @@ def _show(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the graphs and print their stats; returns the exit status."""
-    from alignn_nb.graphs.budget import GraphBudgetError
-    from alignn_nb.graphs.build import build_graphs
+    from alignn_nb.graphs import GraphBudgetError, build_graphs
 
     try:
         cfg, graph = _settings.settings_from_args(args)

@@ -8,7 +8,7 @@ import sys
 import typing
 
 from alignn_nb.cli import _settings
-from alignn_nb.training.datasets import EnergyConvention, StressConvention
+from alignn_nb.datasets import EnergyConvention, StressConvention
 
 VERB = "loss-terms"
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dataset(args: argparse.Namespace) -> typing.Any:
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     if args.data == "default":
         return load_dataset("default")
@@ -76,8 +76,8 @@ def format_text(dataset: typing.Any, breakdown: typing.Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute the breakdown and print it; returns the exit status."""
-    from alignn_nb.graphs.budget import GraphBudgetError
-    from alignn_nb.training.breakdown import fresh_breakdown
+    from alignn_nb.graphs import GraphBudgetError
+    from alignn_nb.loss import fresh_breakdown
 
     try:
         cfg, graph = _settings.settings_from_args(args)

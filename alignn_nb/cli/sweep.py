@@ -112,7 +112,7 @@ def _add_run_arguments(verb: argparse.ArgumentParser) -> None:
 
 
 def _dataset(source: str) -> Any:
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     return load_dataset(source)
 
@@ -121,8 +121,7 @@ def _plan(args: argparse.Namespace) -> Any:
     """The `TuningPlan` of the arguments; `ValueError` (one line) for anything refused."""
     from traitlets import TraitError
 
-    from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
-    from alignn_nb.training.study import TuningPlan
+    from alignn_nb.tuning import SearchSpace, TrialOptions, TrialSettings, TuningPlan
 
     options = [a for a in args.assignments if a.partition("=")[0].strip() in _TRAINING]
     cfg, graph = _settings.load_settings(
@@ -145,7 +144,7 @@ _TRAINING = ("learning_rate", "batch_size", "steps")
 
 
 def _cluster(args: argparse.Namespace) -> Any:
-    from alignn_nb.app.cluster import Cluster
+    from alignn_nb.compute import Cluster
 
     return Cluster(workers=args.workers, scheduler=args.scheduler)
 
@@ -168,13 +167,12 @@ def run(args: argparse.Namespace) -> int:
         problem = plan.problem(dataset, local=cluster.local)
         if problem is not None:
             raise ValueError(problem)
-        from alignn_nb.training.study import open_study
+        from alignn_nb.tuning import open_study
 
         study = open_study(args.storage, args.study, plan.key(dataset))
     except (ValueError, FileNotFoundError) as exc:
         return _settings.fail(VERB, exc)
-    from alignn_nb.app.tuning import run_study
-    from alignn_nb.training.study import save_best, summary
+    from alignn_nb.tuning import run_study, save_best, summary
 
     if not args.json:
         sys.stdout.writelines(f"skipped: {s.id}: {s.reason}\n" for s in dataset.skipped)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from alignn_nb.compute._frames import pack, read_frame
+from alignn_nb.compute._pipes import pack, read_frame
 from alignn_nb.compute.context import JobContext, Stopped
 
 ORPHAN_SECONDS = 10.0

@@ -1,13 +1,16 @@
-"""Length-prefixed pickle frames: how a job's child process and its parent talk.
+"""A child process's pipes: the frames it and its parent talk in, and its output streams.
 
-Each frame is an 8-byte big-endian length and a pickle of that many bytes. Only a parent
-and the child it started read each other's frames, so pickle's trust is theirs.
+Frames are length-prefixed pickles: an 8-byte big-endian length and a pickle of that many
+bytes. Only a parent and the child it started read each other's frames, so pickle's trust
+is theirs. `OutputTail` splits a child's stdout or stderr into lines, keeps its tail and
+logs all of it.
 """
 
 from __future__ import annotations
 
 import pickle
 import struct
+from collections import deque
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">Q")
@@ -71,3 +74,31 @@ class FrameBuffer:
     def pending(self) -> int:
         """Bytes of an unfinished frame."""
         return len(self._buffer)
+
+
+class OutputTail:
+    """The last ``lines`` lines of one stream (decoded as UTF-8, undecodable bytes
+    replaced); every byte also goes to ``log`` when one is given."""
+
+    def __init__(self, lines: int, log: BinaryIO | None = None) -> None:
+        self.lines: deque[str] = deque(maxlen=lines)
+        self.log = log
+        self._partial = b""
+
+    def feed(self, data: bytes) -> None:
+        """Take the next bytes of the stream."""
+        if self.log is not None:
+            self.log.write(data)
+            self.log.flush()
+        *whole, self._partial = (self._partial + data).split(b"\n")
+        self.lines.extend(_decode(line) for line in whole)
+
+    def close(self) -> None:
+        """The stream ended: keep its last line even without a newline."""
+        if self._partial:
+            self.lines.append(_decode(self._partial))
+            self._partial = b""
+
+
+def _decode(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r")

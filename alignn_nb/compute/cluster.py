@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from alignn_nb.compute.dask_jobs import Outcome
+
 CONNECT_SECONDS = 30.0
 """How long connecting to an existing scheduler may take before it is refused."""
 CANCELLED = "cancelled: the run was stopped"
@@ -102,20 +104,6 @@ def connect(cluster: Cluster, local_directory: str | None = None) -> Iterator[An
         Client(local) as client,
     ):
         yield client
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one task gave: its ``value``, or its ``error``; and the worker that ran it."""
-
-    index: int
-    value: Any = None
-    error: str | None = None
-    worker: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _run_on_worker(fn: Callable[[Any], Any], item: Any) -> tuple[Any, str]:

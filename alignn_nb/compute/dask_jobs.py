@@ -2,7 +2,7 @@
 
 Give either ``client``, an open `distributed.Client` that is left open, or ``connect``, a
 function returning a context manager that yields a client (such as
-``functools.partial(alignn_nb.app.cluster.connect, cluster)``): it is entered on the
+``functools.partial(alignn_nb.compute.cluster.connect, cluster)``): it is entered on the
 job's driver thread, so starting a local cluster is part of the job, and closed when the
 job ends. Functions must be importable by the workers.
 

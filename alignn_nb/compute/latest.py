@@ -4,7 +4,7 @@ A burst of requests (a user typing a cutoff, a preset changing five fields) beco
 run with the last request's value: the worker waits until no request has come for
 ``settle`` seconds, and a request arriving during a run sets that run's cancel event so
 it can end early and be discarded. The thread is started on the first request, through
-`alignn_nb.app.workers.start_worker`, so it is joined at exit.
+`alignn_nb.compute.workers.start_worker`, so it is joined at exit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from alignn_nb.app.workers import start_worker
+from alignn_nb.compute.workers import start_worker
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.3

@@ -31,8 +31,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from alignn_nb.compute._frames import FrameBuffer, pack
-from alignn_nb.compute._output import OutputTail
+from alignn_nb.compute._pipes import FrameBuffer, OutputTail, pack
 from alignn_nb.compute.context import JobContext, Task
 from alignn_nb.compute.job import DONE, FAILED, KEEP_EVENTS, STOPPED, Ending, Job, JobError
 from alignn_nb.compute.progress import Clock

@@ -70,7 +70,7 @@ def example_config(file_name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def presets() -> dict[str, Preset]:
+def named_presets() -> dict[str, Preset]:
     """Preset name to a callable returning a `LoadedConfig`, or to a decoded alignn config."""
     named: dict[str, Preset] = {ALIGNN_DEFAULTS: _alignn_defaults, SEED_DEFAULTS: _seed_defaults}
     named.update({name: example_config(name) for name in EXAMPLE_FILES})
@@ -83,7 +83,7 @@ def load_preset(name: str) -> LoadedConfig:
     Raises:
         ValueError: for an unknown name, listing the presets.
     """
-    available = presets()
+    available = named_presets()
     if name not in available:
         raise ValueError(f"no preset named {name!r}; presets: {', '.join(available)}")
     preset = available[name]

@@ -9,7 +9,7 @@ Whatever a file stores, every `Sample` holds:
 - ``additional``: targets for alignn's additional graph-level head, shape (k,).
 
 Any of them may be None: a term whose target is missing is reported as "no target" by
-`alignn_nb.training.breakdown`, never as zero.
+`alignn_nb.loss.breakdown`, never as zero.
 
 Entries are read one by one: an entry that cannot be read (a structure that
 `alignn_nb.structures.loading.check_structure` refuses, an unknown element, a target
@@ -30,17 +30,15 @@ compression) are multiplied by -0.1.
 Energy convention. alignn's loaders pass ``total_energy`` through unchanged
 (``lmdb_dataset.get_torch_dataset`` stores ``d[target]`` as the label); whether it means eV
 per cell or eV per atom is up to the file. Samples always store eV per cell;
-`alignn_nb.training.breakdown` converts to what alignn's readout predicts for the config.
+`alignn_nb.loss.breakdown` converts to what alignn's readout predicts for the config.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -53,7 +51,8 @@ KBAR_IN_GPA = 0.1
 #: Above this |energy| per entry (eV) a number cannot be an energy per atom.
 MAX_ENERGY_PER_ATOM = 15.0
 
-_PER = {"per_atom": "per atom", "total": "per cell"}
+ENERGY_PER = {"per_atom": "per atom", "total": "per cell"}
+"""How each file energy convention reads in a sentence ("eV per atom")."""
 TARGETS = ("energy", "forces", "stress", "atomwise", "additional")
 UNITS = {
     "energy": "eV (whole cell)",
@@ -193,7 +192,7 @@ class Dataset:
 
         Caches key on it rather than on ``id(dataset)``, which a later dataset may reuse.
         """
-        from alignn_nb.graphs.build import fingerprint
+        from alignn_nb.graphs import fingerprint
 
         digest = hashlib.blake2b(digest_size=16)
         for sample in self.samples:
@@ -212,7 +211,7 @@ def _at(where: str) -> str:
     return f"{where}: " if where else ""
 
 
-def _array(value: Any, what: str, where: str) -> np.ndarray:
+def finite_array(value: Any, what: str, where: str) -> np.ndarray:
     if value is None:
         raise ValueError(f"{_at(where)}{what} is null")
     try:
@@ -225,7 +224,7 @@ def _array(value: Any, what: str, where: str) -> np.ndarray:
 
 
 def _forces(value: Any, natoms: int, where: str) -> np.ndarray:
-    forces = _array(value, "forces", where)
+    forces = finite_array(value, "forces", where)
     if forces.shape != (natoms, 3):
         raise ValueError(
             f"{_at(where)}forces have shape {forces.shape} but the cell has {natoms} atoms; "
@@ -241,7 +240,7 @@ def stress_matrix(value: Any, convention: str, where: str = "stress") -> np.ndar
     the unit, the sign and the order of a Voigt 6-vector. Anything else is refused.
     """
     factor, order, _ = STRESS_CONVENTIONS[convention]
-    array = _array(value, "stress", where)
+    array = finite_array(value, "stress", where)
     if array.shape == (6,):
         matrix = np.zeros((3, 3))
         for number, (i, j) in zip(array, VOIGT_ORDER[order], strict=True):
@@ -285,20 +284,20 @@ def make_sample(
         atomwise=None if atomwise is None else _atomwise(atomwise, natoms, where),
         additional=None
         if additional is None
-        else _array(additional, "additional target", where).reshape(-1),
+        else finite_array(additional, "additional target", where).reshape(-1),
     )
     return Sample(id=str(sample_id), atoms=atoms, targets=targets)
 
 
 def _energy(value: Any, where: str) -> float:
-    array = _array(value, "energy", where)
+    array = finite_array(value, "energy", where)
     if array.size != 1:
         raise ValueError(f"{_at(where)}energy must be one number, got shape {array.shape}")
     return float(array.reshape(-1)[0])
 
 
 def _atomwise(value: Any, natoms: int, where: str) -> np.ndarray:
-    array = _array(value, "atomwise target", where)
+    array = finite_array(value, "atomwise target", where)
     if array.ndim == 1 and array.shape == (natoms,):
         return array.reshape(natoms, 1)
     if array.ndim != 2 or array.shape[0] != natoms:
@@ -307,44 +306,6 @@ def _atomwise(value: Any, natoms: int, where: str) -> np.ndarray:
             "one row per atom"
         )
     return array
-
-
-def _ase_target(atoms: Atoms, getter: str, **kwargs: Any) -> Any:
-    from ase.calculators.calculator import PropertyNotImplementedError
-
-    if atoms.calc is None:
-        return None
-    try:
-        return getattr(atoms, getter)(**kwargs)
-    except (PropertyNotImplementedError, RuntimeError, KeyError):
-        return None
-
-
-def atoms_sample(atoms: Atoms, index: int, atomwise_key: str = "forces") -> Sample:
-    """One `ase.Atoms` frame as a checked `Sample` (a copy), its targets in ASE units.
-
-    The id is ``atoms.info["id"]`` (or ``"jid"``, else ``index``); energy is total eV,
-    forces eV/Å, stress ASE's eV/Å³ (positive under tension) multiplied by 160.21766208
-    to GPa. Missing results become missing targets.
-
-    Raises:
-        ValueError: for a structure `check_structure` refuses or a target of the wrong shape.
-    """
-    from alignn_nb.structures.loading import check_structure
-    from alignn_nb.training.entries import frame_id
-
-    sample_id = frame_id(atoms, index)
-    check_structure(atoms)
-    forces = _ase_target(atoms, "get_forces")
-    return make_sample(
-        sample_id,
-        atoms.copy(),
-        energy=_ase_target(atoms, "get_potential_energy"),
-        forces=forces,
-        stress=_ase_target(atoms, "get_stress", voigt=False),
-        stress_convention="ase",
-        atomwise=forces if atomwise_key == "forces" else atoms.arrays.get(atomwise_key),
-    )
 
 
 def empty_dataset(name: str, skipped: Sequence[Skipped]) -> ValueError:
@@ -360,76 +321,3 @@ def readable(
     if not samples:
         raise empty_dataset(name, skipped)
     return Dataset(name=name, samples=tuple(samples), skipped=tuple(skipped), **fields)
-
-
-def from_atoms(
-    frames: Iterable[Atoms | Skipped], name: str = "structures", atomwise_key: str = "forces"
-) -> Dataset:
-    """A dataset from `ase.Atoms` whose calculators hold energy, forces and stress (ASE units).
-
-    Each frame is read by `atoms_sample`; one it refuses is listed in ``skipped`` with the
-    reason, and so is a `Skipped` among ``frames`` (an unreadable frame of a file).
-
-    Raises:
-        ValueError: when no frame could be read.
-    """
-    from alignn_nb.training.entries import frame_id
-
-    samples, skipped = [], []
-    for index, atoms in enumerate(frames):
-        if isinstance(atoms, Skipped):
-            skipped.append(atoms)
-            continue
-        try:
-            samples.append(atoms_sample(atoms, index, atomwise_key))
-        except ValueError as failure:
-            skipped.append(Skipped(frame_id(atoms, index), str(failure)))
-    notes = (f"{name}: energies as total eV, forces eV/Å, {STRESS_CONVENTIONS['ase'][2]}",)
-    return readable(name, samples, skipped, conventions=notes)
-
-
-def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Dataset:
-    """Every frame of an extended-XYZ file, read by ASE, with its energy, forces and stress.
-
-    A frame ASE cannot parse ends the file: it is listed in ``skipped``, the frames before
-    it are read.
-    """
-    from alignn_nb.training.entries import extxyz_frames
-
-    path = Path(path)
-    return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
-
-
-def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **options: Any) -> Dataset:
-    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file, `ase.Atoms` or "default".
-
-    ``options`` go to `read_id_prop` (energy, stress, atomwise_key, additional_key,
-    keep_duplicates) or, for extxyz, ``atomwise_key``.
-
-    Raises:
-        ValueError: for an unreadable or empty file or a target of the wrong shape,
-            naming the sample.
-        FileNotFoundError: for a path that does not exist.
-    """
-    if isinstance(source, Dataset):
-        return source
-    if isinstance(source, str) and source == "default":
-        from alignn_nb.training.example_data import default_dataset
-
-        return default_dataset()
-    if isinstance(source, Sequence) and not isinstance(source, str):
-        return from_atoms(list(source), **options)
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"no dataset file at {path}")
-    if path.suffix.lower() == ".json":
-        from alignn_nb.training.id_prop import read_id_prop
-
-        dataset = read_id_prop(path, **options)
-    elif path.suffix.lower() in (".xyz", ".extxyz"):
-        dataset = read_extxyz(path, **options)
-    else:
-        raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
-    if not len(dataset):
-        raise empty_dataset(path.name, dataset.skipped)
-    return replace(dataset, path=str(path))

@@ -1,6 +1,6 @@
 """One entry of a dataset, read: its structure as a checked ``ase.Atoms``, its targets.
 
-`alignn_nb.training.dataset_files` lists a dataset's entries (`Entry`, small enough to
+`alignn_nb.datasets.files` lists a dataset's entries (`Entry`, small enough to
 send to a Dask worker); `read_entry` reads one entry's structure and `read_sample` its
 targets too. These are the only ways a verb reads an entry: each raises `ValueError`
 naming why an entry cannot be read, and nothing else, so that one bad entry fails alone
@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from alignn_nb.structures.lapack import one_blas_thread
-from alignn_nb.training.datasets import Sample, Skipped, _array, make_sample
+from alignn_nb.datasets.dataset import Sample, Skipped, finite_array, make_sample
+from alignn_nb.structures import one_blas_thread
 
 FileFormat = Literal["poscar", "cif", "xyz", "pdb"]
 FILE_FORMATS: tuple[str, ...] = ("poscar", "cif", "xyz", "pdb")
@@ -56,7 +56,7 @@ class Entry:
 class TargetKeys:
     """How `read_sample` reads an id_prop.json entry's targets (alignn's defaults).
 
-    ``stress`` is a convention of `alignn_nb.training.datasets.STRESS_CONVENTIONS`;
+    ``stress`` is a convention of `alignn_nb.datasets.dataset.STRESS_CONVENTIONS`;
     ``atomwise_key`` and ``additional_key`` name the entry's keys for alignn's atomwise
     and additional heads (``train_alignn``'s defaults).
     """
@@ -117,7 +117,7 @@ def read_entry(entry: Entry) -> Any:
     Raises:
         ValueError: naming why it cannot be read or used (quoting jarvis or ASE).
     """
-    from alignn_nb.structures.loading import check_structure
+    from alignn_nb.structures import check_structure
 
     if entry.kind == "file":
         atoms = _read_with_jarvis(*entry.payload)
@@ -166,7 +166,7 @@ def _from_jarvis_dict(payload: Any) -> Any:
     rounded to 1e-5 Å, as ``Atoms.cart_coords`` computes them), so k-nearest ties fall as
     in alignn's graphs; `jarvis_arrays` checks the dict first for a clear refusal.
     """
-    from alignn_nb.graphs.geometry import jarvis_lattice
+    from alignn_nb.graphs import jarvis_lattice
 
     cell, coords, elements = jarvis_arrays(payload)
     if payload.get("cartesian", False):
@@ -182,7 +182,7 @@ def jarvis_arrays(payload: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
             symbols H to Lr, numbers that are not finite, a ``cartesian`` that is not true
             or false), no atoms, or the mismatched shapes.
     """
-    from alignn_nb.structures.loading import check_elements
+    from alignn_nb.structures import check_elements
 
     if not isinstance(payload, Mapping):
         raise ValueError(f"atoms is a {type(payload).__name__}, not a jarvis atoms dict")
@@ -197,8 +197,8 @@ def jarvis_arrays(payload: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
     elements = check_elements(payload["elements"])
     if not elements:
         raise ValueError("the structure is empty: it has no atoms")
-    cell = _array(payload["lattice_mat"], "lattice_mat", "")
-    coords = _array(payload["coords"], "coords", "")
+    cell = finite_array(payload["lattice_mat"], "lattice_mat", "")
+    coords = finite_array(payload["coords"], "coords", "")
     if cell.shape != (3, 3) or coords.shape != (len(elements), 3):
         raise ValueError(
             f"lattice_mat has shape {cell.shape} and coords {coords.shape} for "
@@ -236,7 +236,7 @@ def _jarvis_cif(path: str) -> Any:
     lattice, atoms and coordinates; `alignn_nb.structures.primitive`)."""
     from jarvis.core.atoms import Atoms
 
-    from alignn_nb.structures.primitive import WORTH_FROM, primitive_without_symmetry
+    from alignn_nb.structures import WORTH_FROM, primitive_without_symmetry
 
     parsed = Atoms.from_cif(path, use_cif2cell=False, get_primitive_atoms=False)
     numbers = np.asarray(parsed.atomic_numbers)
@@ -260,7 +260,7 @@ def _jarvis_cif(path: str) -> Any:
 def _ase(elements: list[str], positions: np.ndarray, cell: np.ndarray) -> Any:
     from ase import Atoms
 
-    from alignn_nb.structures.loading import check_elements
+    from alignn_nb.structures import check_elements
 
     if len(elements) == 0:
         raise ValueError("no atoms in it")

@@ -1,5 +1,5 @@
 """The datasets alignn-nb ships: an embedded EMT Cu/Al set made on the fly, and alignn's
-example force-field data (the JARVIS sample and mlearn Si) as package data.
+example force-field data (the JARVIS sample and mlearn Si) as package data in `EXAMPLES`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from alignn_nb.training.datasets import Dataset, from_atoms
+from alignn_nb.datasets.dataset import Dataset
+from alignn_nb.datasets.frames import from_atoms
 
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+"""The shipped examples' folder (package data): the datasets, and the example run
+(`alignn_nb.training.example_run`) trained on one of them."""
 EXAMPLE_DATASETS = {
     "jarvis_ff_sample": "jarvis_ff_sample_id_prop.json",
     "mlearn_Si": "mlearn_Si_id_prop.json",
@@ -29,7 +33,7 @@ def example_dataset_path(name: str) -> Path:
         raise ValueError(
             f"no example dataset named {name!r}; examples: {', '.join(EXAMPLE_DATASETS)}"
         )
-    return Path(__file__).resolve().parent / "examples" / EXAMPLE_DATASETS[name]
+    return EXAMPLES / EXAMPLE_DATASETS[name]
 
 
 def _default_structure(index: int, rng: np.random.Generator) -> Atoms:

@@ -1,7 +1,7 @@
 """The structures of a whole dataset on disk, listed without reading them all at once.
 
 `open_dataset` lists the entries of any of the layouts alignn trains from, and
-`alignn_nb.training.entries.read_entry` turns one entry into a checked ``ase.Atoms``, so
+`alignn_nb.datasets.entries.read_entry` turns one entry into a checked ``ase.Atoms``, so
 a scan can read each structure on a worker, count its graph and drop it:
 
 - **alignn's dataset folder**, as ``train_alignn.py --root_dir`` reads it: ``id_prop.csv``
@@ -24,7 +24,7 @@ a scan can read each structure on a worker, count its graph and drop it:
 An entry that cannot be listed (a csv row whose file is missing or whose targets are not
 numbers, a JSON entry that is not a dict with an ``atoms`` dict) is returned in
 ``skipped`` with its reason; one that cannot be read raises `ValueError` from
-`alignn_nb.training.entries` with the reason. An empty dataset raises `ValueError`.
+`alignn_nb.datasets.entries` with the reason. An empty dataset raises `ValueError`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignn_nb.training.datasets import Skipped, empty_dataset
-from alignn_nb.training.entries import (
+from alignn_nb.datasets.dataset import Skipped, empty_dataset
+from alignn_nb.datasets.entries import (
     FILE_FORMATS,
     ID_KEY,
     Entry,

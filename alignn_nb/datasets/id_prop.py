@@ -1,6 +1,6 @@
 """alignn's ``id_prop.json`` files: JARVIS atoms, energy and stress conventions, screening.
 
-The conventions each file is read with are described in `alignn_nb.training.datasets`.
+The conventions each file is read with are described in `alignn_nb.datasets.dataset`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from alignn_nb.training.datasets import (
-    _PER,
+from alignn_nb.datasets.dataset import (
+    ENERGY_PER,
     MAX_ENERGY_PER_ATOM,
     STRESS_CONVENTIONS,
     Dataset,
@@ -26,7 +26,7 @@ from alignn_nb.training.datasets import (
     StressConvention,
     readable,
 )
-from alignn_nb.training.entries import (
+from alignn_nb.datasets.entries import (
     Entry,
     TargetKeys,
     entry_id,
@@ -55,8 +55,8 @@ def _energy_convention(samples: Sequence[Sample], name: str) -> tuple[FileEnergy
             spread_per_atom = np.std(energies / counts) / abs(np.mean(energies / counts))
         convention: FileEnergy = "per_atom" if spread < spread_per_atom else "total"
         return convention, (
-            f"{name}: total_energy read as eV {_PER[convention]} (cells of {int(counts.min())} "
-            f"to {int(counts.max())} atoms; relative spread "
+            f"{name}: total_energy read as eV {ENERGY_PER[convention]} "
+            f"(cells of {int(counts.min())} to {int(counts.max())} atoms; relative spread "
             f"{spread:.3g} as given vs {spread_per_atom:.3g} divided by the atom count)"
         )
     if np.max(np.abs(energies)) > MAX_ENERGY_PER_ATOM:
@@ -164,7 +164,7 @@ def read_id_prop(
     ``atomwise_key`` defaults to ``"forces"`` as alignn's ``train_alignn`` does. Exact
     duplicate entries are dropped unless ``keep_duplicates``; a non-zero stress identical
     to that of a different structure is dropped from that entry. An entry that cannot be
-    read (`alignn_nb.training.dataset_files.read_sample`) is listed in ``skipped`` with
+    read (`alignn_nb.datasets.files.read_sample`) is listed in ``skipped`` with
     its reason; the energy convention is decided on the entries read.
 
     Raises:
@@ -187,7 +187,7 @@ def read_id_prop(
     if energy == "auto":
         energy, note = _energy_convention(dataset.samples, name)
     else:
-        note = f"{name}: total_energy read as eV {_PER[energy]} (as told)"
+        note = f"{name}: total_energy read as eV {ENERGY_PER[energy]} (as told)"
     notes.insert(0, note)
     if energy == "per_atom":
         notes.insert(1, f"{name}: per-atom energies multiplied by the atom count (eV per cell)")

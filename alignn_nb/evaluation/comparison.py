@@ -1,6 +1,6 @@
 """Two trained runs side by side: what their configs change and how their errors compare.
 
-`compare_runs` takes two `TrainedRun` with their evaluations on the same structures and
+`compare_runs` takes two `RunFolder` with their evaluations on the same structures and
 returns a `RunComparison`: the config diff (model and graph fields through
 `alignn_nb.config.diff.config_diff`, then the other training keys of alignn's config.json;
 ``output_dir`` is left out, as it differs between any two runs), both runs' MAEs and both
@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alignn_nb.config.diff import DiffRow, config_diff
-from alignn_nb.training.alignn_run import TrainedRun
-from alignn_nb.training.evaluation import Evaluation
-from alignn_nb.training.history import AlignnHistory
+from alignn_nb.config import DiffRow, config_diff
+from alignn_nb.evaluation.evaluation import Evaluation
+from alignn_nb.evaluation.history import AlignnHistory
+from alignn_nb.evaluation.run_folder import RunFolder
 
 IGNORED_KEYS = ("output_dir",)
 """Training keys left out of the diff: they differ between any two runs."""
@@ -52,7 +52,7 @@ def training_diff(first: Mapping[str, Any], second: Mapping[str, Any]) -> list[D
 
 
 def compare_runs(
-    first: tuple[TrainedRun, Evaluation], second: tuple[TrainedRun, Evaluation]
+    first: tuple[RunFolder, Evaluation], second: tuple[RunFolder, Evaluation]
 ) -> RunComparison:
     """The `RunComparison` of two runs, each given with its evaluation.
 

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.alignn_run import TrainedRun
-from alignn_nb.training.datasets import Dataset, Sample, Skipped
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset, Sample, Skipped
+from alignn_nb.evaluation.run_folder import RunFolder
 
 CHUNK = 8
 """Structures per forward pass (and per Dask task); progress is reported per chunk."""
@@ -202,8 +202,8 @@ def structure_errors(
     model: Any, samples: Sequence[Sample], cfg: ALIGNNAtomWiseConfig, graph: GraphConfig
 ) -> list[StructureErrors]:
     """Predictions for ``samples`` with ``model``, in batches as `evaluate` makes them."""
-    from alignn_nb.model.physics import penalty_in_readout
-    from alignn_nb.training.batches import make_batches
+    from alignn_nb.loss import make_batches
+    from alignn_nb.model import penalty_in_readout
 
     size = 1 if penalty_in_readout(cfg) else CHUNK
     batches = make_batches(Dataset("chunk", tuple(samples)), cfg, graph, size)
@@ -220,8 +220,7 @@ def _switches(cfg: ALIGNNAtomWiseConfig) -> dict[str, Any]:
 def _batch_errors(model: Any, batch: Any, cfg: ALIGNNAtomWiseConfig) -> list[StructureErrors]:
     import torch
 
-    from alignn_nb.training.batches import forward
-    from alignn_nb.training.terms import energy_unit
+    from alignn_nb.loss import energy_unit, forward
 
     features: list[torch.Tensor] = []
     hook = model.fc.register_forward_pre_hook(lambda _, args: features.append(args[0].detach()))
@@ -280,7 +279,7 @@ def _row(
 
 def _chunk_task(item: tuple[dict, dict, dict, tuple[Sample, ...]]) -> list[StructureErrors]:
     """One Dask task: build the model from the config and weights, evaluate the samples."""
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     cfg_values, graph_values, state, samples = item
     cfg, graph = ALIGNNAtomWiseConfig(**cfg_values), GraphConfig(**graph_values)
@@ -297,7 +296,7 @@ Progress = Callable[[int, int], None]
 
 
 def _local(
-    run: TrainedRun, chunks: list, progress: Progress | None, stop: threading.Event | None
+    run: RunFolder, chunks: list, progress: Progress | None, stop: threading.Event | None
 ) -> list[StructureErrors]:
     model, rows = run.model(), []
     total = sum(len(c) for c in chunks)
@@ -311,14 +310,14 @@ def _local(
 
 
 def _on_cluster(
-    run: TrainedRun,
+    run: RunFolder,
     chunks: list,
     cluster: Any,
     progress: Progress | None,
     stop: threading.Event | None,
     local_directory: str | None,
 ) -> list[StructureErrors]:
-    from alignn_nb.app.cluster import connect, run_all
+    from alignn_nb.compute import connect, run_all
 
     items = [(run.cfg.to_dict(), run.graph.to_dict(), dict(run.state), c) for c in chunks]
     sizes = [len(c) for c in chunks]
@@ -336,7 +335,7 @@ def _on_cluster(
 
 
 def evaluate(
-    run: TrainedRun,
+    run: RunFolder,
     dataset: Dataset,
     split: str = "all",
     *,
@@ -348,16 +347,14 @@ def evaluate(
     """``run``'s errors on the structures of ``split`` in ``dataset`` (see the module).
 
     ``on_progress(done, total)`` is called after each chunk of structures; setting
-    ``stop`` ends the evaluation with InterruptedError. With a `alignn_nb.app.cluster.Cluster`
+    ``stop`` ends the evaluation with InterruptedError. With a `alignn_nb.compute.cluster.Cluster`
     the chunks run as Dask tasks there.
 
     Raises:
         ValueError: for a split the run or the dataset cannot give, an empty set, a config
             alignn's forward pass cannot run, or failed Dask tasks.
     """
-    from alignn_nb.training.batches import check_inputs
-    from alignn_nb.training.breakdown import _file_energy_note
-    from alignn_nb.training.terms import energy_unit
+    from alignn_nb.loss import check_inputs, energy_unit, file_energy_note
 
     chosen = run.split(dataset, split)
     if len(chosen) == 0:
@@ -369,7 +366,7 @@ def evaluate(
         rows = _local(run, chunks, on_progress, stop)
     else:
         rows = _on_cluster(run, chunks, cluster, on_progress, stop, local_directory)
-    note = _file_energy_note(dataset, run.cfg)
+    note = file_energy_note(dataset, run.cfg)
     return Evaluation(
         run=run.name,
         split=split,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alignn_nb.training.terms import TERMS
+from alignn_nb.loss import TERMS
 
 COLUMNS = ("total", *TERMS)
 FILES = {"train": "history_train.json", "val": "history_val.json"}

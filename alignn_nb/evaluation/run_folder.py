@@ -1,4 +1,4 @@
-"""A trained model to explore: an alignn output folder, or a run of alignn-nb's own training.
+"""A trained model to explore: an alignn output folder (`RunFolder`, `load_run`).
 
 alignn 2026.8.11's ``train_dgl`` writes into its ``output_dir``:
 
@@ -7,10 +7,10 @@ alignn 2026.8.11's ``train_dgl`` writes into its ``output_dir``:
 - ``best_model.pt`` (the weights at the epoch of the lowest validation loss),
   ``current_model.pt`` (after each epoch) and ``last_model.pt`` (after the last epoch):
   state dicts of tensors, loaded here with ``torch.load(weights_only=True)`` only;
-- ``history_train.json`` and ``history_val.json`` (`alignn_nb.training.history`);
+- ``history_train.json`` and ``history_val.json`` (`alignn_nb.evaluation.history`);
 - ``ids_train_val_test.json``: the ids of each split, ``{"id_train", "id_val", "id_test"}``;
 - ``Train_results.json``, ``Val_results.json`` and ``Test_results.json``: per-batch
-  targets and predictions (see `alignn_nb.training.evaluation`).
+  targets and predictions (see `alignn_nb.evaluation.evaluation`).
 
 alignn records no data folder: ``train_for_folder``'s ``root_dir`` is only printed, and
 the config's ``dataset`` and ``filename`` name no file. The structures are therefore given
@@ -32,14 +32,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.history import AlignnHistory, load_history
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset
+from alignn_nb.evaluation.history import AlignnHistory, load_history
 
 if TYPE_CHECKING:
     import torch
-
-    from alignn_nb.training.runs import TrainingRun
 
 WEIGHT_FILES = ("best_model.pt", "last_model.pt", "current_model.pt")
 """The state dicts alignn's train_dgl writes; the first is the default."""
@@ -50,7 +48,7 @@ _SHOWN = 4
 
 
 @dataclass(frozen=True, eq=False)
-class TrainedRun:
+class RunFolder:
     """A model config with weights that fit it, and what else the run left.
 
     ``state`` maps parameter names to tensors (a state dict that fits ``cfg``); ``ids``
@@ -72,11 +70,11 @@ class TrainedRun:
     def __repr__(self) -> str:
         weights = self.weights.name if self.weights else "in memory"
         splits = ", ".join(f"{k} {len(v)}" for k, v in (self.ids or {}).items()) or "no split"
-        return f"TrainedRun({self.name!r}, {self.cfg.name}, weights {weights}; {splits})"
+        return f"RunFolder({self.name!r}, {self.cfg.name}, weights {weights}; {splits})"
 
     def model(self) -> torch.nn.Module:
         """alignn's model for ``cfg`` with these weights, in eval mode (a new one per call)."""
-        from alignn_nb.model.build import build_model
+        from alignn_nb.model import build_model
 
         model = build_model(self.cfg, seed=0)
         model.load_state_dict(self.state)
@@ -202,7 +200,7 @@ def check_fit(state: Mapping[str, torch.Tensor], cfg: ALIGNNAtomWiseConfig, labe
     Raises:
         ValueError: naming the parameters that differ, with both shapes.
     """
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     expected = {k: tuple(v.shape) for k, v in build_model(cfg, seed=0).state_dict().items()}
     given = {k: tuple(v.shape) for k, v in state.items()}
@@ -234,7 +232,7 @@ def _ids(folder: Path) -> dict[str, tuple[str, ...]] | None:
         ) from None
 
 
-def load_run(folder: str | os.PathLike, weights: str | os.PathLike | None = None) -> TrainedRun:
+def load_run(folder: str | os.PathLike, weights: str | os.PathLike | None = None) -> RunFolder:
     """An alignn output folder with the weights in ``weights`` (default best_model.pt).
 
     Raises:
@@ -242,7 +240,7 @@ def load_run(folder: str | os.PathLike, weights: str | os.PathLike | None = None
         ValueError: for a config alignn-nb cannot load, weights that need more than
             tensors to load or do not fit the config, or an unreadable split file.
     """
-    from alignn_nb.config.alignn_io import load_alignn_config
+    from alignn_nb.config import load_alignn_config
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -257,7 +255,7 @@ def load_run(folder: str | os.PathLike, weights: str | os.PathLike | None = None
     state = load_state(path)
     check_fit(state, loaded.cfg, path.name)
     history = load_history(folder) if (folder / "history_train.json").is_file() else None
-    return TrainedRun(
+    return RunFolder(
         name=folder.name,
         cfg=loaded.cfg,
         graph=loaded.graph,
@@ -272,7 +270,7 @@ def load_run(folder: str | os.PathLike, weights: str | os.PathLike | None = None
 
 
 def run_dataset(
-    run: TrainedRun,
+    run: RunFolder,
     source: str | os.PathLike,
     energy: str | None = None,
     stress: str = "alignn",
@@ -289,7 +287,7 @@ def run_dataset(
         FileNotFoundError: when there is no such file (or no id_prop.json in the folder).
         ValueError: for a file that cannot be read as a dataset.
     """
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     path = Path(source)
     if path.is_dir():
@@ -299,15 +297,3 @@ def run_dataset(
     if energy is None:
         energy = "per_atom" if run.cfg.energy_mult_natoms else "total"
     return load_dataset(path, energy=energy, stress=stress, keep_duplicates=True)
-
-
-def from_training(run: TrainingRun, graph: GraphConfig, name: str = "alignn-nb run") -> TrainedRun:
-    """alignn-nb's own training run (`alignn_nb.training.train`) as a run to explore.
-
-    It trained on a whole dataset, so it has no split: evaluate it on split "all".
-    """
-    if run.config is None:
-        raise ValueError("the training run has no config")
-    state = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
-    note = f"alignn-nb's training: {len(run.steps)} AdamW steps"
-    return TrainedRun(name, run.config.copy(), graph.copy(), state, notes=(note,))

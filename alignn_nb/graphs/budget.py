@@ -10,10 +10,10 @@ from typing import Any
 import ase
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.arrays import NeighborSearch
 from alignn_nb.graphs.line_graph import LineGraphOptions
-from alignn_nb.structures.loading import load_structure
+from alignn_nb.structures import load_structure
 
 DEFAULT_TRIPLET_BUDGET = 2_000_000
 """Largest number of line-graph edges (triplets) built unless the caller allows more."""

@@ -24,7 +24,7 @@ from typing import Any
 import ase
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.arrays import Edges, NeighborSearch, frozen
 from alignn_nb.graphs.budget import (
     DEFAULT_TRIPLET_BUDGET,
@@ -42,7 +42,7 @@ from alignn_nb.graphs.line_graph import line_graph, line_graph_counts, line_grap
 from alignn_nb.graphs.pure_torch import pure_torch_edges
 from alignn_nb.graphs.radius import radius_edges
 from alignn_nb.graphs.stats import graph_stats
-from alignn_nb.structures.loading import load_structure
+from alignn_nb.structures import load_structure
 
 CACHE_BYTES = 256 * 2**20
 """Most bytes (256 MiB, estimated from their arrays) the neighbour-search and line-graph

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.arrays import NeighborSearch
 from alignn_nb.graphs.line_graph import (
     LineGraphOptions,
@@ -66,7 +66,7 @@ def settings_counts(
     """`graph_counts` for each ``(cfg, graph)`` pair; settings that differ only in
     line-graph fields share one neighbour search."""
     from alignn_nb.graphs.build import _neighbor_key, _search
-    from alignn_nb.structures.loading import load_structure
+    from alignn_nb.structures import load_structure
 
     if not checked:
         atoms = load_structure(atoms)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from vesin import NeighborList
 
-from alignn_nb.structures.lapack import one_blas_thread
+from alignn_nb.structures import one_blas_thread
 
 MAX_GROWTH_ROUNDS = 64
 

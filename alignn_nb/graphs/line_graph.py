@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.arrays import Edges, NeighborSearch, Triplets, frozen, make_triplets
 from alignn_nb.graphs.geometry import image_codes
 

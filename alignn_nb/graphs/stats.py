@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.arrays import NeighborSearch, Triplets
 from alignn_nb.graphs.line_graph import LineGraphOptions, line_graph_notes
 

@@ -36,10 +36,9 @@ from typing import Any
 import torch
 from traitlets import Bool, HasTraits, Instance, Unicode
 
-from alignn_nb.app.stages import STAGES, LiveResult, StageError, _Inputs, _Same
-from alignn_nb.app.workers import start_worker
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import shape_changes
+from alignn_nb.compute import start_worker
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, shape_changes
+from alignn_nb.live.stages import STAGES, LiveResult, StageError, _Inputs, _Same
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 60.0
@@ -283,7 +282,7 @@ class LiveSession(HasTraits):
         losses = self._artifacts["loss"]
         if losses is None:
             return None
-        from alignn_nb.training.breakdown import reweight
+        from alignn_nb.loss import reweight
 
         start = time.perf_counter()
         losses = reweight(losses, inputs.config)
@@ -294,7 +293,7 @@ class LiveSession(HasTraits):
 
     def _summary(self, model: torch.nn.Module) -> Any:
         """The parameter counts of ``model``, counted once per model."""
-        from alignn_nb.model.summary import model_summary
+        from alignn_nb.model import model_summary
 
         if self._counted is None or self._counted[0] is not model:
             self._counted = (model, model_summary(model))
@@ -335,13 +334,13 @@ def _describe(failure: Exception) -> str:
 
 
 def _run_graph(session: LiveSession, inputs: _Inputs) -> Any:
-    from alignn_nb.graphs.build import build_graphs
+    from alignn_nb.graphs import build_graphs
 
     return build_graphs(inputs.atoms, inputs.config, inputs.graph)
 
 
 def _run_model(session: LiveSession, inputs: _Inputs) -> torch.nn.Module:
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     if session._adopted is not None and session._adopted[0] == inputs.shape_key():
         return session._adopted[1]
@@ -350,8 +349,7 @@ def _run_model(session: LiveSession, inputs: _Inputs) -> torch.nn.Module:
 
 
 def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
-    from alignn_nb.model.prediction import predict
-    from alignn_nb.model.reconfigure import reconfigure
+    from alignn_nb.model import predict, reconfigure
 
     model = session._artifacts["model"]
     applied = (_Same(model), inputs.key("forward")[2])
@@ -362,7 +360,7 @@ def _run_forward(session: LiveSession, inputs: _Inputs) -> Any:
 
 
 def _run_loss(session: LiveSession, inputs: _Inputs) -> Any:
-    from alignn_nb.training.breakdown import loss_terms
+    from alignn_nb.loss import loss_terms
 
     return loss_terms(session._artifacts["model"], inputs.dataset, inputs.config, inputs.graph)
 

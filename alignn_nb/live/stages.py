@@ -1,5 +1,5 @@
 """The live engine's stages and their keys: each key is built from exactly the inputs the
-stage reads, so a change reruns only the stages that read it (see `alignn_nb.app.live`).
+stage reads, so a change reruns only the stages that read it (see `alignn_nb.live.session`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from typing import Any
 
 import ase
 
-from alignn_nb.config.mirror import FORWARD, ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import LINE_GRAPH_FIELDS, SHAPE_FIELDS
-from alignn_nb.training.terms import WEIGHT_FIELDS
+from alignn_nb.config import (
+    FORWARD,
+    LINE_GRAPH_FIELDS,
+    SHAPE_FIELDS,
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
+)
+from alignn_nb.loss import WEIGHT_FIELDS
 
 STAGES = ("graph", "model", "forward", "loss")
 
@@ -127,8 +132,8 @@ class _Same:
 def _content_key(source: Any) -> Any:
     """A stage key part for a structure or dataset: its content digest where it has one
     (``ase.Atoms``, `Dataset`), else the object itself; None stays None."""
-    from alignn_nb.graphs.build import fingerprint
-    from alignn_nb.training.datasets import Dataset
+    from alignn_nb.datasets import Dataset
+    from alignn_nb.graphs import fingerprint
 
     if isinstance(source, ase.Atoms):
         return fingerprint(source)

@@ -12,12 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import LINE_GRAPH_FIELDS, is_pure
-from alignn_nb.graphs.cache import ByteCache
-from alignn_nb.model.forward import run
-from alignn_nb.model.physics import num_atoms
-from alignn_nb.training.datasets import Dataset, Sample
+from alignn_nb.config import LINE_GRAPH_FIELDS, ALIGNNAtomWiseConfig, GraphConfig, is_pure
+from alignn_nb.datasets import Dataset, Sample
+from alignn_nb.graphs import ByteCache
+from alignn_nb.model import num_atoms, run
 
 #: Memory guard for one batch, in (triplets + edges) × hidden_features: about 2 GB of
 #: activations for alignn's forward pass with forces (measured ≈ 150 bytes per unit).
@@ -30,7 +28,7 @@ def _build_graphs(sample: Sample, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig)
     `alignn_nb.graphs.build.build_graphs` re-makes alignn's graphs, with the model config's
     inner_cutoff, lighten_edges and backtracking shaping the line graph.
     """
-    from alignn_nb.graphs.build import build_graphs
+    from alignn_nb.graphs import build_graphs
 
     return build_graphs(sample.atoms, cfg, graph)
 
@@ -174,7 +172,7 @@ def check_inputs(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> None:
         ValueError: when atom_input_features does not fit atom_features, or when
             extra_features asks for per-structure features the dataset does not have.
     """
-    from alignn_nb.config.findings import atom_feature_length
+    from alignn_nb.config import atom_feature_length
 
     length = atom_feature_length(graph.atom_features)
     if cfg.atom_input_features != length:

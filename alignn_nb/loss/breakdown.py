@@ -14,7 +14,7 @@ This mirrors the loss of ``train_dgl`` in alignn 2026.8.11's ``train.py``:
 - gradwise: ``gradwise_weight`` × criterion(``grad``, forces), only when gradients are
   calculated (alignn's model switches calculate_gradient off when gradwise_weight is 0);
 - stresswise: ``stresswise_weight`` × criterion(``stresses``, stress), only when
-  stresswise_weight ≠ 0; the prediction is in GPa (see `alignn_nb.training.datasets`);
+  stresswise_weight ≠ 0; the prediction is in GPa (see `alignn_nb.datasets.dataset`);
 - additional: ``additional_output_weight`` × criterion(``additional``, target), only when
   additional_output_weight ≠ 0;
 - total: the sum.
@@ -44,26 +44,25 @@ from typing import Any
 import numpy as np
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import is_pure
-from alignn_nb.model.build import build_model
-from alignn_nb.model.physics import (
-    envelope_penalty,
-    penalty_in_readout,
-    readout_energy,
-    short_bond_penalty,
-)
-from alignn_nb.training.batches import Batch, check_inputs, forward, make_batches
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.terms import (
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, is_pure
+from alignn_nb.datasets import Dataset
+from alignn_nb.loss.batches import Batch, check_inputs, forward, make_batches
+from alignn_nb.loss.terms import (
     TERMS,
     WEIGHT_FIELDS,
     WEIGHTS,
     RawTerm,
     Term,
-    _config_problem,
     applies,
+    config_problem,
     raw_terms,
+)
+from alignn_nb.model import (
+    build_model,
+    envelope_penalty,
+    penalty_in_readout,
+    readout_energy,
+    short_bond_penalty,
 )
 
 
@@ -241,7 +240,7 @@ def _assemble(
             continue
         weight = float(getattr(cfg, WEIGHTS[name]))
         base = measured[name]
-        problem = _config_problem(name, cfg)
+        problem = config_problem(name, cfg)
         if problem is not None or base.raw is None:
             terms[name] = Term(name, weight, unit=base.unit, status=problem or base.status)
         else:
@@ -335,11 +334,11 @@ def loss_terms(
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
     breakdown = decompose(model, batches, cfg, classification_threshold)
-    note = _file_energy_note(dataset, cfg)
+    note = file_energy_note(dataset, cfg)
     return breakdown if note is None else replace(breakdown, notes=(*breakdown.notes, note))
 
 
-def _file_energy_note(dataset: Dataset, cfg: ALIGNNAtomWiseConfig) -> str | None:
+def file_energy_note(dataset: Dataset, cfg: ALIGNNAtomWiseConfig) -> str | None:
     """What alignn would fit its readout to, when the file's energy unit is not the readout's."""
     if cfg.classification or dataset.file_energy is None:
         return None

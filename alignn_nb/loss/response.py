@@ -1,4 +1,5 @@
-"""How the weighted loss terms respond as one loss weight sweeps a range (no forward pass)."""
+"""`weight_response`: how the weighted loss terms respond as one loss weight moves over a
+range of values (no forward pass)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
-from alignn_nb.training.breakdown import LossBreakdown, reweight
-from alignn_nb.training.terms import TERMS, WEIGHT_FIELDS, applies
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.loss.breakdown import LossBreakdown, reweight
+from alignn_nb.loss.terms import TERMS, WEIGHT_FIELDS, applies
 
 
 @dataclass(frozen=True)
-class Sweep:
-    """Weighted terms and total as one loss weight sweeps ``values``.
+class WeightResponse:
+    """Weighted terms and total as one loss weight takes each of ``values``.
 
     ``weighted[name]`` has one value per entry of ``values`` (NaN where the term has no
     value, 0 where it does not apply); ``current`` is the config's own weight.
@@ -28,9 +29,9 @@ class Sweep:
     current: float
 
 
-def sweep(
+def weight_response(
     breakdown: LossBreakdown, cfg: ALIGNNAtomWiseConfig, field_name: str, values: npt.ArrayLike
-) -> Sweep:
+) -> WeightResponse:
     """Reweight ``breakdown`` for each value of loss weight ``field_name`` (no forward pass).
 
     Raises:
@@ -42,7 +43,7 @@ def sweep(
         )
     grid = np.asarray(values, dtype=float)
     if grid.ndim != 1 or grid.size == 0 or np.any(grid < 0) or not np.all(np.isfinite(grid)):
-        raise ValueError("sweep values must be a non-empty list of finite weights >= 0")
+        raise ValueError("weight values must be a non-empty list of finite weights >= 0")
     weighted = {name: np.zeros(grid.size) for name in TERMS}
     total = np.zeros(grid.size)
     trial = cfg.copy()
@@ -53,7 +54,7 @@ def sweep(
             weighted[name][i] = term.weighted if term.ok else math.nan
         total[i] = result.total
     shown = {n: w for n, w in weighted.items() if _ever_applies(n, cfg, field_name)}
-    return Sweep(field_name, grid, shown, total, float(getattr(cfg, field_name)))
+    return WeightResponse(field_name, grid, shown, total, float(getattr(cfg, field_name)))
 
 
 def _ever_applies(name: str, cfg: ALIGNNAtomWiseConfig, field_name: str) -> bool:

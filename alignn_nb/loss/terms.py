@@ -1,6 +1,6 @@
 """alignn's loss terms on one batch: which apply to a config, their criterion and weights.
 
-See `alignn_nb.training.breakdown` for how alignn's ``train.py`` forms each term.
+See `alignn_nb.loss.breakdown` for how alignn's ``train.py`` forms each term.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
-from alignn_nb.training.batches import Batch
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.loss.batches import Batch
 
 TERMS = ("graphwise", "atomwise", "gradwise", "stresswise", "additional")
 WEIGHTS = {
@@ -22,7 +22,7 @@ WEIGHTS = {
     "stresswise": "stresswise_weight",
     "additional": "additional_output_weight",
 }
-#: The dataset target (`alignn_nb.training.datasets.TARGETS`) each term compares with.
+#: The dataset target (`alignn_nb.datasets.dataset.TARGETS`) each term compares with.
 TARGET_OF = {
     "graphwise": "energy",
     "atomwise": "atomwise",
@@ -88,7 +88,7 @@ def _gradients_on(cfg: ALIGNNAtomWiseConfig) -> bool:
     return cfg.calculate_gradient and cfg.gradwise_weight != 0
 
 
-def _config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
+def config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
     """Why alignn cannot give term ``name`` a meaningful value for ``cfg``, or None."""
     if cfg.classification and name != "graphwise":
         return "not computable: alignn applies NLLLoss to every term and it needs class labels"
@@ -115,7 +115,7 @@ def untrainable(cfg: ALIGNNAtomWiseConfig, counts: Mapping[str, int]) -> str | N
     """
     reasons: dict[str, str] = {}
     for name in (n for n in TERMS if applies(n, cfg)):
-        problem = _config_problem(name, cfg)
+        problem = config_problem(name, cfg)
         if problem is None and name == "graphwise" and not cfg.classification:
             if cfg.output_features != 1:
                 problem = (
@@ -254,7 +254,7 @@ def raw_terms(
     """
     found = {}
     for name in names:
-        problem = _config_problem(name, cfg)
+        problem = config_problem(name, cfg)
         if problem is not None:
             found[name] = RawTerm(None, "", 0, problem)
         elif name == "graphwise":

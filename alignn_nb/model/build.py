@@ -10,13 +10,14 @@ import threading
 
 import torch
 
-from alignn_nb.config import rules
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.config.mirror import PURE_MODEL, ALIGNNAtomWiseConfig
-from alignn_nb.config.rules import (
+from alignn_nb.config import (
     DGL_MISSING,
+    PURE_MODEL,
+    ALIGNNAtomWiseConfig,
     heads_problem,
     is_pure,
+    rules,
+    to_alignn_model_config,
 )
 
 

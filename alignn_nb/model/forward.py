@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import torch
 
-from alignn_nb.config.rules import is_pure
+from alignn_nb.config import is_pure
 from alignn_nb.model.physics import energy_ignores_bonds, num_atoms, zbl_active
 
 

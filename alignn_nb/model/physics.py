@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from alignn_nb.config.rules import is_pure
+from alignn_nb.config import is_pure
 
 
 def zbl_active(model: torch.nn.Module, g: Any) -> bool:

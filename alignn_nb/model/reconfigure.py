@@ -6,9 +6,13 @@ from typing import Any
 
 import torch
 
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
-from alignn_nb.config.rules import SHAPE_FIELDS, is_pure, resolved_use_zbl
+from alignn_nb.config import (
+    SHAPE_FIELDS,
+    ALIGNNAtomWiseConfig,
+    is_pure,
+    resolved_use_zbl,
+    to_alignn_model_config,
+)
 
 #: Attributes alignn's `ALIGNNAtomWisePure` copies from its config when it is constructed,
 #: each with the config field it comes from (use_zbl is resolved, see `_pure_attributes`).

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.dataset_files import DatasetFiles
-from alignn_nb.training.step_cost import StepCost, epoch_seconds, heaviest, peak_bytes
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import DatasetFiles
+from alignn_nb.graphs import graph_memory_bytes
+from alignn_nb.training import StepCost, step_cost
 
 SAMPLE = 200
 """Most structures recounted for each graph change."""
@@ -160,8 +160,8 @@ def recount(
 ) -> list[list[dict] | None]:
     """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
     sampled structure could be counted under it."""
-    from alignn_nb.graphs.counts import settings_counts
-    from alignn_nb.training.entries import read_entry
+    from alignn_nb.datasets import read_entry
+    from alignn_nb.graphs import settings_counts
 
     found: list[dict[int, dict]] = [{} for _ in todo]
     for index, entry in _sample(_paired(files, rows)):
@@ -216,8 +216,9 @@ def estimate(
     out["peak_memory_bytes"] = None
     out["epoch_seconds"] = None
     if rows is not None and cost is not None:
-        out["peak_memory_bytes"] = int(peak_bytes(heaviest(rows, change.batch_size), cost))
-        out["epoch_seconds"] = epoch_seconds(rows, change.batch_size, cost)
+        batch = step_cost.heaviest(rows, change.batch_size)
+        out["peak_memory_bytes"] = int(step_cost.peak_bytes(batch, cost))
+        out["epoch_seconds"] = step_cost.epoch_seconds(rows, change.batch_size, cost)
     if change.note is not None:
         out["note"] = change.note
     if rows is None:

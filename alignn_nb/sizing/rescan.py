@@ -1,4 +1,4 @@
-"""Which edits change a dataset scan's result (`alignn_nb.app.dataset_stats`).
+"""Which edits change a dataset scan's result (`alignn_nb.sizing.stats`).
 
 The graph counts follow the graph options and the model fields tagged as graph inputs;
 the memory alignn holds per atom follows `MEMORY_FIELDS`; the step estimates, when a
@@ -7,7 +7,7 @@ result has them, also follow the model's shape.
 
 from __future__ import annotations
 
-from alignn_nb.config.mirror import GRAPH, ALIGNNAtomWiseConfig
+from alignn_nb.config import GRAPH, ALIGNNAtomWiseConfig
 
 MEMORY_FIELDS = ("calculate_gradient", "stresswise_weight")
 """Model-block fields that change what alignn holds per atom (forces, stress targets)."""

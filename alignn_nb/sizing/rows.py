@@ -1,6 +1,6 @@
 """The structure behind one row of a dataset scan, read again from the dataset's files.
 
-``per_structure`` of `alignn_nb.app.dataset_stats.dataset_stats` lists the counted
+``per_structure`` of `alignn_nb.sizing.stats.dataset_stats` lists the counted
 structures in dataset order without the skipped ones, and ids need not be unique (the
 JARVIS sample repeats them), so a row is found by walking the listed entries in order.
 """
@@ -14,8 +14,7 @@ from typing import Any
 
 import ase
 
-from alignn_nb.training.dataset_files import open_dataset
-from alignn_nb.training.entries import Entry, read_entry, read_sample
+from alignn_nb.datasets import Entry, open_dataset, read_entry, read_sample
 
 
 def counted_structure(source: str | os.PathLike, stats: Mapping[str, Any], row: int) -> ase.Atoms:

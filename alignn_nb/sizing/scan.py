@@ -1,12 +1,12 @@
 """The graph sizes of a whole dataset, counted structure by structure on a Dask cluster.
 
-`scan` lists a dataset's entries (`alignn_nb.training.dataset_files`), cuts them into
+`scan` lists a dataset's entries (`alignn_nb.datasets.files`), cuts them into
 chunks and runs `scan_chunk` on each: the chunk's structures are read on the worker,
 their edges and triplets counted (`alignn_nb.graphs.counts`, no graph is built) and only
 the counts come back. Nothing holds more than one structure's neighbour search at a time.
 
 ``cluster=None`` scans in this process (small datasets, the dashboard); otherwise the
-chunks run on `alignn_nb.app.cluster`: a local cluster of worker processes, or an
+chunks run on `alignn_nb.compute.cluster`: a local cluster of worker processes, or an
 existing one, whose workers must see the dataset's files at the same paths.
 """
 
@@ -22,12 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alignn_nb.app.cluster import Cluster
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.counts import SCAN_PAIR_LIMIT
-from alignn_nb.training.dataset_files import DatasetFiles, open_dataset
-from alignn_nb.training.datasets import Skipped
-from alignn_nb.training.entries import Entry
+from alignn_nb.compute import Cluster
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import DatasetFiles, Entry, Skipped, open_dataset
+from alignn_nb.graphs import SCAN_PAIR_LIMIT
 
 TASKS_PER_WORKER = 4
 """Chunks per worker: enough to balance the load, few enough that task overhead is small."""
@@ -88,13 +86,13 @@ def _settings(setting: Setting) -> tuple[ALIGNNAtomWiseConfig, GraphConfig]:
 def scan_chunk(task: Task) -> list[dict[str, Any]]:
     """Read and count every entry of ``task`` (run on a worker).
 
-    Each entry is read as every verb reads it (`alignn_nb.training.entries.read_sample`:
+    Each entry is read as every verb reads it (`alignn_nb.datasets.entries.read_sample`:
     its structure, and its targets where the dataset has them). Returns one dict per
     entry: the counts of `graph_counts`, or ``{"id", "error"}`` naming why the entry could
     not be read or counted.
     """
-    from alignn_nb.graphs.counts import graph_counts
-    from alignn_nb.training.entries import read_sample
+    from alignn_nb.datasets import read_sample
+    from alignn_nb.graphs import graph_counts
 
     cfg, graph = _settings(task.setting)
     rows: list[dict[str, Any]] = []
@@ -193,7 +191,7 @@ def _run_on_cluster(
     timings: dict[str, float],
 ) -> tuple[list[Task], list[list[dict] | str]]:
     """Chunks sized for the cluster's workers, counted there; a failed chunk is its error."""
-    from alignn_nb.app.cluster import connect, run_all
+    from alignn_nb.compute import connect, run_all
 
     files, setting = work
     start = time.perf_counter()

@@ -1,10 +1,10 @@
 """A dataset's graph statistics before training: sizes, the heaviest batch, what is over budget.
 
-`dataset_stats` scans a dataset (`alignn_nb.app.dataset_scan.scan`) and summarises its
+`dataset_stats` scans a dataset (`alignn_nb.sizing.scan.scan`) and summarises its
 counts as a JSON-ready dict, the Python form of ``alignn-nb dataset-stats --json``. With
 a calibrated `alignn_nb.training.step_cost.StepCost` it adds the heaviest batch's peak
 step memory and seconds, the epoch's seconds, the largest batch size that fits a memory
-and, per cost-driving field, the estimates after one change (`alignn_nb.app.dataset_advice`).
+and, per cost-driving field, the estimates after one change (`alignn_nb.sizing.advice`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from alignn_nb.app.cluster import Cluster
-from alignn_nb.app.dataset_scan import ScanResult, scan
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET
-from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training import step_cost
-from alignn_nb.training.step_cost import StepCost
+from alignn_nb.compute import Cluster
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs import DEFAULT_TRIPLET_BUDGET, graph_memory_bytes
+from alignn_nb.sizing.scan import ScanResult, scan
+from alignn_nb.training import StepCost, step_cost
 
 DEFAULT_BATCH_SIZE = 64
 """alignn's ``TrainingConfig.batch_size`` default."""
@@ -201,8 +199,8 @@ def fit_step_costs(
     the calibration's seconds. Pass the costs to `dataset_stats` as ``costs``."""
     import subprocess
 
-    from alignn_nb.config.rules import heads_problem
-    from alignn_nb.training.step_calibration import calibrate
+    from alignn_nb.config import heads_problem
+    from alignn_nb.training import calibrate
 
     start = time.perf_counter()
     halved = cfg.copy()
@@ -221,9 +219,9 @@ def _advice(
     settings: tuple[ALIGNNAtomWiseConfig, GraphConfig],
     costs: Mapping[int, StepCost],
 ) -> list[dict[str, Any]]:
-    """`alignn_nb.app.dataset_advice.advice` on the scanned structures."""
-    from alignn_nb.app.dataset_advice import advice
-    from alignn_nb.training.dataset_files import open_dataset
+    """`alignn_nb.sizing.advice.advice` on the scanned structures."""
+    from alignn_nb.datasets import open_dataset
+    from alignn_nb.sizing.advice import advice
 
     if not stats["per_structure"]:
         return []

@@ -17,7 +17,7 @@ from typing import Any
 import ase
 import ase.io
 
-from alignn_nb.config.alignn_io import AlignnConfigError, LoadedConfig, load_alignn_config
+from alignn_nb.config import AlignnConfigError, LoadedConfig, load_alignn_config
 from alignn_nb.structures.cif import read_cif
 from alignn_nb.structures.loading import load_structure
 

@@ -1,11 +1,12 @@
 """The trained example run alignn-nb ships, and the recipe that makes it with alignn itself.
 
-``examples/mlearn_Si_run/`` is an output folder of alignn's own ``train_for_folder``:
-alignn's DGL config for mlearn Si (``alignn_nb/config/presets/mlearn_Si_config_dgl.json``)
-made tiny by `CHANGES`, trained on the first `SUBSET` entries of the shipped
-``examples/mlearn_Si_id_prop.json``. Only what `alignn_nb.training.load_run` and the
-Explore tab read is kept (`KEPT`), beside a README that gives its provenance. Its data is
-the shipped mlearn Si file itself: the run's split names ids of its first entries.
+``alignn_nb/datasets/examples/mlearn_Si_run/`` is an output folder of alignn's own
+``train_for_folder``: alignn's DGL config for mlearn Si
+(``alignn_nb/config/presets/mlearn_Si_config_dgl.json``) made tiny by `CHANGES`, trained
+on the first `SUBSET` entries of the shipped ``examples/mlearn_Si_id_prop.json``. Only
+what `alignn_nb.evaluation.load_run` and the Explore tab read is kept (`KEPT`), beside a
+README that gives its provenance. Its data is the shipped mlearn Si file itself: the
+run's split names ids of its first entries.
 
 ``make example-run`` (``python -m alignn_nb.training.example_run``) makes it again.
 """
@@ -23,10 +24,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from alignn_nb.training.example_data import example_dataset_path
+from alignn_nb.datasets import EXAMPLES, example_dataset_path
 
 EXAMPLE_RUN = "mlearn_Si_run"
-"""The example run's folder name in ``examples/``."""
+"""The example run's folder name in the shipped examples (`alignn_nb.datasets.EXAMPLES`)."""
 SUBSET = 24
 """The run trains, validates and tests on this many first entries of mlearn Si."""
 PRESET = "mlearn_Si_config_dgl.json"
@@ -67,7 +68,7 @@ KEPT = (
 
 def example_run_path() -> Path:
     """The shipped example run: an alignn output folder (see `KEPT`)."""
-    return Path(__file__).resolve().parent / "examples" / EXAMPLE_RUN
+    return EXAMPLES / EXAMPLE_RUN
 
 
 def example_run_data() -> Path:

@@ -1,6 +1,6 @@
 """A short, seeded training run of alignn's model on the CPU, with per-term values per step.
 
-Each step is one AdamW update on one batch, with alignn's loss (`alignn_nb.training.breakdown`): the
+Each step is one AdamW update on one batch, with alignn's loss (`alignn_nb.loss.breakdown`): the
 same forward pass, the same terms and weights as alignn's ``train_dgl``. Parameters are
 grouped as alignn's ``group_decay`` does (no weight decay on biases and norms). The default
 learning rate (1e-3) and weight decay (1e-5) are those of alignn's example force-field
@@ -16,10 +16,20 @@ from dataclasses import dataclass, field
 
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.batches import Batch, check_inputs, forward, make_batches
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.terms import TERMS, WEIGHTS, applies, raw_terms, weighted_loss
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset
+from alignn_nb.evaluation import RunFolder
+from alignn_nb.loss import (
+    TERMS,
+    WEIGHTS,
+    Batch,
+    applies,
+    check_inputs,
+    forward,
+    make_batches,
+    raw_terms,
+    weighted_loss,
+)
 
 DEFAULT_STEPS = 50
 DEFAULT_LEARNING_RATE = 1e-3
@@ -39,7 +49,7 @@ class Step:
 
 
 @dataclass
-class TrainingRun:
+class ShortRun:
     """The trained model (the same object that was passed in, if any) and its steps;
     ``config`` is the model config it was trained with."""
 
@@ -53,7 +63,7 @@ class TrainingRun:
     def __repr__(self) -> str:
         state = "stopped" if self.stopped else "done"
         last = f", total {self.steps[-1].total:.4g}" if self.steps else ""
-        return f"TrainingRun({len(self.steps)}/{self.planned} steps {state}{last})"
+        return f"ShortRun({len(self.steps)}/{self.planned} steps {state}{last})"
 
     def series(self, name: str, weighted: bool = True) -> list[float]:
         """One term's values per step (``"total"`` for the total)."""
@@ -61,6 +71,20 @@ class TrainingRun:
             return [step.total for step in self.steps]
         source = "weighted" if weighted else "raw"
         return [getattr(step, source).get(name, float("nan")) for step in self.steps]
+
+    def as_run_folder(self, graph: GraphConfig, name: str = "alignn-nb run") -> RunFolder:
+        """This run's trained weights as a run to explore, with ``graph``'s graph options.
+
+        It trained on a whole dataset, so it has no split: evaluate it on split "all".
+
+        Raises:
+            ValueError: when the run has no config.
+        """
+        if self.config is None:
+            raise ValueError("the training run has no config")
+        state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        note = f"alignn-nb's training: {len(self.steps)} AdamW steps"
+        return RunFolder(name, self.config.copy(), graph.copy(), state, notes=(note,))
 
 
 def _optimizer(
@@ -112,11 +136,11 @@ def train(
     stop: threading.Event | None = None,
     classification_threshold: float | None = None,
     threads: int | None = None,
-) -> TrainingRun:
+) -> ShortRun:
     """Train ``model`` (or a fresh one from ``cfg`` seeded with ``seed``) for ``steps`` steps.
 
     Batches of ``batch_size`` structures (None: the whole dataset each step, split only to
-    fit the memory guard of `alignn_nb.training.batches.make_batches`) are visited
+    fit the memory guard of `alignn_nb.loss.batches.make_batches`) are visited
     in an order shuffled with ``seed``. ``callback`` gets each `Step`; setting ``stop``
     ends the run before the next step. The model is left in eval mode with its new weights.
     ``threads`` sets torch's intra-op threads for the run (restored afterwards); on shared
@@ -126,14 +150,14 @@ def train(
         ValueError: for steps < 1, a bad learning rate, an empty dataset, a config alignn
             cannot run, or a dataset on which no term has a target.
     """
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     _check_run(steps, learning_rate, threads)
     check_inputs(cfg, graph)
     batches = make_batches(dataset, cfg, graph, batch_size)
     model = build_model(cfg, seed=seed) if model is None else model
     optimizer = _optimizer(model, learning_rate, weight_decay)
-    run = TrainingRun(model=model, planned=steps, config=cfg)
+    run = ShortRun(model=model, planned=steps, config=cfg)
     saved_threads = torch.get_num_threads()
     torch.set_num_threads(threads or saved_threads)
     start = time.perf_counter()

@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.step_cost import StepCost, model_widths
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -69,7 +69,7 @@ def _graphs(cell: str, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> Any:
     """alignn's graphs (every bond pair in the line graph) of one calibration cell."""
     from ase.build import bulk
 
-    from alignn_nb.graphs.build import build_graphs
+    from alignn_nb.graphs import build_graphs
 
     element, lattice, a, strategy, cutoff = CELLS[cell]
     atoms = bulk(element, lattice, a=a, cubic=True)
@@ -99,7 +99,7 @@ def training_step(model: Any, optimizer: Any, batch: dict, cfg: ALIGNNAtomWiseCo
     """One step as alignn's training runs it: forward, weighted L1 losses, backward, AdamW."""
     import torch
 
-    from alignn_nb.model.forward import model_input
+    from alignn_nb.model import model_input
 
     l1 = torch.nn.functional.l1_loss
     optimizer.zero_grad()
@@ -169,7 +169,7 @@ def calibrate_here(
     import torch
     from alignn.utils import group_decay
 
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     model = build_model(cfg, seed=seed).train()
     optimizer = torch.optim.AdamW(group_decay(model), lr=1e-3, weight_decay=1e-5)
@@ -218,7 +218,7 @@ def calibrate(
     Raises:
         ValueError: for the pure-torch model, or when the calibrating process fails.
     """
-    from alignn_nb.config.rules import is_pure
+    from alignn_nb.config import is_pure
 
     if is_pure(cfg):
         raise ValueError("step costs are estimated for alignn's DGL model ALIGNNAtomWise only")

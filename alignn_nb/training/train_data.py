@@ -1,6 +1,6 @@
 """The structures of a training, checked and written as alignn's ``train_for_folder`` reads them.
 
-`inspect_data` lists a dataset with `alignn_nb.training.dataset_files.open_dataset` and
+`inspect_data` lists a dataset with `alignn_nb.datasets.files.open_dataset` and
 checks that every structure carries the targets the config trains on, the way
 ``train_for_folder`` reads them (`needed_targets`); `write_data` then puts into the run's
 ``alignn-nb/data/`` what ``train_for_folder`` reads:
@@ -12,7 +12,7 @@ checks that every structure carries the targets the config trains on, the way
 - an extxyz file: converted to alignn's ``id_prop.json``, with ``total_energy`` in eV per
   atom when the model multiplies its output by the atom count (``energy_mult_natoms``,
   alignn's default) and per cell otherwise, forces in eV/Å and stresses as 3×3 in GPa with
-  the sign of alignn's stress head (`alignn_nb.training.datasets`).
+  the sign of alignn's stress head (`alignn_nb.datasets.dataset`).
 
 ``source.json`` beside them says where they came from and how. Nothing is written by
 `inspect_data`.
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from alignn_nb.training.dataset_files import DatasetFiles, open_dataset
+from alignn_nb.datasets import DatasetFiles, open_dataset
 from alignn_nb.training.train_request import Refused
 
 TARGET_KEY = "total_energy"
@@ -184,7 +184,7 @@ def _refuse_missing(name: str, total: int, problems: Mapping[tuple[str, str], li
 
 
 def _extxyz(path: Path, files: DatasetFiles, needs: Sequence[tuple[str, str]]) -> Any:
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     try:
         dataset = load_dataset(path)

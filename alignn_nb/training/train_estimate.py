@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Entry, read_entry
 from alignn_nb.training import step_cost
-from alignn_nb.training.entries import Entry, read_entry
 from alignn_nb.training.step_cost import StepCost
 
 VAL_STEP_SHARE = 0.3
@@ -65,8 +65,8 @@ def timed_steps(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> StepCost:
     import torch
     from alignn.utils import group_decay
 
-    from alignn_nb.config.rules import is_pure
-    from alignn_nb.model.build import build_model
+    from alignn_nb.config import is_pure
+    from alignn_nb.model import build_model
     from alignn_nb.training.step_calibration import fit, make_batch, plan, training_step
 
     if is_pure(cfg):
@@ -101,7 +101,7 @@ def counted(
     entries: Sequence[Entry], cfg: ALIGNNAtomWiseConfig, graph: GraphConfig
 ) -> list[dict[str, int]]:
     """Atoms, bonds and triplets of alignn's graphs (every bond pair) of each entry."""
-    from alignn_nb.graphs.counts import graph_counts
+    from alignn_nb.graphs import graph_counts
 
     rows = []
     for entry in entries:

@@ -33,12 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alignn_nb.compute.context import JobContext
-from alignn_nb.compute.dask_jobs import DaskJob
-from alignn_nb.compute.job import Job
-from alignn_nb.compute.nested import run_in_child
-from alignn_nb.compute.subprocess_job import SubprocessJob
-from alignn_nb.compute.thread_job import ThreadJob
+from alignn_nb.compute import DaskJob, Job, JobContext, SubprocessJob, ThreadJob, run_in_child
 from alignn_nb.training.train_folder import RUNNING, RunFolder, alive, host, recover_run
 from alignn_nb.training.train_request import TrainingFailed, TrainRequest
 from alignn_nb.training.train_task import train_task

@@ -20,9 +20,13 @@ from typing import Any
 
 from traitlets import TraitError
 
-from alignn_nb.config.alignn_io import AlignnConfigError, load_alignn_config
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import training_defaults
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    AlignnConfigError,
+    GraphConfig,
+    load_alignn_config,
+    training_defaults,
+)
 from alignn_nb.training.train_data import DataPlan, inspect_data
 from alignn_nb.training.train_folder import (
     FINAL,
@@ -91,7 +95,7 @@ def split_settings(
 def _export(
     cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, training: Mapping[str, Any], output: str
 ) -> dict[str, Any]:
-    from alignn_nb.config.alignn_export import to_alignn_config
+    from alignn_nb.config import to_alignn_config
 
     try:
         config = to_alignn_config(cfg, graph, training)

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from alignn_nb.compute.context import JobContext
+from alignn_nb.compute import JobContext
 from alignn_nb.training.train_folder import (
     RUNNING,
     Rows,
@@ -174,7 +174,7 @@ def _into_log(folder: RunFolder) -> None:
 
 def _estimate(ctx: JobContext, plan: TrainPlan) -> Any:
     """The cost model's estimate of an epoch, reported as the ETA; None when it fails."""
-    from alignn_nb.training.dataset_files import open_dataset
+    from alignn_nb.datasets import open_dataset
     from alignn_nb.training.train_estimate import estimate_epoch
 
     try:

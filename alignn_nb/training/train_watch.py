@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignn_nb.compute.context import JobContext
-from alignn_nb.compute.terminal import format_duration
+from alignn_nb.compute import JobContext, format_duration
 from alignn_nb.training.train_estimate import EpochEstimate
 from alignn_nb.training.train_folder import HISTORY_FILES, Rows, RunFolder, keep_checkpoint
 

@@ -2,7 +2,7 @@
 
 The driver (the CLI or the dashboard's Sweep tab) is the only process that opens the
 study's storage. It keeps one trial running per worker thread: it asks Optuna for a
-trial, submits the trial's short training (`alignn_nb.training.trials.run_trial`) to
+trial, submits the trial's short training (`alignn_nb.tuning.trials.run_trial`) to
 Dask, and tells Optuna how it ended.
 
 While a trial trains, its worker publishes each validation score as a Dask structured
@@ -33,18 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from alignn_nb.app.cluster import Cluster, connect
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.study import (
-    TrialRecord,
-    TrialResult,
-    TuningPlan,
-    ask,
-    fail_orphans,
-    finish,
-    finished_count,
-)
-from alignn_nb.training.trials import TrialOutcome, TrialPlan, split_dataset
+from alignn_nb.compute import Cluster, connect
+from alignn_nb.datasets import Dataset
+from alignn_nb.tuning._tell import TrialResult, ask, fail_orphans, finish
+from alignn_nb.tuning.study import TrialRecord, TuningPlan, finished_count
+from alignn_nb.tuning.trials import TrialOutcome, TrialPlan, split_dataset
 
 POLL_SECONDS = 0.2
 """How often the driver looks at events, results and workers."""
@@ -78,7 +71,7 @@ def trial_task(
     """What a worker runs: the trial, reporting on ``topic``; returns it and the worker name."""
     from distributed import get_worker
 
-    from alignn_nb.training.trials import run_trial
+    from alignn_nb.tuning.trials import run_trial
 
     worker = get_worker()
     name = str(worker.name)

@@ -22,8 +22,14 @@ from typing import Any, Literal
 
 from traitlets import Bool, Enum, Float, Int, TraitError
 
-from alignn_nb.config.mirror import NOWHERE, ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.traits import StrictFloat, StrictInt, StrictTraits
+from alignn_nb.config import (
+    NOWHERE,
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
+    StrictFloat,
+    StrictInt,
+    StrictTraits,
+)
 
 TRAINING = "Training"
 DEFAULT_STEPS = 20
@@ -34,7 +40,7 @@ class TrialOptions(StrictTraits):
     """The training options of one trial: AdamW's learning rate, the batch size and the steps.
 
     The learning rate default is that of alignn's example force-field configs (as
-    `alignn_nb.training.runs.DEFAULT_LEARNING_RATE`).
+    `alignn_nb.training.short_run.DEFAULT_LEARNING_RATE`).
     """
 
     SECTIONS = (TRAINING,)
@@ -183,7 +189,7 @@ def _check(param: Param) -> None:
 
 
 def _allowed(trait: Any) -> str:
-    from alignn_nb.config.traits import allowed_text
+    from alignn_nb.config import allowed_text
 
     return allowed_text(trait)
 

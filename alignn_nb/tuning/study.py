@@ -3,7 +3,7 @@
 The study lives in an Optuna storage: by default a `JournalStorage` file (embedded, one
 file, resumable), or any Optuna storage URL (``sqlite:///study.db``, ``postgresql://…``)
 for shared use. Only the driver (the CLI or the dashboard) opens it; workers get plain
-`alignn_nb.training.trials.TrialPlan` values and never touch the storage.
+`alignn_nb.tuning.trials.TrialPlan` values and never touch the storage.
 
 Each trial keeps, as Optuna user attributes (so they survive a resume):
 
@@ -21,15 +21,14 @@ seed); reopening it for something else is refused, since the values would not co
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.search_space import SearchSpace, TrialSettings
-from alignn_nb.training.trials import (
+from alignn_nb.datasets import Dataset
+from alignn_nb.tuning.search_space import SearchSpace, TrialSettings
+from alignn_nb.tuning.trials import (
     OBJECTIVES,
     VALIDATION_FRACTION,
     TrialPlan,
@@ -42,7 +41,6 @@ DEFAULT_STUDY = "alignn-nb"
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "none")
 STOPPED = "stopped before it finished"
-ORPHANED = "the sweep that ran it ended before it finished"
 _KEY = "alignn_nb"
 
 
@@ -196,8 +194,7 @@ class TuningPlan:
         """Why the base settings cannot be swept on ``dataset``, or None: an objective
         without a value there, nothing that can be trained, or (``local``: the trials
         run in this environment) alignn_atomwise where DGL is not installed."""
-        from alignn_nb.config.mirror import PURE_MODEL
-        from alignn_nb.config.rules import DGL_MISSING, dgl_installed, is_pure
+        from alignn_nb.config import DGL_MISSING, PURE_MODEL, dgl_installed, is_pure
 
         cfg, graph = self.base.cfg, self.base.graph
         problem = objective_problem(self.objective, cfg, dataset)
@@ -217,86 +214,6 @@ class TuningPlan:
             device=self.device,
             threads=self.threads,
         )
-
-
-def driver_id() -> str:
-    """``host:pid`` of this process, recorded on the trials it asks for."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def ask(study: Any, space: SearchSpace, base: TrialSettings) -> tuple[Any, TrialSettings]:
-    """A new trial of ``study`` and the settings it trains: ``base`` with its values."""
-    trial = study.ask(space.distributions())
-    settings = space.settings(trial.params, base.cfg, base.graph, base.options)
-    trial.set_user_attr("settings", settings.as_dict())
-    trial.set_user_attr("driver", driver_id())
-    return trial, settings
-
-
-@dataclass(frozen=True)
-class TrialResult:
-    """How a trial ended, as the driver tells it: a value, pruned, or an error."""
-
-    value: float | None = None
-    pruned: bool = False
-    error: str | None = None
-    stopped: bool = False
-    worker: str | None = None
-    seconds: float | None = None
-    device: str | None = None
-    steps: int | None = None
-
-
-def finish(study: Any, trial: Any, result: TrialResult) -> TrialRecord:
-    """Record ``result``'s attributes on ``trial`` and tell ``study`` how it ended."""
-    from optuna.trial import TrialState
-
-    for name in ("worker", "seconds", "error", "stopped", "device", "steps"):
-        value = getattr(result, name)
-        if value is not None and value is not False:
-            trial.set_user_attr(name, value)
-    if result.error is not None or result.stopped:
-        if result.error is None:
-            trial.set_user_attr("error", STOPPED)
-        frozen = study.tell(trial, state=TrialState.FAIL)
-    elif result.pruned:
-        frozen = study.tell(trial, state=TrialState.PRUNED)
-    else:
-        frozen = study.tell(trial, result.value)
-    return record(frozen)
-
-
-def fail_orphans(study: Any) -> list[int]:
-    """Fail the trials left running by a process of this host that no longer exists.
-
-    A sweep that ends normally tells every trial it started; one that was killed leaves
-    them RUNNING, and they would never finish. Trials of live processes, or of other hosts
-    (a shared storage), are left alone. Returns the numbers of the trials failed.
-    """
-    from optuna.trial import Trial, TrialState
-
-    host = socket.gethostname()
-    failed = []
-    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner, _, pid = str(frozen.user_attrs.get("driver", "")).rpartition(":")
-        if owner != host or not pid.isdigit() or _alive(int(pid)):
-            continue
-        trial = Trial(study, frozen._trial_id)
-        trial.set_user_attr("error", ORPHANED)
-        trial.set_user_attr("stopped", True)
-        study.tell(frozen.number, state=TrialState.FAIL)
-        failed.append(frozen.number)
-    return failed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -380,7 +297,7 @@ def save_best(
     ``training`` holds other alignn training keys to keep (e.g. a loaded config's); the
     best learning rate and batch size replace theirs. Returns the settings written.
     """
-    from alignn_nb.config.alignn_export import save_alignn_config
+    from alignn_nb.config import save_alignn_config
 
     settings = best_settings(study)
     keys = {**dict(training or {}), **alignn_training_keys(settings)}

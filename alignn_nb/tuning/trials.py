@@ -1,8 +1,8 @@
 """One trial of a study: a short training of one config, scored on a validation split.
 
 `run_trial` is what a Dask worker runs. It trains alignn's model with
-`alignn_nb.training.runs.train` on the training split, and scores it on the validation
-split with alignn's loss (`alignn_nb.training.breakdown.loss_terms`):
+`alignn_nb.training.short_run.train` on the training split, and scores it on the validation
+split with alignn's loss (`alignn_nb.loss.breakdown.loss_terms`):
 
 - ``total``: alignn's weighted validation loss, the sum of the weighted terms;
 - ``energy``: the graphwise term's MAE, in eV/atom (alignn's energy term with
@@ -27,9 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.search_space import TrialSettings
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset
+from alignn_nb.tuning.search_space import TrialSettings
 
 OBJECTIVES = {
     "total": "alignn's weighted validation loss",
@@ -143,9 +143,8 @@ def objective_problem(objective: str, cfg: ALIGNNAtomWiseConfig, dataset: Datase
 def training_problem(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, dataset: Dataset) -> str | None:
     """Why a short training of ``cfg`` on ``dataset`` cannot start, or None when it can:
     a config alignn's forward pass cannot run on a plain dataset, or no loss term that
-    can have a value (`alignn_nb.training.terms.untrainable`)."""
-    from alignn_nb.training.batches import check_inputs
-    from alignn_nb.training.terms import untrainable
+    can have a value (`alignn_nb.loss.terms.untrainable`)."""
+    from alignn_nb.loss import check_inputs, untrainable
 
     try:
         check_inputs(cfg, graph)
@@ -168,7 +167,7 @@ def score(
         ValueError: when the objective has no value (the term's status says why) or is
             not finite (training diverged).
     """
-    from alignn_nb.training.breakdown import loss_terms
+    from alignn_nb.loss import loss_terms
 
     breakdown = loss_terms(model, validation, cfg, graph, batch_size=batch_size)
     if objective == "total":
@@ -234,8 +233,8 @@ def run_trial(
         ValueError: for settings alignn cannot train, an objective without a value, or a
             device this process does not have. The driver records the message.
     """
-    from alignn_nb.model.build import build_model
-    from alignn_nb.training.runs import train
+    from alignn_nb.model import build_model
+    from alignn_nb.training import train
 
     start = time.perf_counter()
     settings = TrialSettings.from_dict(plan.settings)

@@ -1,6 +1,6 @@
 """A dataset's graph statistics as pictures: size histograms (matplotlib) and HTML tables.
 
-Both read the dict of `alignn_nb.app.dataset_stats.dataset_stats` (the keys of
+Both read the dict of `alignn_nb.sizing.stats.dataset_stats` (the keys of
 ``alignn-nb dataset-stats --json``). Estimates that are missing or null are shown as
 "not estimated". No pyplot, so the figure can be drawn on a worker thread.
 """

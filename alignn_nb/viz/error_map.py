@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from alignn_nb.training.evaluation import Evaluation, StructureErrors
+    from alignn_nb.evaluation import Evaluation, StructureErrors
 
 ERROR_KEYS = {"force_mae": "eV/Å", "energy_error": "eV/atom", "stress_mae": "GPa"}
 """The errors a map can be coloured by, and their units."""
@@ -64,7 +64,7 @@ def map_points(evaluation: Evaluation, key: str = "force_mae", selected: str = "
     )
 
 
-def error_map(points: MapPoints) -> Figure:
+def error_map_figure(points: MapPoints) -> Figure:
     """The map as a matplotlib figure: a colour bar for the error, grey for no value."""
     figure = Figure(figsize=(4.6, 3.8), layout="constrained")
     axes = figure.add_subplot()

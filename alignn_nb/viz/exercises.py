@@ -56,18 +56,17 @@ def _whole_number(answer: Any) -> int | None:
 
 
 def _si_triplets() -> int:
-    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-    from alignn_nb.graphs.build import build_graphs
-    from alignn_nb.structures.loading import example
+    from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+    from alignn_nb.graphs import build_graphs
+    from alignn_nb.structures import example
 
     cfg, graph = ALIGNNAtomWiseConfig(lighten_edges=False), GraphConfig(max_neighbors=4)
     return build_graphs(example("Si"), cfg, graph).stats["triplets"]
 
 
 def _strongest_bond_bin() -> int:
-    from alignn_nb.config.mirror import PURE_MODEL, ALIGNNAtomWiseConfig
-    from alignn_nb.model.build import build_model
-    from alignn_nb.model.inputs import edge_rbf, strongest_bin
+    from alignn_nb.config import PURE_MODEL, ALIGNNAtomWiseConfig
+    from alignn_nb.model import build_model, edge_rbf, strongest_bin
 
     # both flavours build RBFExpansion(vmin=0, vmax=8.0, bins=edge_input_features);
     # the pure one needs no DGL
@@ -76,9 +75,9 @@ def _strongest_bond_bin() -> int:
 
 
 def _cu_pure_triplets() -> int:
-    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-    from alignn_nb.graphs.build import build_graphs
-    from alignn_nb.structures.loading import example
+    from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+    from alignn_nb.graphs import build_graphs
+    from alignn_nb.structures import example
 
     cfg = ALIGNNAtomWiseConfig(lighten_edges=False)
     graph = GraphConfig(neighbor_strategy="pure_torch", cutoff=3.0)

@@ -34,7 +34,7 @@ from alignn_nb.viz.layers import (
 from alignn_nb.viz.scene import atoms_cell_layer
 
 if TYPE_CHECKING:
-    from alignn_nb.training.evaluation import StructureErrors
+    from alignn_nb.evaluation import StructureErrors
 
 ERROR_COLORMAP = "plasma"
 """Colour map of the per-atom force error: dark for the smallest, yellow for the largest."""
@@ -108,7 +108,7 @@ def arrow_scale(row: StructureErrors) -> float:
     return ARROW_LENGTH / longest if longest > 0 else 0.0
 
 
-def force_scene(row: StructureErrors) -> ForceScene:
+def build_force_scene(row: StructureErrors) -> ForceScene:
     """The `ForceScene` of one evaluated structure (see the module)."""
     errors = row.force_errors
     atoms, scale = _atom_layer(row, errors)

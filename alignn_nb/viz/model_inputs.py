@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from alignn_nb.model.inputs import ModelInputs, expand, rbf_centers
+from alignn_nb.model import ModelInputs, expand, rbf_centers
 
 BAR_COLOR = "#3a6ea5"
 VALUE_COLOR = "#c0269f"

@@ -1,4 +1,4 @@
-"""Parity plots of an evaluation (`alignn_nb.training.evaluation.Evaluation`): the model's
+"""Parity plots of an evaluation (`alignn_nb.evaluation.evaluation.Evaluation`): the model's
 prediction against the target, one point per energy, force component or stress component.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from alignn_nb.training.evaluation import Evaluation
+    from alignn_nb.evaluation import Evaluation
 
 QUANTITIES = ("energy", "forces", "stress")
 UNITS = {"energy": "eV/atom", "forces": "eV/Å", "stress": "GPa"}

@@ -16,11 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from alignn_nb.training.breakdown import LossBreakdown
-from alignn_nb.training.history import AlignnHistory
-from alignn_nb.training.runs import Step
-from alignn_nb.training.sensitivity import Sweep
-from alignn_nb.training.terms import TERMS
+from alignn_nb.evaluation import AlignnHistory
+from alignn_nb.loss import TERMS, LossBreakdown, WeightResponse
+from alignn_nb.training import Step
 
 COLORS = {
     "graphwise": "#1f77b4",
@@ -83,7 +81,7 @@ def _bar_value(breakdown: LossBreakdown, name: str, view: str) -> float:
     return (term.share or 0.0) if view == "fraction" else term.weighted
 
 
-def sensitivity_plot(result: Sweep) -> Figure:
+def weight_response_plot(result: WeightResponse) -> Figure:
     """Weighted terms and total against one loss weight, with the current weight marked."""
     figure, axes = _figure()
     for name, values in result.weighted.items():
@@ -191,8 +189,8 @@ def histories_plot(histories: Mapping[str, AlignnHistory]) -> Figure:
     return figure
 
 
-def png_bytes(figure: Figure, dpi: int = 90) -> bytes:
-    """``figure`` rendered to PNG."""
+def figure_png(figure: Figure, dpi: int = 90) -> bytes:
+    """A matplotlib ``figure`` as PNG bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from mpl_toolkits.mplot3d.art3d import Line3DCollection
 from mpl_toolkits.mplot3d.axes3d import Axes3D
 
-from alignn_nb.graphs.container import CrystalGraphs
+from alignn_nb.graphs import CrystalGraphs
 from alignn_nb.viz import layers
 from alignn_nb.viz.scene import build_scene
 

@@ -29,8 +29,7 @@ import numpy as np
 if TYPE_CHECKING:
     import ase
 
-    from alignn_nb.graphs.arrays import Triplets
-    from alignn_nb.graphs.container import CrystalGraphs
+    from alignn_nb.graphs import CrystalGraphs, Triplets
 
 from alignn_nb.viz.layers import (
     ARC_RADIUS,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from alignn_nb.graphs.container import CrystalGraphs
+    from alignn_nb.graphs import CrystalGraphs
 
 from alignn_nb.viz.layers import ARC_SEGMENTS, Layer, ViewOptions
 

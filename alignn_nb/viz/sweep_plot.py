@@ -9,15 +9,13 @@ order given. No pyplot, so it can be drawn on a worker thread.
 from __future__ import annotations
 
 import html
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
 
-from alignn_nb.training.search_space import Param
-from alignn_nb.training.study import TrialRecord
+from alignn_nb.tuning import Param, TrialRecord
 
 COLUMNS = ("number", "params", "value", "state", "worker", "seconds")
 
@@ -74,13 +72,6 @@ def importance_figure(importance: dict[str, float]) -> Figure:
     axes.set_xlim(0, 1)
     axes.set_xlabel("importance (fANOVA)")
     return figure
-
-
-def figure_png(figure: Figure, dpi: int = 80) -> bytes:
-    """``figure`` as PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, dpi=dpi, format="png")
-    return buffer.getvalue()
 
 
 def importance_text(importance: dict[str, float]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Enum, Float, Int, TraitType
 
-from alignn_nb.config.traits import allowed_text
+from alignn_nb.config import allowed_text
 
 #: Short labels for the places alignn reads a field, shown beside each control.
 EFFECT_LABELS = {

@@ -8,8 +8,14 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Dict, Instance, List, TraitError, default, observe
 
-from alignn_nb.config.findings import Finding, check
-from alignn_nb.config.mirror import PURE_MODEL, PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import (
+    PURE_MODEL,
+    PURE_ONLY_FIELDS,
+    ALIGNNAtomWiseConfig,
+    Finding,
+    GraphConfig,
+    check,
+)
 from alignn_nb.widgets._controls import (
     effect_badge,
     make_input,

@@ -12,15 +12,21 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, List, TraitError, Unicode, observe
 
-from alignn_nb.config.alignn_export import to_alignn_config
-from alignn_nb.config.alignn_io import LoadedConfig
-from alignn_nb.config.diff import DiffRow, diff_from_defaults, diff_from_loaded
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.presets import load_preset, presets
-from alignn_nb.config.undo import ConfigHistory
-from alignn_nb.structures.uploads import CONFIG_SUFFIXES, MAX_UPLOAD_MB, config_from_upload
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    ConfigHistory,
+    DiffRow,
+    GraphConfig,
+    LoadedConfig,
+    diff_from_defaults,
+    diff_from_loaded,
+    load_preset,
+    named_presets,
+    to_alignn_config,
+)
+from alignn_nb.structures import CONFIG_SUFFIXES, MAX_UPLOAD_MB, config_from_upload
 from alignn_nb.widgets.config_form import GRAPH_SECTION
-from alignn_nb.widgets.upload import UploadButton
+from alignn_nb.widgets.upload_button import UploadButton
 
 DIFF_MODES = ("off", "against defaults", "against loaded file")
 SAVE_NAME = "config.json"
@@ -150,7 +156,7 @@ class ConfigToolbar(widgets.VBox):
         self.upload.on_refused(self._on_upload_refused)
         self.save_html = widgets.HTML(layout=widgets.Layout(margin="4px 8px"))
         self.preset_dropdown = widgets.Dropdown(
-            options=list(presets()),
+            options=list(named_presets()),
             description="Preset",
             layout=widgets.Layout(width="240px"),
             style={"description_width": "50px"},

@@ -11,22 +11,20 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, Unicode, observe
 
-from alignn_nb.app.live import LiveSession
-from alignn_nb.app.stages import LiveResult
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.example_data import default_dataset
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset, default_dataset
+from alignn_nb.live import LiveResult, LiveSession
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.config_form import ConfigForm
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 from alignn_nb.widgets.dataset_tab import DatasetTab
 from alignn_nb.widgets.explore_tab import ExploreTab
 from alignn_nb.widgets.graph_view import GraphView
-from alignn_nb.widgets.loss_plot import LossPlot
-from alignn_nb.widgets.model_summary import ModelSummaryView
+from alignn_nb.widgets.loss_tab import LossTab
+from alignn_nb.widgets.model_summary_view import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
-from alignn_nb.widgets.sweep_panel import SweepPanel
+from alignn_nb.widgets.sweep_tab import SweepTab
 
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
@@ -169,10 +167,10 @@ class Dashboard(widgets.VBox):
         self.graph_view.view._view_height = GRAPH_VIEW_HEIGHT
         self.prediction = PredictionView()
         self.summary = ModelSummaryView(follow=False)
-        self.loss_plot = LossPlot(
+        self.loss_plot = LossTab(
             config=self.config, graph=self.graph, dataset=dataset, auto_compute=False
         )
-        self.sweep = SweepPanel(self.toolbar, dataset)
+        self.sweep = SweepTab(self.toolbar, dataset)
         self.explore = ExploreTab()
         self.dataset_tab = DatasetTab(self.config, self.graph)
         if dataset.path:

@@ -1,6 +1,6 @@
 """`DatasetTab`: a whole dataset's graph sizes, memory and heaviest batch for the current config.
 
-The tab scans a dataset with `alignn_nb.app.dataset_stats.dataset_stats` on a worker thread
+The tab scans a dataset with `alignn_nb.sizing.stats.dataset_stats` on a worker thread
 (a `LatestRunner`, so a burst of edits becomes one scan of the latest values) and shows
 the histograms of atoms, edges and triplets per structure, the totals, the graph memory,
 the heaviest batch, the estimates and advice when they are there, the skipped entries and
@@ -22,14 +22,13 @@ import ipywidgets as widgets
 from ipywidgets import CallbackDispatcher
 from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb.app.dataset_rescan import MEMORY_FIELDS, has_estimates, rescan_fields
-from alignn_nb.app.latest import SETTLE_SECONDS, LatestRunner
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import SHAPE_FIELDS
-from alignn_nb.structures.uploads import MAX_UPLOAD_MB
-from alignn_nb.training.example_data import EXAMPLE_DATASETS, example_dataset_path
+from alignn_nb.compute import SETTLE_SECONDS, LatestRunner
+from alignn_nb.config import SHAPE_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import EXAMPLE_DATASETS, example_dataset_path
+from alignn_nb.sizing import MEMORY_FIELDS, has_estimates, rescan_fields
+from alignn_nb.structures import MAX_UPLOAD_MB
 from alignn_nb.widgets._picture import Picture
-from alignn_nb.widgets.upload import UploadButton
+from alignn_nb.widgets.upload_button import UploadButton
 
 log = logging.getLogger(__name__)
 DEFAULT_EXAMPLE = "jarvis_ff_sample"
@@ -285,10 +284,9 @@ class DatasetTab(widgets.VBox):
 
     def _count(self, request: tuple, cancel: threading.Event) -> tuple[dict, bytes] | None:
         """The stats of ``request`` and their histograms as PNG; None when cancelled."""
-        from alignn_nb.app.cluster import Cluster
-        from alignn_nb.app.dataset_stats import dataset_stats
-        from alignn_nb.viz.dataset_plot import size_histograms
-        from alignn_nb.viz.plots import png_bytes
+        from alignn_nb.compute import Cluster
+        from alignn_nb.sizing import dataset_stats
+        from alignn_nb.viz import figure_png, size_histograms
 
         source, batch_size, cfg, graph, scheduler, estimate = request
         settings = ALIGNNAtomWiseConfig(**cfg), GraphConfig(**graph)
@@ -305,12 +303,12 @@ class DatasetTab(widgets.VBox):
         if cancel.is_set():
             return None
         stats["notes"] += [why_not] if why_not else []
-        return stats, png_bytes(size_histograms(stats["per_structure"]))
+        return stats, figure_png(size_histograms(stats["per_structure"]))
 
     def _step_costs(self, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple[list | None, str]:
         """Fitted step costs for ``cfg``'s model shape (calibrated on first use, then kept),
         and why there are none when the calibration failed."""
-        from alignn_nb.app.dataset_stats import fit_step_costs
+        from alignn_nb.sizing import fit_step_costs
 
         values = cfg.to_dict()
         key = tuple(str(values[n]) for n in (*SHAPE_FIELDS, *MEMORY_FIELDS))
@@ -339,7 +337,7 @@ class DatasetTab(widgets.VBox):
             self._say(f"stopped{kept}")
 
     def _show(self, source: str, stats: dict, picture: bytes) -> None:
-        from alignn_nb.viz.dataset_plot import heaviest_structures, stats_html
+        from alignn_nb.viz import heaviest_structures, stats_html
 
         rows = stats["per_structure"]
         options = [
@@ -379,7 +377,7 @@ class DatasetTab(widgets.VBox):
 
     def jump(self, row: int) -> None:
         """Hand structure ``row`` of `stats`' ``per_structure`` to the `on_jump` callbacks."""
-        from alignn_nb.app.dataset_structures import counted_structure
+        from alignn_nb.sizing import counted_structure
 
         if self.stats is None:
             self._say("nothing scanned yet", failed=True)

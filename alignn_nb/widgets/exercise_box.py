@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, Unicode
 
-from alignn_nb.viz.exercises import EXERCISES, Verdict, check
+from alignn_nb.viz import EXERCISES, Verdict, check
 
 
 class ExerciseBox(widgets.VBox):

@@ -1,7 +1,7 @@
 """`ExploreTab`: open an alignn output folder, evaluate it and explore it (`ExploreView`).
 
-Open runs `alignn_nb.training.load_run`, `run_dataset` and `evaluate` on a worker thread
-(`alignn_nb.app.start_worker`) with a progress bar; a folder or data file that cannot be
+Open runs `alignn_nb.evaluation.load_run`, `run_dataset` and `evaluate` on a worker thread
+(`alignn_nb.compute.start_worker`) with a progress bar; a folder or data file that cannot be
 used is refused with its message and the evaluation on display stays. The run's loss
 curves (alignn's ``history_train.json`` and ``history_val.json``, each logged term
 separately) are drawn above the evaluation.
@@ -16,17 +16,17 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Enum, Instance, Unicode, observe
 
-from alignn_nb.training.example_run import SUBSET, example_run_data, example_run_path
-from alignn_nb.training.history import AlignnHistory
+from alignn_nb.evaluation import AlignnHistory
+from alignn_nb.training import EXAMPLE_RUN_SUBSET, example_run_data, example_run_path
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
-from alignn_nb.widgets.run_comparison import RunComparisonView
+from alignn_nb.widgets.run_comparison_view import RunComparisonView
 
 HINT = "Give alignn's output folder and the data it was trained on, then press Open."
 EXAMPLE_HINT = (
-    f"The example run: alignn trained briefly on {SUBSET} mlearn Si cells. Press Open to "
-    "evaluate it, or give your own run folder and data."
+    f"The example run: alignn trained briefly on {EXAMPLE_RUN_SUBSET} mlearn Si cells. "
+    "Press Open to evaluate it, or give your own run folder and data."
 )
 REQUEST = ("folder", "data", "weights", "split", "compare", "scheduler")
 """The fields an Open reads, in the order of their inputs."""
@@ -39,9 +39,7 @@ def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> 
     its evaluation on ``request["data"]``, split ``request["split"]``, and its comparison
     with the run in ``request["compare"]`` on the same structures (None without one). With
     ``request["scheduler"]`` the structures are evaluated on that Dask cluster."""
-    from alignn_nb.training.alignn_run import load_run, run_dataset
-    from alignn_nb.training.comparison import compare_runs
-    from alignn_nb.training.evaluation import evaluate
+    from alignn_nb.evaluation import compare_runs, evaluate, load_run, run_dataset
 
     folder, data = request["folder"], request["data"]
     cluster = _cluster(request["scheduler"])
@@ -68,7 +66,7 @@ def _cluster(scheduler: str) -> Any:
     """The Dask cluster at ``scheduler``, or None (evaluate in this kernel) when empty."""
     if not scheduler.strip():
         return None
-    from alignn_nb.app.cluster import Cluster
+    from alignn_nb.compute import Cluster
 
     return Cluster(scheduler=scheduler.strip())
 
@@ -157,10 +155,10 @@ class ExploreTab(widgets.VBox):
 
     @observe("history")
     def _on_history_changed(self, change: dict) -> None:
-        from alignn_nb.viz.plots import history_plot, png_bytes
+        from alignn_nb.viz import figure_png, history_plot
 
         history = change["new"]
-        self._curves.value = b"" if history is None else png_bytes(history_plot(history))
+        self._curves.value = b"" if history is None else figure_png(history_plot(history))
 
     def _on_progress(self, done: int, total: int) -> None:
         self._progress.max, self._progress.value = max(total, 1), done
@@ -195,7 +193,7 @@ class ExploreTab(widgets.VBox):
     def open_run(self) -> threading.Thread | None:
         """Evaluate `folder` on `data` on a worker thread; returns the thread (None while
         one already runs)."""
-        from alignn_nb.app import start_worker
+        from alignn_nb.compute import start_worker
 
         if self.busy:
             return None

@@ -1,7 +1,7 @@
 """`ExploreView`: a trained run's evaluation as a parity plot and a worst-first table.
 
-It shows an `alignn_nb.training.evaluation.Evaluation` made elsewhere (``alignn-nb
-evaluate`` or `alignn_nb.training.evaluate`); it runs no model itself.
+It shows an `alignn_nb.evaluation.evaluation.Evaluation` made elsewhere (``alignn-nb
+evaluate`` or `alignn_nb.evaluation.evaluate`); it runs no model itself.
 """
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Enum, Instance, Int, Unicode, observe, validate
 
-from alignn_nb.training.evaluation import Evaluation, StructureErrors
-from alignn_nb.viz.error_map import MapPoints, error_map, map_points
-from alignn_nb.viz.parity import QUANTITIES, parity_plot
-from alignn_nb.viz.plots import png_bytes
+from alignn_nb.evaluation import Evaluation, StructureErrors
+from alignn_nb.viz import (
+    QUANTITIES,
+    MapPoints,
+    error_map_figure,
+    figure_png,
+    map_points,
+    parity_plot,
+)
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.force_view import ForceView, known_id
 
@@ -125,7 +130,7 @@ class ExploreView(widgets.VBox):
         if self.evaluation is None:
             self._parity_image.value = b""
             return
-        self._parity_image.value = png_bytes(parity_plot(self.evaluation, self.quantity))
+        self._parity_image.value = figure_png(parity_plot(self.evaluation, self.quantity))
 
     def _render_table(self) -> None:
         shown = self.worst()
@@ -137,7 +142,7 @@ class ExploreView(widgets.VBox):
             self._map, self._map_image.value = None, b""
             return
         self._map = map_points(self.evaluation, self.sort_by, self.selected)
-        self._map_image.value = png_bytes(error_map(self._map))
+        self._map_image.value = figure_png(error_map_figure(self._map))
 
     @property
     def map(self) -> MapPoints | None:

@@ -17,8 +17,8 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Instance, TraitError, Unicode, observe, validate
 
-from alignn_nb.training.evaluation import Evaluation, StructureErrors
-from alignn_nb.viz.force_scene import ARROW_LENGTH, ForceScene, force_scene
+from alignn_nb.evaluation import Evaluation, StructureErrors
+from alignn_nb.viz import ARROW_LENGTH, ForceScene, build_force_scene
 from alignn_nb.widgets._ngl_stage import NglStage
 from alignn_nb.widgets.graph_view import _scale_html, _swatch
 
@@ -129,7 +129,7 @@ class ForceView(NglStage, widgets.HBox):
             else None
         )
         shown = self._scene.id if self._scene else None
-        self._scene = None if row is None else force_scene(row)
+        self._scene = None if row is None else build_force_scene(row)
         self._replace_layers(() if self._scene is None else self._scene.layers)
         if self._scene is not None and self._scene.id != shown:
             self._call_ngl("autoView", target="Stage", args=[0])

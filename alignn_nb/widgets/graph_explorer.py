@@ -18,11 +18,10 @@ import ase
 import ipywidgets as widgets
 from traitlets import Dict, Instance, Unicode
 
-from alignn_nb.app.live import LiveSession
-from alignn_nb.app.stages import LiveResult
-from alignn_nb.config.mirror import NEIGHBOR_STRATEGIES, ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.structures.loading import example, examples
-from alignn_nb.viz.summary import counts_html, notes_html
+from alignn_nb.config import NEIGHBOR_STRATEGIES, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.live import LiveResult, LiveSession
+from alignn_nb.structures import example, examples
+from alignn_nb.viz import counts_html, notes_html
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.graph_view import GraphView
 

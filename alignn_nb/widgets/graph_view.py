@@ -40,10 +40,8 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb.graphs.build import fingerprint
-from alignn_nb.graphs.container import CrystalGraphs
-from alignn_nb.viz import layers, render, selection
-from alignn_nb.viz.scene import build_scene
+from alignn_nb.graphs import CrystalGraphs, fingerprint
+from alignn_nb.viz import build_scene, layers, render, selection
 from alignn_nb.widgets._ngl_stage import NglStage
 
 VIEW_HEIGHT = "480px"

@@ -1,4 +1,4 @@
-"""`LossPlot`: alignn's loss terms in four views.
+"""`LossTab`: alignn's loss terms in four views.
 
 1. Contributions: stacked bars of the weighted terms, absolute or as fractions.
 2. Sensitivity: the weighted terms and total as one loss weight sweeps from 0, with the
@@ -42,19 +42,17 @@ from traitlets import (
     validate,
 )
 
-from alignn_nb.app.workers import start_worker
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import shape_changes
-from alignn_nb.training.breakdown import LossBreakdown, loss_terms, reweight
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.history import AlignnHistory, load_history
-from alignn_nb.training.runs import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, Step, TrainingRun, train
-from alignn_nb.training.terms import WEIGHT_FIELDS
+from alignn_nb.compute import start_worker
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, shape_changes
+from alignn_nb.datasets import Dataset
+from alignn_nb.evaluation import AlignnHistory, load_history
+from alignn_nb.loss import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight
+from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, ShortRun, Step, train
 from alignn_nb.viz import plots
-from alignn_nb.widgets.loss_plot_tabs import LossPlotTabs, progress_text
+from alignn_nb.widgets.loss_tab_pages import LossTabPages, progress_text
 
 
-class LossPlot(LossPlotTabs, widgets.VBox):
+class LossTab(LossTabPages, widgets.VBox):
     """Contribution bars, weight sensitivity, live training and alignn history of the loss."""
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config whose loss is shown.")
@@ -76,12 +74,14 @@ class LossPlot(LossPlotTabs, widgets.VBox):
     )
     seed = Int(0, help="torch seed for a freshly built model and for the training run.")
     view = Enum(plots.VIEWS, default_value="absolute", help="Bars of weighted values or shares.")
-    sweep_field = Enum(
+    response_field = Enum(
         WEIGHT_FIELDS,
         default_value="graphwise_weight",
         help="The loss weight the sensitivity plot sweeps.",
     )
-    sweep_max = Float(2.0, help="Upper end of the sweep (it starts at 0).")
+    response_max = Float(
+        2.0, help="Upper end of the weights the sensitivity plot shows (it starts at 0)."
+    )
     steps = Int(DEFAULT_STEPS, help="AdamW steps of a training run.")
     learning_rate = Float(DEFAULT_LEARNING_RATE, help="AdamW learning rate of a training run.")
     batch_size = Int(
@@ -94,7 +94,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         help="torch threads of a training run; 1 leaves a core for the notebook, and more "
         "threads slow down sharply when the cores are shared.",
     )
-    run = Instance(TrainingRun, allow_none=True, help="The last (or current) training run.")
+    run = Instance(ShortRun, allow_none=True, help="The last (or current) training run.")
     training = Bool(False, help="True while a training run is going.")
     history_folder = Unicode("", help="An alignn output folder with history_train.json.")
     history = Instance(AlignnHistory, allow_none=True, help="The alignn history on display.")
@@ -124,11 +124,11 @@ class LossPlot(LossPlotTabs, widgets.VBox):
     def _default_graph(self) -> GraphConfig:
         return GraphConfig()
 
-    @validate("sweep_max")
-    def _validate_sweep_max(self, proposal: dict) -> float:
+    @validate("response_max")
+    def _validate_response_max(self, proposal: dict) -> float:
         value = proposal["value"]
         if not (math.isfinite(value) and value > 0):
-            raise TraitError(f"sweep_max = {value!r} refused: it must be a finite weight > 0")
+            raise TraitError(f"response_max = {value!r} refused: it must be a finite weight > 0")
         return value
 
     @validate("steps")
@@ -179,18 +179,18 @@ class LossPlot(LossPlotTabs, widgets.VBox):
     @observe("breakdown")
     def _on_breakdown_changed(self, change: dict) -> None:
         self._render_bars()
-        self._render_sweep()
+        self._render_response()
 
     @observe("view")
     def _on_view_changed(self, change: dict) -> None:
         self._view_toggle.value = change["new"]
         self._render_bars()
 
-    @observe("sweep_field", "sweep_max")
-    def _on_sweep_changed(self, change: dict) -> None:
-        self._sweep_dropdown.value = self.sweep_field
-        self._sweep_max_input.value = self.sweep_max
-        self._render_sweep()
+    @observe("response_field", "response_max")
+    def _on_response_changed(self, change: dict) -> None:
+        self._response_dropdown.value = self.response_field
+        self._response_max_input.value = self.response_max
+        self._render_response()
 
     @observe("steps")
     def _on_steps_changed(self, change: dict) -> None:
@@ -232,7 +232,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
     def __repr__(self) -> str:
         total = f"total {self.breakdown.total:.4g}" if self.breakdown else "no breakdown"
         size = f"{len(self.dataset)} samples" if self.dataset is not None else "no dataset"
-        return f"LossPlot({size}, {total}, training={self.training})"
+        return f"LossTab({size}, {total}, training={self.training})"
 
     def compute(self) -> LossBreakdown | None:
         """Recompute the breakdown with the current model (a seeded fresh one if none fits).
@@ -264,7 +264,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
         self._stop.clear()
         config, graph = self.config.copy(), self.graph.copy()
         model = self._model_for(config, own=True)
-        run = self.run = TrainingRun(model=model, planned=self.steps, config=config)
+        run = self.run = ShortRun(model=model, planned=self.steps, config=config)
         job = functools.partial(
             train,
             self.dataset,
@@ -323,8 +323,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
     def _model_for(self, cfg: ALIGNNAtomWiseConfig, own: bool = False) -> torch.nn.Module:
         """The current model (a copy of it if ``own``) reconfigured for ``cfg``, or a fresh
         seeded one for a new shape."""
-        from alignn_nb.model.build import build_model
-        from alignn_nb.model.reconfigure import reconfigure
+        from alignn_nb.model import build_model, reconfigure
 
         if self.model is not None:
             model = copy.deepcopy(self.model) if own else self.model
@@ -335,7 +334,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
                 pass
         return build_model(cfg, seed=self.seed)
 
-    def _train(self, job: Callable[[], TrainingRun], run: TrainingRun) -> None:
+    def _train(self, job: Callable[[], ShortRun], run: ShortRun) -> None:
         """The worker thread's body: run ``job``, record how ``run`` ended, take the trained
         model if its shape still fits the config, and recompute the terms (unless a
         dashboard supplies them)."""
@@ -355,7 +354,7 @@ class LossPlot(LossPlotTabs, widgets.VBox):
             self.compute()
             self.status = message
 
-    def _take_trained(self, run: TrainingRun) -> str:
+    def _take_trained(self, run: ShortRun) -> str:
         """Make the run's model `model` if the config still has its shape; else say why not."""
         changes = [] if run.config is None else shape_changes(run.config, self.config)
         if changes:

@@ -1,4 +1,4 @@
-"""The tabs of `alignn_nb.widgets.loss_plot.LossPlot`: their controls and their pictures."""
+"""The tabs of `alignn_nb.widgets.loss_tab.LossTab`: their controls and their pictures."""
 
 from __future__ import annotations
 
@@ -13,16 +13,14 @@ from traitlets import (
     TraitError,
 )
 
-from alignn_nb.training.breakdown import LossBreakdown
-from alignn_nb.training.runs import DEFAULT_STEPS, Step
-from alignn_nb.training.sensitivity import sweep
-from alignn_nb.training.terms import WEIGHT_FIELDS
+from alignn_nb.loss import WEIGHT_FIELDS, LossBreakdown, weight_response
+from alignn_nb.training import DEFAULT_STEPS, Step
 from alignn_nb.viz import plots
 
 if TYPE_CHECKING:
-    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
-    from alignn_nb.training.history import AlignnHistory
-    from alignn_nb.training.runs import TrainingRun
+    from alignn_nb.config import ALIGNNAtomWiseConfig
+    from alignn_nb.evaluation import AlignnHistory
+    from alignn_nb.training import ShortRun
 
 TABS = ("Contributions", "Sensitivity", "Training", "alignn history")
 HISTORY_NOTE = (
@@ -31,7 +29,7 @@ HISTORY_NOTE = (
     "Training rows are gathered while the weights change; validation rows use the weights at "
     "the end of the epoch.</small>"
 )
-SWEEP_POINTS = 41
+RESPONSE_POINTS = 41
 #: Least seconds between two redraws of the live training figure.
 REDRAW_SECONDS = 2.0
 
@@ -75,20 +73,20 @@ def breakdown_html(breakdown: LossBreakdown) -> str:
     )
 
 
-class LossPlotTabs:
-    """The four tabs of `LossPlot` (contributions, sensitivity, training, alignn history):
+class LossTabPages:
+    """The four tabs of `LossTab` (contributions, sensitivity, training, alignn history):
     their controls, bound to the plot's traits, and how each one is drawn.
 
-    The traits and actions below are `LossPlot`'s; declared here for the type checker.
+    The traits and actions below are `LossTab`'s; declared here for the type checker.
     """
 
     config: ALIGNNAtomWiseConfig
     breakdown: LossBreakdown | None
     view: str
-    sweep_field: str
-    sweep_max: float
+    response_field: str
+    response_max: float
     steps: int
-    run: TrainingRun | None
+    run: ShortRun | None
     history: AlignnHistory | None
     status: str
     _last_draw: float
@@ -126,13 +124,13 @@ class LossPlotTabs:
         return widgets.VBox([controls, self._bars_image, self._table_html])
 
     def _sensitivity_tab(self) -> widgets.VBox:
-        self._sweep_image = _image()
-        self._sweep_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="sweep")
-        self._bind(self._sweep_dropdown, "sweep_field")
-        self._sweep_max_input = widgets.FloatText(value=2.0, description="up to")
-        self._bind(self._sweep_max_input, "sweep_max")
-        controls = widgets.HBox([self._sweep_dropdown, self._sweep_max_input])
-        return widgets.VBox([controls, self._sweep_image])
+        self._response_image = _image()
+        self._response_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="weight")
+        self._bind(self._response_dropdown, "response_field")
+        self._response_max_input = widgets.FloatText(value=2.0, description="up to")
+        self._bind(self._response_max_input, "response_max")
+        controls = widgets.HBox([self._response_dropdown, self._response_max_input])
+        return widgets.VBox([controls, self._response_image])
 
     def _training_tab(self) -> widgets.VBox:
         self._train_image = _image()
@@ -175,7 +173,7 @@ class LossPlotTabs:
 
     def _render_all(self) -> None:
         self._render_bars()
-        self._render_sweep()
+        self._render_response()
         self._render_training(force=True)
         self._render_history()
 
@@ -183,21 +181,23 @@ class LossPlotTabs:
         if self.breakdown is None:
             self._bars_image.value, self._table_html.value = b"", "<i>no loss terms yet</i>"
             return
-        self._bars_image.value = plots.png_bytes(plots.contribution_bars(self.breakdown, self.view))
+        self._bars_image.value = plots.figure_png(
+            plots.contribution_bars(self.breakdown, self.view)
+        )
         self._table_html.value = breakdown_html(self.breakdown)
 
-    def _render_sweep(self) -> None:
+    def _render_response(self) -> None:
         if self.breakdown is None:
-            self._sweep_image.value = b""
+            self._response_image.value = b""
             return
-        current = getattr(self.config, self.sweep_field)
-        values = np.linspace(0.0, max(self.sweep_max, 1.25 * current), SWEEP_POINTS)
+        current = getattr(self.config, self.response_field)
+        values = np.linspace(0.0, max(self.response_max, 1.25 * current), RESPONSE_POINTS)
         try:
-            result = sweep(self.breakdown, self.config, self.sweep_field, values)
+            result = weight_response(self.breakdown, self.config, self.response_field, values)
         except ValueError as failure:
             self.status = f"sensitivity not updated: {failure}"
             return
-        self._sweep_image.value = plots.png_bytes(plots.sensitivity_plot(result))
+        self._response_image.value = plots.figure_png(plots.weight_response_plot(result))
 
     def _render_training(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -206,9 +206,9 @@ class LossPlotTabs:
         self._last_draw = now
         steps = list(self.run.steps) if self.run is not None else []
         planned = self.run.planned if self.run is not None else self.steps
-        self._train_image.value = plots.png_bytes(plots.training_plot(steps, planned))
+        self._train_image.value = plots.figure_png(plots.training_plot(steps, planned))
 
     def _render_history(self) -> None:
         self._history_image.value = (
-            plots.png_bytes(plots.history_plot(self.history)) if self.history else b""
+            plots.figure_png(plots.history_plot(self.history)) if self.history else b""
         )

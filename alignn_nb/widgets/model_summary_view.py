@@ -8,9 +8,8 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Instance, Unicode, observe
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig
-from alignn_nb.model.build import build_model
-from alignn_nb.model.summary import ModelSummary, model_summary
+from alignn_nb.config import ALIGNNAtomWiseConfig
+from alignn_nb.model import ModelSummary, build_model, model_summary
 
 
 def summary_html(summary: ModelSummary, stale: bool = False) -> str:

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 from traitlets import Bool, Dict, Instance, Int, Unicode, observe
 
-from alignn_nb.model.prediction import Prediction, Quantity
+from alignn_nb.model import Prediction, Quantity
 
 #: Force rows shown before the rest are summarised as "… N more".
 MAX_ROWS = 20

@@ -1,4 +1,4 @@
-"""`RunComparisonView`: two trained runs side by side (`alignn_nb.training.comparison`):
+"""`RunComparisonView`: two trained runs side by side (`alignn_nb.evaluation.comparison`):
 both runs' MAEs, their config diff and their loss curves overlaid."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, observe
 
-from alignn_nb.training.comparison import MAES, RunComparison
+from alignn_nb.evaluation import MAES, RunComparison
 from alignn_nb.widgets._picture import Picture
 
 
@@ -54,7 +54,7 @@ class RunComparisonView(widgets.VBox):
 
     @observe("comparison")
     def _on_comparison_changed(self, change: dict) -> None:
-        from alignn_nb.viz.plots import histories_plot, png_bytes
+        from alignn_nb.viz import figure_png, histories_plot
 
         comparison = change["new"]
         if comparison is None:
@@ -63,7 +63,7 @@ class RunComparisonView(widgets.VBox):
         self._tables.value = maes_html(comparison) + diff_html(comparison)
         histories = dict(zip(_labels(comparison), comparison.histories, strict=True))
         present = {name: h for name, h in histories.items() if h is not None}
-        self._curves.value = png_bytes(histories_plot(present)) if present else b""
+        self._curves.value = figure_png(histories_plot(present)) if present else b""
 
 
 def _labels(comparison: RunComparison) -> tuple[str, str]:

@@ -11,19 +11,22 @@ import ipywidgets as widgets
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Instance, TraitError, Unicode, default, observe, validate
 
-from alignn_nb.structures.loading import check_structure, example, examples, load_structure
-from alignn_nb.structures.uploads import (
+from alignn_nb.structures import (
     ACCEPTED_STRUCTURES,
     MAX_UPLOAD_MB,
     STRUCTURE_KIND,
     STRUCTURE_NAMES,
     STRUCTURE_SUFFIXES,
+    check_structure,
+    example,
+    examples,
+    load_structure,
     structure_from_upload,
 )
-from alignn_nb.widgets.upload import UploadButton
+from alignn_nb.widgets.upload_button import UploadButton
 
 if TYPE_CHECKING:
-    from alignn_nb.training.datasets import Dataset
+    from alignn_nb.datasets import Dataset
 
 FIRST_EXAMPLE = "Si"
 _ERROR_COLOUR = "#b00020"

@@ -1,8 +1,8 @@
-"""`SweepPanel`: the dashboard's Sweep tab, an Optuna study of the live config on Dask.
+"""`SweepTab`: the dashboard's Sweep tab, an Optuna study of the live config on Dask.
 
 The user lists the fields to tune (``FIELD=LOW:HIGH[:log]`` or ``FIELD=a,b,c``, checked by
-`alignn_nb.training.search_space` with the field's own refusal), sets the trials, steps,
-objective, cluster and storage, and runs `alignn_nb.app.tuning.run_study` on a worker
+`alignn_nb.tuning.search_space` with the field's own refusal), sets the trials, steps,
+objective, cluster and storage, and runs `alignn_nb.tuning.driver.run_study` on a worker
 thread. The trial table, the parallel-coordinates plot and the parameter importances
 follow each finished trial. "Apply best" writes the best trial's values into the config
 as one undo step; "Resume" opens a stored study and shows its trials.
@@ -20,34 +20,32 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode, default, validate
 
-from alignn_nb.app.workers import start_worker
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.search_space import (
+from alignn_nb.compute import start_worker
+from alignn_nb.datasets import Dataset
+from alignn_nb.tuning import (
+    DEFAULT_STORAGE,
+    DEFAULT_STUDY,
     FIRST_FIELD,
+    OBJECTIVES,
     Param,
     SearchSpace,
     TrialOptions,
-    TrialSettings,
-    offered_fields,
-    owner_of,
-    params_of,
-    parse_param,
-    spec_of,
-)
-from alignn_nb.training.study import (
-    DEFAULT_STORAGE,
-    DEFAULT_STUDY,
     TrialRecord,
+    TrialSettings,
     TuningPlan,
     alignn_training_keys,
     best,
     finished_count,
+    offered_fields,
     open_storage,
     open_study,
+    owner_of,
+    params_of,
+    parse_param,
     records,
+    spec_of,
 )
-from alignn_nb.training.trials import OBJECTIVES
-from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
+from alignn_nb.viz import figure_png, importance_figure, importance_text, trials_html
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
 
@@ -57,7 +55,7 @@ PLOT_HINT = "Add a field and its range above, then press Run: each finished tria
 NO_DATASET = "no dataset to train the trials on: set the dashboard's dataset first"
 
 
-class SweepPanel(widgets.VBox):
+class SweepTab(widgets.VBox):
     """Tune the dashboard's config with Optuna over short trainings on a Dask cluster.
 
     ``toolbar`` is the dashboard's `ConfigToolbar`: the panel reads its config and graph
@@ -234,7 +232,7 @@ class SweepPanel(widgets.VBox):
         return plan
 
     def _cluster(self) -> Any:
-        from alignn_nb.app.cluster import Cluster
+        from alignn_nb.compute import Cluster
 
         if self.scheduler.strip():
             return Cluster(scheduler=self.scheduler.strip())
@@ -266,7 +264,7 @@ class SweepPanel(widgets.VBox):
         return True
 
     def _sweep(self, study: Any, plan: TuningPlan, cluster: Any, dataset: Dataset) -> None:
-        from alignn_nb.app.tuning import run_study
+        from alignn_nb.tuning import run_study
 
         try:
             run_study(
@@ -300,7 +298,7 @@ class SweepPanel(widgets.VBox):
 
     def _show(self) -> None:
         """Put the study's trials on the table, the plot and the importances."""
-        from alignn_nb.viz.sweep_plot import parallel_coordinates
+        from alignn_nb.viz import parallel_coordinates
 
         study = self._study
         shown = records(study)
@@ -309,9 +307,11 @@ class SweepPanel(widgets.VBox):
             self.finished = finished_count(study)
             self.records = shown
         try:
-            self._plot.value = figure_png(parallel_coordinates(shown, self._params, self.objective))
+            self._plot.value = figure_png(
+                parallel_coordinates(shown, self._params, self.objective), dpi=80
+            )
             self._importance_plot.value = (
-                figure_png(importance_figure(self.importance)) if self.importance else b""
+                figure_png(importance_figure(self.importance), dpi=80) if self.importance else b""
             )
         except Exception:  # a plot must not end the sweep
             log.exception("the parallel-coordinates plot failed")
@@ -391,7 +391,7 @@ class SweepPanel(widgets.VBox):
 
 
 def _part(owner: type) -> str:
-    from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+    from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 
     parts: dict[type, str] = {ALIGNNAtomWiseConfig: "cfg", GraphConfig: "graph"}
     return parts.get(owner, "options")

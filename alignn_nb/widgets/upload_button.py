@@ -18,7 +18,7 @@ import anywidget
 from ipywidgets import CallbackDispatcher
 from traitlets import Bool, Int, List, TraitError, Unicode, validate
 
-from alignn_nb.structures.uploads import (
+from alignn_nb.structures import (
     MAX_UPLOAD_BYTES,
     accepted_text,
     accepts,
