@@ -1,4 +1,4 @@
-"""Shared fixtures: where alignn's example files live in the package, hypothesis profiles.
+"""Shared fixtures and hypothesis profiles (shared helpers are in `tests.support`).
 
 Tests marked ``dgl`` need DGL; where it is not installed (``make test-nodgl``) they skip
 with the reason "DGL is not installed".
@@ -14,27 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-os.environ.setdefault("DGLBACKEND", "pytorch")
+from tests.support.repo import IN_CI
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-REPO = Path(__file__).resolve().parents[1]
-PRESETS = REPO / "alignn_nb" / "config" / "presets"
-"""alignn's example training configs, shipped as presets."""
-EXAMPLE_DATA = REPO / "alignn_nb" / "training" / "examples"
-"""alignn's example force-field datasets (JARVIS sample, mlearn Si), shipped as package data."""
-TINY_PURE_MODEL = {
-    "name": "alignn_atomwise_pure",
-    "conv_type": "n_alignn",
-    "num_heads": 2,
-    "alignn_layers": 1,
-    "gcn_layers": 1,
-    "hidden_features": 8,
-    "embedding_features": 8,
-    "edge_input_features": 8,
-    "triplet_input_features": 8,
-}
-"""A tiny pure-torch model block for sweep tests: its trials train in a fraction of a
-second, and with 2 attention heads a hidden_features of 5 cannot be split (a failing trial)."""
+os.environ.setdefault("DGLBACKEND", "pytorch")
 
 settings.register_profile(
     "ci",
@@ -92,7 +74,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def dask_cluster(tmp_path: Path):
     """A real Dask cluster of separate processes: a scheduler and two single-threaded
     workers on 127.0.0.1, stopped by PID at the end; scratch files stay in ``tmp_path``."""
-    from tests.dask_processes import dask_processes
+    from tests.support.dask_processes import dask_processes
 
     folder = tmp_path / "dask"
     folder.mkdir()
@@ -105,7 +87,7 @@ def shared_dask_cluster(tmp_path_factory: pytest.TempPathFactory):
     """One real Dask cluster for the whole session (a scheduler and one single-threaded
     worker process, stopped by PID at the end), for tests that need somewhere to run work
     rather than a fresh cluster: its worker imports torch and alignn once."""
-    from tests.dask_processes import dask_processes
+    from tests.support.dask_processes import dask_processes
 
     with dask_processes(tmp_path_factory.mktemp("shared_dask"), workers=1) as cluster:
         yield cluster
@@ -114,15 +96,15 @@ def shared_dask_cluster(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def alignn_trained(tmp_path_factory: pytest.TempPathFactory):
     """alignn's own train_for_folder, once per session: a small force-field run
-    (`tests.alignn_training.SMALL_RUN`) whose files all stay in a temporary folder."""
-    from tests.alignn_training import train_small_run
+    (`tests.support.alignn_training.SMALL_RUN`) whose files all stay in a temporary folder."""
+    from tests.support.alignn_training import train_small_run
 
     return train_small_run(tmp_path_factory.mktemp("alignn_trained"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the tests marked ``dgl`` when DGL is not installed."""
-    from alignn_nb.config.rules import dgl_installed
+    from alignn_nb.config import dgl_installed
 
     if dgl_installed():
         return
@@ -130,26 +112,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "dgl" in item.keywords:
             item.add_marker(skip)
-
-
-def execute_notebook(path: Path, limit_seconds: float):
-    """Run the notebook at ``path`` top to bottom in the ``python3`` kernel.
-
-    Returns the executed notebook and the seconds it took; a cell running past
-    ``limit_seconds`` fails it.
-    """
-    import time
-
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=limit_seconds,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    start = time.monotonic()
-    client.execute()
-    return nb, time.monotonic() - start

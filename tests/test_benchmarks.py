@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 BENCHMARKS = REPO / "benchmarks"
 HANG_GUARD_S = 900.0

@@ -7,7 +7,7 @@ import ast
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 PACKAGE = REPO / "alignn_nb"
 MAX_MODULE_LINES = 500

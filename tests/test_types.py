@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 api = pytest.importorskip("mypy.api", reason="mypy is not installed (it runs in .venv only)")
 

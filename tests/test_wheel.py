@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.stack_venv import clean_env, stack_venv
+from tests.support.repo import REPO
+from tests.support.stack_venv import clean_env, stack_venv
 
 pytestmark = pytest.mark.slow
 

@@ -14,24 +14,25 @@ import ase.io
 import pytest
 import torch
 
-from alignn_nb.app.dataset_stats import dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.model.build import build_model
-from alignn_nb.model.prediction import predict
-from alignn_nb.model.summary import model_summary
+from alignn_nb.datasets import example_dataset_path
+from alignn_nb.graphs import build_graphs
+from alignn_nb.model import build_model, model_summary, predict
+from alignn_nb.sizing import dataset_stats
 from alignn_nb.structures import example
-from alignn_nb.training.example_data import example_dataset_path
-from tests.browser.conftest import (
+from tests.support.browser import (
+    FORM,
     drawn_fraction,
+    enter,
+    field,
     screenshot,
     serve,
+    upload,
     wait_for_drawing,
     wait_for_first_round,
+    wait_status,
 )
-from tests.conftest import REPO
-
-FORM = ".alignn-nb-config-form"
+from tests.support.repo import REPO
 
 
 @pytest.fixture(scope="module")
@@ -46,42 +47,6 @@ def dashboard(page, dashboard_url):
     page.goto(dashboard_url)
     wait_for_first_round(page, "dashboard-first-round-missing")
     return page
-
-
-def field(page, name: str):
-    """The input of form field ``name``, its section opened first."""
-    row = page.locator(f"{FORM} .widget-inline-hbox").filter(
-        has_text=re.compile(rf"^\u200b?{name}$")
-    )
-    if not row.is_visible():
-        row.locator(
-            "xpath=ancestor::div[contains(@class, 'jupyter-widget-Accordion-child')][1]"
-            "/div[contains(@class, 'jupyter-widget-Collapse-header')]"
-        ).click()
-    return row.locator("input, select").first
-
-
-def enter(page, name: str, value: str) -> None:
-    box = field(page, name)
-    box.fill(value)
-    box.press("Enter")
-
-
-def upload(page, button: str, path) -> None:
-    """Choose ``path`` (a path or Playwright's name/mimeType/buffer dict) in the file dialog
-    of the upload button ``button`` ("Load" or "Upload")."""
-    with page.expect_file_chooser() as chooser:
-        page.locator("button.alignn-nb-upload", has_text=re.compile(rf"^{button}$")).click()
-    chooser.value.set_files(path if isinstance(path, dict) else str(path))
-
-
-def status(page) -> str:
-    return page.locator(".alignn-nb-status").inner_text()
-
-
-def wait_status(page, pattern: str) -> str:
-    page.locator(".alignn-nb-status", has_text=re.compile(pattern)).wait_for()
-    return status(page)
 
 
 def open_tab(page, title: str) -> None:
@@ -270,13 +235,12 @@ def visible_images(page) -> list[dict]:
 
 
 def test_6_before_any_data_the_sweep_explore_and_dataset_tabs_show_no_broken_image(dashboard):
-    from alignn_nb.training.alignn_run import load_run, run_dataset
-    from alignn_nb.training.evaluation import evaluate
-    from alignn_nb.training.example_run import example_run_data, example_run_path
-    from alignn_nb.widgets import dataset_tab, sweep_panel
+    from alignn_nb.evaluation import evaluate, load_run, run_dataset
+    from alignn_nb.training import example_run_data, example_run_path
+    from alignn_nb.widgets import dataset_tab, sweep_tab
 
     page = dashboard
-    hints = {"Sweep": sweep_panel.PLOT_HINT, "Dataset": dataset_tab.PLOT_HINT}
+    hints = {"Sweep": sweep_tab.PLOT_HINT, "Dataset": dataset_tab.PLOT_HINT}
     for title in ("Sweep", "Explore", "Dataset"):
         open_tab(page, title)
         if title in hints:

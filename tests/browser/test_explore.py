@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignn_nb.training.alignn_run import load_run, run_dataset
-from alignn_nb.training.evaluation import evaluate
-from alignn_nb.viz.force_scene import force_scene
+from alignn_nb.evaluation import evaluate, load_run, run_dataset
+from alignn_nb.viz import build_force_scene
 from alignn_nb.viz.layers import element_colors
 from alignn_nb.widgets.force_view import structure_numbers
-from tests.browser.conftest import screenshot, serve_cli, wait_for_drawing
+from tests.support.browser import screenshot, serve_cli, wait_for_drawing
 
 pytestmark = pytest.mark.dgl
 
@@ -40,7 +39,7 @@ def test_clicking_a_row_colours_its_atoms_by_force_error_and_shows_its_numbers(
     run = load_run(alignn_trained.output)
     evaluation = evaluate(run, run_dataset(run, alignn_trained.data), "test")
     row = evaluation.worst_first()[-1]
-    atom_colors = np.rint(255 * force_scene(row).layer("atoms").color).astype(int)
+    atom_colors = np.rint(255 * build_force_scene(row).layer("atoms").color).astype(int)
     element = np.rint(255 * element_colors(row.atoms.numbers[:1])[0]).astype(int)
     assert np.abs(atom_colors - element).sum(axis=1).min() > 60
     argv = ("explore", str(alignn_trained.output), "--data", str(alignn_trained.data))

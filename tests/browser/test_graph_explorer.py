@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from tests.browser.conftest import screenshot, serve
-from tests.conftest import REPO
+from tests.support.browser import screenshot, serve
+from tests.support.repo import REPO
 
 NOTEBOOK = REPO / "tests" / "browser" / "notebooks" / "graph_explorer.ipynb"
 

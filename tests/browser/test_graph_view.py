@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from tests.browser.conftest import (
+from tests.support.browser import (
     BACKGROUND,
     drawn_fraction,
     screenshot,
@@ -17,7 +17,7 @@ from tests.browser.conftest import (
     wait_for_change,
     wait_for_drawing,
 )
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 NOTEBOOKS = REPO / "tests" / "browser" / "notebooks"
 

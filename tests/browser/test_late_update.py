@@ -8,8 +8,8 @@ plain label shows that the page really missed the update; the label under
 
 from __future__ import annotations
 
-from tests.browser.conftest import serve
-from tests.conftest import REPO
+from tests.support.browser import serve
+from tests.support.repo import REPO
 
 
 def test_a_view_drawn_after_a_missed_update_is_sent_the_newest_state(page):

@@ -14,9 +14,17 @@ import ase.build
 import ase.io
 import pytest
 
-from tests.browser.conftest import screenshot, serve_default, wait_for_first_round
-from tests.browser.test_dashboard import FORM, enter, field, upload, wait_status
-from tests.conftest import REPO
+from tests.support.browser import (
+    FORM,
+    enter,
+    field,
+    screenshot,
+    serve_default,
+    upload,
+    wait_for_first_round,
+    wait_status,
+)
+from tests.support.repo import REPO
 
 MB = 1024 * 1024
 NOTEBOOK = REPO / "notebooks" / "dashboard.ipynb"

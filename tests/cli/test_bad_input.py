@@ -14,7 +14,7 @@ import pytest
 
 from alignn_nb.cli import INTERNAL_ERROR, main
 from alignn_nb.cli import serve as _serve
-from tests.real_configs import EALIGNN, EALIGNN_REFUSAL, config_data, config_path, write_run
+from tests.support.real_configs import EALIGNN, EALIGNN_REFUSAL, config_data, config_path, write_run
 
 PURE = "sample_data_ff/mlearn_data/Si/config.json"
 VERBS = ("graph-stats", "loss-terms", "dataset-stats", "sweep", "evaluate", "explore")
@@ -25,7 +25,7 @@ OUT_OF_BOUNDS = "cutoff = -1 refused: cutoff (Å) must be a finite number > 0.0"
 def files(tmp_path_factory) -> dict[str, Path]:
     """The bad inputs, a good id_prop and POSCAR, and run folders (pure Si config, eALIGNN,
     and the Si config with a cutoff of -1 Å)."""
-    from tests.real_configs import write_si_inputs
+    from tests.support.real_configs import write_si_inputs
 
     folder = tmp_path_factory.mktemp("bad")
     si, poscar = write_si_inputs(folder / "si")

@@ -1,6 +1,6 @@
 """One bad entry never takes good ones with it, in every verb that reads a dataset.
 
-A few mlearn Si entries, some of them spoilt at random (`tests.bad_entries`): each verb
+A few mlearn Si entries, some of them spoilt at random (`tests.support.bad_entries`): each verb
 run on them gives what it gives on the good entries alone (the same values, or the same
 one-line refusal), lists each bad entry with the reason `read_sample` gives for it, and
 lets no numpy RuntimeWarning through.
@@ -18,9 +18,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alignn_nb.cli import main
-from alignn_nb.training.entries import json_entry, read_sample
-from tests.bad_entries import CORRUPTIONS, corrupt
-from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
+from alignn_nb.datasets import read_sample
+from alignn_nb.datasets.entries import json_entry
+from tests.support.bad_entries import CORRUPTIONS, corrupt
+from tests.support.models import TINY_PURE_MODEL
+from tests.support.repo import EXAMPLE_DATA
 
 _MLEARN = json.loads((EXAMPLE_DATA / "mlearn_Si_id_prop.json").read_text())
 
@@ -68,7 +70,7 @@ spoilt = st.dictionaries(
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory):
     """A Dask scheduler and one worker process, stopped by PID at the end."""
-    from tests.dask_processes import dask_processes
+    from tests.support.dask_processes import dask_processes
 
     with dask_processes(tmp_path_factory.mktemp("dask"), workers=1) as cluster:
         yield cluster.address
@@ -200,9 +202,8 @@ def pure_run(tmp_path_factory) -> Path:
     """A run folder of a pure-torch model: its config and seeded weights (no DGL needed)."""
     import torch
 
-    from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-    from alignn_nb.config.alignn_export import save_alignn_config
-    from alignn_nb.model.build import build_model
+    from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, save_alignn_config
+    from alignn_nb.model import build_model
 
     folder = tmp_path_factory.mktemp("pure_run")
     cfg = ALIGNNAtomWiseConfig(**TINY_PURE_MODEL)

@@ -13,10 +13,8 @@ from ase.io import write
 from alignn_nb.cli import main
 from alignn_nb.cli._settings import load_settings
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.counts import graph_counts
-from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.dataset_files import open_dataset
-from alignn_nb.training.entries import read_entry
+from alignn_nb.datasets import open_dataset, read_entry
+from alignn_nb.graphs import graph_counts, graph_memory_bytes
 
 KEYS = {
     "structures",
@@ -144,8 +142,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, monkeypatch, argv, me
 
 
 def test_the_text_summary(tmp_path) -> None:
-    from alignn_nb.app.dataset_stats import dataset_stats
     from alignn_nb.cli.dataset_stats import format_text
+    from alignn_nb.sizing import dataset_stats
 
     folder, _ = _folder(tmp_path)
     cfg, graph = load_settings(None, ["cutoff=5", "max_neighbors=8"])
@@ -175,7 +173,7 @@ def test_the_text_summary(tmp_path) -> None:
 def test_the_cli_calibrates_unless_told_not_to(
     tmp_path, capsys, monkeypatch, argv, calibrate, threads
 ) -> None:
-    import alignn_nb.app.dataset_stats as module
+    import alignn_nb.sizing.stats as module
 
     seen = {}
 

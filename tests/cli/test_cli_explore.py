@@ -96,7 +96,7 @@ def test_a_second_run_to_compare_is_passed_on(capsys, started, alignn_trained):
 
 @pytest.mark.dgl
 def test_without_a_folder_the_example_run_is_served_on_its_data(capsys, started):
-    from alignn_nb.training.example_run import example_run_data, example_run_path
+    from alignn_nb.training import example_run_data, example_run_path
 
     status, out, err = _explore_cli(capsys)
     assert (status, err) == (0, "") and out.startswith("alignn-nb explore: http://127.0.0.1:")

@@ -10,9 +10,9 @@ import pytest
 from alignn_nb.cli import main
 from alignn_nb.cli._settings import apply_settings, load_settings, parse_assignment, parse_value
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs, clear_cache
+from alignn_nb.graphs import build_graphs, clear_cache
 from alignn_nb.structures import example
-from tests.conftest import PRESETS
+from tests.support.repo import PRESETS
 
 JSON_KEYS = {
     "atoms",

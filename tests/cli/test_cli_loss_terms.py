@@ -13,8 +13,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
 from alignn_nb.cli import main
-from alignn_nb.training.example_data import default_dataset
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import default_dataset
+from tests.support.repo import EXAMPLE_DATA
 
 
 @pytest.fixture(scope="module")

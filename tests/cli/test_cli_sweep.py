@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from alignn_nb.cli import main
-from tests.conftest import EXAMPLE_DATA
+from tests.support.repo import EXAMPLE_DATA
 
 DATA = str(EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json")
 

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 
-from tests import train_runs
+from tests.support import train_runs
 
 pytestmark = [pytest.mark.dgl, pytest.mark.slow]
 
@@ -39,7 +39,7 @@ def direct(tmp_path_factory):
     torch threads of the test runs."""
     import torch
 
-    from tests.alignn_training import train_alignn
+    from tests.support.alignn_training import train_alignn
 
     root = tmp_path_factory.mktemp("direct")
     data = train_runs.write_data(root / "data")
@@ -60,7 +60,7 @@ def inputs(tmp_path):
 
 def test_the_history_is_alignns_own_and_explore_opens_the_folder(tmp_path, inputs, direct):
     from alignn_nb.cli.explore import checked_request
-    from alignn_nb.training import load_run
+    from alignn_nb.evaluation import load_run
 
     data, config = inputs
     out = tmp_path / "out"
@@ -266,7 +266,7 @@ def test_a_nan_loss_stops_the_run_naming_the_epoch_and_term(tmp_path, inputs):
 
 
 def test_a_run_started_elsewhere_is_followed_and_stopped_through_its_folder(tmp_path, inputs):
-    from alignn_nb.training.train_job import attach
+    from alignn_nb.training import attach
 
     data, _ = inputs
     config = train_runs.write_config(tmp_path / "slow.json", **train_runs.SLOW, epochs=5)
@@ -301,10 +301,9 @@ def test_a_run_started_elsewhere_is_followed_and_stopped_through_its_folder(tmp_
 def test_on_a_dask_cluster_the_history_is_alignns_own_and_a_stop_reaches_it(
     tmp_path, inputs, direct, monkeypatch
 ):
-    from alignn_nb.training.train_job import training_job
-    from alignn_nb.training.train_request import TrainRequest
-    from tests.compute.conftest import alive
-    from tests.dask_processes import dask_processes
+    from alignn_nb.training import TrainRequest, training_job
+    from tests.support.dask_processes import dask_processes
+    from tests.support.jobs import alive
 
     data, config = inputs
     monkeypatch.setenv("OMP_NUM_THREADS", str(train_runs.THREADS))

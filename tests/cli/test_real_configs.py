@@ -1,10 +1,10 @@
 """Every alignn example config through every verb, on a few real mlearn Si structures.
 
 Each call either succeeds with alignn's own numbers, or is refused with exit status 2 and
-one line that names the field and the reason (`tests.real_configs.expected_refusal`);
+one line that names the field and the reason (`tests.support.real_configs.expected_refusal`);
 none ends in a traceback. The verbs run in this interpreter; dataset-stats and sweep use
 one shared Dask cluster. Calibrated dataset-stats runs for every config except six of the
-seven DGL ones (see `tests.real_configs.CALIBRATED_DGL`): alignn's pure model is not
+seven DGL ones (see `tests.support.real_configs.CALIBRATED_DGL`): alignn's pure model is not
 calibrated (a note says so), which costs nothing.
 """
 
@@ -17,10 +17,10 @@ import pytest
 
 from alignn_nb.cli import main
 from alignn_nb.cli import serve as _serve
-from alignn_nb.config.alignn_io import load_alignn_config
-from alignn_nb.graphs.counts import graph_counts
-from alignn_nb.structures.loading import load_structure
-from tests.real_configs import (
+from alignn_nb.config import load_alignn_config
+from alignn_nb.graphs import graph_counts
+from alignn_nb.structures import load_structure
+from tests.support.real_configs import (
     CALIBRATED_DGL,
     CONFIGS,
     HIDDEN,
@@ -107,7 +107,7 @@ def _scan(capsys, si, config, cluster, *options: str) -> dict | None:
 def _check_counts(stats: dict, si, config: str) -> None:
     """Sizes, degree_max and the max_neighbors advice against graph_counts, structure by
     structure (a null max_neighbors is advised as 2/3 of the largest neighbour count)."""
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     cfg, graph = settings(config, HIDDEN)
     counts = [graph_counts(s.atoms, cfg, graph) for s in load_dataset(si[0])]

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.real_configs import (
+from tests.support.real_configs import (
     EALIGNN,
     EALIGNN_REFUSAL,
     HIDDEN,
@@ -20,6 +19,7 @@ from tests.real_configs import (
     config_path,
     write_si_inputs,
 )
+from tests.support.repo import REPO
 
 HANG_GUARD_S = 600.0
 """Bound on a process that never ends; not a speed limit."""

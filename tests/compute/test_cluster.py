@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from alignn_nb.app.cluster import CANCELLED, Cluster, connect, run_all
-from tests.dask_processes import START_SECONDS, hold_until_released, square_or_refuse
+from alignn_nb.compute import Cluster, connect, run_all
+from alignn_nb.compute.cluster import CANCELLED
+from tests.support.dask_processes import START_SECONDS, hold_until_released, square_or_refuse
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,18 @@ import time
 
 import pytest
 
-from alignn_nb.app.cluster import Cluster, connect
-from alignn_nb.compute import DaskJob, DaskMapJob, JobEvent, run_in_child
+from alignn_nb.compute import Cluster, DaskJob, DaskMapJob, JobEvent, connect, run_in_child
 from alignn_nb.compute.dask_jobs import CANCELLED
 from alignn_nb.compute.dask_map import TASK_PROGRESS
-from tests.compute import tasks
-from tests.compute.conftest import HANG_GUARD, first_event, transitions
+from tests.support import tasks
+from tests.support.jobs import HANG_GUARD, first_event, transitions
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def shared_cluster(tmp_path_factory):
-    from tests.dask_processes import dask_processes
+    from tests.support.dask_processes import dask_processes
 
     with dask_processes(tmp_path_factory.mktemp("dask"), workers=2) as cluster:
         yield cluster

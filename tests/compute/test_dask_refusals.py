@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alignn_nb.compute import DaskJob, DaskMapJob
-from tests.compute import tasks
+from tests.support import tasks
 
 
 def test_a_dask_job_needs_a_client_or_a_connect_function_not_both():

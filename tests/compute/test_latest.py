@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from alignn_nb.app.latest import LatestRunner
+from alignn_nb.compute import LatestRunner
 
 HANG_GUARD_S = 60.0
 """Bound on waits that never end on a broken runner; not a speed limit."""

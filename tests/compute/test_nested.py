@@ -3,10 +3,9 @@ progress, messages and events, its result, its failure and a stop."""
 
 from __future__ import annotations
 
-from alignn_nb.compute import JobEvent, ThreadJob
-from alignn_nb.compute.nested import run_in_child
-from tests.compute import tasks
-from tests.compute.conftest import HANG_GUARD, alive, first_event
+from alignn_nb.compute import JobEvent, ThreadJob, run_in_child
+from tests.support import tasks
+from tests.support.jobs import HANG_GUARD, alive, first_event
 
 
 def test_the_child_task_reports_through_the_outer_job_and_its_result_is_returned():

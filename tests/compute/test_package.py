@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 PACKAGE = REPO / "alignn_nb" / "compute"
 HEAVY = ("torch", "dgl", "dask", "distributed")

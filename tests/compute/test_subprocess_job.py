@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from alignn_nb.compute import JobEvent, SubprocessJob, run_module
-from tests.compute import tasks
-from tests.compute.conftest import HANG_GUARD, alive, first_event, transitions
-from tests.conftest import REPO
+from tests.support import tasks
+from tests.support.jobs import HANG_GUARD, alive, first_event, transitions
+from tests.support.repo import REPO
 
 
 def _finish(job: SubprocessJob) -> SubprocessJob:
@@ -193,15 +193,15 @@ def test_a_child_that_cannot_start_fails_the_job(tmp_path):
 
 
 def test_a_module_runs_as_python_dash_m_in_the_child():
-    job = _finish(SubprocessJob(run_module, ("tests.compute.tasks", ["0"])).start())
+    job = _finish(SubprocessJob(run_module, ("tests.support.tasks", ["0"])).start())
     assert (job.state, job.stdout_tail) == ("done", ("module run with 0",))
 
 
 def test_a_module_exiting_with_an_error_code_fails_the_job():
-    job = _finish(SubprocessJob(run_module, ("tests.compute.tasks", ["2"])).start())
+    job = _finish(SubprocessJob(run_module, ("tests.support.tasks", ["2"])).start())
     assert (job.state, str(job.error)) == (
         "failed",
-        "RuntimeError: python -m tests.compute.tasks exited with code 2",
+        "RuntimeError: python -m tests.support.tasks exited with code 2",
     )
 
 
@@ -209,7 +209,7 @@ ORPHAN_SCRIPT = """
 import os, sys
 from pathlib import Path
 from alignn_nb.compute import SubprocessJob
-from tests.compute.tasks import until_stopped
+from tests.support.tasks import until_stopped
 
 job = SubprocessJob(until_stopped, (sys.argv[1],)).start()
 while not Path(sys.argv[1], "started").exists():
@@ -236,7 +236,7 @@ EXIT_SCRIPT = """
 import sys
 from pathlib import Path
 from alignn_nb.compute import SubprocessJob
-from tests.compute.tasks import until_stopped
+from tests.support.tasks import until_stopped
 
 job = SubprocessJob(until_stopped, (sys.argv[1],)).start()
 while not Path(sys.argv[1], "started").exists():

@@ -9,10 +9,17 @@ import threading
 
 import pytest
 
-from alignn_nb.compute import Progress, SubprocessJob, TerminalBar, ThreadJob, follow
-from alignn_nb.compute.terminal import format_duration, format_progress, format_rate
-from tests.compute import tasks
-from tests.compute.conftest import HANG_GUARD
+from alignn_nb.compute import (
+    Progress,
+    SubprocessJob,
+    TerminalBar,
+    ThreadJob,
+    follow,
+    format_duration,
+)
+from alignn_nb.compute.terminal import format_progress, format_rate
+from tests.support import tasks
+from tests.support.jobs import HANG_GUARD
 
 
 class FakeTTY(io.StringIO):

@@ -10,9 +10,9 @@ import pytest
 from traitlets import TraitError
 
 from alignn_nb.compute import JobEvent, Progress, Stopped, ThreadJob
-from tests.compute import tasks
-from tests.compute.conftest import HANG_GUARD, first_event, transitions
-from tests.conftest import REPO
+from tests.support import tasks
+from tests.support.jobs import HANG_GUARD, first_event, transitions
+from tests.support.repo import REPO
 
 
 def test_a_job_waits_queued_until_started():

@@ -24,7 +24,7 @@ def test_the_exit_hook_stops_and_joins_a_worker(tmp_path: Path):
     finished = run_script(
         f"""
         import threading
-        from alignn_nb.app.workers import start_worker
+        from alignn_nb.compute.workers import start_worker
 
         stop = threading.Event()
         def work():
@@ -38,7 +38,7 @@ def test_the_exit_hook_stops_and_joins_a_worker(tmp_path: Path):
 
 
 def test_a_finished_worker_is_forgotten():
-    from alignn_nb.app import workers as _workers
+    from alignn_nb.compute import workers as _workers
 
     thread = _workers.start_worker(lambda: None, "test-worker", lambda: None)
     thread.join(10)
@@ -51,7 +51,7 @@ def test_exiting_while_a_live_round_computes_does_not_abort():
         """
         import time
         from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-        from alignn_nb.app.live import LiveSession
+        from alignn_nb.live.session import LiveSession
         from alignn_nb.structures.loading import example
 
         session = LiveSession(ALIGNNAtomWiseConfig(), GraphConfig(), example("Si"))

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_io import load_alignn_config
-from alignn_nb.config.diff import DiffRow, config_diff, diff_from_defaults, diff_from_loaded
-from tests.conftest import PRESETS
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    DiffRow,
+    GraphConfig,
+    config_diff,
+    diff_from_defaults,
+    diff_from_loaded,
+    load_alignn_config,
+)
+from tests.support.repo import PRESETS
 
 
 def test_defaults_have_no_diff():

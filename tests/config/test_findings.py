@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.findings import atom_feature_length, check
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, atom_feature_length, check
 
 
 def _by_fields(findings):

@@ -11,18 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import Bool, Enum, Float, Int
 
-from alignn_nb.config.alignn_export import save_alignn_config, to_alignn_config
-from alignn_nb.config.alignn_io import (
-    GRAPH_KEYS,
+from alignn_nb.config import (
+    PURE_ONLY_FIELDS,
+    ALIGNNAtomWiseConfig,
     AlignnConfigError,
+    GraphConfig,
     LoadedConfig,
     apply_alignn_config,
+    check,
     load_alignn_config,
+    save_alignn_config,
+    to_alignn_config,
 )
+from alignn_nb.config.alignn_io import GRAPH_KEYS
 from alignn_nb.config.alignn_notes import export_notes
-from alignn_nb.config.findings import check
-from alignn_nb.config.mirror import PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
-from tests.conftest import EXAMPLE_DATA, PRESETS
+from tests.support.repo import EXAMPLE_DATA, PRESETS
 
 EXAMPLES = [
     "config_example_atomwise.json",

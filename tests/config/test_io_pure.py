@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 from alignn.config import TrainingConfig
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_export import to_alignn_config
-from alignn_nb.config.alignn_io import AlignnConfigError, load_alignn_config
-from alignn_nb.config.findings import check
-from alignn_nb.widgets.config_form import ConfigForm
-from tests.conftest import PRESETS
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    AlignnConfigError,
+    GraphConfig,
+    check,
+    load_alignn_config,
+    to_alignn_config,
+)
+from alignn_nb.widgets import ConfigForm
+from tests.support.repo import PRESETS
 
 SDIST_CONFIGS = Path(__file__).resolve().parents[1] / "data" / "alignn_example_configs"
 PURE_EXAMPLES = [

@@ -7,9 +7,9 @@ from importlib import resources
 
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, load_preset, named_presets
 from alignn_nb.config.alignn_io import MODEL_KEYS
-from alignn_nb.config.presets import EXAMPLE_FILES, example_config, load_preset, presets
+from alignn_nb.config.presets import EXAMPLE_FILES, example_config
 
 NAMES = [
     "alignn defaults",
@@ -43,7 +43,7 @@ ALIGNN_SHA256 = {
 
 
 def test_preset_names():
-    assert list(presets()) == NAMES
+    assert list(named_presets()) == NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -93,7 +93,7 @@ def test_unknown_preset_lists_the_names():
 
 
 def test_presets_are_fresh_each_time():
-    presets()["mlearn_Si_config.json"]["model"]["hidden_features"] = 1
+    named_presets()["mlearn_Si_config.json"]["model"]["hidden_features"] = 1
     assert load_preset("mlearn_Si_config.json").cfg.hidden_features == 256
 
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import Dict, HasTraits, TraitError
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.undo import LIMIT, ConfigHistory
+from alignn_nb.config import ALIGNNAtomWiseConfig, ConfigHistory, GraphConfig
+from alignn_nb.config.undo import LIMIT
 
 
 @pytest.fixture

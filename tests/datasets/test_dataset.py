@@ -11,16 +11,9 @@ from ase.calculators.emt import EMT
 from ase.io import write
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import (
-    EV_PER_A3_IN_GPA,
-    Dataset,
-    load_dataset,
-    make_sample,
-    stress_matrix,
-)
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.id_prop import read_id_prop
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import Dataset, default_dataset, load_dataset, read_id_prop
+from alignn_nb.datasets.dataset import EV_PER_A3_IN_GPA, make_sample, stress_matrix
+from tests.support.repo import EXAMPLE_DATA
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +72,7 @@ def test_default_targets_are_emt_in_alignn_units(default):
 
 def _stress_and_strain_derivative(atoms, model, graph) -> tuple[np.ndarray, np.ndarray]:
     """alignn's stress head and (160.21766208 / V) dE/dε by central differences, both GPa."""
-    from alignn_nb.graphs.reference import alignn_graphs
+    from alignn_nb.graphs import alignn_graphs
 
     def run(structure):
         built = alignn_graphs(structure, graph)
@@ -109,7 +102,7 @@ def _stress_and_strain_derivative(atoms, model, graph) -> tuple[np.ndarray, np.n
 @pytest.mark.dgl
 def test_alignn_stress_head_is_plus_strain_derivative_in_gpa():
     """The convention the loaders convert to: σ = +(1/V) ∂E/∂ε, ASE's sign, in GPa."""
-    from alignn_nb.model.build import build_model
+    from alignn_nb.model import build_model
 
     model = build_model(ALIGNNAtomWiseConfig(stresswise_weight=1.0, use_penalty=False)).double()
     atoms = bulk("Cu", "fcc", a=3.5, cubic=True)

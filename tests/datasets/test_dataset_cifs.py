@@ -12,10 +12,9 @@ import pytest
 from ase.io import write
 from jarvis.core.atoms import Atoms as JarvisAtoms
 
-from alignn_nb.structures.primitive import WORTH_FROM
-from alignn_nb.training.dataset_files import open_dataset
-from alignn_nb.training.entries import read_entry
-from tests.structures.cif_files import crystals
+from alignn_nb.datasets import open_dataset, read_entry
+from alignn_nb.structures import WORTH_FROM
+from tests.support.cif_files import crystals
 
 
 def _rattled(atoms: ase.Atoms, seed: int) -> ase.Atoms:

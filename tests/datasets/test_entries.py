@@ -1,7 +1,7 @@
 """One entry of a dataset, read: a bad entry fails alone, for the same reason in every reader.
 
 `load_dataset` (loss-terms, sweep, evaluate) and the scan (dataset-stats) read each entry
-with `alignn_nb.training.entries`; tests/cli/test_cli_bad_entries.py runs the verbs.
+with `alignn_nb.datasets.entries`; tests/cli/test_cli_bad_entries.py runs the verbs.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from ase.build import bulk
 from ase.io import write
 
-from alignn_nb.app.dataset_scan import scan
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import Skipped, load_dataset
-from alignn_nb.training.entries import Entry, json_entry, read_entry, read_sample
-from tests.bad_entries import CORRUPTIONS, corrupt
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import Entry, Skipped, load_dataset, read_entry, read_sample
+from alignn_nb.datasets.entries import json_entry
+from alignn_nb.sizing.scan import scan
+from tests.support.bad_entries import CORRUPTIONS, corrupt
+from tests.support.repo import EXAMPLE_DATA
 
 CFG = ALIGNNAtomWiseConfig()
 GRAPH = GraphConfig(cutoff=5.0, max_neighbors=8)
@@ -56,7 +56,7 @@ REASONS = {
     "number, not 'dict')",
     "entry as a list": "entry 1 is a list, not a dict with 'atoms'",
 }
-"""Why each corruption of `tests.bad_entries` refuses the 12-atom mlearn entry."""
+"""Why each corruption of `tests.support.bad_entries` refuses the 12-atom mlearn entry."""
 
 
 def test_every_corruption_has_its_reason():

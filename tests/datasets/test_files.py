@@ -11,8 +11,7 @@ import pytest
 from ase.build import bulk
 from ase.io import write
 
-from alignn_nb.training.dataset_files import open_dataset
-from alignn_nb.training.entries import read_entry
+from alignn_nb.datasets import open_dataset, read_entry
 
 SI = bulk("Si", "diamond", a=5.43)
 NACL = bulk("NaCl", "rocksalt", a=5.64)
@@ -75,7 +74,7 @@ def test_id_prop_json_folder_and_force_field_file(tmp_path: Path) -> None:
 
 
 def test_jarvis_sample_lists_every_entry() -> None:
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path
 
     path = example_dataset_path("jarvis_ff_sample")
     files = open_dataset(path)
@@ -90,7 +89,7 @@ def test_jarvis_entries_hold_jarvis_cartesian_coordinates(name: str) -> None:
     """Fractional entries become the positions jarvis's ``Atoms.cart_coords`` holds."""
     from jarvis.core.atoms import Atoms
 
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path
 
     path = example_dataset_path(name)
     files = open_dataset(path)

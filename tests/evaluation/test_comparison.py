@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.config.diff import DiffRow
-from alignn_nb.config.mirror import GraphConfig
-from alignn_nb.training.alignn_run import load_run, run_dataset
-from alignn_nb.training.comparison import compare_runs
-from alignn_nb.training.evaluation import evaluate
-from tests.alignn_training import changed_copy
+from alignn_nb.config import DiffRow, GraphConfig
+from alignn_nb.evaluation import compare_runs, evaluate, load_run, run_dataset
+from tests.support.alignn_training import changed_copy
 
 pytestmark = pytest.mark.dgl
 

@@ -9,8 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from alignn_nb.training.alignn_run import load_run, run_dataset
-from alignn_nb.training.evaluation import evaluate
+from alignn_nb.evaluation import evaluate, load_run, run_dataset
 
 pytestmark = pytest.mark.dgl
 
@@ -84,7 +83,7 @@ def test_the_split_follows_the_runs_ids(alignn_trained):
 def test_progress_is_reported_per_chunk_and_stop_ends_it(alignn_trained, monkeypatch):
     import threading
 
-    from alignn_nb.training import evaluation as module
+    from alignn_nb.evaluation import evaluation as module
 
     monkeypatch.setattr(module, "CHUNK", 3)
     run = load_run(alignn_trained.output)
@@ -100,7 +99,7 @@ def test_progress_is_reported_per_chunk_and_stop_ends_it(alignn_trained, monkeyp
 
 def test_the_dask_task_rebuilds_the_model_from_plain_values(alignn_trained):
     """What each Dask task runs (`run_all` itself is tested in tests/app/test_cluster.py)."""
-    from alignn_nb.training.evaluation import _chunk_task
+    from alignn_nb.evaluation.evaluation import _chunk_task
 
     run = load_run(alignn_trained.output)
     chosen = run.split(run_dataset(run, alignn_trained.data), "val")

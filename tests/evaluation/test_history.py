@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.model.build import build_model
-from alignn_nb.training.breakdown import loss_terms
-from alignn_nb.training.datasets import Dataset, load_dataset
-from alignn_nb.training.history import COLUMNS, load_history
-from tests.alignn_training import SMALL_RUN
+from alignn_nb.datasets import Dataset, load_dataset
+from alignn_nb.evaluation import load_history
+from alignn_nb.evaluation.history import COLUMNS
+from alignn_nb.loss import loss_terms
+from alignn_nb.model import build_model
+from tests.support.alignn_training import SMALL_RUN
 
 pytestmark = pytest.mark.dgl
 
@@ -30,7 +31,7 @@ def test_history_rows_are_alignns_six_columns(alignn_trained):
 
 def test_last_val_row_equals_our_decomposition_of_the_saved_model(alignn_trained):
     """alignn's own validation numbers are the per-batch mean of the weighted terms."""
-    from alignn_nb.config.alignn_io import load_alignn_config
+    from alignn_nb.config import load_alignn_config
 
     out = alignn_trained.output
     cfg, graph = load_alignn_config(out / "config.json")
@@ -73,7 +74,7 @@ def test_val_file_is_optional(tmp_path):
 def test_history_plot_draws_train_and_val_of_active_terms(alignn_trained):
     import matplotlib.pyplot as plt
 
-    from alignn_nb.viz.plots import history_plot
+    from alignn_nb.viz import history_plot
 
     history = load_history(alignn_trained.output)
     figure = history_plot(history)

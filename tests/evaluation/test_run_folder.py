@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_export import save_alignn_config
-from alignn_nb.model.build import build_model
-from alignn_nb.training.alignn_run import from_training, load_run, run_dataset
-from alignn_nb.training.datasets import Dataset, Skipped, load_dataset
-from alignn_nb.training.example_data import default_dataset
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, save_alignn_config
+from alignn_nb.datasets import Dataset, Skipped, default_dataset, load_dataset
+from alignn_nb.evaluation import load_run, run_dataset
+from alignn_nb.model import build_model
 
 PURE = {
     "name": "alignn_atomwise_pure",
@@ -165,11 +163,11 @@ def test_a_split_leaves_out_the_structures_the_data_could_not_read(tmp_path):
 
 
 def test_alignn_nbs_own_training_run_loads_with_its_weights():
-    from alignn_nb.training.runs import train
+    from alignn_nb.training import train
 
     cfg, graph = ALIGNNAtomWiseConfig(**PURE), GraphConfig(neighbor_strategy="pure_torch")
     trained = train(default_dataset(size=2), cfg, graph, steps=1)
-    run = from_training(trained, graph)
+    run = trained.as_run_folder(graph)
     model = run.model()
     for name, value in trained.model.state_dict().items():
         assert torch.equal(model.state_dict()[name], value), name
@@ -177,7 +175,7 @@ def test_alignn_nbs_own_training_run_loads_with_its_weights():
 
 
 def test_run_data_keeps_repeated_entries_as_alignn_did(tmp_path):
-    from tests.alignn_training import write_id_prop
+    from tests.support.alignn_training import write_id_prop
 
     folder, cfg = _folder(tmp_path)
     torch.save(build_model(cfg, seed=0).state_dict(), folder / "best_model.pt")

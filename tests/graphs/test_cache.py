@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from alignn_nb.graphs.cache import ByteCache, array_bytes
+from alignn_nb.graphs import ByteCache
+from alignn_nb.graphs.cache import array_bytes
 
 
 def test_entries_past_the_budget_go_least_recently_used_first():

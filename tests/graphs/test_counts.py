@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.graphs.counts import graph_counts, settings_counts
-from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.datasets import Entry, read_entry
+from alignn_nb.graphs import alignn_graphs, build_graphs, graph_counts, settings_counts
 from alignn_nb.structures import example
-from alignn_nb.training.entries import Entry, read_entry
-from tests.conftest import EXAMPLE_DATA
+from tests.support.repo import EXAMPLE_DATA
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)
 """alignn's own line graph: every bond pair."""
@@ -96,8 +94,7 @@ def test_jarvis_entries_read_for_a_scan_count_as_alignns_training_reads_them() -
     from alignn.graphs import Graph
     from jarvis.core.atoms import Atoms
 
-    from alignn_nb.training.dataset_files import open_dataset
-    from alignn_nb.training.entries import read_entry
+    from alignn_nb.datasets import open_dataset, read_entry
 
     files = open_dataset(EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json")
     graph = GraphConfig(cutoff=8.0, max_neighbors=12)

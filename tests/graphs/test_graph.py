@@ -13,13 +13,18 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.graphs import (
+    DEFAULT_TRIPLET_BUDGET,
+    GraphBudgetError,
+    alignn_graphs,
+    build_graphs,
+    clear_cache,
+    estimate,
+    fingerprint,
+)
 from alignn_nb.graphs import build as graph
-from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET, GraphBudgetError, estimate
-from alignn_nb.graphs.build import build_graphs, clear_cache, fingerprint
 from alignn_nb.graphs.cache import array_bytes
-from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import build_model
-from alignn_nb.model.prediction import predict
+from alignn_nb.model import build_model, predict
 from alignn_nb.structures import example
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False)

@@ -20,11 +20,9 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.graphs.container import CrystalGraphs
-from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.graphs import CrystalGraphs, alignn_graphs, build_graphs
 from alignn_nb.structures import examples, load_structure
-from tests.conftest import EXAMPLE_DATA
+from tests.support.repo import EXAMPLE_DATA
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)
 KNN = [GraphConfig(use_canonize=True), GraphConfig(use_canonize=False)]

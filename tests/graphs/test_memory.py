@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.counts import graph_counts
-from alignn_nb.graphs.memory import INDEX, RECORD_OVERHEAD, graph_memory_bytes
-from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.graphs import alignn_graphs, graph_counts, graph_memory_bytes
+from alignn_nb.graphs.memory import INDEX, RECORD_OVERHEAD
 from alignn_nb.structures import example
 
 NO_TARGETS = ALIGNNAtomWiseConfig(calculate_gradient=False, lighten_edges=False)

@@ -11,16 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from alignn_nb.app import live
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs, fingerprint
-from alignn_nb.model.build import build_model
-from alignn_nb.model.prediction import predict
-from alignn_nb.model.summary import model_summary
+from alignn_nb.datasets import Dataset, default_dataset
+from alignn_nb.graphs import build_graphs, fingerprint
+from alignn_nb.live import session as live
+from alignn_nb.loss import loss_terms, reweight
+from alignn_nb.model import build_model, model_summary, predict
 from alignn_nb.structures import example
-from alignn_nb.training.breakdown import loss_terms, reweight
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.example_data import default_dataset
 
 pytestmark = pytest.mark.dgl
 
@@ -215,7 +212,7 @@ def test_an_observer_that_raises_once_is_logged_and_the_next_edit_publishes(sess
     session.observe(redraw, "result")
     session.config.hidden_features = 32
     session.request()
-    with caplog.at_level(logging.ERROR, logger="alignn_nb.app.live"):
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live.session"):
         failed = session.wait(HANG_GUARD_S)
     assert failed.config["hidden_features"] == 32 and failed.error is None
     assert session.publish_error == (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.app import live
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
+from alignn_nb.live import session as live
 from alignn_nb.structures import example
 
 

@@ -1,4 +1,5 @@
-"""The loss decomposition against alignn's train.py formula, reweighting, sweeps and the penalty."""
+"""The loss decomposition against alignn's train.py formula, reweighting, the weight
+response and the penalty."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.model.build import build_model
-from alignn_nb.model.physics import penalty_per_edge
-from alignn_nb.training import batches
-from alignn_nb.training.batches import dataset_graphs, make_batches
-from alignn_nb.training.breakdown import fresh_breakdown, loss_terms, reweight
-from alignn_nb.training.datasets import Dataset, load_dataset, make_sample
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.id_prop import read_id_prop
-from alignn_nb.training.sensitivity import sweep
-from alignn_nb.training.terms import TERMS
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import Dataset, default_dataset, load_dataset, read_id_prop
+from alignn_nb.datasets.dataset import make_sample
+from alignn_nb.loss import (
+    TERMS,
+    batches,
+    fresh_breakdown,
+    loss_terms,
+    make_batches,
+    reweight,
+    weight_response,
+)
+from alignn_nb.loss.batches import dataset_graphs
+from alignn_nb.model import build_model, penalty_per_edge
+from tests.support.repo import EXAMPLE_DATA
 
 dgl = pytest.importorskip("dgl", reason="DGL is not installed")
 
@@ -308,7 +312,7 @@ def test_batches_average_like_alignn_epochs(small):
         assert batched.terms[term].raw == pytest.approx(mean, rel=1e-5)
 
 
-# ----------------------------------------------------------------------------- reweight & sweep
+# ------------------------------------------------------------------- reweight & weight response
 
 
 def test_reweight_equals_a_new_forward_pass(small):
@@ -348,10 +352,10 @@ def test_reweight_refuses_other_changes_and_keeps_input(small):
     assert breakdown.total == total
 
 
-def test_sweep_is_linear_in_its_weight_and_marks_current(small):
+def test_weight_response_is_linear_in_its_weight_and_marks_current(small):
     cfg = ALIGNNAtomWiseConfig(stresswise_weight=0.1)
     breakdown = fresh_breakdown(small, cfg, GRAPH)
-    result = sweep(breakdown, cfg, "stresswise_weight", [0.0, 0.5, 1.0])
+    result = weight_response(breakdown, cfg, "stresswise_weight", [0.0, 0.5, 1.0])
     raw = breakdown.terms["stresswise"].raw
     assert result.current == 0.1
     assert result.weighted["stresswise"] == pytest.approx([0.0, 0.5 * raw, raw])
@@ -361,20 +365,20 @@ def test_sweep_is_linear_in_its_weight_and_marks_current(small):
     assert result.total[2] - result.total[0] == pytest.approx(raw)
 
 
-def test_sweeping_gradwise_to_zero_drops_forces_and_stress(small):
+def test_a_gradwise_weight_of_zero_to_zero_drops_forces_and_stress(small):
     cfg = ALIGNNAtomWiseConfig(stresswise_weight=0.1)
     breakdown = fresh_breakdown(small, cfg, GRAPH)
-    result = sweep(breakdown, cfg, "gradwise_weight", [0.0, 1.0])
+    result = weight_response(breakdown, cfg, "gradwise_weight", [0.0, 1.0])
     assert result.weighted["gradwise"][0] == 0.0
     assert math.isnan(result.weighted["stresswise"][0])
     assert result.total[0] == pytest.approx(breakdown.terms["graphwise"].weighted)
     assert result.total[1] == pytest.approx(breakdown.total)
 
 
-def test_sweep_refuses_a_field_that_is_not_a_weight(small):
+def test_weight_response_refuses_a_field_that_is_not_a_weight(small):
     breakdown = fresh_breakdown(small, ALIGNNAtomWiseConfig(), GRAPH)
     with pytest.raises(ValueError, match="'cutoff' is not a loss weight"):
-        sweep(breakdown, ALIGNNAtomWiseConfig(), "cutoff", [1.0])
+        weight_response(breakdown, ALIGNNAtomWiseConfig(), "cutoff", [1.0])
 
 
 # ----------------------------------------------------------------------------- penalty
@@ -403,7 +407,7 @@ def test_penalty_matches_alignns_force_contribution(settings, small):
     model_off = build_model(without)
     model_off.load_state_dict(model_on.state_dict())
     batch = make_batches(one, with_penalty, GRAPH)[0]
-    from alignn_nb.training.batches import forward
+    from alignn_nb.loss import forward
 
     difference = forward(model_on, batch)["grad"] - forward(model_off, batch)["grad"]
     expected = _penalty_forces(model_on.config, batch.g)
@@ -535,7 +539,7 @@ def test_an_energy_file_in_another_unit_than_the_readout_is_noted(
 def test_contribution_bars_stack_the_weighted_terms(small):
     import matplotlib.pyplot as plt
 
-    from alignn_nb.viz.plots import contribution_bars
+    from alignn_nb.viz import contribution_bars
 
     with_stress = fresh_breakdown(small, ALIGNNAtomWiseConfig(stresswise_weight=0.1), GRAPH)
     no_stress = fresh_breakdown(
@@ -556,14 +560,16 @@ def test_contribution_bars_stack_the_weighted_terms(small):
     plt.close(figure)
 
 
-def test_sensitivity_plot_marks_the_current_weight(small):
+def test_weight_response_plot_marks_the_current_weight(small):
     import matplotlib.pyplot as plt
 
-    from alignn_nb.viz.plots import sensitivity_plot
+    from alignn_nb.viz import weight_response_plot
 
     cfg = ALIGNNAtomWiseConfig(stresswise_weight=0.1)
-    result = sweep(fresh_breakdown(small, cfg, GRAPH), cfg, "stresswise_weight", [0, 0.2, 0.4])
-    figure = sensitivity_plot(result)
+    result = weight_response(
+        fresh_breakdown(small, cfg, GRAPH), cfg, "stresswise_weight", [0, 0.2, 0.4]
+    )
+    figure = weight_response_plot(result)
     lines = figure.axes[0].get_lines()
     assert [line.get_label() for line in lines] == [
         "graphwise (energy)",

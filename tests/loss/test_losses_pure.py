@@ -6,14 +6,11 @@ import pytest
 import torch
 from alignn.torch_graph_builder import TorchGraph
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.rules import dgl_installed
-from alignn_nb.model.physics import penalty_per_edge
-from alignn_nb.training.batches import make_batches
-from alignn_nb.training.breakdown import fresh_breakdown
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.runs import train
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, dgl_installed
+from alignn_nb.datasets import Dataset, default_dataset
+from alignn_nb.loss import fresh_breakdown, make_batches
+from alignn_nb.model import penalty_per_edge
+from alignn_nb.training import train
 
 PURE = ALIGNNAtomWiseConfig(name="alignn_atomwise_pure", stresswise_weight=0.1)
 PURE_TORCH = GraphConfig(neighbor_strategy="pure_torch", cutoff=5.0, three_body_cutoff=3.5)

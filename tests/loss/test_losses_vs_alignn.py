@@ -25,16 +25,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_export import to_alignn_config
-from alignn_nb.model.build import build_model
-from alignn_nb.training.batches import forward, make_batches
-from alignn_nb.training.breakdown import LossBreakdown, loss_terms
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.id_prop import read_id_prop
-from alignn_nb.training.terms import TERMS
-from tests.alignn_training import train_alignn, write_id_prop
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, to_alignn_config
+from alignn_nb.datasets import Dataset, default_dataset, read_id_prop
+from alignn_nb.loss import TERMS, LossBreakdown, forward, loss_terms, make_batches
+from alignn_nb.model import build_model
+from tests.support.alignn_training import train_alignn, write_id_prop
 
 pytestmark = [
     pytest.mark.dgl,

@@ -14,14 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from traitlets import TraitError
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import build_model
-from alignn_nb.model.physics import bond_penalty
-from alignn_nb.model.prediction import predict
-from alignn_nb.model.reconfigure import reconfigure
-from alignn_nb.model.summary import model_summary
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, to_alignn_model_config
+from alignn_nb.graphs import alignn_graphs
+from alignn_nb.model import bond_penalty, build_model, model_summary, predict, reconfigure
 
 pytestmark = pytest.mark.dgl
 

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets import TraitError
 
-from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.config.alignn_model import _alignn_config_class, to_alignn_model_config
+from alignn_nb.config import ALIGNNAtomWiseConfig, to_alignn_model_config
+from alignn_nb.config.alignn_model import _alignn_config_class
 from alignn_nb.config.rules import alignn_model_block
 
 

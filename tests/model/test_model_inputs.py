@@ -8,10 +8,10 @@ import torch
 from alignn.models.utils import RBFExpansion
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.model.build import build_model
-from alignn_nb.model.inputs import (
+from alignn_nb.graphs import build_graphs
+from alignn_nb.model import (
     angle_rbf,
+    build_model,
     edge_rbf,
     expand,
     model_inputs,

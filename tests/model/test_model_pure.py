@@ -14,18 +14,25 @@ from alignn.models.alignn_atomwise_pure import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, rules
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.config.findings import check
-from alignn_nb.config.rules import dgl_installed
-from alignn_nb.graphs.build import build_graphs
-from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import MissingDGLError, build_model
-from alignn_nb.model.forward import model_input
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
+    check,
+    dgl_installed,
+    rules,
+    to_alignn_model_config,
+)
+from alignn_nb.graphs import alignn_graphs, build_graphs
+from alignn_nb.model import (
+    MissingDGLError,
+    build_model,
+    model_input,
+    model_summary,
+    predict,
+    reconfigure,
+)
 from alignn_nb.model.physics import zbl_energy
-from alignn_nb.model.prediction import predict
-from alignn_nb.model.reconfigure import _PURE_COPIED, reconfigure
-from alignn_nb.model.summary import model_summary
+from alignn_nb.model.reconfigure import _PURE_COPIED
 
 PURE = "alignn_atomwise_pure"
 SI_ENERGY = 4.822091579437256

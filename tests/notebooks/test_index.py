@@ -7,7 +7,7 @@ import re
 
 import nbformat
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 NOTEBOOKS = REPO / "notebooks"
 

@@ -7,9 +7,10 @@ import nbformat
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from tests.conftest import REPO, execute_notebook
+from tests.support.notebooks import execute_notebook
+from tests.support.repo import REPO
 
 NOTEBOOK = REPO / "notebooks" / "graph_construction.ipynb"
 CELL_TIMEOUT_SECONDS = 900

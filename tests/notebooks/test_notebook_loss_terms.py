@@ -7,7 +7,8 @@ import re
 import nbformat
 import pytest
 
-from tests.conftest import REPO, execute_notebook
+from tests.support.notebooks import execute_notebook
+from tests.support.repo import REPO
 
 NOTEBOOK = REPO / "notebooks" / "loss_terms.ipynb"
 CELL_TIMEOUT_SECONDS = 900

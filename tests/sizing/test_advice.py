@@ -3,8 +3,8 @@ count of the data stands for it, and switching to k-nearest sets a limit alignn 
 
 from __future__ import annotations
 
-from alignn_nb.app.dataset_advice import FIELDS, changes
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.sizing.advice import FIELDS, changes
 
 
 def by_field(graph: GraphConfig, degree_max: int | None) -> dict:

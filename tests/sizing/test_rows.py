@@ -9,11 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from alignn_nb.app.dataset_stats import dataset_stats
-from alignn_nb.app.dataset_structures import counted_structure
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.sizing import counted_structure, dataset_stats
 from alignn_nb.structures import load_structure
-from tests.conftest import EXAMPLE_DATA
+from tests.support.repo import EXAMPLE_DATA
 
 
 def test_rows_lead_to_their_entries_past_skipped_and_repeated_ids(tmp_path):

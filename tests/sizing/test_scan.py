@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from alignn_nb.app.dataset_scan import scan
-from alignn_nb.app.dataset_stats import dataset_stats, parse_memory
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.counts import graph_counts
-from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.entries import Entry, read_entry
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import Entry, read_entry
+from alignn_nb.graphs import graph_counts, graph_memory_bytes
+from alignn_nb.sizing import dataset_stats, parse_memory
+from alignn_nb.sizing.scan import scan
+from tests.support.repo import EXAMPLE_DATA
 
 CFG = ALIGNNAtomWiseConfig()
 GRAPH = GraphConfig(cutoff=6.0, max_neighbors=12)

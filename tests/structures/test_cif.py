@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from ase.io.cif import CIFBlock
 
-from alignn_nb.structures import example, examples, load_structure
+from alignn_nb.structures import example, examples, load_structure, structure_from_upload
 from alignn_nb.structures.cif import read_cif
-from alignn_nb.structures.uploads import structure_from_upload
-from tests.structures.cif_files import crystals, symmetric_cif
+from tests.support.cif_files import crystals, symmetric_cif
 
 P1_EXAMPLES = ("Si", "NaCl", "Cu", "graphene", "Si64")
 """The built-in examples as ASE writes them (P1); H2O has no cell to write."""

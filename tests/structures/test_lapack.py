@@ -7,7 +7,7 @@ import threading
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from alignn_nb.structures.lapack import one_blas_thread
+from alignn_nb.structures import one_blas_thread
 
 
 def _numpy_blas_threads() -> int:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import spglib
 
-from alignn_nb.structures.primitive import SYMPREC, has_symmetry, primitive_without_symmetry
+from alignn_nb.structures import primitive_without_symmetry
+from alignn_nb.structures.primitive import SYMPREC, has_symmetry
 
 _ROTATION = np.linalg.qr(np.random.default_rng(11).normal(size=(3, 3)))[0]
 LATTICES = {

@@ -19,7 +19,7 @@ from alignn_nb.structures import (
     examples,
     load_structure,
 )
-from tests.conftest import EXAMPLE_DATA
+from tests.support.repo import EXAMPLE_DATA
 
 EXAMPLE_SIZES = {"Si": 2, "NaCl": 2, "Cu": 1, "graphene": 2, "H2O": 3, "Si64": 64}
 

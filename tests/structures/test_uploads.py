@@ -9,16 +9,15 @@ import ase.io
 import numpy as np
 import pytest
 
-from alignn_nb.config.alignn_io import AlignnConfigError
-from alignn_nb.structures import example
-from alignn_nb.structures.uploads import (
+from alignn_nb.config import AlignnConfigError
+from alignn_nb.structures import (
     MAX_UPLOAD_BYTES,
     config_from_upload,
-    structure_format,
+    example,
     structure_from_upload,
-    upload_content,
 )
-from tests.conftest import PRESETS
+from alignn_nb.structures.uploads import structure_format, upload_content
+from tests.support.repo import PRESETS
 
 
 def _written(atoms: ase.Atoms, fmt: str) -> bytes:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from alignn_nb.training.datasets import Dataset
+from alignn_nb.datasets import Dataset
 
 
 def id_prop_entries(dataset: Dataset, per_atom: bool) -> list[dict[str, Any]]:
@@ -126,7 +126,7 @@ class TrainedFolder:
 
 def train_small_run(root: Path) -> TrainedFolder:
     """alignn's `SMALL_RUN` on `SMALL_RUN_SIZE` EMT cells (energies in eV per atom)."""
-    from alignn_nb.training.example_data import default_dataset
+    from alignn_nb.datasets import default_dataset
 
     data = write_id_prop(root / "data", default_dataset(size=SMALL_RUN_SIZE), per_atom=True)
     return TrainedFolder(root, data, train_alignn(root, SMALL_RUN, data))

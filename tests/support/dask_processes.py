@@ -148,8 +148,8 @@ def hold_until_released(args: tuple[str, int]) -> int:
 def hold_trial_until_released(plan, *args):
     """A sweep trial for cluster tests: note ``pid-NUMBER-PID`` in the workers' scratch
     folder (``DASK_TEMPORARY_DIRECTORY``), wait for the file ``release`` there, then run
-    the real trial task (`alignn_nb.app.tuning.trial_task`)."""
-    from alignn_nb.app import tuning
+    the real trial task (`alignn_nb.tuning.driver.trial_task`)."""
+    from alignn_nb.tuning import driver as tuning
 
     folder = Path(os.environ["DASK_TEMPORARY_DIRECTORY"])
     (folder / f"pid-{plan.number}-{os.getpid()}").touch()
@@ -186,8 +186,8 @@ def hold_trial_at_first_report(plan, *args):
     scratch folder (``DASK_TEMPORARY_DIRECTORY``) and waits there until the file
     ``release-NUMBER`` appears or the driver tells it to stop; then it trains on.
     """
-    from alignn_nb.app import tuning
-    from alignn_nb.training import trials
+    from alignn_nb.tuning import driver as tuning
+    from alignn_nb.tuning import trials
 
     folder = Path(os.environ["DASK_TEMPORARY_DIRECTORY"])
     real = trials.run_trial

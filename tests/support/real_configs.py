@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from alignn_nb.config.rules import dgl_installed
-from tests.conftest import EXAMPLE_DATA, REPO
+from alignn_nb.config import dgl_installed
+from tests.support.repo import EXAMPLE_DATA, REPO
 
 CONFIG_ROOT = REPO / "tests" / "data" / "alignn_example_configs"
 CONFIGS = tuple(
@@ -107,8 +107,8 @@ def write_run(config: str, folder: Path) -> Path:
     """An alignn output folder for ``config``: the config (hidden_features 16) as its
     config.json and, as best_model.pt, alignn's freshly built model's weights (an empty
     state where the model cannot be built here). Returns the folder."""
-    from alignn_nb.config.alignn_io import load_alignn_config
-    from alignn_nb.model.build import build_model
+    from alignn_nb.config import load_alignn_config
+    from alignn_nb.model import build_model
 
     data = config_data(config)
     data["model"]["hidden_features"] = 16

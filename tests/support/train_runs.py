@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO
+from tests.support.repo import REPO
 
 SUBSET = 24
 QUICK = {"cutoff": 3.5}

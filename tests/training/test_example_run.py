@@ -8,17 +8,10 @@ import os
 import pytest
 import torch
 
-from alignn_nb.training import example_run
-from alignn_nb.training.alignn_run import check_fit, load_state
-from alignn_nb.training.example_run import (
-    KEPT,
-    SUBSET,
-    example_run_data,
-    example_run_path,
-    recipe,
-    train_example_run,
-)
-from tests.conftest import REPO
+from alignn_nb.evaluation.run_folder import check_fit, load_state
+from alignn_nb.training import example_run, example_run_data, example_run_path
+from alignn_nb.training.example_run import KEPT, SUBSET, recipe, train_example_run
+from tests.support.repo import REPO
 
 MAX_BYTES = 200_000
 
@@ -52,7 +45,7 @@ def test_the_shipped_run_is_alignns_output_of_the_recipe_on_the_first_entries():
 
 @pytest.mark.dgl
 def test_the_shipped_weights_fit_the_config_and_the_readme_is_the_recipes():
-    from alignn_nb.config.alignn_io import load_alignn_config
+    from alignn_nb.config import load_alignn_config
 
     assert (example_run_path() / "README.md").read_text() == example_run.readme()
     state = load_state(example_run_path() / "best_model.pt")

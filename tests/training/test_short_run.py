@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.model.build import build_model
-from alignn_nb.training.breakdown import loss_terms
-from alignn_nb.training.datasets import Dataset, make_sample
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.runs import train
+from alignn_nb.datasets import Dataset, default_dataset
+from alignn_nb.datasets.dataset import make_sample
+from alignn_nb.loss import loss_terms
+from alignn_nb.model import build_model
+from alignn_nb.training import train
 
 pytestmark = pytest.mark.dgl
 
@@ -124,7 +124,7 @@ def test_refusals(small):
 def test_training_plot_has_one_curve_per_term_and_the_total(small):
     import matplotlib.pyplot as plt
 
-    from alignn_nb.viz.plots import training_plot
+    from alignn_nb.viz import training_plot
 
     run = train(small, CFG, GRAPH, steps=3)
     figure = training_plot(run.steps, planned=10)

@@ -8,29 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from alignn_nb.app.dataset_advice import FIELDS
-from alignn_nb.app.dataset_stats import NOT_CALIBRATED, NOT_ESTIMATED, dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.counts import graph_counts
-from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training import step_cost
-from alignn_nb.training.entries import Entry, read_entry
-from alignn_nb.training.step_cost import MMAP_FACTOR, StepCost
-from tests.conftest import EXAMPLE_DATA
+from alignn_nb.datasets import Entry, read_entry
+from alignn_nb.graphs import graph_counts, graph_memory_bytes
+from alignn_nb.sizing import dataset_stats
+from alignn_nb.sizing.advice import FIELDS
+from alignn_nb.sizing.stats import NOT_CALIBRATED, NOT_ESTIMATED
+from alignn_nb.training import StepCost, step_cost
+from alignn_nb.training.step_cost import MMAP_FACTOR
+from tests.support.repo import EXAMPLE_DATA
+from tests.support.step_costs import COST, HALF
 
-COST = StepCost(
-    hidden_features=64,
-    triplet_widths=(64, 64),
-    edge_width=80,
-    live=(4.0e6, 2.0e4, 2.5e4, 1.2e4),
-    heap_factor=1.6,
-    time_heap=(0.01, 2e-4, 5e-5, 4e-5),
-    time_mmap=(0.02, 2e-4, 1e-4, 9e-5),
-    threads=1,
-    process_bytes=800_000_000,
-    seconds=9.0,
-)
-HALF = StepCost(**{**COST.to_dict(), "hidden_features": 32, "live": (3e6, 1e4, 1.5e4, 7e3)})
 CFG = ALIGNNAtomWiseConfig()
 GRAPH = GraphConfig(cutoff=5.0, max_neighbors=8)
 ADVICE_KEYS = {"field", "value", "graph_memory_bytes", "peak_memory_bytes", "epoch_seconds"}
@@ -143,7 +131,7 @@ def test_stats_without_calibration_say_why(tmp_path: Path) -> None:
 
 
 def test_advice_on_a_large_dataset_scales_a_sample(tmp_path: Path, monkeypatch) -> None:
-    import alignn_nb.app.dataset_advice as advice_module
+    import alignn_nb.sizing.advice as advice_module
 
     monkeypatch.setattr(advice_module, "SAMPLE", 2)
     path, entries = _jarvis(tmp_path, 4)
@@ -187,7 +175,7 @@ def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path)
 @pytest.mark.dgl
 @pytest.mark.slow
 def test_calibration_of_a_tiny_model_fits_positive_costs() -> None:
-    from alignn_nb.training.step_calibration import calibrate
+    from alignn_nb.training import calibrate
 
     tiny = ALIGNNAtomWiseConfig(
         hidden_features=16, embedding_features=16, alignn_layers=1, gcn_layers=1

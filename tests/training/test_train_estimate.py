@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.training.step_cost import StepCost
+from alignn_nb.training import StepCost
 from alignn_nb.training.train_estimate import SAMPLE, _split_seconds, sampled
 
 COST = StepCost(

@@ -12,11 +12,10 @@ import pytest
 from ase.calculators.emt import EMT
 from ase.io import write
 
+from alignn_nb.training import Refused, TrainRequest, check_training
 from alignn_nb.training.train_data import needed_targets, write_data
 from alignn_nb.training.train_folder import RunFolder, host
-from alignn_nb.training.train_plan import check_training
-from alignn_nb.training.train_request import Refused, TrainRequest
-from tests import train_runs
+from tests.support import train_runs
 
 pytestmark = pytest.mark.dgl
 
@@ -132,7 +131,7 @@ def test_an_id_prop_csv_cannot_train_forces_but_trains_an_energy(tmp_path):
 
 
 def _extxyz(path, frames=4, forces=True):
-    from alignn_nb.training import default_dataset
+    from alignn_nb.datasets import default_dataset
 
     written = []
     for sample in default_dataset(size=frames):

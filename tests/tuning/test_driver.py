@@ -10,14 +10,22 @@ import time
 
 import pytest
 
-from alignn_nb.app import tuning
-from alignn_nb.app.cluster import Cluster
 from alignn_nb.cli import main
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
-from alignn_nb.training.study import TuningPlan, finished_count, open_study, records
-from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
-from tests.dask_processes import START_SECONDS, hold_trial_until_released
+from alignn_nb.compute import Cluster
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.tuning import (
+    SearchSpace,
+    TrialOptions,
+    TrialSettings,
+    TuningPlan,
+    finished_count,
+    open_study,
+    records,
+)
+from alignn_nb.tuning import driver as tuning
+from tests.support.dask_processes import START_SECONDS, hold_trial_until_released
+from tests.support.models import TINY_PURE_MODEL
+from tests.support.repo import EXAMPLE_DATA
 
 pytestmark = [pytest.mark.dgl, pytest.mark.slow]
 
@@ -58,7 +66,7 @@ def test_a_sweep_survives_a_killed_worker_resumes_and_runs_from_the_cli(
 ):
     from alignn.config import TrainingConfig
 
-    from alignn_nb.training.datasets import load_dataset
+    from alignn_nb.datasets import load_dataset
 
     dataset = load_dataset(six_cells)
     base = TrialSettings(

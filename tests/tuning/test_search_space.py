@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.search_space import (
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.tuning import (
     Param,
     SearchSpace,
     TrialOptions,
@@ -15,8 +15,8 @@ from alignn_nb.training.search_space import (
     params_of,
     parse_param,
     spec_of,
-    tunable_fields,
 )
+from alignn_nb.tuning.search_space import tunable_fields
 
 
 @pytest.mark.parametrize(

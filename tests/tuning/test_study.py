@@ -6,21 +6,21 @@ import json
 
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import Dataset
-from alignn_nb.training.search_space import SearchSpace, TrialOptions, TrialSettings
-from alignn_nb.training.study import (
-    StudyKey,
-    TrialResult,
-    ask,
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import Dataset
+from alignn_nb.tuning import (
+    SearchSpace,
+    TrialOptions,
+    TrialSettings,
     best,
-    finish,
     finished_count,
     open_study,
     records,
     save_best,
     summary,
 )
+from alignn_nb.tuning._tell import TrialResult, ask, finish
+from alignn_nb.tuning.study import StudyKey
 
 SPACE = SearchSpace.parse(["hidden_features=8:16", "learning_rate=1e-4:1e-2:log"])
 BASE = TrialSettings(ALIGNNAtomWiseConfig(), GraphConfig(), TrialOptions(steps=2))
@@ -28,8 +28,7 @@ BASE = TrialSettings(ALIGNNAtomWiseConfig(), GraphConfig(), TrialOptions(steps=2
 
 @pytest.fixture(scope="module")
 def dataset() -> Dataset:
-    from alignn_nb.training.datasets import load_dataset
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path, load_dataset
 
     return load_dataset(example_dataset_path("jarvis_ff_sample"))[:4]
 

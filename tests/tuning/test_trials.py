@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.search_space import TrialOptions, TrialSettings
-from alignn_nb.training.trials import TrialPlan, run_trial, split_dataset
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.tuning import TrialOptions, TrialSettings
+from alignn_nb.tuning.trials import TrialPlan, run_trial, split_dataset
 
 pytestmark = pytest.mark.dgl
 
@@ -27,8 +27,7 @@ def tiny_settings(cfg: ALIGNNAtomWiseConfig = TINY, steps: int = 3) -> dict:
 
 @pytest.fixture(scope="module")
 def split():
-    from alignn_nb.training.datasets import load_dataset
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path, load_dataset
 
     return split_dataset(load_dataset(example_dataset_path("jarvis_ff_sample"))[:6], 1 / 3)
 
@@ -57,15 +56,14 @@ def test_the_split_is_seeded_and_disjoint(split):
 
 
 def _six():
-    from alignn_nb.training.datasets import load_dataset
-    from alignn_nb.training.example_data import example_dataset_path
+    from alignn_nb.datasets import example_dataset_path, load_dataset
 
     return load_dataset(example_dataset_path("jarvis_ff_sample"))[:6]
 
 
 def test_a_trial_scores_alignns_validation_loss_after_each_step(split):
-    from alignn_nb.training.breakdown import loss_terms
-    from alignn_nb.training.runs import train
+    from alignn_nb.loss import loss_terms
+    from alignn_nb.training import train
 
     train_set, validation = split
     channel = Recorder()

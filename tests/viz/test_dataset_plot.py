@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alignn_nb.viz.dataset_plot import heaviest_structures, size_histograms, stats_html
+from alignn_nb.viz import heaviest_structures, size_histograms, stats_html
 
 ROWS = [
     {"id": "a", "atoms": 2, "edges": 30, "triplets": 400},

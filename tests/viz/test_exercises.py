@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from alignn_nb.config import GraphConfig
-from alignn_nb.graphs.reference import alignn_graphs
+from alignn_nb.graphs import alignn_graphs
 from alignn_nb.structures import example
-from alignn_nb.viz.exercises import EXERCISES, Verdict, check
+from alignn_nb.viz import EXERCISES, Verdict, check
 
 RIGHT = {"si_triplets": 32, "strongest_bin": 23, "self_pairs": 144}
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from alignn_nb.training.evaluation import Evaluation, StructureErrors
-from alignn_nb.viz.error_map import error_map, map_points
-from alignn_nb.viz.force_scene import ARROW_LENGTH, ERROR_COLORMAP, force_scene
+from alignn_nb.evaluation import Evaluation, StructureErrors
+from alignn_nb.viz import ARROW_LENGTH, build_force_scene, error_map_figure, map_points
+from alignn_nb.viz.force_scene import ERROR_COLORMAP
 from alignn_nb.viz.layers import _color_table, element_colors
 
 
@@ -30,7 +30,7 @@ def _structure() -> StructureErrors:
 
 def test_atoms_are_coloured_by_their_force_error_worst_on_top():
     row = _structure()
-    scene = force_scene(row)
+    scene = build_force_scene(row)
     atoms = scene.layer("atoms")
     errors = row.force_errors
     assert len(atoms) == 4 and np.allclose(atoms.start, row.atoms.positions)
@@ -46,7 +46,7 @@ def test_atoms_are_coloured_by_their_force_error_worst_on_top():
 
 def test_arrows_follow_the_nonzero_forces_on_one_scale():
     row = _structure()
-    scene = force_scene(row)
+    scene = build_force_scene(row)
     pred, target = scene.layer("forces_pred"), scene.layer("forces_target")
     assert (pred.kind, target.kind) == ("arrow", "arrow")
     assert len(pred) == 3 and len(target) == 3  # atom 3 has no predicted, atom 0 no target
@@ -65,7 +65,7 @@ def test_arrows_follow_the_nonzero_forces_on_one_scale():
 
 def test_a_structure_without_forces_is_drawn_in_element_colours_without_arrows():
     row = StructureErrors(id="x", atoms=bulk("Si"), energy_unit="eV/atom", energy_pred=-5.0)
-    scene = force_scene(row)
+    scene = build_force_scene(row)
     assert scene.errors is None and scene.error_scale is None and scene.arrow_scale == 0
     np.testing.assert_allclose(scene.layer("atoms").color, element_colors([14, 14]))
     assert len(scene.layer("forces_pred")) == len(scene.layer("forces_target")) == 0
@@ -80,6 +80,6 @@ def test_the_map_holds_each_structure_volume_energy_and_error():
     np.testing.assert_allclose(points.energy, [-3.6, -5.0])
     assert points.error[0] == pytest.approx(a.force_mae) and np.isnan(points.error[1])
     assert points.highlight == 1 and map_points(evaluation, "energy_error").highlight is None
-    assert error_map(points).axes[0].get_title() == "2 structures by force_mae"
+    assert error_map_figure(points).axes[0].get_title() == "2 structures by force_mae"
     with pytest.raises(ValueError, match="error 'volume' is not one of force_mae, "):
         map_points(evaluation, "volume")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.config.mirror import PURE_MODEL
-from alignn_nb.model.build import build_model
-from alignn_nb.model.inputs import ModelInputs, Tensor, angle_rbf, edge_rbf
-from alignn_nb.viz.model_inputs import atom_features_figure, rbf_figure, shapes_html
+from alignn_nb.config import PURE_MODEL, ALIGNNAtomWiseConfig
+from alignn_nb.model import ModelInputs, angle_rbf, build_model, edge_rbf
+from alignn_nb.model.inputs import Tensor
+from alignn_nb.viz import atom_features_figure, rbf_figure, shapes_html
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,9 @@ import pytest
 from mpl_toolkits.mplot3d.art3d import Line3DCollection, Path3DCollection
 from PIL import Image
 
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from alignn_nb.viz import layers, render
-from alignn_nb.viz.scene import build_scene
+from alignn_nb.viz import build_scene, layers, render
 
 
 @pytest.fixture(scope="module")

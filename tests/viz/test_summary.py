@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from alignn_nb.viz.summary import GraphSummary, notes_html
+from alignn_nb.viz import GraphSummary, notes_html
 
 CONFIG = ALIGNNAtomWiseConfig(lighten_edges=False)
 

@@ -9,10 +9,10 @@ import pytest
 from ase.data.colors import jmol_colors
 
 from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from alignn_nb.viz import layers, selection
-from alignn_nb.viz.scene import _arc_points, build_scene
+from alignn_nb.viz import build_scene, layers, selection
+from alignn_nb.viz.scene import _arc_points
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import ipywidgets as widgets
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.widgets.config_form import GRAPH_SECTION, ConfigForm
+from alignn_nb.widgets import ConfigForm
+from alignn_nb.widgets.config_form import GRAPH_SECTION
 
 
 @pytest.fixture

@@ -9,14 +9,17 @@ import re
 
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.config.alignn_export import to_alignn_config
-from alignn_nb.config.alignn_io import load_alignn_config
-from alignn_nb.config.presets import load_preset
-from alignn_nb.widgets.config_form import ConfigForm
-from alignn_nb.widgets.config_toolbar import ConfigToolbar, save_link
-from tests.conftest import PRESETS
-from tests.widgets.conftest import page_refuses, page_sends
+from alignn_nb.config import (
+    ALIGNNAtomWiseConfig,
+    GraphConfig,
+    load_alignn_config,
+    load_preset,
+    to_alignn_config,
+)
+from alignn_nb.widgets import ConfigForm, ConfigToolbar
+from alignn_nb.widgets.config_toolbar import save_link
+from tests.support.pages import page_refuses, page_sends
+from tests.support.repo import PRESETS
 
 
 @pytest.fixture

@@ -12,15 +12,13 @@ import pytest
 import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
-from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.config.alignn_model import to_alignn_model_config
-from alignn_nb.config.rules import dgl_installed
-from alignn_nb.model.build import build_model
-from alignn_nb.model.summary import model_summary
-from alignn_nb.training.example_data import default_dataset
+from alignn_nb.config import ALIGNNAtomWiseConfig, dgl_installed, to_alignn_model_config
+from alignn_nb.datasets import default_dataset
+from alignn_nb.model import build_model, model_summary
+from alignn_nb.widgets import Dashboard
 from alignn_nb.widgets._resync import widget_tree
-from alignn_nb.widgets.dashboard import TABS, Dashboard
-from tests.widgets.conftest import shown_hints, shown_images
+from alignn_nb.widgets.dashboard import TABS
+from tests.support.pages import shown_hints, shown_images
 
 HANG_GUARD_S = 60.0
 """Bound on waits that never end on a broken engine; not a speed limit."""
@@ -92,13 +90,13 @@ def _check_the_sweep_tab(dashboard: Dashboard) -> None:
 
 
 def test_before_any_data_the_sweep_explore_and_dataset_tabs_say_what_to_do(dashboard):
-    from alignn_nb.widgets import dataset_tab, explore_tab, sweep_panel
+    from alignn_nb.widgets import dataset_tab, explore_tab, sweep_tab
 
     tabs = {name: dashboard.tabs.children[TABS.index(name)] for name in TABS}
     assert tabs["Sweep"] is dashboard.sweep and tabs["Dataset"] is dashboard.dataset_tab
     for name in ("Sweep", "Explore", "Dataset"):
         assert shown_images(tabs[name]) == [], name
-    assert shown_hints(tabs["Sweep"]) == [sweep_panel.PLOT_HINT]
+    assert shown_hints(tabs["Sweep"]) == [sweep_tab.PLOT_HINT]
     assert shown_hints(tabs["Dataset"]) == [dataset_tab.PLOT_HINT]
     message = tabs["Explore"].children[2].get_state()["value"]
     assert message == html.escape(explore_tab.EXAMPLE_HINT)
@@ -170,7 +168,7 @@ def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard,
 
     dashboard.session.observe(flaky, "result")
     dashboard.config.hidden_features = 32
-    with caplog.at_level(logging.ERROR, logger="alignn_nb.app.live"):
+    with caplog.at_level(logging.ERROR, logger="alignn_nb.live.session"):
         dashboard.wait(HANG_GUARD_S)
     assert dashboard.status == (
         "the views were not all updated: an observer of result raised RuntimeError: boom "

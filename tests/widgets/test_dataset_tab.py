@@ -11,10 +11,11 @@ import ase.io
 import numpy as np
 import pytest
 
-from alignn_nb.app.dataset_stats import dataset_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.widgets.dataset_tab import PLOT_HINT, DatasetTab
-from tests.widgets.conftest import page_sends, shown_hints, shown_images
+from alignn_nb.sizing import dataset_stats
+from alignn_nb.widgets import DatasetTab
+from alignn_nb.widgets.dataset_tab import PLOT_HINT
+from tests.support.pages import page_sends, shown_hints, shown_images
 
 HANG_GUARD_S = 120.0
 """Bound on waits that never end on a broken runner; not a speed limit."""
@@ -212,9 +213,9 @@ def test_a_heaviest_structure_is_handed_on_with_its_atoms(tab):
 
 @pytest.mark.slow
 def test_the_dashboard_tab_scans_once_opened_follows_the_dataset_and_jumps_the_picker(small_xyz):
-    from alignn_nb.training.datasets import load_dataset
-    from alignn_nb.training.example_data import default_dataset, example_dataset_path
-    from alignn_nb.widgets.dashboard import TABS, Dashboard
+    from alignn_nb.datasets import default_dataset, example_dataset_path, load_dataset
+    from alignn_nb.widgets import Dashboard
+    from alignn_nb.widgets.dashboard import TABS
 
     board = Dashboard(dataset=default_dataset(size=2))
     board.wait(HANG_GUARD_S)
@@ -240,9 +241,9 @@ def test_the_dashboard_tab_scans_once_opened_follows_the_dataset_and_jumps_the_p
 def test_estimates_calibrate_once_per_model_shape_and_show_the_fitted_step(
     tab, small_xyz, monkeypatch
 ):
-    from alignn_nb.app import dataset_stats as stats_module
+    from alignn_nb.sizing import stats as stats_module
     from alignn_nb.viz.dataset_plot import seconds_text
-    from tests.training.test_step_cost import COST, HALF
+    from tests.support.step_costs import COST, HALF
 
     shapes: list[int] = []
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alignn_nb.widgets.exercise_box import ExerciseBox
-from alignn_nb.widgets.fallback import WIDGET_VIEW
+from alignn_nb.widgets import ExerciseBox
+from alignn_nb.widgets.pictured import WIDGET_VIEW
 
 
 def test_the_check_button_says_wrong_then_right():

@@ -9,14 +9,21 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from alignn_nb.training.alignn_run import load_run, run_dataset
-from alignn_nb.training.evaluation import Evaluation, StructureErrors, evaluate
-from alignn_nb.training.example_run import example_run_data, example_run_path
-from alignn_nb.training.history import FILES, load_history
-from alignn_nb.viz.plots import histories_plot, history_plot, png_bytes
-from alignn_nb.widgets.explore_tab import EXAMPLE_HINT, HINT, ExploreTab
-from tests.alignn_training import changed_copy
-from tests.widgets.conftest import shown_hints, shown_images
+from alignn_nb.evaluation import (
+    Evaluation,
+    StructureErrors,
+    evaluate,
+    load_history,
+    load_run,
+    run_dataset,
+)
+from alignn_nb.evaluation.history import FILES
+from alignn_nb.training import example_run_data, example_run_path
+from alignn_nb.viz import figure_png, histories_plot, history_plot
+from alignn_nb.widgets import ExploreTab
+from alignn_nb.widgets.explore_tab import EXAMPLE_HINT, HINT
+from tests.support.alignn_training import changed_copy
+from tests.support.pages import shown_hints, shown_images
 
 HANG_GUARD_SECONDS = 600
 
@@ -128,7 +135,7 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
         "gradwise (forces) val", "stresswise (stress) train", "stresswise (stress) val",
         "total train", "total val",
     ]  # fmt: skip
-    assert bytes(tab.children[3].value) == png_bytes(curves)
+    assert bytes(tab.children[3].value) == figure_png(curves)
     assert tab.explore.map.volume.size == len(evaluation.structures)
 
 
@@ -155,7 +162,7 @@ def test_a_second_run_shows_both_maes_the_diff_and_the_curves_overlaid(alignn_tr
         "<tr><td>training</td><td>learning_rate</td><td>0.001</td><td>0.002</td></tr></table>"
     )
     overlay = histories_plot({"1: output": first.history, "2: other": second.history})
-    assert bytes(tab.comparison.children[1].value) == png_bytes(overlay)
+    assert bytes(tab.comparison.children[1].value) == figure_png(overlay)
     shown = tab.comparison.comparison
     tab.compare = str(tmp_path / "missing")
     _open(tab)

@@ -7,10 +7,10 @@ import pytest
 from ase.build import bulk
 from traitlets import TraitError
 
-from alignn_nb.training.evaluation import Evaluation, StructureErrors
+from alignn_nb.evaluation import Evaluation, StructureErrors
 from alignn_nb.viz.parity import parity_points
-from alignn_nb.widgets.explore_view import ExploreView
-from tests.widgets.conftest import shown_images
+from alignn_nb.widgets import ExploreView
+from tests.support.pages import shown_images
 
 
 def _row(name: str, natoms: int, energy_error: float, force_error: float) -> StructureErrors:

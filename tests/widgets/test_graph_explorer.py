@@ -8,10 +8,10 @@ import ipywidgets as widgets
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from alignn_nb.widgets.fallback import WIDGET_VIEW, Pictured
-from alignn_nb.widgets.graph_explorer import GraphExplorer
+from alignn_nb.widgets import GraphExplorer, Pictured
+from alignn_nb.widgets.pictured import WIDGET_VIEW
 
 
 @pytest.fixture

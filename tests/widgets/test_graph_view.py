@@ -18,11 +18,10 @@ import pytest
 from traitlets import TraitError
 
 from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.graphs.build import build_graphs
+from alignn_nb.graphs import build_graphs
 from alignn_nb.structures import example
-from alignn_nb.viz import layers, selection
-from alignn_nb.viz.scene import build_scene
-from alignn_nb.widgets.graph_view import GraphView
+from alignn_nb.viz import build_scene, layers, selection
+from alignn_nb.widgets import GraphView
 
 LAYERS = ["cell", "edges", "triplets", "backtracking", "image_atoms", "lg_nodes"]
 

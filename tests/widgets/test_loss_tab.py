@@ -1,4 +1,4 @@
-"""LossPlot: widget state and trait values, not pixels."""
+"""LossTab: widget state and trait values, not pixels."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import torch
 from traitlets import TraitError
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.breakdown import LossBreakdown, Penalty, fresh_breakdown
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.terms import Term
-from alignn_nb.widgets import loss_plot, loss_plot_tabs
-from alignn_nb.widgets.loss_plot import LossPlot
+from alignn_nb.datasets import default_dataset
+from alignn_nb.loss import LossBreakdown, fresh_breakdown
+from alignn_nb.loss.breakdown import Penalty
+from alignn_nb.loss.terms import Term
+from alignn_nb.widgets import LossTab, loss_tab, loss_tab_pages
 
 pytestmark = pytest.mark.dgl
 
@@ -30,13 +30,13 @@ def tiny():
 def counted(monkeypatch):
     """Count forward-pass decompositions the widget runs."""
     calls = []
-    real = loss_plot.loss_terms
+    real = loss_tab.loss_terms
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loss_plot, "loss_terms", counting)
+    monkeypatch.setattr(loss_tab, "loss_terms", counting)
     return calls
 
 
@@ -45,22 +45,22 @@ def _png(image) -> bytes:
 
 
 def test_shows_the_terms_of_a_fresh_model(tiny):
-    plot = LossPlot(config=ALIGNNAtomWiseConfig(stresswise_weight=0.1), dataset=tiny)
+    plot = LossTab(config=ALIGNNAtomWiseConfig(stresswise_weight=0.1), dataset=tiny)
     assert list(plot.breakdown.terms) == ["graphwise", "gradwise", "stresswise"]
     assert plot.status == f"loss terms of 4 structures: total {plot.breakdown.total:.4g}"
     table = plot._table_html.get_state()["value"]
     assert "<td>stresswise</td>" in table and "<td>GPa</td>" in table
-    for image in (plot._bars_image, plot._sweep_image, plot._train_image):
+    for image in (plot._bars_image, plot._response_image, plot._train_image):
         assert _png(image).startswith(b"\x89PNG")
     assert _png(plot._history_image) == b""
-    assert tuple(plot.tabs.get_state()["titles"]) == loss_plot_tabs.TABS
+    assert tuple(plot.tabs.get_state()["titles"]) == loss_tab_pages.TABS
 
 
 def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
     torch.manual_seed(9)
     expected = fresh_breakdown(tiny, ALIGNNAtomWiseConfig(), GraphConfig(), seed=4)
     before = torch.get_rng_state()
-    plot = LossPlot(dataset=tiny, seed=4, steps=2)
+    plot = LossTab(dataset=tiny, seed=4, steps=2)
     assert plot.breakdown.as_dict() == expected.as_dict()
     plot.model = None
     plot.start_training()
@@ -70,19 +70,19 @@ def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
 
 def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):
     cfg = ALIGNNAtomWiseConfig()
-    plot = LossPlot(config=cfg, dataset=tiny)
+    plot = LossTab(config=cfg, dataset=tiny)
     assert len(counted) == 1
     before = plot.breakdown.terms["graphwise"].weighted
-    sweep_png = _png(plot._sweep_image)
+    sweep_png = _png(plot._response_image)
     cfg.graphwise_weight = 0.25
     assert len(counted) == 1
     assert plot.breakdown.terms["graphwise"].weighted == pytest.approx(0.25 * before)
-    assert _png(plot._sweep_image) != sweep_png
+    assert _png(plot._response_image) != sweep_png
 
 
 def test_other_fields_recompute_and_keep_the_model_when_its_shape_holds(tiny, counted):
     cfg = ALIGNNAtomWiseConfig()
-    plot = LossPlot(config=cfg, dataset=tiny)
+    plot = LossTab(config=cfg, dataset=tiny)
     model = plot.model
     cfg.energy_mult_natoms = False
     assert len(counted) == 2
@@ -95,7 +95,7 @@ def test_other_fields_recompute_and_keep_the_model_when_its_shape_holds(tiny, co
 def test_a_supplied_breakdown_is_shown_as_is(tiny, counted):
     cfg = ALIGNNAtomWiseConfig()
     supplied = fresh_breakdown(tiny, cfg, GraphConfig(), seed=9)
-    plot = LossPlot(config=cfg, dataset=tiny, breakdown=supplied, auto_compute=False)
+    plot = LossTab(config=cfg, dataset=tiny, breakdown=supplied, auto_compute=False)
     assert plot.breakdown is supplied
     assert counted == []
     cfg.use_penalty = False
@@ -103,29 +103,29 @@ def test_a_supplied_breakdown_is_shown_as_is(tiny, counted):
 
 
 def test_a_refused_control_value_keeps_the_trait_and_says_why(tiny):
-    plot = LossPlot(dataset=tiny)
-    plot._sweep_max_input.value = -1.0
-    assert plot.sweep_max == 2.0
-    assert plot._sweep_max_input.get_state()["value"] == 2.0
-    assert plot.status == "sweep_max = -1.0 refused: it must be a finite weight > 0"
+    plot = LossTab(dataset=tiny)
+    plot._response_max_input.value = -1.0
+    assert plot.response_max == 2.0
+    assert plot._response_max_input.get_state()["value"] == 2.0
+    assert plot.status == "response_max = -1.0 refused: it must be a finite weight > 0"
     with pytest.raises(TraitError, match="steps = 0 refused: a run needs at least 1 step"):
         plot.steps = 0
     assert plot.steps == 50
 
 
 def test_view_and_sweep_controls_follow_traits(tiny):
-    plot = LossPlot(dataset=tiny)
+    plot = LossTab(dataset=tiny)
     bars = _png(plot._bars_image)
     plot.view = "fraction"
     assert plot._view_toggle.get_state()["index"] == 1
     assert _png(plot._bars_image) != bars
-    plot._sweep_dropdown.value = "gradwise_weight"
-    assert plot.sweep_field == "gradwise_weight"
+    plot._response_dropdown.value = "gradwise_weight"
+    assert plot.response_field == "gradwise_weight"
 
 
 def test_a_failed_recompute_keeps_the_last_terms(tiny):
     cfg = ALIGNNAtomWiseConfig()
-    plot = LossPlot(config=cfg, dataset=tiny)
+    plot = LossTab(config=cfg, dataset=tiny)
     kept = plot.breakdown
     cfg.atom_input_features = 92
     assert plot.breakdown is kept
@@ -133,7 +133,7 @@ def test_a_failed_recompute_keeps_the_last_terms(tiny):
 
 
 def test_training_updates_progress_model_and_terms(tiny):
-    plot = LossPlot(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=4)
+    plot = LossTab(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=4)
     model = plot.model
     weights = [p.detach().clone() for p in model.parameters()]
     before = plot.breakdown.total
@@ -154,7 +154,7 @@ def test_training_updates_progress_model_and_terms(tiny):
 
 def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny, monkeypatch):
     cfg = ALIGNNAtomWiseConfig()
-    plot = LossPlot(config=cfg, dataset=tiny, steps=2)
+    plot = LossTab(config=cfg, dataset=tiny, steps=2)
     model = plot.model
     paused, resume = threading.Event(), threading.Event()
     on_step = plot._on_step
@@ -186,7 +186,7 @@ def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny, monke
 
 
 def test_stop_ends_the_run_early(tiny):
-    plot = LossPlot(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=500)
+    plot = LossTab(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=500)
     plot.start_training()
     assert plot._stop_button.get_state()["disabled"] is False
     deadline = time.monotonic() + 60
@@ -204,7 +204,7 @@ def test_stop_ends_the_run_early(tiny):
 def test_history_folder_loads_and_a_bad_one_is_refused(tmp_path, tiny):
     rows = [[3.0, 2.0, 0.0, 1.0, 0.0, 0.0], [2.0, 1.2, 0.0, 0.8, 0.0, 0.0]]
     (tmp_path / "history_train.json").write_text(json.dumps(rows))
-    plot = LossPlot(dataset=tiny)
+    plot = LossTab(dataset=tiny)
     plot.show_history(str(tmp_path))
     assert plot.history.epochs == 2
     assert plot.status == f"alignn history: 2 epochs from {tmp_path}"
@@ -217,7 +217,7 @@ def test_history_folder_loads_and_a_bad_one_is_refused(tmp_path, tiny):
 
 def test_an_empty_history_folder_clears_the_history(tmp_path, tiny):
     (tmp_path / "history_train.json").write_text(json.dumps([[3.0, 2.0, 0.0, 1.0, 0.0, 0.0]]))
-    plot = LossPlot(dataset=tiny)
+    plot = LossTab(dataset=tiny)
     plot.show_history(str(tmp_path))
     plot.show_history("")
     assert (plot.history_folder, plot.history) == ("", None)
@@ -226,11 +226,11 @@ def test_an_empty_history_folder_clears_the_history(tmp_path, tiny):
 
 
 def test_without_a_dataset_nothing_is_computed():
-    plot = LossPlot()
+    plot = LossTab()
     assert plot.breakdown is None
     assert plot.status == "no dataset: set one to see the loss terms"
     assert _png(plot._bars_image) == b""
-    assert repr(plot) == "LossPlot(no dataset, no breakdown, training=False)"
+    assert repr(plot) == "LossTab(no dataset, no breakdown, training=False)"
 
 
 def test_the_terms_table_escapes_names_units_and_statuses():
@@ -238,7 +238,7 @@ def test_the_terms_table_escapes_names_units_and_statuses():
         "<b>a</b>": Term("<b>a</b>", 1.0, raw=2.0, weighted=2.0, share=1.0, unit="<i>eV</i>"),
         "b": Term("b", 0.5, status="<img src=x onerror=alert(1)>"),
     }
-    table = loss_plot_tabs.breakdown_html(LossBreakdown(terms, 2.0, Penalty(0.0, 0), 1, "mse"))
+    table = loss_tab_pages.breakdown_html(LossBreakdown(terms, 2.0, Penalty(0.0, 0), 1, "mse"))
     assert "<td>&lt;b&gt;a&lt;/b&gt;</td><td>2</td><td>&lt;i&gt;eV&lt;/i&gt;</td>" in table
     assert "<td>&lt;img src=x onerror=alert(1)&gt;</td>" in table
     assert "<b>a" not in table and "<i>" not in table and "<img" not in table

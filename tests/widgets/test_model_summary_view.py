@@ -7,7 +7,7 @@ import re
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig
-from alignn_nb.widgets.model_summary import ModelSummaryView
+from alignn_nb.widgets import ModelSummaryView
 
 pytestmark = pytest.mark.dgl
 
@@ -42,7 +42,7 @@ def test_a_failed_build_keeps_the_last_good_summary(monkeypatch):
     def explode(_cfg):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("alignn_nb.widgets.model_summary.build_model", explode)
+    monkeypatch.setattr("alignn_nb.widgets.model_summary_view.build_model", explode)
     cfg.hidden_features = 16
     assert view.error == "alignn could not build this model: boom"
     assert view.summary.total == 143_297

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alignn_nb.viz.plots import png_bytes
+from alignn_nb.viz import figure_png
 from alignn_nb.widgets._picture import Picture
-from tests.widgets.conftest import shown_hints, shown_images
+from tests.support.pages import shown_hints, shown_images
 
 
 def test_a_picture_shows_its_hint_until_it_has_bytes():
@@ -13,7 +13,7 @@ def test_a_picture_shows_its_hint_until_it_has_bytes():
     picture = Picture("press Run <now>")
     assert shown_images(picture) == [] and shown_hints(picture) == ["press Run <now>"]
     assert "press Run &lt;now&gt;" in picture.children[0].get_state()["value"]
-    png = png_bytes(Figure(figsize=(1, 1)))
+    png = figure_png(Figure(figsize=(1, 1)))
     picture.value = png
     assert [bytes(i.value) for i in shown_images(picture)] == [png]
     assert shown_hints(picture) == []

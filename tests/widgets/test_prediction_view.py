@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.graphs.reference import alignn_graphs
-from alignn_nb.model.build import build_model
-from alignn_nb.model.prediction import Prediction, Quantity, predict
+from alignn_nb.graphs import alignn_graphs
+from alignn_nb.model import Prediction, Quantity, build_model, predict
 from alignn_nb.structures import example
-from alignn_nb.widgets.prediction_view import PredictionView
+from alignn_nb.widgets import PredictionView
 
 
 def shown(view: PredictionView) -> str:

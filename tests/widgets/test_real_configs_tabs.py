@@ -2,7 +2,7 @@
 
 Loading the file into the form, a Dataset tab scan and starting a one-trial sweep either
 work or are refused with one line naming the field and the reason, the previous state
-kept (`tests.real_configs.expected_refusal`). The form refuses eALIGNN by name, so that
+kept (`tests.support.real_configs.expected_refusal`). The form refuses eALIGNN by name, so that
 config never reaches the Dataset and Sweep tabs.
 """
 
@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from alignn_nb.config.alignn_io import load_alignn_config
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import load_dataset
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, load_alignn_config
+from alignn_nb.datasets import load_dataset
+from alignn_nb.widgets import ConfigForm, ConfigToolbar, DatasetTab, SweepTab
 from alignn_nb.widgets._controls import to_widget_value
-from alignn_nb.widgets.config_form import ConfigForm
-from alignn_nb.widgets.config_toolbar import ConfigToolbar
-from alignn_nb.widgets.dataset_tab import DatasetTab
-from alignn_nb.widgets.sweep_panel import SweepPanel
-from tests.real_configs import (
+from tests.support.real_configs import (
     CONFIGS,
     EALIGNN,
     SMALL,
@@ -101,7 +97,7 @@ def test_a_dataset_tab_scan(config, si_json):
 @pytest.mark.parametrize("config", LOADABLE)
 def test_starting_a_sweep(config, si_json, shared_dask_cluster, tmp_path):
     cfg, graph = loaded(config)
-    panel = SweepPanel(
+    panel = SweepTab(
         ConfigToolbar(config=cfg, graph=graph),
         load_dataset(si_json),
         storage=str(tmp_path / "study.journal"),

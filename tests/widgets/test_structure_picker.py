@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
+from alignn_nb.datasets import default_dataset, read_id_prop
 from alignn_nb.structures import example
-from alignn_nb.training.example_data import default_dataset
-from alignn_nb.training.id_prop import read_id_prop
-from alignn_nb.widgets.structure_picker import StructurePicker
-from tests.conftest import EXAMPLE_DATA
-from tests.widgets.conftest import page_refuses, page_sends
+from alignn_nb.widgets import StructurePicker
+from tests.support.pages import page_refuses, page_sends
+from tests.support.repo import EXAMPLE_DATA
 
 
 def send(picker: StructurePicker, name: str, content: bytes) -> None:

@@ -7,14 +7,16 @@ import time
 
 import pytest
 
-from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.datasets import load_dataset
-from alignn_nb.training.study import STOPPED, best, open_storage, records
-from alignn_nb.widgets.config_toolbar import ConfigToolbar
-from alignn_nb.widgets.sweep_panel import PLOT_HINT, SweepPanel
-from tests.conftest import EXAMPLE_DATA, TINY_PURE_MODEL
-from tests.dask_processes import START_SECONDS, hold_trial_at_first_report
-from tests.widgets.conftest import shown_hints, shown_images
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import load_dataset
+from alignn_nb.tuning import best, open_storage, records
+from alignn_nb.tuning.study import STOPPED
+from alignn_nb.widgets import ConfigToolbar, SweepTab
+from alignn_nb.widgets.sweep_tab import PLOT_HINT
+from tests.support.dask_processes import START_SECONDS, hold_trial_at_first_report
+from tests.support.models import TINY_PURE_MODEL
+from tests.support.pages import shown_hints, shown_images
+from tests.support.repo import EXAMPLE_DATA
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def panel(tmp_path):
     path = tmp_path / "six.json"
     path.write_text(json.dumps(rows))
     toolbar = ConfigToolbar(config=ALIGNNAtomWiseConfig(**TINY_PURE_MODEL), graph=GraphConfig())
-    return SweepPanel(
+    return SweepTab(
         toolbar,
         load_dataset(path),
         storage=str(tmp_path / "study.journal"),
@@ -61,7 +63,7 @@ def test_before_any_trial_the_plot_says_what_to_do_and_no_empty_image_shows(pane
 def test_the_field_list_starts_at_hidden_features_and_lists_only_numbers_and_choices(panel):
     from traitlets import Bool, Enum, Float, Int
 
-    from alignn_nb.training.search_space import owner_of
+    from alignn_nb.tuning import owner_of
 
     state = panel._field.get_state()
     labels = state["_options_labels"]
@@ -139,7 +141,7 @@ def _run_apply_and_resume(panel):
     toolbar.undo()
     assert toolbar.config.hidden_features == 8 and toolbar.training == {}
 
-    again = SweepPanel(toolbar, panel.dataset, storage=panel.storage)
+    again = SweepTab(toolbar, panel.dataset, storage=panel.storage)
     assert again.resume()
     assert _values(again.records) == _values(stored)
     assert again.specs == ["hidden_features=6,8", "learning_rate=0.0001:0.01:log"]
@@ -172,7 +174,7 @@ def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_proce
     import optuna
     import psutil
 
-    from alignn_nb.app import tuning
+    from alignn_nb.tuning import driver as tuning
 
     scratch = tmp_path / "dask"
     scratch.mkdir()

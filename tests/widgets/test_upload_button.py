@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from traitlets import TraitError
 
-from alignn_nb.structures.uploads import MAX_UPLOAD_BYTES
-from alignn_nb.widgets.upload import CHUNK_BYTES, UploadButton
-from tests.widgets.conftest import page_message, page_refuses, page_sends
+from alignn_nb.structures import MAX_UPLOAD_BYTES
+from alignn_nb.widgets import UploadButton
+from alignn_nb.widgets.upload_button import CHUNK_BYTES
+from tests.support.pages import page_message, page_refuses, page_sends
 
 BIG = 21 * 1024 * 1024
 

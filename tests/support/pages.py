@@ -8,9 +8,9 @@ import re
 
 import ipywidgets as widgets
 
+from alignn_nb.widgets import UploadButton
 from alignn_nb.widgets._picture import HINT_CLASS
 from alignn_nb.widgets._resync import widget_tree
-from alignn_nb.widgets.upload import UploadButton
 
 
 def page_message(button: UploadButton, content: dict, buffers: tuple[bytes, ...] = ()) -> None:
