@@ -32,7 +32,7 @@ from alignn_nb.model import (
     reconfigure,
 )
 from alignn_nb.model.physics import zbl_energy
-from alignn_nb.model.reconfigure import _PURE_COPIED
+from alignn_nb.model.reconfiguration import _PURE_COPIED
 
 PURE = "alignn_atomwise_pure"
 SI_ENERGY = 4.822091579437256
