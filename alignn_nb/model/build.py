@@ -14,9 +14,9 @@ from alignn_nb.config import (
     DGL_MISSING,
     PURE_MODEL,
     ALIGNNAtomWiseConfig,
+    dgl_installed,
     heads_problem,
     is_pure,
-    rules,
     to_alignn_model_config,
 )
 
@@ -50,7 +50,7 @@ def build_model(cfg: ALIGNNAtomWiseConfig, *, seed: int | None = None) -> torch.
         raise ValueError(problem)
     if is_pure(cfg):
         from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure as Model
-    elif not rules.dgl_installed():
+    elif not dgl_installed():
         raise MissingDGLError(f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL")
     else:
         from alignn.models.alignn_atomwise import ALIGNNAtomWise as Model

@@ -31,6 +31,7 @@ from alignn_nb.model import (
     predict,
     reconfigure,
 )
+from alignn_nb.model import build as model_build
 from alignn_nb.model.physics import zbl_energy
 from alignn_nb.model.reconfiguration import _PURE_COPIED
 
@@ -157,6 +158,7 @@ def test_attention_heads_that_do_not_divide_the_width_are_refused_and_found():
 def test_the_dgl_model_without_dgl_is_a_finding_and_a_clear_error(monkeypatch):
     if dgl_installed():
         monkeypatch.setattr(rules, "dgl_installed", lambda: False)
+        monkeypatch.setattr(model_build, "dgl_installed", lambda: False)
     cfg = ALIGNNAtomWiseConfig()
     with pytest.raises(MissingDGLError, match="DGL is not installed; alignn_atomwise needs it"):
         build_model(cfg)
