@@ -113,13 +113,14 @@ class CheckReport:
         return {verdict: found.count(verdict) for verdict in VERDICTS}
 
     def errors(self) -> list[str]:
-        """``structure check: reason`` of every result that could not run."""
-        return [
-            f"{s.id} {r.check}: {r.reason}"
-            for s in self.structures
-            for r in s.checks.values()
-            if r.verdict == ERROR
-        ]
+        """One line per reason a check could not run, naming the checks it stopped
+        (``REASON (214: relax, md, forces; Cu: relax, md, forces)``), in report order."""
+        grouped: dict[str, dict[str, list[str]]] = {}
+        for s in self.structures:
+            for r in s.checks.values():
+                if r.verdict == ERROR:
+                    grouped.setdefault(r.reason, {}).setdefault(s.id, []).append(r.check)
+        return [f"{reason} ({_where(where)})" for reason, where in grouped.items()]
 
     def structure(self, id: str) -> StructureChecks:
         """The structure ``id``; KeyError when it was not checked."""
@@ -149,8 +150,17 @@ class CheckReport:
         lines = [head]
         for s in self.structures:
             lines.append(f"{s.id} {s.formula} ({s.atoms} atoms{_source(s.source)}):")
-            lines += [f"  {s.checks[c].line()}" for c in CHECKS if c in s.checks]
+            results = [s.checks[c] for c in CHECKS if c in s.checks]
+            if len(results) > 1 and len({(r.verdict, r.reason) for r in results}) == 1:
+                names = ",".join(r.check for r in results)
+                lines.append(f"  {names:<7} {results[0].verdict:<5} {results[0].reason}")
+            else:
+                lines += [f"  {r.line()}" for r in results]
         return "\n".join(lines + [f"note: {note}" for note in self.notes]) + "\n"
+
+
+def _where(checks: dict[str, list[str]]) -> str:
+    return "; ".join(f"{structure}: {', '.join(names)}" for structure, names in checks.items())
 
 
 def _source(source: str) -> str:

@@ -12,7 +12,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-VERBS = ("serve", "graph_stats", "loss_terms", "dataset_stats", "sweep", "evaluate", "explore")
+VERBS = (
+    "serve",
+    "graph_stats",
+    "loss_terms",
+    "dataset_stats",
+    "sweep",
+    "evaluate",
+    "explore",
+    "check",
+)
 """The verb modules of this package, imported when the parser is made."""
 
 
