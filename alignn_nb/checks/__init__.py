@@ -35,6 +35,7 @@ _LAZY = {
     "CheckPlan": "alignn_nb.checks.run",
     "plan_checks": "alignn_nb.checks.run",
     "check_job": "alignn_nb.checks.run",
+    "planned_check_job": "alignn_nb.checks.run",
     "check_run": "alignn_nb.checks.run",
 }
 """Public names and the module each lives in, imported on first use (the checks need torch)."""

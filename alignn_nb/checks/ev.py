@@ -53,20 +53,41 @@ def energy_volume(
     return volumes, energies
 
 
+def _fitted(volumes: Sequence[float], energies: Sequence[float]) -> Any:
+    """ASE's fitted `EquationOfState` (scipy's covariance warnings silenced: a flat curve
+    is reported by the check, not by a warning)."""
+    from ase.eos import EquationOfState
+    from scipy.optimize import OptimizeWarning
+
+    eos = EquationOfState(list(volumes), list(energies), eos=EOS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        eos.fit(warn=False)
+    return eos
+
+
 def fit_eos(volumes: Sequence[float], energies: Sequence[float]) -> tuple[float, float, float]:
     """(V0 Å³, E0 eV, B GPa) of ASE's Birch–Murnaghan fit.
 
     Raises:
         RuntimeError, ValueError: when the fit does not converge.
     """
-    from ase.eos import EquationOfState
     from ase.units import GPa
-    from scipy.optimize import OptimizeWarning
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OptimizeWarning)
-        v0, e0, b = EquationOfState(list(volumes), list(energies), eos=EOS).fit(warn=False)
-    return float(v0), float(e0), float(b) / GPa
+    eos = _fitted(volumes, energies)
+    return float(eos.v0), float(eos.e0), float(eos.B) / GPa
+
+
+def eos_curve(
+    volumes: Sequence[float], energies: Sequence[float], grid: Sequence[float]
+) -> np.ndarray:
+    """The Birch–Murnaghan fit's energies (eV) at the volumes of ``grid`` (Å³).
+
+    Raises:
+        RuntimeError, ValueError: when the fit does not converge.
+    """
+    eos = _fitted(volumes, energies)
+    return np.asarray(eos.func(np.asarray(grid), *eos.eos_parameters))
 
 
 def ev_check(

@@ -194,6 +194,41 @@ def check_job(
     return ThreadJob(_drive, (plan, client, connect), name=name, unit="checks")
 
 
+def _plan_and_drive(
+    ctx: JobContext,
+    request: dict[str, Any],
+    client: Any,
+    connect: Connect | None,
+) -> CheckReport:
+    ctx.message(f"loading {request['run_folder']}")
+    plan = plan_checks(**request)
+    return _drive(ctx, plan, client, connect)
+
+
+def planned_check_job(
+    run_folder: str | os.PathLike,
+    structures: Sequence[str | os.PathLike] = (),
+    *,
+    weights: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+    settings: CheckSettings | None = None,
+    client: Any = None,
+    connect: Connect | None = None,
+    name: str = "check",
+) -> ThreadJob:
+    """A job (not started) that plans the checks on its own thread, then runs them as
+    `check_job` does: a run folder or data that cannot be loaded fails the job with
+    `plan_checks`'s one-line message as its error."""
+    request = {
+        "run_folder": run_folder,
+        "structures": tuple(structures),
+        "weights": weights,
+        "data": data,
+        "settings": settings,
+    }
+    return ThreadJob(_plan_and_drive, (request, client, connect), name=name, unit="checks")
+
+
 def check_run(
     run_folder: str | os.PathLike,
     structures: Sequence[str | os.PathLike] = (),

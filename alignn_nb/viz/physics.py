@@ -41,19 +41,16 @@ def _title(figure: Figure, result: CheckResult, what: str) -> None:
 
 def ev_plot(result: CheckResult, label: str = "") -> Figure:
     """Energy against volume, the fit and the DFT points (see the module)."""
-    from alignn_nb.checks.ev import EOS
+    from alignn_nb.checks.ev import eos_curve
 
     v = result.values
     figure, (axes,) = _figure()
     axes.plot(v["volumes"], v["energies"], "o", ms=4, label="model")
     if v.get("v0") is not None:
-        from ase.eos import EquationOfState
-
-        eos = EquationOfState(v["volumes"], v["energies"], eos=EOS)
+        grid = np.linspace(min(v["volumes"]), max(v["volumes"]), 100)
         try:
-            eos.fit(warn=False)
-            grid = np.linspace(min(v["volumes"]), max(v["volumes"]), 100)
-            axes.plot(grid, eos.func(grid, *eos.eos_parameters), "-", lw=1, label="Birch–Murnaghan")
+            fitted = eos_curve(v["volumes"], v["energies"], grid)
+            axes.plot(grid, fitted, "-", lw=1, label="Birch–Murnaghan")
             axes.axvline(v["v0"], color="#888", lw=0.8, ls=":")
         except (RuntimeError, ValueError):
             pass
