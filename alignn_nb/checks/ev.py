@@ -6,10 +6,12 @@ Volumes are Å³ and energies eV, both per cell of the structure checked, as ASE
 ``get_potential_energy`` returns them. The DFT points are the data's structures of the
 same composition, per atom times the structure's atom count, within the scanned volumes.
 
-Flagged (warn): a curve that is not convex (a second difference of the energies, on the
-evenly spaced volumes, below −`ev_convexity_tolerance` eV/atom × atoms, or a fitted B ≤ 0),
-a minimum at the edge of the range (the lowest energy at the first or last volume, or V0
-outside the scanned volumes), and a fit that fails.
+Flagged (warn): a flat curve (energies spanning less than ``ev_flat_tolerance`` eV/atom:
+its shape would be rounding noise, so nothing else is judged), a curve that is not convex
+(a second difference of the energies, on the evenly spaced volumes, below
+−`ev_convexity_tolerance` eV/atom × atoms, or a fitted B ≤ 0), a minimum at the edge of
+the range (the lowest energy at the first or last volume, or V0 outside the scanned
+volumes), and a fit that fails.
 """
 
 from __future__ import annotations
@@ -103,13 +105,15 @@ def ev_check(
     volumes, energies = energy_volume(atoms, calc, volume_factors(settings), tick)
     values: dict[str, Any] = {"volumes": volumes, "energies": energies, "eos": EOS}
     values.update(dict.fromkeys(("v0", "e0", "bulk_modulus_gpa")))
-    problems = []
+    failed = None
     try:
         v0, e0, b = fit_eos(volumes, energies)
         values.update(v0=v0, e0=e0, bulk_modulus_gpa=b)
     except (RuntimeError, ValueError) as failure:
-        problems.append(f"the Birch–Murnaghan fit failed ({' '.join(str(failure).split())})")
-    problems += _shape_problems(values, len(atoms), settings)
+        failed = f"the Birch–Murnaghan fit failed ({' '.join(str(failure).split())})"
+    problems = _shape_problems(values, len(atoms), settings)
+    if failed is not None and not values["flat"]:
+        problems.insert(0, failed)
     values.update(_dft_values(dft, len(atoms), volumes), atoms=len(atoms))
     verdict = WARN if problems else PASS
     reason = "; ".join(problems) if problems else _pass_reason(values, settings)
@@ -123,6 +127,17 @@ def _shape_problems(values: dict[str, Any], natoms: int, settings: CheckSettings
     lowest = int(np.argmin(energies))
     values["min_second_difference"] = float(second.min())
     values["convex"] = bool(second.min() >= -tolerance)
+    span = (max(energies) - min(energies)) / natoms
+    values["flat"] = bool(span < settings.ev_flat_tolerance)
+    v0 = values["v0"]
+    outside = v0 is not None and not min(volumes) < v0 < max(volumes)
+    at_edge = lowest in (0, len(energies) - 1) or outside
+    values["minimum_at_edge"] = bool(at_edge)
+    if values["flat"]:
+        return [
+            f"flat: the energies span {span:.3g} eV/atom over ±{100 * settings.ev_range:g}%, "
+            f"less than {settings.ev_flat_tolerance:g} eV/atom"
+        ]
     problems = []
     if not values["convex"]:
         problems.append(
@@ -132,10 +147,6 @@ def _shape_problems(values: dict[str, Any], natoms: int, settings: CheckSettings
     b = values["bulk_modulus_gpa"]
     if b is not None and b <= 0:
         problems.append(f"not convex: the fitted bulk modulus is {b:.3g} GPa")
-    v0 = values["v0"]
-    outside = v0 is not None and not min(volumes) < v0 < max(volumes)
-    at_edge = lowest in (0, len(energies) - 1) or outside
-    values["minimum_at_edge"] = bool(at_edge)
     if at_edge:
         where = f"V0 {v0:.4g} Å³" if outside else f"the lowest energy at {volumes[lowest]:.4g} Å³"
         problems.append(

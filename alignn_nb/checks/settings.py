@@ -38,6 +38,8 @@ class CheckSettings:
     ev_convexity_tolerance: float = 1e-5
     """eV/atom: a second difference of the E–V energies below minus this is non-convex
     (alignn's float32 energies round at about 1e-6 eV/atom)."""
+    ev_flat_tolerance: float = 1e-4
+    """eV/atom: E–V energies spanning less than this are flat (no curvature to judge)."""
     relax_fmax: float = 0.05
     relax_steps: int = 200
     max_volume_change: float = 0.20
@@ -100,6 +102,7 @@ def _problems(s: CheckSettings) -> list[str]:
         (s.ev_points >= MIN_EV_POINTS, f"ev_points {s.ev_points}: at least {MIN_EV_POINTS}"),
         (0 < s.ev_range < 0.5, f"ev_range {s.ev_range}: between 0 and 0.5"),
         (s.ev_convexity_tolerance >= 0, "ev_convexity_tolerance must be 0 or more"),
+        (s.ev_flat_tolerance >= 0, "ev_flat_tolerance must be 0 or more"),
         (s.relax_fmax > 0, f"relax_fmax {s.relax_fmax}: must be > 0 eV/Å"),
         (s.relax_steps >= 1, f"relax_steps {s.relax_steps}: at least 1"),
         (s.max_volume_change > 0, "max_volume_change must be > 0"),
