@@ -32,10 +32,10 @@ from alignn_nb.checks.settings import CheckSettings
 
 def start_velocities(atoms: Atoms, temperature_k: float, seed: int) -> None:
     """Maxwell–Boltzmann momenta at ``temperature_k`` (seeded), centre of mass at rest."""
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
     rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_k, rng=rng)
+    thermalize_momenta(atoms, temperature_k, rng=rng)
     Stationary(atoms)
 
 
