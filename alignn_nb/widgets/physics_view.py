@@ -181,13 +181,15 @@ class PhysicsView(widgets.VBox):
             self._draw()
 
     def _finish(self, job: Job) -> None:
-        if isinstance(job.result, CheckReport):
-            self.report = job.result
-            self._message.value = html.escape(repr(job.result))
+        self._set_busy(False)
         if job.error is not None and job.state == "failed":
             self.error = " ".join(job.error.message.split()) or str(job.error)
             self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
-        self._set_busy(False)
+        if isinstance(job.result, CheckReport):
+            self._message.value = html.escape(repr(job.result))
+            self.report = job.result  # draws it
+        else:
+            self._draw()
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
@@ -208,8 +210,9 @@ class PhysicsView(widgets.VBox):
     def _show_structures(self) -> None:
         ids = self._structures()
         self.structure_dropdown.options = ids
-        if self.selected not in ids:
-            self.selected = ids[0] if ids else ""
+        chosen = self.selected if self.selected in ids else (ids[0] if ids else "")
+        if chosen != self.selected:
+            self.selected = chosen
         else:
             self._draw()
 
