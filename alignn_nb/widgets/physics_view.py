@@ -35,6 +35,8 @@ from alignn_nb.widgets.atoms_view import AtomsView
 HINT = "Press Check to run the physics checks of this run (the example run takes about a minute)."
 PLOTS_CLASS = "alignn-nb-physics-plots"
 """The CSS class of the box holding the four plots; each plot has ``alignn-nb-physics-CHECK``."""
+VIEW_CLASS = "alignn-nb-physics"
+"""The CSS class of the whole view."""
 FINISHED = ("done", "failed", "stopped")
 
 
@@ -99,8 +101,11 @@ class PhysicsView(widgets.VBox):
             ],
             **kwargs,
         )
+        self.add_class(VIEW_CLASS)
         self._lock = threading.RLock()
         self._partial: dict[str, dict[str, CheckResult]] = {}
+        self._pngs: dict[tuple[str, str], tuple[CheckResult, bytes]] = {}
+        self._final: dict[str, Any] | None = None
         self._settings = CheckSettings()
         widgets.link((self.md_steps_input, "value"), (self, "md_steps"))
         for box in self.check_boxes.values():
@@ -135,7 +140,7 @@ class PhysicsView(widgets.VBox):
             change["old"].unobserve(self._on_job_trait, names=names)
         job = change["new"]
         with self._lock:
-            self._partial = {}
+            self._partial, self._pngs = {}, {}
             self.report, self.error = None, ""
             self._show_structures()
         if job is not None:
@@ -227,12 +232,21 @@ class PhysicsView(widgets.VBox):
             picture.hint = self._hint(name, result)
         relax = results.get("relax")
         final = None if relax is None else relax.values.get("final_structure")
-        self.atoms_view.atoms = None if final is None else atoms_from_json(final)
-        self.atoms_view.caption = "" if final is None else f"{self.selected} after relaxation"
+        if final != self._final:
+            self._final = final
+            self.atoms_view.atoms = None if final is None else atoms_from_json(final)
+            self.atoms_view.caption = "" if final is None else f"{self.selected} after relaxation"
 
     def _png(self, result: CheckResult) -> bytes:
+        """The plot of ``result``, drawn once per result (a redraw reuses it)."""
+        key = (self.selected, result.check)
+        cached = self._pngs.get(key)
+        if cached is not None and cached[0] is result:
+            return cached[1]
         options = {"fmax": self._settings.relax_fmax} if result.check == "relax" else {}
-        return png_bytes(plot(result, self.selected, **options))
+        drawn = png_bytes(plot(result, self.selected, **options))
+        self._pngs[key] = (result, drawn)
+        return drawn
 
     def _hint(self, name: str, result: CheckResult | None) -> str:
         if result is not None:
