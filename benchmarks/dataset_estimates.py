@@ -24,7 +24,10 @@ machine), and the step's peak memory and seconds, estimated / measured (target 0
 The memory and step figures are measured once per case (load noted); run on a quiet
 machine for stable numbers.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/dataset_estimates.py [CASE ...]``
+``--quick`` runs the first case on the first `QUICK_ENTRIES` entries of its dataset, one
+scan / build pair, and skips the training step: a run of seconds.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/dataset_estimates.py [--quick] [CASE ...]``
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("DGLBACKEND", "pytorch")
 
@@ -57,6 +61,8 @@ SPEED_PAIRS = 3
 pair also gives the memory figures)."""
 STEPS = 4
 """Training steps measured on the heaviest batch; the first (cold) is not counted."""
+QUICK_ENTRIES = 8
+"""Entries of the dataset a ``--quick`` case scans."""
 
 
 def _rss() -> int:
@@ -104,8 +110,9 @@ def _alignn_store(entries: list[dict], cfg, graph, folder: str) -> dict:
     return {"seconds": seconds, "resident_bytes": _rss() - before, **totals}
 
 
-def run_case(name: str) -> dict:
-    """One case in this process; returns its numbers."""
+def run_case(name: str, quick: bool = False) -> dict:
+    """One case in this process (``quick``: `QUICK_ENTRIES` entries, one pair, no
+    training step); returns its numbers."""
     from alignn_nb.app.dataset_stats import dataset_stats
     from alignn_nb.cli._settings import load_settings
     from alignn_nb.training.example_data import example_dataset_path
@@ -115,21 +122,22 @@ def run_case(name: str) -> dict:
     path = example_dataset_path(dataset)
     entries = json.loads(path.read_text())
     with tempfile.TemporaryDirectory(prefix="dataset-estimates-") as folder:
+        if quick:
+            entries = entries[:QUICK_ENTRIES]
+            path = Path(folder) / "quick_id_prop.json"
+            path.write_text(json.dumps(entries))
         _alignn_store(entries[:1], cfg, graph, os.path.join(folder, "warm"))  # imports, caches
         dataset_stats(path, cfg, graph, advise=False)  # warm: imports
         stats = dataset_stats(path, cfg, graph, advise=False)
         alignn = _alignn_store(entries, cfg, graph, os.path.join(folder, "store"))
         pairs = [(stats["seconds"], alignn["seconds"])]
-        for number in range(1, SPEED_PAIRS):
+        for number in range(1, 1 if quick else SPEED_PAIRS):
             scan_seconds = dataset_stats(path, cfg, graph, advise=False)["seconds"]
             store = _alignn_store(entries, cfg, graph, os.path.join(folder, f"store{number}"))
             pairs.append((scan_seconds, store["seconds"]))
     ours = {key: stats[key]["total"] for key in ("atoms", "edges", "triplets")}
-    return {
-        **_store_row(name, stats, alignn, ours),
-        **_speed(pairs),
-        **_step_row(name, path, cfg, graph, batch_size),
-    }
+    row = {**_store_row(name, stats, alignn, ours), **_speed(pairs)}
+    return row if quick else {**row, **_step_row(name, path, cfg, graph, batch_size)}
 
 
 def _speed(pairs: list[tuple[float, float]]) -> dict:
@@ -197,7 +205,7 @@ def measure_step(name: str, indices: list[int]) -> dict:
     from alignn_nb.cli._settings import load_settings
     from alignn_nb.graphs.reference import alignn_graphs
     from alignn_nb.model.build import build_model
-    from alignn_nb.training.dataset_files import Entry, read_entry
+    from alignn_nb.training.entries import Entry, read_entry
     from alignn_nb.training.example_data import example_dataset_path
     from alignn_nb.training.step_calibration import measure, training_step
 
@@ -226,21 +234,28 @@ def measure_step(name: str, indices: list[int]) -> dict:
     }
 
 
-def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--case":
-        print(json.dumps(run_case(sys.argv[2])))
-        return
-    if len(sys.argv) == 4 and sys.argv[1] == "--step":
-        indices = [int(i) for i in sys.argv[3].split(",")]
-        print(json.dumps(measure_step(sys.argv[2], indices)))
-        return
-    names = sys.argv[1:] or list(CASES)
+def main() -> int:
+    """Run the cases; 1 when a case failed."""
+    args = sys.argv[1:]
+    quick = "--quick" in args
+    args = [arg for arg in args if arg != "--quick"]
+    if len(args) == 2 and args[0] == "--case":
+        print(json.dumps(run_case(args[1], quick)))
+        return 0
+    if len(args) == 3 and args[0] == "--step":
+        indices = [int(i) for i in args[2].split(",")]
+        print(json.dumps(measure_step(args[1], indices)))
+        return 0
+    names, failed = args or list(CASES)[: 1 if quick else None], 0
     for name in names:
         done = subprocess.run(
-            [sys.executable, __file__, "--case", name], capture_output=True, text=True
+            [sys.executable, __file__, "--case", name, *(["--quick"] if quick else [])],
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             print(f"{name}: failed: {done.stderr.strip().splitlines()[-1]}")
+            failed += 1
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
         print(
@@ -251,6 +266,9 @@ def main() -> None:
             f"= {row['speed_ratio']:.1f}x (median of "
             f"{', '.join(f'{r:.1f}' for r in row['speed_ratios'])})  (load {row['load']:.1f})"
         )
+        if quick:
+            print(f"{'':<14} step: not measured in a quick run", flush=True)
+            continue
         print(
             f"{'':<14} step, heaviest batch of {row['batch_size']} ({row['batch_triplets']:,} "
             f"triplets): peak est/measured {row['peak_estimate'] / 1e9:.3f}/"
@@ -259,7 +277,8 @@ def main() -> None:
             f"(calibration {row['calibration_seconds']:.1f} s, load {row['step_load']:.1f})",
             flush=True,
         )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -7,7 +7,8 @@ value to the moment the view and the table show the new graphs (headless: the vi
 messages are made, no browser draws them). The reference is alignn's own builder on the
 same cell and options, timed right after each step, so load hits both alike.
 
-Run: ``.venv/bin/python benchmarks/explorer_update.py [--repeats N] [--structure Si64]``.
+Run: ``.venv/bin/python benchmarks/explorer_update.py [--repeats N] [--structure Si64]
+[--quick]`` (``--quick``: 2 pairs of steps, a run of seconds).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--structure", default="Si64")
+    parser.add_argument("--quick", action="store_true", help="2 pairs of steps")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 2
     explorer = GraphExplorer(args.structure)
     explorer.wait()
     ours, theirs = [], []

@@ -21,7 +21,9 @@ torch runs on one thread here (``--threads`` to change it): the dashboard comput
 worker thread and bare alignn on the main one, and two OpenMP thread teams on two cores
 slow each other down by up to 2x, which would measure the machine, not the dashboard.
 
-Run: ``.venv/bin/python benchmarks/live_update.py [--repeats N] [--threads N]``.
+Run: ``.venv/bin/python benchmarks/live_update.py [--repeats N] [--threads N] [--quick]``
+(``--quick``: one pair of changes per field, `QUICK_SETTLE_S` between them, a run of
+seconds).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ HOLD_S = 60.0
 SETTLE_S = 1.0
 """Seconds to wait after each timed change: the graph view syncs nglview's replay archive
 half a second after a burst, and that must not land inside the next measurement."""
+QUICK_SETTLE_S = 0.1
+"""``--quick``'s wait: the archive sync may then land inside a measurement."""
 CHANGES = {"hidden_features": (64, 128), "inner_cutoff": (3.0, 3.5)}
 SETTINGS = {
     "default line graph": {"lighten_edges": True},
@@ -78,7 +82,7 @@ def dashboard_change(dashboard: Dashboard, field: str, value: float) -> float:
     return elapsed
 
 
-def measure(dashboard: Dashboard, field: str, values: tuple, repeats: int) -> tuple:
+def measure(dashboard: Dashboard, field: str, values: tuple, repeats: int, settle: float) -> tuple:
     """Median seconds of the dashboard and of bare alignn for ``field`` changes, the median
     of the paired ratios (each change against the alignn run right after it, so that
     the machine's slow drifts cancel) and the median of each dashboard stage."""
@@ -88,10 +92,10 @@ def measure(dashboard: Dashboard, field: str, values: tuple, repeats: int) -> tu
             ours.append(dashboard_change(dashboard, field, value))
             for stage, seconds in dashboard.prediction.timings.items():
                 stages.setdefault(stage, []).append(seconds)
-            time.sleep(SETTLE_S)
+            time.sleep(settle)
             theirs.append(alignn_alone(dashboard, rebuild_model=field == "hidden_features"))
             ratios.append(ours[-1] / theirs[-1])
-            time.sleep(SETTLE_S)
+            time.sleep(settle)
     medians = {stage: statistics.median(times) for stage, times in stages.items()}
     median = statistics.median
     return median(ours), median(theirs), median(ratios), medians
@@ -125,7 +129,7 @@ def edit_during_held_redraw(dashboard: Dashboard, repeats: int) -> list[float]:
     return times
 
 
-def main(repeats: int, threads: int) -> int:
+def main(repeats: int, threads: int, settle: float) -> int:
     torch.set_num_threads(threads)
     dashboard = Dashboard(structure="Si64")
     dashboard.loss_plot.dataset = None
@@ -138,7 +142,7 @@ def main(repeats: int, threads: int) -> int:
         dashboard.config.update(**fields)
         dashboard.wait()
         for field, values in CHANGES.items():
-            mine, base, ratio, stages = measure(dashboard, field, values, repeats)
+            mine, base, ratio, stages = measure(dashboard, field, values, repeats, settle)
             worst = max(worst, ratio - 1)
             split = ", ".join(f"{stage} {t * 1000:.0f}" for stage, t in stages.items())
             print(
@@ -161,5 +165,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="pairs of changes per field")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--quick", action="store_true", help="one pair of changes per field")
     arguments = parser.parse_args()
-    raise SystemExit(main(arguments.repeats, arguments.threads))
+    if arguments.quick:
+        raise SystemExit(main(1, arguments.threads, QUICK_SETTLE_S))
+    raise SystemExit(main(arguments.repeats, arguments.threads, SETTLE_S))

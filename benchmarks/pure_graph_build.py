@@ -7,7 +7,8 @@ alignn's is ``build_pure_torch_graph`` on ``ase_to_atoms``. The two run alternat
 one loop, so machine load hits both alike; each line prints the median times and the
 median of the paired ratios alignn / ours, and the load average (``os.getloadavg``).
 
-Run: ``DGLBACKEND=pytorch .venv/bin/python benchmarks/pure_graph_build.py [--repeats N]``
+Run: ``DGLBACKEND=pytorch .venv/bin/python benchmarks/pure_graph_build.py [--repeats N]
+[--quick]`` (``--quick``: the 2- and 64-atom cells, 2 paired runs each, a run of seconds).
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ RATTLE = 0.05
 GOAL_RATIO = 2.0
 
 
-def cells(seed: int = 0) -> dict[str, ase.Atoms]:
-    """Perfect and rattled Si cells of 2, 64 and 512 atoms."""
+def cells(seed: int = 0, largest: int = 512) -> dict[str, ase.Atoms]:
+    """Perfect and rattled Si cells of 2, 64 and 512 atoms, up to ``largest`` atoms."""
     rng = np.random.default_rng(seed)
     perfect = {
         2: ase.build.bulk("Si"),
         64: ase.build.bulk("Si", cubic=True).repeat(2),
         512: ase.build.bulk("Si", cubic=True).repeat(4),
     }
+    perfect = {n: atoms for n, atoms in perfect.items() if n <= largest}
     out = {}
     for n, atoms in perfect.items():
         rattled = atoms.copy()
@@ -83,8 +85,8 @@ def paired(atoms: ase.Atoms, repeats: int) -> tuple[float, float, float]:
     return statistics.median(mine) * 1e3, statistics.median(theirs) * 1e3, statistics.median(ratios)
 
 
-def main(repeats: int) -> int:
-    structures = cells()
+def main(repeats: int, largest: int = 512) -> int:
+    structures = cells(largest=largest)
     for atoms in structures.values():  # warm imports and jarvis feature tables
         ours(atoms)
         alignns(atoms)
@@ -105,4 +107,6 @@ def main(repeats: int) -> int:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--quick" in args:
+        sys.exit(main(2, largest=64))
     sys.exit(main(int(args[args.index("--repeats") + 1]) if "--repeats" in args else REPEATS))

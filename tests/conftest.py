@@ -101,6 +101,17 @@ def dask_cluster(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
+def shared_dask_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """One real Dask cluster for the whole session (a scheduler and one single-threaded
+    worker process, stopped by PID at the end), for tests that need somewhere to run work
+    rather than a fresh cluster: its worker imports torch and alignn once."""
+    from tests.dask_processes import dask_processes
+
+    with dask_processes(tmp_path_factory.mktemp("shared_dask"), workers=1) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
 def alignn_trained(tmp_path_factory: pytest.TempPathFactory):
     """alignn's own train_for_folder, once per session: a small force-field run
     (`tests.alignn_training.SMALL_RUN`) whose files all stay in a temporary folder."""

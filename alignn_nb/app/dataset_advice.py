@@ -2,7 +2,9 @@
 
 `changes` proposes one concrete change per field (cutoff −1 Å, max_neighbors × 2/3, the
 other neighbour strategy, lighten_edges on, three_body_cutoff −1 Å, hidden_features and
-batch_size halved). Graph changes are recounted with the scan's exact counting
+batch_size halved). A null max_neighbors (alignn's "no limit", as in its radius_graph
+and mlearn configs) is taken as the most neighbours any atom of the dataset has, and the
+advice says so. Graph changes are recounted with the scan's exact counting
 (`alignn_nb.graphs.counts.settings_counts`, one neighbour search per strategy and cutoff)
 on at most `SAMPLE` structures spread over the dataset; on a larger dataset every
 structure's edges and triplets are scaled by the sample's ratios.
@@ -36,7 +38,14 @@ LIGHTEN_NOTE = (
 )
 THREE_BODY_NOTE = "only the pure_torch strategy reads three_body_cutoff"
 RADIUS_NOTE = "radius_graph does not read max_neighbors"
-NO_LIMIT_NOTE = "max_neighbors is None (no limit); this sets alignn's default limit"
+KNN_NOTE = (
+    "with max_neighbors {}, alignn-nb's default: alignn's k-nearest builder fails on a null "
+    "max_neighbors"
+)
+UNLIMITED_NOTE = (
+    "max_neighbors is null (no limit), which here means {}: the most neighbours of any "
+    "atom in this dataset"
+)
 
 
 @dataclass(frozen=True)
@@ -85,33 +94,49 @@ def _three_body(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) 
     return change
 
 
-def _fewer_neighbors(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
-    """max_neighbors × 2/3; where it is None (no limit), alignn's default limit."""
-    if graph.max_neighbors is None:
-        default = GraphConfig.defaults()["max_neighbors"]
-        change = _graph_change("max_neighbors", default, cfg, graph, batch_size)
-        return replace(change, note=NO_LIMIT_NOTE)
-    value = max(1, round(graph.max_neighbors * 2 / 3))
-    return _graph_change("max_neighbors", value, cfg, graph, batch_size)
+def changes(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int, degree_max: int | None = None
+) -> list[Change]:
+    """One change per field of `FIELDS` that lowers the cost, in that order.
 
-
-def changes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> list[Change]:
-    """One change per field of `FIELDS` that lowers the cost, in that order."""
-    strategy = "radius_graph" if graph.neighbor_strategy == "k-nearest" else "k-nearest"
-    neighbors = _fewer_neighbors(cfg, graph, batch_size)
-    if graph.neighbor_strategy == "radius_graph":
-        neighbors = replace(neighbors, note=RADIUS_NOTE)
+    ``degree_max`` is the most neighbours of any atom in the dataset: what a null
+    max_neighbors effectively is. Without it that change is left out.
+    """
     half = cfg.copy()
     half.hidden_features = max(1, cfg.hidden_features // 2)
     return [
         _graph_change("cutoff", round(max(0.5, graph.cutoff - 1.0), 3), cfg, graph, batch_size),
-        neighbors,
-        _graph_change("neighbor_strategy", strategy, cfg, graph, batch_size),
+        *_neighbors(cfg, graph, batch_size, degree_max),
+        _strategy(cfg, graph, batch_size),
         _lighten(cfg, graph, batch_size),
         _three_body(cfg, graph, batch_size),
         Change("hidden_features", half.hidden_features, half, graph, batch_size),
         Change("batch_size", max(1, batch_size // 2), cfg, graph, max(1, batch_size // 2)),
     ]
+
+
+def _strategy(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int) -> Change:
+    """The other strategy: radius_graph from k-nearest, else k-nearest, with a limit."""
+    strategy = "radius_graph" if graph.neighbor_strategy == "k-nearest" else "k-nearest"
+    change = _graph_change("neighbor_strategy", strategy, cfg, graph, batch_size)
+    if strategy == "radius_graph" or graph.max_neighbors is not None:
+        return change
+    change.graph.max_neighbors = GraphConfig().max_neighbors
+    return replace(change, note=KNN_NOTE.format(change.graph.max_neighbors))
+
+
+def _neighbors(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, batch_size: int, degree_max: int | None
+) -> list[Change]:
+    """max_neighbors × 2/3; a null one counts as ``degree_max`` (none without it)."""
+    limit = graph.max_neighbors if graph.max_neighbors is not None else degree_max
+    if limit is None:
+        return []
+    change = _graph_change("max_neighbors", max(1, round(limit * 2 / 3)), cfg, graph, batch_size)
+    notes = [RADIUS_NOTE] if graph.neighbor_strategy == "radius_graph" else []
+    if graph.max_neighbors is None:
+        notes.insert(0, UNLIMITED_NOTE.format(limit))
+    return [replace(change, note="; ".join(notes))] if notes else [change]
 
 
 def _paired(files: DatasetFiles, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, Any]]:
@@ -136,7 +161,7 @@ def recount(
     """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
     sampled structure could be counted under it."""
     from alignn_nb.graphs.counts import settings_counts
-    from alignn_nb.training.dataset_files import read_entry
+    from alignn_nb.training.entries import read_entry
 
     found: list[dict[int, dict]] = [{} for _ in todo]
     for index, entry in _sample(_paired(files, rows)):
@@ -207,10 +232,12 @@ def advice(
     graph: GraphConfig,
     batch_size: int,
     costs: Mapping[int, StepCost],
+    degree_max: int | None = None,
 ) -> list[dict[str, Any]]:
     """One estimate per field of `FIELDS`; ``costs`` maps hidden_features to its fitted
-    `StepCost` (empty: graph memory only)."""
-    todo = changes(cfg, graph, batch_size)
+    `StepCost` (empty: graph memory only); ``degree_max`` is the most neighbours of any
+    atom of the dataset, what a null max_neighbors stands for (see `changes`)."""
+    todo = changes(cfg, graph, batch_size, degree_max)
     graph_todo = [change for change in todo if change.recounts]
     recounted = dict(
         zip((c.field for c in graph_todo), recount(files, rows, graph_todo), strict=True)

@@ -25,7 +25,9 @@ from typing import Any
 from alignn_nb.app.cluster import Cluster
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import SCAN_PAIR_LIMIT
-from alignn_nb.training.dataset_files import DatasetFiles, Entry, Skipped, open_dataset
+from alignn_nb.training.dataset_files import DatasetFiles, open_dataset
+from alignn_nb.training.datasets import Skipped
+from alignn_nb.training.entries import Entry
 
 TASKS_PER_WORKER = 4
 """Chunks per worker: enough to balance the load, few enough that task overhead is small."""
@@ -86,17 +88,20 @@ def _settings(setting: Setting) -> tuple[ALIGNNAtomWiseConfig, GraphConfig]:
 def scan_chunk(task: Task) -> list[dict[str, Any]]:
     """Read and count every entry of ``task`` (run on a worker).
 
-    Returns one dict per entry: the counts of `graph_counts`, or ``{"id", "error"}``
-    naming why the entry could not be read or counted.
+    Each entry is read as every verb reads it (`alignn_nb.training.entries.read_sample`:
+    its structure, and its targets where the dataset has them). Returns one dict per
+    entry: the counts of `graph_counts`, or ``{"id", "error"}`` naming why the entry could
+    not be read or counted.
     """
     from alignn_nb.graphs.counts import graph_counts
-    from alignn_nb.training.dataset_files import read_entry
+    from alignn_nb.training.entries import read_sample
 
     cfg, graph = _settings(task.setting)
     rows: list[dict[str, Any]] = []
     for entry in task.entries:
         try:
-            found = graph_counts(read_entry(entry), cfg, graph, task.pair_limit, checked=True)
+            atoms = read_sample(entry).atoms
+            found = graph_counts(atoms, cfg, graph, task.pair_limit, checked=True)
         except ValueError as failure:  # GraphBudgetError is a ValueError too
             rows.append({"id": entry.id, "error": " ".join(str(failure).split())})
             continue

@@ -47,6 +47,10 @@ ESTIMATED = (
     "over every structure in shuffled batches of batch_size, the last incomplete batch "
     "dropped as alignn's loader does (alignn trains on its train split only)"
 )
+UNLIMITED_NOTE = (
+    "max_neighbors is null (no limit): every neighbour within the cutoff is kept, up to "
+    "{} per atom in this dataset (degree_max)"
+)
 LARGEST_NOTE = (
     "largest_batch_size counts the heaviest batch's peak step memory and the held graphs; "
     "the process itself (interpreter, torch, DGL, alignn, the model) took {:.3g} GB more "
@@ -162,11 +166,14 @@ def report(
         "dataset": result.name,
         "layout": result.layout,
         "structures": len(rows),
-        "skipped": [{"id": s.id, "reason": s.reason} for s in result.skipped],
+        "skipped": [s.as_dict() for s in result.skipped],
     }
     for key in ("atoms", "edges", "triplets"):
         stats[key] = summary([r[key] for r in rows]) if rows else None
     stats["per_structure"] = [{k: r[k] for k in ("id", "atoms", "edges", "triplets")} for r in rows]
+    stats["degree_max"] = max((r["degree_max"] for r in rows), default=None)
+    if graph.max_neighbors is None and stats["degree_max"] is not None:
+        notes.append(UNLIMITED_NOTE.format(stats["degree_max"]))
     stats["graph_memory_bytes"] = graph_memory_bytes(rows, cfg, graph)
     stats["batch_size"] = batch_size
     stats["heaviest_batch"] = heaviest_batch(rows, batch_size, cost) if rows else None
@@ -222,7 +229,8 @@ def _advice(
         return []
     cfg, graph = settings
     files = open_dataset(data)
-    return advice(files, stats["per_structure"], cfg, graph, stats["batch_size"], costs)
+    rows, batch_size = stats["per_structure"], stats["batch_size"]
+    return advice(files, rows, cfg, graph, batch_size, costs, stats["degree_max"])
 
 
 def dataset_stats(

@@ -14,7 +14,8 @@ from typing import Any
 
 import ase
 
-from alignn_nb.training.dataset_files import Entry, open_dataset, read_entry
+from alignn_nb.training.dataset_files import open_dataset
+from alignn_nb.training.entries import Entry, read_entry, read_sample
 
 
 def counted_structure(source: str | os.PathLike, stats: Mapping[str, Any], row: int) -> ase.Atoms:
@@ -49,7 +50,7 @@ def _was_skipped(entry: Entry, ambiguous: bool) -> bool:
     if not ambiguous:
         return True
     try:
-        read_entry(entry)
+        read_sample(entry)
     except ValueError:
         return True
     return False

@@ -44,7 +44,7 @@ from alignn_nb.training.study import (
     finish,
     finished_count,
 )
-from alignn_nb.training.trials import TrialOutcome, TrialPlan, objective_problem, split_dataset
+from alignn_nb.training.trials import TrialOutcome, TrialPlan, split_dataset
 
 POLL_SECONDS = 0.2
 """How often the driver looks at events, results and workers."""
@@ -122,15 +122,17 @@ def run_study(
     ``stop`` ends the sweep. Returns the records of the trials told by this call.
 
     Raises:
-        ValueError: for an objective the base config or the dataset cannot give.
+        ValueError: for an objective the base config or the dataset cannot give, or a
+            base config that cannot be trained on it (`TuningPlan.problem`).
         OSError: when the cluster's scheduler does not answer.
     """
-    problem = objective_problem(plan.objective, plan.base.cfg, dataset)
+    cluster = cluster or Cluster()
+    problem = plan.problem(dataset, local=cluster.local)
     if problem is not None:
         raise ValueError(problem)
     fail_orphans(study)
     split = split_dataset(dataset, plan.validation_fraction, plan.seed)
-    with connect(cluster or Cluster(), local_directory=local_directory) as client:
+    with connect(cluster, local_directory=local_directory) as client:
         driver = _Driver(client, study, plan, split, stop or threading.Event())
         driver.on_trial, driver.on_report = on_trial, on_report
         driver.no_worker_seconds = no_worker_seconds

@@ -8,9 +8,12 @@ one-line `ValueError` naming the field or file; nothing is half-applied.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from traitlets import TraitError
@@ -108,7 +111,23 @@ def settings_from_args(args: argparse.Namespace) -> tuple[ALIGNNAtomWiseConfig, 
     return load_settings(args.config, args.assignments)
 
 
-def fail(verb: str, error: Exception, status: int = 2) -> int:
-    """Write ``alignn-nb VERB: error: MESSAGE`` (one line) to stderr and return ``status``."""
+_DEBUG: contextvars.ContextVar[bool] = contextvars.ContextVar("alignn_nb_debug", default=False)
+
+
+@contextlib.contextmanager
+def debugging(on: bool) -> Iterator[None]:
+    """While inside, `fail` also writes the traceback of the error (``--debug``)."""
+    token = _DEBUG.set(on)
+    try:
+        yield
+    finally:
+        _DEBUG.reset(token)
+
+
+def fail(verb: str, error: Exception, status: int = 2, cause: BaseException | None = None) -> int:
+    """Write ``alignn-nb VERB: error: MESSAGE`` (one line) to stderr and return ``status``;
+    under `debugging`, the traceback of ``cause`` (default: ``error``) first."""
+    if _DEBUG.get():
+        traceback.print_exception(cause or error, file=sys.stderr)
     sys.stderr.write(f"alignn-nb {verb}: error: {_one_line(str(error))}\n")
     return status

@@ -143,7 +143,7 @@ def _estimate_lines(stats: dict[str, Any]) -> list[str]:
         lines.append(
             f"advice      {item['field']} = {item['value']}: graphs "
             f"{_gb(item['graph_memory_bytes'])}, step peak {_gb(item['peak_memory_bytes'])}, "
-            f"epoch {_s(item['epoch_seconds'])}"
+            f"epoch {_s(item['epoch_seconds'])}" + (f" ({item['note']})" if "note" in item else "")
         )
     return lines
 

@@ -77,11 +77,14 @@ def checked_request(args: argparse.Namespace) -> dict[str, str]:
     """The run to explore as `ExploreTab`'s fields, absolute paths; every file checked.
 
     Raises:
-        FileNotFoundError, ValueError: the refusal of `load_run`, `run_dataset` or the split.
+        FileNotFoundError, ValueError: the refusal of `load_run`, `run_dataset` or the split,
+            or a config alignn's model cannot run on a plain dataset (`check_inputs`).
     """
     from alignn_nb.training.alignn_run import load_run, run_dataset
+    from alignn_nb.training.batches import check_inputs
 
     run = load_run(args.run_folder, args.weights)
+    check_inputs(run.cfg, run.graph)
     data = ""
     if args.data is not None:
         dataset = run_dataset(run, args.data)
@@ -114,6 +117,7 @@ def with_example(args: argparse.Namespace) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     """Check the run, then become Voila serving `NOTEBOOK`; returns the exit status."""
     try:
+        _serve.checked_port(args.port)
         request = checked_request(with_example(args))
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)

@@ -83,7 +83,10 @@ def read_structure(name: str) -> ase.Atoms:
 def format_text(stats: dict[str, Any]) -> str:
     """``key: value`` lines for `TEXT_KEYS`, then each note as a ``- `` line."""
     width = max(len(key) for key in TEXT_KEYS)
-    lines = [f"{key:<{width}}  {_show(stats[key])}" for key in TEXT_KEYS]
+    shown = {key: _show(stats[key]) for key in TEXT_KEYS}
+    if stats["max_neighbors"] is None:
+        shown["max_neighbors"] = f"None (no limit; up to {stats['degree_max']:,} per atom here)"
+    lines = [f"{key:<{width}}  {shown[key]}" for key in TEXT_KEYS]
     lines.append("notes:" if stats["notes"] else "notes: none")
     lines += [f"- {note}" for note in stats["notes"]]
     return "\n".join(lines) + "\n"

@@ -67,9 +67,10 @@ def _dataset(args: argparse.Namespace) -> typing.Any:
 
 
 def format_text(dataset: typing.Any, breakdown: typing.Any) -> str:
-    """The dataset line and its conventions, then the breakdown's table."""
+    """The dataset line, its conventions and skipped entries, then the breakdown's table."""
     lines = [f"dataset: {dataset.name} ({len(dataset)} samples, {dataset.atom_count()} atoms)"]
     lines += [f"  {note}" for note in dataset.conventions]
+    lines += [f"  skipped: {s.id}: {s.reason}" for s in dataset.skipped]
     return "\n".join([*lines, breakdown.text()]) + "\n"
 
 
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         return _settings.fail(VERB, exc, status=1)
     except (ValueError, FileNotFoundError) as exc:
         return _settings.fail(VERB, exc)
-    text = json.dumps(breakdown.as_dict()) + "\n" if args.json else format_text(dataset, breakdown)
+    found = {**breakdown.as_dict(), "skipped": [s.as_dict() for s in dataset.skipped]}
+    text = json.dumps(found) + "\n" if args.json else format_text(dataset, breakdown)
     sys.stdout.write(text)
     return 0

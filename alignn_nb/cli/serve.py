@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alignn_nb.cli import _settings
+
 LOOPBACK = "127.0.0.1"
 WEBSOCKET_LIMIT = 64 * 1024 * 1024
 """Bytes; headroom over tornado's 10 MiB default for large widget messages (the 3D scene of a
@@ -77,9 +79,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verb.set_defaults(func=serve)
 
 
+def checked_port(port: int) -> int:
+    """``port`` when it is 0 (a free one) to 65535; `ValueError` otherwise."""
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--port {port} refused: give 1 to 65535, or 0 for a free port")
+    return port
+
+
 def serve(args: argparse.Namespace) -> int:
     """Start Voila in the foreground and print the URL to open."""
-    notebook = args.notebook or notebook_path()
+    try:
+        checked_port(args.port)
+        notebook = args.notebook or notebook_path()
+        if not notebook.is_file():
+            raise FileNotFoundError(f"no notebook at {notebook}")
+    except (ValueError, OSError) as refused:
+        return _settings.fail("serve", refused)
     return serve_notebook(notebook, args.ip, args.port, "dashboard")
 
 

@@ -165,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         plan = _plan(args)
         cluster = _cluster(args)
         dataset = _dataset(args.data)
+        problem = plan.problem(dataset, local=cluster.local)
+        if problem is not None:
+            raise ValueError(problem)
         from alignn_nb.training.study import open_study
 
         study = open_study(args.storage, args.study, plan.key(dataset))
@@ -173,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
     from alignn_nb.app.tuning import run_study
     from alignn_nb.training.study import save_best, summary
 
+    if not args.json:
+        sys.stdout.writelines(f"skipped: {s.id}: {s.reason}\n" for s in dataset.skipped)
+
     def echo(record: Any, finished: int) -> None:
         sys.stdout.write(_line(record, finished, args.trials))
 
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         run_study(study, plan, dataset, args.trials, cluster, on_trial=None if args.json else echo)
     except (ValueError, OSError) as exc:
         return _settings.fail(VERB, exc)
-    result = summary(study, args.storage)
+    result = {**summary(study, args.storage), "skipped": [s.as_dict() for s in dataset.skipped]}
     if args.save_best is not None and result["best"] is not None:
         save_best(study, args.save_best)
     sys.stdout.write(json.dumps(result) + "\n" if args.json else _best_text(result, args))

@@ -41,6 +41,7 @@ from alignn_nb.config.rules import (
     ALIGNN_NAMES,
     NOT_ALIGNN_MODEL_FIELDS,
     alignn_model_block,
+    training_config,
     training_defaults,
 )
 
@@ -261,9 +262,7 @@ def _unsupported_builder(name: str, value: Any) -> str:
 @cache
 def _alignn_neighbor_strategies() -> tuple[str, ...]:
     """Every neighbor_strategy alignn's `TrainingConfig` accepts."""
-    from alignn.config import TrainingConfig
-
-    return get_args(TrainingConfig.model_fields["neighbor_strategy"].annotation)
+    return get_args(training_config().model_fields["neighbor_strategy"].annotation)
 
 
 def _training_problems(training: Mapping[str, Any]) -> list[str]:
@@ -285,11 +284,10 @@ def _check_training_json(text: str) -> tuple[str, ...]:
 
 
 def _check_training(training: Mapping[str, Any]) -> list[str]:
-    from alignn.config import TrainingConfig
     from pydantic import ValidationError
 
     try:
-        TrainingConfig(**training)
+        training_config()(**training)
     except ValidationError as err:
         found = {str(e["loc"][0]): e for e in err.errors()}
         return [

@@ -37,9 +37,9 @@ def alignn_defaults_config() -> dict[str, Any]:
     Read from the installed alignn: every graph option's default (cutoffs in Å) and the
     default model's fields. Other training keys are left out; alignn fills them in.
     """
-    from alignn.config import TrainingConfig
+    from alignn_nb.config.rules import training_config
 
-    fields = TrainingConfig.model_fields
+    fields = training_config().model_fields
     graph = {key: fields[key].default for key in GRAPH_KEYS}
     return {**graph, "model": fields["model"].default.model_dump()}
 

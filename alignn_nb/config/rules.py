@@ -4,7 +4,9 @@ alignn reads, the fields that shape the model, the flavour, heads and ZBL.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import subprocess
 from functools import cache
 from typing import Any
 
@@ -91,8 +93,23 @@ def resolved_use_zbl(conf: Any) -> bool:
 
 
 @cache
+def training_config() -> Any:
+    """alignn's pydantic `TrainingConfig` class.
+
+    Importing ``alignn.config`` runs ``git rev-parse HEAD`` to record a version; outside
+    a git repository git's "fatal: not a git repository" would reach the user's terminal
+    on every command. Its stderr is discarded here (alignn then records "NA").
+    """
+    import unittest.mock
+
+    quiet = functools.partial(subprocess.check_output, stderr=subprocess.DEVNULL)
+    with unittest.mock.patch.object(subprocess, "check_output", quiet):
+        from alignn.config import TrainingConfig
+    return TrainingConfig
+
+
+@cache
 def training_defaults() -> dict[str, Any]:
     """Every field of alignn's `TrainingConfig` except the model, with its default."""
-    from alignn.config import TrainingConfig
-
-    return {k: f.default for k, f in TrainingConfig.model_fields.items() if k != "model"}
+    fields = training_config().model_fields
+    return {k: f.default for k, f in fields.items() if k != "model"}

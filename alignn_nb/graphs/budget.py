@@ -91,11 +91,12 @@ def refusal(
         else f"turn lighten_edges on (keeps only bonds ≤ inner_cutoff, now {cfg.inner_cutoff:g} Å)"
     )
     k = "" if graph.neighbor_strategy == "radius_graph" else " or max_neighbors"
+    limit = "None (no limit)" if graph.max_neighbors is None else graph.max_neighbors
     return (
         f"Graph too large: {how} {found['triplets']:,} triplets (line-graph edges) and "
         f"{found['edges']:,} edges, about {found['bytes'] / 1e9:.2f} GB, for "
         f"{found['atoms']:,} atoms with {graph.neighbor_strategy} at cutoff {graph.cutoff:g} Å"
-        f" and max_neighbors {graph.max_neighbors}; the budget is {budget:,} triplets. "
+        f" and max_neighbors {limit}; the budget is {budget:,} triplets. "
         f"Lower cutoff{k}, {lighten}, or raise the budget."
     )
 

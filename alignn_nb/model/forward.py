@@ -3,7 +3,8 @@
 `model_input` assembles the tuple alignn's forward unpacks from the graphs and the lattice;
 `run` calls the model with temporary config switches and, for a model whose energy
 ignores the bonds (no layer, no penalty, no ZBL), returns the exact zero forces and stress
-of `zero_forces` instead of letting alignn's autograd call fail.
+of `zero_forces` instead of letting alignn's autograd call fail. Outputs alignn did not
+compute (it returns a one-element placeholder tensor for them) are left out of the result.
 """
 
 from __future__ import annotations
@@ -135,11 +136,24 @@ def run(
         with torch.set_grad_enabled(torch.is_grad_enabled() or gradients):
             result = model(model_input(model, g, lg, graphs.lattice))
         stress = conf.stresswise_weight != 0
+        made = _computed(conf, gradients or zeroed, stress)
     finally:
         for name, value in saved.items():
             setattr(conf, name, value)
+    result = {key: value for key, value in result.items() if made.get(key, True)}
     if zeroed:
         lattice = graphs.lattice
         structures = 1 if lattice.dim() == 2 else len(lattice)
         result = {**result, **zero_forces(num_atoms(g), structures, stress)}
     return Forward(result, gradients, zeroed)
+
+
+def _computed(conf: Any, forces: bool, stress: bool) -> dict[str, bool]:
+    """Which of alignn's optional outputs its forward computed under ``conf``; it returns
+    ``torch.empty(1)`` for the others, which `run` leaves out of the result."""
+    return {
+        "grad": forces,
+        "stresses": forces and stress,
+        "atomwise_pred": conf.atomwise_output_features > 0 and conf.atomwise_weight != 0,
+        "additional": conf.additional_output_features > 0,
+    }

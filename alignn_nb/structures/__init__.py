@@ -3,10 +3,18 @@ examples, and uploaded files (structures and configs) checked before they are pa
 
 from alignn_nb.structures.loading import (
     MIN_DISTANCE,
+    check_elements,
     check_structure,
     example,
     examples,
     load_structure,
 )
 
-__all__ = ["MIN_DISTANCE", "check_structure", "example", "examples", "load_structure"]
+__all__ = [
+    "MIN_DISTANCE",
+    "check_elements",
+    "check_structure",
+    "example",
+    "examples",
+    "load_structure",
+]

@@ -14,13 +14,17 @@ from typing import Any
 
 import ase
 import numpy as np
+from ase.data import atomic_numbers, chemical_symbols
 
+from alignn_nb.structures.cif import read_cif
 from alignn_nb.structures.lapack import one_blas_thread
 
 MIN_DISTANCE = 0.1
 """Å; atoms closer than this (to each other or to a periodic image) are refused."""
 JARVIS_KEYS = ("lattice_mat", "coords", "elements", "cartesian")
 """Keys of the jarvis atoms dict in alignn's ``id_prop.json`` that `load_structure` reads."""
+LAST_ELEMENT = 103
+"""Lr: jarvis, whose atoms and atom features alignn reads, knows the elements H to Lr."""
 _SEARCH_RADIUS = 2.0
 """Å; the overlap check searches this far (a short radius makes vesin's cell list huge)."""
 
@@ -30,14 +34,16 @@ def load_structure(source: Any) -> ase.Atoms:
 
     Args:
         source: a path to any file ASE reads (CIF, POSCAR/CONTCAR, extxyz, xyz; the first
-            frame of a trajectory); an ``ase.Atoms``; a jarvis ``Atoms``; the jarvis atoms
+            frame of a trajectory; a ``.cif`` is read by `read_cif`, ASE's reader in
+            linear time); an ``ase.Atoms``; a jarvis ``Atoms``; the jarvis atoms
             dict of alignn's ``id_prop.json`` (``lattice_mat`` Å, ``coords``, ``elements``,
             ``cartesian``); or a pymatgen ``Structure``/``Molecule``.
 
     Raises:
-        ValueError: for an unreadable file (quoting ASE), an unknown source type, an empty
-            structure, NaN or infinite coordinates, a zero or singular cell on a periodic
-            axis, or atoms closer than `MIN_DISTANCE` Å.
+        ValueError: for an unreadable file (quoting ASE), an unknown source type, an unknown
+            element (see `check_elements`), an empty structure, NaN or infinite
+            coordinates, a zero or singular cell on a periodic axis, or atoms closer than
+            `MIN_DISTANCE` Å.
     """
     atoms = _to_ase(source)
     check_structure(atoms)
@@ -70,7 +76,7 @@ def _read_file(path: Path) -> ase.Atoms:
     if not path.is_file():
         raise ValueError(f"no structure file at {path}")
     try:
-        atoms = ase.io.read(path, index=0)
+        atoms = read_cif(path) if path.suffix.lower() == ".cif" else ase.io.read(path, index=0)
     except Exception as exc:
         raise ValueError(f"ASE could not read {path}: {exc}") from exc
     if not isinstance(atoms, ase.Atoms):
@@ -88,27 +94,64 @@ def _from_jarvis_dict(data: Mapping) -> ase.Atoms:
             f"jarvis atoms dict is missing {', '.join(map(repr, missing))}; it needs "
             f"{', '.join(JARVIS_KEYS)}"
         )
+    elements = check_elements(data["elements"])
     coords = np.asarray(data["coords"], dtype=float).reshape(-1, 3)
     lattice = np.asarray(data["lattice_mat"], dtype=float)
-    if lattice.shape != (3, 3) or len(coords) != len(data["elements"]):
+    if lattice.shape != (3, 3) or len(coords) != len(elements):
         raise ValueError(
             f"jarvis atoms dict has lattice_mat of shape {lattice.shape} (needs 3x3) and "
-            f"{len(coords)} coords for {len(data['elements'])} elements"
+            f"{len(coords)} coords for {len(elements)} elements"
         )
     with one_blas_thread():
         jatoms = Atoms(
             lattice_mat=lattice,
             coords=coords,
-            elements=list(data["elements"]),
+            elements=elements,
             cartesian=bool(data["cartesian"]),
         )
     return jatoms.ase_converter()
 
 
+def check_elements(symbols: Any) -> list[str]:
+    """``symbols`` as a list of element symbols alignn can read, H to Lr.
+
+    Raises:
+        ValueError: for something other than a list of strings, naming the first symbol
+            that is not an element (ASE's own lookup raises `KeyError` for it) or one past
+            Lr (Z 103), for which jarvis has no atom features.
+    """
+    if isinstance(symbols, str | bytes) or not isinstance(symbols, list | tuple | np.ndarray):
+        raise ValueError(
+            f"elements is a {type(symbols).__name__}, not a list of symbols such as ['Si', 'O']"
+        )
+    for index, symbol in enumerate(symbols):
+        if not isinstance(symbol, str):
+            raise ValueError(
+                f"atom {index}'s element is {symbol!r} ({type(symbol).__name__}), not a symbol "
+                "such as 'Si'"
+            )
+        number = atomic_numbers.get(symbol, 0)
+        if not 1 <= number <= LAST_ELEMENT:
+            raise ValueError(_element_refusal(index, symbol, number))
+    return [str(symbol) for symbol in symbols]
+
+
+def _element_refusal(index: int, symbol: str, number: int) -> str:
+    if number > LAST_ELEMENT:
+        return (
+            f"element {symbol} (Z {number}, atom {index}) is past "
+            f"{chemical_symbols[LAST_ELEMENT]}: jarvis, whose atom features alignn uses, knows "
+            f"elements H to {chemical_symbols[LAST_ELEMENT]} only"
+        )
+    return f"unknown element symbol {symbol!r} (atom {index})"
+
+
 def check_structure(atoms: ase.Atoms) -> None:
-    """Raise `ValueError` naming the first problem that would break alignn's graph."""
+    """Raise `ValueError` naming the first problem that would break alignn's graph (or its
+    atom features: an atomic number outside H to Lr)."""
     if len(atoms) == 0:
         raise ValueError("the structure is empty: it has no atoms")
+    _check_numbers(atoms.get_atomic_numbers())
     positions = atoms.get_positions()
     if not np.isfinite(positions).all():
         bad = int(np.flatnonzero(~np.isfinite(positions).all(axis=1))[0])
@@ -118,6 +161,16 @@ def check_structure(atoms: ase.Atoms) -> None:
         raise ValueError("the cell has a NaN or infinite entry")
     _check_cell(cell, np.asarray(atoms.get_pbc(), dtype=bool))
     _check_overlaps(positions, cell)
+
+
+def _check_numbers(numbers: np.ndarray) -> None:
+    outside = np.flatnonzero((numbers < 1) | (numbers > LAST_ELEMENT))
+    if len(outside):
+        atom, number = int(outside[0]), int(numbers[outside[0]])
+        raise ValueError(
+            f"atom {atom} has atomic number {number}: alignn reads elements H to "
+            f"{chemical_symbols[LAST_ELEMENT]} (Z 1 to {LAST_ELEMENT})"
+        )
 
 
 def _check_cell(cell: np.ndarray, pbc: np.ndarray) -> None:

@@ -18,6 +18,7 @@ import ase
 import ase.io
 
 from alignn_nb.config.alignn_io import AlignnConfigError, LoadedConfig, load_alignn_config
+from alignn_nb.structures.cif import read_cif
 from alignn_nb.structures.loading import load_structure
 
 _MB = 1024 * 1024
@@ -132,7 +133,7 @@ def _ase_read(name: str, content: bytes, fmt: str) -> ase.Atoms:
     text = content if fmt in _BINARY_FORMATS else _decode(name, content)
     stream = io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text)
     try:
-        atoms = ase.io.read(stream, format=fmt, index=0)
+        atoms = read_cif(stream) if fmt == "cif" else ase.io.read(stream, format=fmt, index=0)
     except Exception as exc:  # ASE raises many types for bad files
         reason = str(exc) or type(exc).__name__
         raise ValueError(f"ASE could not read {name} as {fmt}: {reason}") from exc

@@ -28,7 +28,7 @@ import os
 import pickle
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,32 +85,45 @@ class TrainedRun:
     def split(self, dataset: Dataset, split: str) -> Dataset:
         """The structures of ``split`` ("train", "val", "test" or "all") in the run's order.
 
+        An id of the split that ``dataset`` skipped (an entry it could not read) is left
+        out, and its `Skipped` is kept in the split's ``skipped``.
+
         Raises:
-            ValueError: for an unknown split, a split the run did not record, or ids of the
-                split that ``dataset`` does not hold (the first few are named).
+            ValueError: for an unknown split, a split the run did not record, ids of the
+                split that ``dataset`` does not hold (the first few are named), or a split
+                whose every structure was skipped.
         """
         if split not in SPLITS:
             raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
         if split == "all":
-            return Dataset(
-                f"{dataset.name} (all)", dataset.samples, dataset.conventions, dataset.file_energy
-            )
+            return replace(dataset, name=f"{dataset.name} (all)", path=None)
         if self.ids is None:
             raise ValueError(
                 f"{self.name} records no split ({IDS_FILE} is missing): use split 'all'"
             )
         by_id = {sample.id: sample for sample in dataset}
         ids = self.ids[split]
-        missing = [i for i in ids if i not in by_id]
+        skipped = tuple(s for s in dataset.skipped if s.id in set(ids))
+        unread = {s.id for s in skipped}
+        missing = [i for i in ids if i not in by_id and i not in unread]
         if missing:
             raise ValueError(
                 f"{dataset.name} lacks {len(missing)} of the {len(ids)} {split} ids of "
                 f"{self.name} ({_listed(missing)}): is it the data this run was trained on?"
             )
         _check_unique(dataset, set(ids), split)
-        samples = tuple(by_id[i] for i in ids)
+        samples = tuple(by_id[i] for i in ids if i in by_id)
+        if not samples:
+            raise ValueError(
+                f"every {split} structure of {self.name} was skipped in {dataset.name} "
+                f"({skipped[0].id}: {skipped[0].reason})"
+            )
         return Dataset(
-            f"{dataset.name} ({split})", samples, dataset.conventions, dataset.file_energy
+            f"{dataset.name} ({split})",
+            samples,
+            dataset.conventions,
+            dataset.file_energy,
+            skipped=skipped,
         )
 
 

@@ -1,8 +1,8 @@
 """The structures of a whole dataset on disk, listed without reading them all at once.
 
 `open_dataset` lists the entries of any of the layouts alignn trains from, and
-`read_entry` turns one entry into a checked ``ase.Atoms``, so a scan can read each
-structure on a worker, count its graph and drop it:
+`alignn_nb.training.entries.read_entry` turns one entry into a checked ``ase.Atoms``, so
+a scan can read each structure on a worker, count its graph and drop it:
 
 - **alignn's dataset folder**, as ``train_alignn.py --root_dir`` reads it: ``id_prop.csv``
   (rows of a structure file name and one or more float targets, no header) with the
@@ -14,14 +14,17 @@ structure on a worker, count its graph and drop it:
   read with jarvis's own parser (``use_cif2cell=False``), which is what alignn gets
   unless the ``cif2cell`` program is installed: jarvis's cif2cell path runs a shell
   command built from the file name and leaves a temporary file behind at every read.
+  jarvis reduces each CIF to spglib's primitive cell; a large cell without symmetry
+  gets the same cell without spglib's search (`alignn_nb.structures.primitive`).
 - **alignn's force-field ``id_prop.json``** itself (a JSON list of such entries).
 - **an extxyz file**, read by ASE frame by frame.
 - **a folder of CIF/POSCAR files** without targets (``*.cif``, ``POSCAR*``, ``CONTCAR*``,
   ``*.vasp``, ``*.poscar``), each read with jarvis's reader for its kind.
 
 An entry that cannot be listed (a csv row whose file is missing or whose targets are not
-numbers) is returned in ``skipped`` with its reason; one that cannot be read raises
-`ValueError` from `read_entry` with the reason. An empty dataset raises `ValueError`.
+numbers, a JSON entry that is not a dict with an ``atoms`` dict) is returned in
+``skipped`` with its reason; one that cannot be read raises `ValueError` from
+`alignn_nb.training.entries` with the reason. An empty dataset raises `ValueError`.
 """
 
 from __future__ import annotations
@@ -33,45 +36,22 @@ import zipfile
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
+from alignn_nb.training.datasets import Skipped, empty_dataset
+from alignn_nb.training.entries import (
+    FILE_FORMATS,
+    ID_KEY,
+    Entry,
+    FileFormat,
+    entry_id,
+    extxyz_frames,
+    frame_id,
+    json_entry,
+)
 
-from alignn_nb.structures.lapack import one_blas_thread
-
-FileFormat = Literal["poscar", "cif", "xyz", "pdb"]
-FILE_FORMATS: tuple[str, ...] = ("poscar", "cif", "xyz", "pdb")
-"""alignn's ``--file_format`` values (``train_alignn.py``)."""
-ALIGNN_BOX = 500.0
-"""Å; the box alignn puts around an xyz or pdb molecule (``box_size=500``, ``max_lat=500``)."""
-ID_KEY = "jid"
-"""The id of an id_prop.json entry, as alignn's ``--id_key`` defaults."""
 STRUCTURE_SUFFIXES: dict[str, FileFormat] = {".cif": "cif", ".vasp": "poscar", ".poscar": "poscar"}
 STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
-
-EntryKind = Literal["file", "jarvis", "arrays"]
-
-
-@dataclass(frozen=True, eq=False)
-class Entry:
-    """One structure of a dataset, small enough to send to a worker.
-
-    ``kind`` says what ``payload`` is: "file" a ``(path, file_format)`` pair read with
-    jarvis; "jarvis" a jarvis atoms dict (``lattice_mat`` Å, ``coords``, ``elements``,
-    ``cartesian``); "arrays" ``(numbers, positions Å (N, 3), cell Å (3, 3), pbc (3,))``.
-    """
-
-    id: str
-    kind: EntryKind
-    payload: Any
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An entry left out of a dataset, and why."""
-
-    id: str
-    reason: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,10 +103,7 @@ def open_dataset(
 
 def _non_empty(found: DatasetFiles) -> DatasetFiles:
     if not found.entries:
-        why = ""
-        if found.skipped:
-            why = f" ({len(found.skipped)} entries skipped: {found.skipped[0].reason})"
-        raise ValueError(f"{found.name}: the dataset is empty: no structure to scan{why}")
+        raise empty_dataset(found.name, found.skipped)
     return found
 
 
@@ -158,35 +135,22 @@ def _from_json(name: str, entries: Any, id_key: str, layout: str) -> DatasetFile
         raise ValueError(f"{name}: expected a JSON list of entries like alignn's id_prop.json")
     listed, skipped = [], []
     for index, item in enumerate(entries):
-        entry_id = str(item.get(id_key, index)) if isinstance(item, dict) else str(index)
-        atoms = item.get("atoms") if isinstance(item, dict) else None
-        if not isinstance(atoms, dict):
-            skipped.append(Skipped(entry_id, f"entry {index} has no jarvis 'atoms' dict"))
-            continue
-        listed.append(Entry(entry_id, "jarvis", atoms))
+        try:
+            listed.append(json_entry(item, index, id_key))
+        except ValueError as failure:
+            skipped.append(Skipped(entry_id(item, index, id_key), str(failure)))
     return DatasetFiles(name, layout, tuple(listed), tuple(skipped))
 
 
 def _from_extxyz(name: str, source: Any) -> DatasetFiles:
     """Every frame of an extxyz file as arrays; a frame ASE cannot parse ends the file."""
-    from ase.io import iread
-
     listed, skipped = [], []
-    frames = iread(source, index=":", format="extxyz")
-    index = 0
-    while True:
-        try:
-            atoms = next(frames)
-        except StopIteration:
-            break
-        except Exception as failure:  # ASE raises many types for a malformed frame
-            reason = f"ASE could not read frame {index} or any after it: {failure}"
-            skipped.append(Skipped(f"frame {index}", reason))
-            break
-        entry_id = str(atoms.info.get("id", atoms.info.get("jid", index)))
+    for index, atoms in enumerate(extxyz_frames(source)):
+        if isinstance(atoms, Skipped):
+            skipped.append(atoms)
+            continue
         arrays = (atoms.numbers.copy(), atoms.positions.copy(), atoms.cell.array.copy(), atoms.pbc)
-        listed.append(Entry(entry_id, "arrays", arrays))
-        index += 1
+        listed.append(Entry(frame_id(atoms, index), "arrays", arrays))
     return DatasetFiles(name, "extxyz", tuple(listed), tuple(skipped))
 
 
@@ -272,74 +236,3 @@ def _from_structure_folder(path: Path) -> DatasetFiles:
     if ignored:
         notes.append(f"{ignored} other files in the folder were not read")
     return DatasetFiles(path.name, "structure folder", tuple(listed), (), tuple(notes))
-
-
-def read_entry(entry: Entry) -> Any:
-    """The entry's structure as a checked ``ase.Atoms`` (positions in Å).
-
-    Raises:
-        ValueError: naming why it cannot be read or used (quoting jarvis or ASE).
-    """
-    from alignn_nb.structures.loading import check_structure
-
-    if entry.kind == "file":
-        atoms = _read_with_jarvis(*entry.payload)
-    elif entry.kind == "jarvis":
-        atoms = _from_jarvis_dict(entry.payload, f"entry {entry.id!r}")
-    else:
-        from ase import Atoms
-
-        numbers, positions, cell, pbc = entry.payload
-        atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
-    check_structure(atoms)  # a new object of this function's own: nothing to copy
-    return atoms
-
-
-def _from_jarvis_dict(payload: dict, where: str) -> Any:
-    """A jarvis atoms dict as alignn's training reads it (``Atoms.from_dict``), in ASE.
-
-    ``props`` and ``cartesian`` may be absent (``cartesian`` then False, as
-    `atoms_from_jarvis` reads it); alignn's ``from_dict`` needs both.
-
-    Positions are jarvis's own Cartesian coordinates (fractional ones times its lattice
-    rounded to 1e-5 Å, as ``Atoms.cart_coords`` computes them), so k-nearest ties fall as
-    in alignn's graphs; `jarvis_arrays` checks the dict first for a clear refusal.
-    """
-    from alignn_nb.graphs.geometry import jarvis_lattice
-    from alignn_nb.training.id_prop import jarvis_arrays
-
-    cell, coords, elements = jarvis_arrays(payload, where)
-    if payload.get("cartesian", False):
-        return _ase(elements, coords, cell)
-    return _ase(elements, np.dot(coords, jarvis_lattice(cell)), cell)
-
-
-def _read_with_jarvis(path: str, file_format: str) -> Any:
-    """A structure file read as alignn's train_alignn.py reads it, converted to ASE."""
-    from jarvis.core.atoms import Atoms
-
-    readers = {
-        "poscar": lambda p: Atoms.from_poscar(p),
-        "cif": lambda p: Atoms.from_cif(p, use_cif2cell=False),
-        "xyz": lambda p: Atoms.from_xyz(p, box_size=ALIGNN_BOX),
-        "pdb": lambda p: Atoms.from_pdb(p, max_lat=ALIGNN_BOX),
-    }
-    name = Path(path).name
-    if not Path(path).is_file():
-        raise ValueError(f"no file {name}")
-    try:
-        with one_blas_thread():
-            atoms = readers[file_format](path)
-        cell = np.asarray(atoms.lattice_mat, dtype=float)
-        return _ase(atoms.elements, np.asarray(atoms.cart_coords, dtype=float), cell)
-    except Exception as failure:  # jarvis raises many types for a malformed file
-        reason = str(failure) or type(failure).__name__
-        raise ValueError(f"jarvis could not read {name} as {file_format}: {reason}") from None
-
-
-def _ase(elements: list[str], positions: np.ndarray, cell: np.ndarray) -> Any:
-    from ase import Atoms
-
-    if len(elements) == 0:
-        raise ValueError("no atoms in it")
-    return Atoms(symbols=list(elements), positions=positions, cell=cell, pbc=True)

@@ -11,6 +11,12 @@ Whatever a file stores, every `Sample` holds:
 Any of them may be None: a term whose target is missing is reported as "no target" by
 `alignn_nb.training.breakdown`, never as zero.
 
+Entries are read one by one: an entry that cannot be read (a structure that
+`alignn_nb.structures.loading.check_structure` refuses, an unknown element, a target
+that is not numeric or has the wrong shape) is left out and listed in
+``Dataset.skipped`` with its reason, and the rest is read. A source with no readable
+entry raises `ValueError`.
+
 Stress convention. alignn 2026.8.11's ``ALIGNNAtomWise.forward`` forms the stress of each
 structure from the bond vectors r and the bond forces dE/dr (with grad_multiplier -1) as
 ``-160.21766208 · rᵀ(-dE/dr) / V``: that is ``+(1/V) ∂E/∂ε`` converted from eV/Å³ to GPa
@@ -32,7 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -89,6 +95,18 @@ STRESS_CONVENTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """An entry left out of a dataset, and why."""
+
+    id: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"id", "reason"}``, as the verbs' ``--json`` list it."""
+        return {"id": self.id, "reason": self.reason}
+
+
 @dataclass(frozen=True, eq=False)
 class Targets:
     """One structure's targets; see the module docstring for units and shapes."""
@@ -125,6 +143,8 @@ class Dataset:
     ``file_energy`` says how an id_prop file stored total_energy, which alignn feeds to its
     readout unchanged: "per_atom" or "total" (eV per cell); None for other sources.
     ``path`` is the file `load_dataset` read it from (None otherwise, and for a slice).
+    ``skipped`` lists the entries of the source that could not be read, with the reason
+    (a slice has none: they have no place among its samples).
     """
 
     name: str
@@ -132,6 +152,7 @@ class Dataset:
     conventions: tuple[str, ...] = field(default_factory=tuple)
     file_energy: FileEnergy | None = None
     path: str | None = None
+    skipped: tuple[Skipped, ...] = ()
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -152,7 +173,11 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.target_counts().items())
-        return f"Dataset({self.name!r}, {len(self)} samples, {self.atom_count()} atoms; {counts})"
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        return (
+            f"Dataset({self.name!r}, {len(self)} samples{skipped}, {self.atom_count()} atoms; "
+            f"{counts})"
+        )
 
     def atom_count(self) -> int:
         """Atoms over all samples."""
@@ -182,13 +207,20 @@ class Dataset:
         return digest.hexdigest()
 
 
+def _at(where: str) -> str:
+    """The start of a message about ``where``; nothing for ``where=""``."""
+    return f"{where}: " if where else ""
+
+
 def _array(value: Any, what: str, where: str) -> np.ndarray:
+    if value is None:
+        raise ValueError(f"{_at(where)}{what} is null")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as failure:
-        raise ValueError(f"{where}: {what} is not numeric ({failure})") from None
+        raise ValueError(f"{_at(where)}{what} is not numeric ({failure})") from None
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{where}: {what} contains NaN or infinity")
+        raise ValueError(f"{_at(where)}{what} contains NaN or infinity")
     return array
 
 
@@ -196,7 +228,7 @@ def _forces(value: Any, natoms: int, where: str) -> np.ndarray:
     forces = _array(value, "forces", where)
     if forces.shape != (natoms, 3):
         raise ValueError(
-            f"{where}: forces have shape {forces.shape} but the cell has {natoms} atoms; "
+            f"{_at(where)}forces have shape {forces.shape} but the cell has {natoms} atoms; "
             f"expected ({natoms}, 3) in eV/Å"
         )
     return forces
@@ -218,7 +250,8 @@ def stress_matrix(value: Any, convention: str, where: str = "stress") -> np.ndar
         matrix = array.reshape(3, 3)
     else:
         raise ValueError(
-            f"{where}: stress has shape {array.shape}; expected 3×3, 9 numbers or a Voigt 6-vector"
+            f"{_at(where)}stress has shape {array.shape}; expected 3×3, 9 numbers or a Voigt "
+            "6-vector"
         )
     return factor * matrix + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -233,13 +266,17 @@ def make_sample(
     stress_convention: str = "alignn",
     atomwise: Any = None,
     additional: Any = None,
+    where: str | None = None,
 ) -> Sample:
     """A checked `Sample`: energy in eV per cell, forces (N, 3) eV/Å, stress per convention.
 
+    The targets are checked, not the structure (see `atoms_sample`).
+
     Raises:
-        ValueError: naming the sample, for a non-numeric value or a wrong shape.
+        ValueError: naming the sample (or ``where``; ``""`` names nothing), for a
+            non-numeric value or a wrong shape.
     """
-    where = f"sample {sample_id!r}"
+    where = f"sample {sample_id!r}" if where is None else where
     natoms = len(atoms)
     targets = Targets(
         energy=None if energy is None else _energy(energy, where),
@@ -256,7 +293,7 @@ def make_sample(
 def _energy(value: Any, where: str) -> float:
     array = _array(value, "energy", where)
     if array.size != 1:
-        raise ValueError(f"{where}: energy must be one number, got shape {array.shape}")
+        raise ValueError(f"{_at(where)}energy must be one number, got shape {array.shape}")
     return float(array.reshape(-1)[0])
 
 
@@ -266,7 +303,7 @@ def _atomwise(value: Any, natoms: int, where: str) -> np.ndarray:
         return array.reshape(natoms, 1)
     if array.ndim != 2 or array.shape[0] != natoms:
         raise ValueError(
-            f"{where}: atomwise target has shape {array.shape}; expected ({natoms}, k), "
+            f"{_at(where)}atomwise target has shape {array.shape}; expected ({natoms}, k), "
             "one row per atom"
         )
     return array
@@ -283,45 +320,84 @@ def _ase_target(atoms: Atoms, getter: str, **kwargs: Any) -> Any:
         return None
 
 
+def atoms_sample(atoms: Atoms, index: int, atomwise_key: str = "forces") -> Sample:
+    """One `ase.Atoms` frame as a checked `Sample` (a copy), its targets in ASE units.
+
+    The id is ``atoms.info["id"]`` (or ``"jid"``, else ``index``); energy is total eV,
+    forces eV/Å, stress ASE's eV/Å³ (positive under tension) multiplied by 160.21766208
+    to GPa. Missing results become missing targets.
+
+    Raises:
+        ValueError: for a structure `check_structure` refuses or a target of the wrong shape.
+    """
+    from alignn_nb.structures.loading import check_structure
+    from alignn_nb.training.entries import frame_id
+
+    sample_id = frame_id(atoms, index)
+    check_structure(atoms)
+    forces = _ase_target(atoms, "get_forces")
+    return make_sample(
+        sample_id,
+        atoms.copy(),
+        energy=_ase_target(atoms, "get_potential_energy"),
+        forces=forces,
+        stress=_ase_target(atoms, "get_stress", voigt=False),
+        stress_convention="ase",
+        atomwise=forces if atomwise_key == "forces" else atoms.arrays.get(atomwise_key),
+    )
+
+
+def empty_dataset(name: str, skipped: Sequence[Skipped]) -> ValueError:
+    """The one refusal of a dataset with no readable structure, for every verb."""
+    why = f" ({len(skipped)} skipped; {skipped[0].id}: {skipped[0].reason})" if skipped else ""
+    return ValueError(f"{name}: the dataset is empty: it holds no readable structure{why}")
+
+
+def readable(
+    name: str, samples: Sequence[Sample], skipped: Sequence[Skipped], **fields: Any
+) -> Dataset:
+    """A `Dataset` of the entries read and those skipped; `ValueError` when none was read."""
+    if not samples:
+        raise empty_dataset(name, skipped)
+    return Dataset(name=name, samples=tuple(samples), skipped=tuple(skipped), **fields)
+
+
 def from_atoms(
-    frames: Sequence[Atoms], name: str = "structures", atomwise_key: str = "forces"
+    frames: Iterable[Atoms | Skipped], name: str = "structures", atomwise_key: str = "forces"
 ) -> Dataset:
     """A dataset from `ase.Atoms` whose calculators hold energy, forces and stress (ASE units).
 
-    Energies are total eV, forces eV/Å, stresses ASE's eV/Å³ (positive under tension),
-    multiplied by 160.21766208 to GPa. Missing results become missing targets.
+    Each frame is read by `atoms_sample`; one it refuses is listed in ``skipped`` with the
+    reason, and so is a `Skipped` among ``frames`` (an unreadable frame of a file).
+
+    Raises:
+        ValueError: when no frame could be read.
     """
-    samples = []
+    from alignn_nb.training.entries import frame_id
+
+    samples, skipped = [], []
     for index, atoms in enumerate(frames):
-        forces = _ase_target(atoms, "get_forces")
-        sample_id = str(atoms.info.get("id", atoms.info.get("jid", index)))
-        samples.append(
-            make_sample(
-                sample_id,
-                atoms.copy(),
-                energy=_ase_target(atoms, "get_potential_energy"),
-                forces=forces,
-                stress=_ase_target(atoms, "get_stress", voigt=False),
-                stress_convention="ase",
-                atomwise=forces if atomwise_key == "forces" else atoms.arrays.get(atomwise_key),
-            )
-        )
+        if isinstance(atoms, Skipped):
+            skipped.append(atoms)
+            continue
+        try:
+            samples.append(atoms_sample(atoms, index, atomwise_key))
+        except ValueError as failure:
+            skipped.append(Skipped(frame_id(atoms, index), str(failure)))
     notes = (f"{name}: energies as total eV, forces eV/Å, {STRESS_CONVENTIONS['ase'][2]}",)
-    return Dataset(name=name, samples=tuple(samples), conventions=notes)
+    return readable(name, samples, skipped, conventions=notes)
 
 
 def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Dataset:
-    """Every frame of an extended-XYZ file, read by ASE, with its energy, forces and stress."""
-    from ase.io import read
+    """Every frame of an extended-XYZ file, read by ASE, with its energy, forces and stress.
+
+    A frame ASE cannot parse ends the file: it is listed in ``skipped``, the frames before
+    it are read.
+    """
+    from alignn_nb.training.entries import extxyz_frames
 
     path = Path(path)
-    try:
-        frames = read(path, index=":", format="extxyz")
-    except Exception as failure:  # ASE raises many types for malformed files
-        raise ValueError(f"{path.name}: ASE could not read it as extxyz: {failure}") from None
-    if isinstance(frames, Atoms):
-        frames = [frames]
-    return from_atoms(frames, name=path.name, atomwise_key=atomwise_key)
+    return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
 
 
 def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **options: Any) -> Dataset:
@@ -331,7 +407,8 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     keep_duplicates) or, for extxyz, ``atomwise_key``.
 
     Raises:
-        ValueError: for an unreadable file or a target of the wrong shape, naming the sample.
+        ValueError: for an unreadable or empty file or a target of the wrong shape,
+            naming the sample.
         FileNotFoundError: for a path that does not exist.
     """
     if isinstance(source, Dataset):
@@ -348,7 +425,11 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     if path.suffix.lower() == ".json":
         from alignn_nb.training.id_prop import read_id_prop
 
-        return replace(read_id_prop(path, **options), path=str(path))
-    if path.suffix.lower() in (".xyz", ".extxyz"):
-        return replace(read_extxyz(path, **options), path=str(path))
-    raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
+        dataset = read_id_prop(path, **options)
+    elif path.suffix.lower() in (".xyz", ".extxyz"):
+        dataset = read_extxyz(path, **options)
+    else:
+        raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
+    if not len(dataset):
+        raise empty_dataset(path.name, dataset.skipped)
+    return replace(dataset, path=str(path))

@@ -36,7 +36,7 @@ from ase import Atoms
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.training.alignn_run import TrainedRun
-from alignn_nb.training.datasets import Dataset, Sample
+from alignn_nb.training.datasets import Dataset, Sample, Skipped
 
 CHUNK = 8
 """Structures per forward pass (and per Dask task); progress is reported per chunk."""
@@ -126,7 +126,10 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    """A run's errors on a dataset; ``seconds`` is the wall time of the evaluation."""
+    """A run's errors on a dataset; ``seconds`` is the wall time of the evaluation.
+
+    ``skipped`` lists the entries of the split that the dataset could not read.
+    """
 
     run: str
     split: str
@@ -135,6 +138,7 @@ class Evaluation:
     energy_unit: str
     seconds: float = 0.0
     notes: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
     def __repr__(self) -> str:
         return f"Evaluation({self.run!r}, {self.split}, {len(self.structures)} structures)"
@@ -174,6 +178,7 @@ class Evaluation:
             "force_mae": self.force_mae,
             "stress_mae": self.stress_mae,
             "per_structure": [s.as_dict() for s in self.structures],
+            "skipped": [s.as_dict() for s in self.skipped],
         }
 
     def text(self) -> str:
@@ -185,6 +190,7 @@ class Evaluation:
             f"force MAE  {_fmt(self.force_mae)} eV/Å",
             f"stress MAE {_fmt(self.stress_mae)} GPa",
         ]
+        rows += [f"skipped: {s.id}: {s.reason}" for s in self.skipped]
         return "\n".join(rows + [f"note: {note}" for note in self.notes])
 
 
@@ -372,4 +378,5 @@ def evaluate(
         energy_unit=energy_unit(run.cfg),
         seconds=time.perf_counter() - start,
         notes=() if note is None else (note,),
+        skipped=chosen.skipped,
     )

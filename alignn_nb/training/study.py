@@ -29,7 +29,13 @@ from typing import Any
 
 from alignn_nb.training.datasets import Dataset
 from alignn_nb.training.search_space import SearchSpace, TrialSettings
-from alignn_nb.training.trials import OBJECTIVES, VALIDATION_FRACTION, TrialPlan
+from alignn_nb.training.trials import (
+    OBJECTIVES,
+    VALIDATION_FRACTION,
+    TrialPlan,
+    objective_problem,
+    training_problem,
+)
 
 DEFAULT_STORAGE = "alignn-nb-study.journal"
 DEFAULT_STUDY = "alignn-nb"
@@ -185,6 +191,19 @@ class TuningPlan:
     def key(self, dataset: Dataset) -> StudyKey:
         """The `StudyKey` of this plan on ``dataset``."""
         return StudyKey.of(self.objective, dataset, self.validation_fraction, self.seed)
+
+    def problem(self, dataset: Dataset, local: bool = True) -> str | None:
+        """Why the base settings cannot be swept on ``dataset``, or None: an objective
+        without a value there, nothing that can be trained, or (``local``: the trials
+        run in this environment) alignn_atomwise where DGL is not installed."""
+        from alignn_nb.config.mirror import PURE_MODEL
+        from alignn_nb.config.rules import DGL_MISSING, dgl_installed, is_pure
+
+        cfg, graph = self.base.cfg, self.base.graph
+        problem = objective_problem(self.objective, cfg, dataset)
+        if problem is None and local and not is_pure(cfg) and not dgl_installed():
+            problem = f"{DGL_MISSING}: choose {PURE_MODEL!r} or install DGL"
+        return problem or training_problem(cfg, graph, dataset)
 
     def trial_plan(self, number: int, settings: TrialSettings) -> TrialPlan:
         """The plain `TrialPlan` a worker runs for trial ``number``."""

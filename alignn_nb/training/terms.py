@@ -5,7 +5,7 @@ See `alignn_nb.training.breakdown` for how alignn's ``train.py`` forms each term
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,14 @@ WEIGHTS = {
     "gradwise": "gradwise_weight",
     "stresswise": "stresswise_weight",
     "additional": "additional_output_weight",
+}
+#: The dataset target (`alignn_nb.training.datasets.TARGETS`) each term compares with.
+TARGET_OF = {
+    "graphwise": "energy",
+    "atomwise": "atomwise",
+    "gradwise": "forces",
+    "stresswise": "stress",
+    "additional": "additional",
 }
 #: The config fields `reweight` may change without a forward pass.
 WEIGHT_FIELDS = tuple(WEIGHTS.values())
@@ -86,6 +94,8 @@ def _config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
         return "not computable: alignn applies NLLLoss to every term and it needs class labels"
     if name == "atomwise" and cfg.atomwise_output_features == 0:
         return "not computable: atomwise_output_features is 0, so the model has no atomwise head"
+    if name == "gradwise" and not cfg.calculate_gradient:
+        return "not computable: calculate_gradient is off, so alignn computes no forces"
     if name == "stresswise" and not _gradients_on(cfg):
         return (
             "not computable: alignn computes stress only with gradients on "
@@ -94,6 +104,31 @@ def _config_problem(name: str, cfg: ALIGNNAtomWiseConfig) -> str | None:
     if name == "additional" and cfg.additional_output_features == 0:
         return "not computable: additional_output_features is 0, so there is no additional head"
     return None
+
+
+def untrainable(cfg: ALIGNNAtomWiseConfig, counts: Mapping[str, int]) -> str | None:
+    """Why no term alignn's loss adds for ``cfg`` can have a value on a dataset whose
+    samples carry ``counts[target]`` of each target, or None when one can.
+
+    Known before any forward pass: the config's own problems, a graph-level output of
+    more than one value against the energy, and targets the dataset lacks.
+    """
+    reasons: dict[str, str] = {}
+    for name in (n for n in TERMS if applies(n, cfg)):
+        problem = _config_problem(name, cfg)
+        if problem is None and name == "graphwise" and not cfg.classification:
+            if cfg.output_features != 1:
+                problem = (
+                    f"not computable: output_features is {cfg.output_features} but the "
+                    "energy target is one number"
+                )
+        if problem is None and not counts.get(TARGET_OF[name]):
+            problem = f"{NO_TARGET} ({TARGET_OF[name]})"
+        if problem is None:
+            return None
+        reasons[name] = problem
+    listed = "; ".join(f"{name}: {problem}" for name, problem in reasons.items())
+    return f"nothing to train: {listed}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +188,10 @@ def _graphwise(
     return RawTerm(_criterion(cfg)(out[:, 0], target), unit, int(mask.sum()))
 
 
+def _not_computed(key: str) -> str:
+    return f"not computable: alignn's forward pass computed no {key!r} for this config"
+
+
 def _per_atom(
     result: dict, key: str, batch: Batch, target: str, unit: str, cfg: ALIGNNAtomWiseConfig
 ) -> RawTerm:
@@ -161,7 +200,11 @@ def _per_atom(
         return RawTerm(None, unit, 0, NO_TARGET)
     atom_mask = torch.repeat_interleave(mask, batch.natoms)
     wanted = batch.stacked(target, per_atom=True)
-    predicted = result[key].reshape(batch.num_atoms, -1)[atom_mask]
+    predicted = result.get(key)
+    if predicted is None:
+        return RawTerm(None, unit, 0, _not_computed(key))
+    if predicted.numel() % max(1, batch.num_atoms) == 0:
+        predicted = predicted.reshape(batch.num_atoms, -1)[atom_mask]
     if predicted.shape != wanted.shape:
         return RawTerm(
             None,
@@ -180,7 +223,9 @@ def _per_structure(
     if not bool(mask.any()):
         return RawTerm(None, unit, 0, NO_TARGET)
     wanted = batch.stacked(target, per_atom=False)
-    predicted = result[key]
+    predicted = result.get(key)
+    if predicted is None:
+        return RawTerm(None, unit, 0, _not_computed(key))
     if key == "stresses" and predicted.dim() == 2:
         predicted = predicted.expand(len(batch.samples), 3, 3)
     if predicted.numel() != len(batch.samples) * wanted[0].numel():

@@ -140,6 +140,20 @@ def objective_problem(objective: str, cfg: ALIGNNAtomWiseConfig, dataset: Datase
     return None
 
 
+def training_problem(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, dataset: Dataset) -> str | None:
+    """Why a short training of ``cfg`` on ``dataset`` cannot start, or None when it can:
+    a config alignn's forward pass cannot run on a plain dataset, or no loss term that
+    can have a value (`alignn_nb.training.terms.untrainable`)."""
+    from alignn_nb.training.batches import check_inputs
+    from alignn_nb.training.terms import untrainable
+
+    try:
+        check_inputs(cfg, graph)
+    except ValueError as refused:
+        return str(refused)
+    return untrainable(cfg, dataset.target_counts())
+
+
 def score(
     model: torch.nn.Module,
     validation: Dataset,
@@ -228,6 +242,7 @@ def run_trial(
     cfg, graph, options = settings.cfg, settings.graph, settings.options
     device = resolve_device(plan.device)
     problem = objective_problem(plan.objective, cfg, validation)
+    problem = problem or training_problem(cfg, graph, train_set)
     if problem is not None:
         raise ValueError(problem)
     saved_threads = torch.get_num_threads()

@@ -114,7 +114,8 @@ def advice_html(advice: Sequence[Mapping[str, Any]] | None) -> str:
     head = "<tr><th>change</th><th>graph memory</th><th>step peak</th><th>epoch</th></tr>"
     rows = [
         "<tr>"
-        f"<td>{html.escape(str(a.get('field')))} = {html.escape(str(a.get('value')))}</td>"
+        f"<td>{html.escape(str(a.get('field')))} = {html.escape(str(a.get('value')))}"
+        f"{_advice_note(a.get('note'))}</td>"
         f"<td>{memory_text(a.get('graph_memory_bytes'))}</td>"
         f"<td>{memory_text(a.get('peak_memory_bytes'))}</td>"
         f"<td>{seconds_text(a.get('epoch_seconds'))}</td>"
@@ -122,6 +123,10 @@ def advice_html(advice: Sequence[Mapping[str, Any]] | None) -> str:
         for a in advice
     ]
     return f"<table class='alignn-nb-dataset-advice'>{head}{''.join(rows)}</table>"
+
+
+def _advice_note(note: Any) -> str:
+    return "" if not note else f"<br><small>{html.escape(str(note))}</small>"
 
 
 def problems_html(stats: Mapping[str, Any]) -> str:

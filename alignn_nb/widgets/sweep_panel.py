@@ -46,7 +46,7 @@ from alignn_nb.training.study import (
     open_study,
     records,
 )
-from alignn_nb.training.trials import OBJECTIVES, objective_problem
+from alignn_nb.training.trials import OBJECTIVES
 from alignn_nb.viz.sweep_plot import figure_png, importance_figure, importance_text, trials_html
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets.config_toolbar import ConfigToolbar
@@ -54,6 +54,7 @@ from alignn_nb.widgets.config_toolbar import ConfigToolbar
 log = logging.getLogger(__name__)
 _ERROR_COLOUR = "#b00020"
 PLOT_HINT = "Add a field and its range above, then press Run: each finished trial is drawn here."
+NO_DATASET = "no dataset to train the trials on: set the dashboard's dataset first"
 
 
 class SweepPanel(widgets.VBox):
@@ -65,7 +66,11 @@ class SweepPanel(widgets.VBox):
     """
 
     toolbar = Instance(ConfigToolbar, read_only=True, help="The config, graph and undo history.")
-    dataset = Instance(Dataset, help="The structures each trial trains and validates on.")
+    dataset = Instance(
+        Dataset,
+        allow_none=True,
+        help="The structures each trial trains and validates on; None: Run is refused.",
+    )
     specs = List(Unicode(), help="The fields to tune, as FIELD=LOW:HIGH[:log] or FIELD=a,b,c.")
     trials = Int(4, help="Run until the study holds this many finished trials.")
     steps = Int(20, help="AdamW steps of each trial (a steps spec overrides it).")
@@ -85,7 +90,7 @@ class SweepPanel(widgets.VBox):
     message = Unicode("", help="What the last action did, or why it was refused.")
     failed = Bool(False, help="True when `message` is a refusal or an error.")
 
-    def __init__(self, toolbar: ConfigToolbar, dataset: Dataset, **kwargs: Any) -> None:
+    def __init__(self, toolbar: ConfigToolbar, dataset: Dataset | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.set_trait("toolbar", toolbar)
         self.dataset = dataset
@@ -217,13 +222,13 @@ class SweepPanel(widgets.VBox):
         self._say(f"{param.field} will be tuned.")
         return True
 
-    def _plan(self) -> TuningPlan:
+    def _plan(self, dataset: Dataset) -> TuningPlan:
         """The plan of the current settings; `ValueError` (one line) for anything refused."""
         space = SearchSpace.parse(self.specs)
         options = TrialOptions(steps=self.steps)
         base = TrialSettings(self.toolbar.config.copy(), self.toolbar.graph.copy(), options)
         plan = TuningPlan(space, base, objective=self.objective, device="auto")
-        problem = objective_problem(plan.objective, base.cfg, self.dataset)
+        problem = plan.problem(dataset, local=not self.scheduler.strip())
         if problem is not None:
             raise ValueError(problem)
         return plan
@@ -241,8 +246,11 @@ class SweepPanel(widgets.VBox):
             self._say("a sweep is already running: stop it first", failed=True)
             return False
         try:
-            plan, cluster = self._plan(), self._cluster()
-            study = open_study(self.storage, self.study_name, plan.key(self.dataset))
+            dataset = self.dataset  # kept: the dataset may be cleared while the sweep runs
+            if dataset is None:
+                raise ValueError(NO_DATASET)
+            plan, cluster = self._plan(dataset), self._cluster()
+            study = open_study(self.storage, self.study_name, plan.key(dataset))
         except (ValueError, TraitError) as refused:
             self._say(str(refused), failed=True)
             return False
@@ -253,18 +261,18 @@ class SweepPanel(widgets.VBox):
         self._show()
         self._say(f"running {self.trials} trials on {cluster.describe()}…")
         self._worker = start_worker(
-            lambda: self._sweep(study, plan, cluster), "alignn-nb-sweep", self._stop.set
+            lambda: self._sweep(study, plan, cluster, dataset), "alignn-nb-sweep", self._stop.set
         )
         return True
 
-    def _sweep(self, study: Any, plan: TuningPlan, cluster: Any) -> None:
+    def _sweep(self, study: Any, plan: TuningPlan, cluster: Any, dataset: Dataset) -> None:
         from alignn_nb.app.tuning import run_study
 
         try:
             run_study(
                 study,
                 plan,
-                self.dataset,
+                dataset,
                 self.trials,
                 cluster,
                 on_trial=lambda record, finished: self._show(),

@@ -13,7 +13,7 @@ from alignn_nb.app.dataset_stats import dataset_stats, parse_memory
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
 from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.dataset_files import Entry, read_entry
+from alignn_nb.training.entries import Entry, read_entry
 from tests.conftest import EXAMPLE_DATA
 
 CFG = ALIGNNAtomWiseConfig()
@@ -42,7 +42,7 @@ def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) ->
     assert [(s.id, s.reason) for s in result.skipped] == [
         (
             "broken",
-            "entry 'broken': atoms dict lacks 'coords' (needs lattice_mat, coords, elements)",
+            "atoms dict lacks 'coords' (needs lattice_mat, coords, elements)",
         )
     ]
     assert progress == [(8, 11), (11, 11)]

@@ -121,7 +121,8 @@ def test_a_sweep_survives_a_killed_worker_resumes_and_runs_from_the_cli(
     argv += [f"--set={k}={v}" for k, v in TINY_PURE_MODEL.items()]
     assert main(argv) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert set(shown) == {"study", "storage", "objective", "trials", "best"}
+    assert set(shown) == {"study", "storage", "objective", "trials", "best", "skipped"}
+    assert shown["skipped"] == []
     assert [t["number"] for t in shown["trials"]] == [0, 1, 2, 3, 4]
     assert [t["state"] for t in shown["trials"][:4]] == [r.state for r in records(study)][:4]
     assert shown["trials"][4]["worker"] == survivor

@@ -15,7 +15,8 @@ from alignn_nb.cli._settings import load_settings
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
 from alignn_nb.graphs.memory import graph_memory_bytes
-from alignn_nb.training.dataset_files import open_dataset, read_entry
+from alignn_nb.training.dataset_files import open_dataset
+from alignn_nb.training.entries import read_entry
 
 KEYS = {
     "structures",
@@ -119,7 +120,7 @@ def test_a_folder_scanned_on_a_cluster_of_processes(tmp_path, capsys, dask_clust
     ("argv", "message"),
     [
         (["absent"], "no dataset at absent"),
-        (["EMPTY"], "EMPTY/id_prop.json: the dataset is empty: no structure to scan"),
+        (["EMPTY"], "EMPTY/id_prop.json: the dataset is empty: it holds no readable structure"),
         (["EMPTY", "--memory", "lots"],
          "memory 'lots' refused: give a positive size such as 16GB, 512MB or 8GiB"),
         (["EMPTY", "--memory", "0GB"],

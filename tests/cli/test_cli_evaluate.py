@@ -25,7 +25,15 @@ def test_json_holds_alignns_test_predictions(capsys, alignn_trained):
     status, printed, _ = _evaluate(capsys, *argv, "--split", "test")
     assert status == 0
     result = json.loads(printed)
-    assert list(result) == ["structures", "energy_mae", "force_mae", "stress_mae", "per_structure"]
+    assert list(result) == [
+        "structures",
+        "energy_mae",
+        "force_mae",
+        "stress_mae",
+        "per_structure",
+        "skipped",
+    ]
+    assert result["skipped"] == []
     records = json.loads((out / "Test_results.json").read_text())
     assert result["structures"] == len(records) == 2
     for row, record in zip(result["per_structure"], records, strict=True):

@@ -139,6 +139,18 @@ def test_a_config_file(capsys):
     assert (stats["neighbor_strategy"], stats["cutoff"]) == ("radius_graph", 5.0)
 
 
+def test_a_null_max_neighbors_says_what_it_means_here(capsys):
+    config = str(PRESETS / "mlearn_Si_config_dgl.json")
+    status, out, _ = run(capsys, "Si64", "--config", config)
+    assert status == 0
+    degree = json.loads(run(capsys, "Si64", "--config", config, "--json")[1])["degree_max"]
+    (line,) = [line for line in out.splitlines() if line.startswith("max_neighbors ")]
+    assert line.split(maxsplit=1)[1] == f"None (no limit; up to {degree} per atom here)"
+    status, _, err = run(capsys, "Si64", "--config", config, "--budget", "10")
+    assert status == 1
+    assert " and max_neighbors None (no limit); the budget is 10 triplets. " in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

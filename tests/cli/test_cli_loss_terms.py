@@ -39,7 +39,8 @@ def _json(capsys, *argv: str) -> dict:
 @pytest.mark.dgl
 def test_json_shape_and_absent_terms(capsys, small_xyz):
     result = _json(capsys, "--data", str(small_xyz), "--set", "stresswise_weight=0.25")
-    assert set(result) == {"terms", "total", "penalty", "samples"}
+    assert set(result) == {"terms", "total", "penalty", "samples", "skipped"}
+    assert result["skipped"] == []
     assert list(result["terms"]) == ["graphwise", "gradwise", "stresswise"]
     assert set(result["terms"]["stresswise"]) == {"raw", "weight", "weighted", "share"}
     assert result["terms"]["stresswise"]["weight"] == 0.25

@@ -12,16 +12,20 @@ from alignn_nb.graphs.build import build_graphs
 from alignn_nb.graphs.counts import graph_counts, settings_counts
 from alignn_nb.graphs.reference import alignn_graphs
 from alignn_nb.structures import example
-from alignn_nb.training.id_prop import atoms_from_jarvis
+from alignn_nb.training.entries import Entry, read_entry
 from tests.conftest import EXAMPLE_DATA
 
 FULL = ALIGNNAtomWiseConfig(lighten_edges=False, backtracking=True)
 """alignn's own line graph: every bond pair."""
 
 
+def _read(item: dict):
+    return read_entry(Entry(item["jid"], "jarvis", item["atoms"]))
+
+
 def _structures() -> dict:
     entries = json.loads((EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json").read_text())
-    found = {f"jarvis-{i}": atoms_from_jarvis(entries[i]["atoms"], str(i)) for i in (0, 7)}
+    found = {f"jarvis-{i}": _read(entries[i]) for i in (0, 7)}
     found["NaCl"] = example("NaCl")
     return found
 
@@ -92,7 +96,8 @@ def test_jarvis_entries_read_for_a_scan_count_as_alignns_training_reads_them() -
     from alignn.graphs import Graph
     from jarvis.core.atoms import Atoms
 
-    from alignn_nb.training.dataset_files import open_dataset, read_entry
+    from alignn_nb.training.dataset_files import open_dataset
+    from alignn_nb.training.entries import read_entry
 
     files = open_dataset(EXAMPLE_DATA / "jarvis_ff_sample_id_prop.json")
     graph = GraphConfig(cutoff=8.0, max_neighbors=12)

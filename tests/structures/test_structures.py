@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from jarvis.core.atoms import Atoms as JarvisAtoms
 
-from alignn_nb.structures import MIN_DISTANCE, example, examples, load_structure
+from alignn_nb.structures import (
+    MIN_DISTANCE,
+    check_elements,
+    example,
+    examples,
+    load_structure,
+)
 from tests.conftest import EXAMPLE_DATA
 
 EXAMPLE_SIZES = {"Si": 2, "NaCl": 2, "Cu": 1, "graphene": 2, "H2O": 3, "Si64": 64}
@@ -108,6 +114,47 @@ def test_jarvis_dict_with_cartesian_coords():
 def test_jarvis_dict_missing_keys_is_named():
     with pytest.raises(ValueError, match="missing 'lattice_mat', 'cartesian'"):
         load_structure({"coords": [[0, 0, 0]], "elements": ["Si"]})
+
+
+def _cscl(elements) -> dict:
+    return {
+        "lattice_mat": [[4.0, 0, 0], [0, 4.0, 0], [0, 0, 4.0]],
+        "coords": [[0, 0, 0], [0.5, 0.5, 0.5]],
+        "elements": elements,
+        "cartesian": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("elements", "message"),
+    [
+        (["Cs", "Xx"], "unknown element symbol 'Xx' (atom 1)"),
+        (["X", "Cl"], "unknown element symbol 'X' (atom 0)"),
+        (
+            ["Og", "Cl"],
+            "element Og (Z 118, atom 0) is past Lr: jarvis, whose atom features alignn uses, "
+            "knows elements H to Lr only",
+        ),
+        (["Cs", 17], "atom 1's element is 17 (int), not a symbol such as 'Si'"),
+        ("CsCl", "elements is a str, not a list of symbols such as ['Si', 'O']"),
+    ],
+)
+def test_an_element_alignn_cannot_read_is_refused_by_name(elements, message):
+    """ASE's own lookup raises KeyError: 'Xx'; jarvis gives Og and ASE's dummy X no number."""
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        check_elements(elements)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_structure(_cscl(elements))
+
+
+@pytest.mark.parametrize(("number", "symbol"), [(0, "X"), (104, "Rf")])
+def test_atoms_with_an_atomic_number_alignn_cannot_read_are_refused(number, symbol):
+    atoms = ase.Atoms("CsCl", scaled_positions=[[0, 0, 0], [0.5] * 3], cell=np.eye(3) * 4, pbc=True)
+    atoms.numbers[1] = number
+    message = f"atom 1 has atomic number {number}: alignn reads elements H to Lr (Z 1 to 103)"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        load_structure(atoms)
+    assert atoms.get_chemical_symbols()[1] == symbol
 
 
 def test_pymatgen_structure():

@@ -15,7 +15,7 @@ from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.alignn_export import save_alignn_config
 from alignn_nb.model.build import build_model
 from alignn_nb.training.alignn_run import from_training, load_run, run_dataset
-from alignn_nb.training.datasets import Dataset, load_dataset
+from alignn_nb.training.datasets import Dataset, Skipped, load_dataset
 from alignn_nb.training.example_data import default_dataset
 
 PURE = {
@@ -134,6 +134,34 @@ def test_a_split_needs_the_runs_ids_and_the_datas_structures(tmp_path):
         "ids_train_val_test.json cannot say which; use split 'all'"
     )
     assert [s.id for s in run.split(twice, "val")] == ["Al-01"]
+
+
+def test_a_split_leaves_out_the_structures_the_data_could_not_read(tmp_path):
+    folder, cfg = _folder(tmp_path)
+    torch.save(build_model(cfg, seed=0).state_dict(), folder / "best_model.pt")
+    ids = {"id_train": ["Cu-00"], "id_val": ["Al-01"], "id_test": ["Cu-02", "bad", "X-1"]}
+    (folder / "ids_train_val_test.json").write_text(json.dumps(ids))
+    run = load_run(folder)
+    unread = (Skipped("bad", "coords contains NaN or infinity"), Skipped("other", "no atoms"))
+    dataset = dataclasses.replace(default_dataset(size=3), skipped=unread)
+    with pytest.raises(ValueError, match=r"lacks 1 of the 3 test ids of run \(X-1\)"):
+        run.split(dataset, "test")
+    ids["id_test"].remove("X-1")
+    (folder / "ids_train_val_test.json").write_text(json.dumps(ids))
+    run = load_run(folder)
+    test = run.split(dataset, "test")
+    assert [s.id for s in test] == ["Cu-02"]
+    assert test.skipped == unread[:1]
+    assert run.split(dataset, "val").skipped == ()
+    assert run.split(dataset, "all").skipped == unread
+    ids["id_test"].remove("Cu-02")
+    (folder / "ids_train_val_test.json").write_text(json.dumps(ids))
+    with pytest.raises(ValueError) as refused:
+        load_run(folder).split(dataset, "test")
+    assert str(refused.value) == (
+        "every test structure of run was skipped in default (EMT Cu/Al, seed 0) "
+        "(bad: coords contains NaN or infinity)"
+    )
 
 
 def test_alignn_nbs_own_training_run_loads_with_its_weights():

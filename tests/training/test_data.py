@@ -199,18 +199,32 @@ def _entry(jid="a", natoms=2, energy=-30.0):
     }
 
 
-def test_wrong_force_shape_names_the_sample(tmp_path):
+def test_a_file_whose_only_entry_is_bad_is_refused_naming_it(tmp_path):
     entry = _entry("bad-one")
     entry["forces"] = [[0.0, 0.0, 0.1]] * 3
-    with pytest.raises(ValueError, match=r"entry 0 \(jid 'bad-one'\): forces have shape \(3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^id_prop.json: the dataset is empty: it holds no readable structure "
+        r"\(1 skipped; bad-one: forces "
+        r"have shape \(3, 3\) but the cell has 2 atoms; expected \(2, 3\) in eV/Å\)$",
+    ):
         read_id_prop(_write_entries(tmp_path, [entry]))
 
 
-def test_wrong_stress_shape_names_the_sample(tmp_path):
-    entry = _entry("odd")
-    entry["stresses"] = [1.0, 2.0, 3.0, 4.0]
-    with pytest.raises(ValueError, match=r"jid 'odd'\): stress has shape \(4,\)"):
-        read_id_prop(_write_entries(tmp_path, [_entry("fine", energy=-31.0), entry]))
+def test_a_bad_entry_is_skipped_and_the_rest_read(tmp_path):
+    odd = _entry("odd")
+    odd["stresses"] = [1.0, 2.0, 3.0, 4.0]
+    dataset = read_id_prop(
+        _write_entries(tmp_path, [_entry("fine", energy=-31.0), odd]), energy="total"
+    )
+    assert [s.id for s in dataset] == ["fine"]
+    assert dataset[0].targets.energy == -31.0
+    assert [s.as_dict() for s in dataset.skipped] == [
+        {
+            "id": "odd",
+            "reason": "stress has shape (4,); expected 3×3, 9 numbers or a Voigt 6-vector",
+        }
+    ]
 
 
 def test_ambiguous_energy_is_refused_until_told(tmp_path):

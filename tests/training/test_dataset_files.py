@@ -11,7 +11,8 @@ import pytest
 from ase.build import bulk
 from ase.io import write
 
-from alignn_nb.training.dataset_files import open_dataset, read_entry
+from alignn_nb.training.dataset_files import open_dataset
+from alignn_nb.training.entries import read_entry
 
 SI = bulk("Si", "diamond", a=5.43)
 NACL = bulk("NaCl", "rocksalt", a=5.64)
@@ -151,14 +152,14 @@ def test_empty_and_bad_datasets_say_why(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as empty:
         open_dataset(tmp_path)
     assert str(empty.value) == (
-        f"{tmp_path.name}/id_prop.json: the dataset is empty: no structure to scan"
+        f"{tmp_path.name}/id_prop.json: the dataset is empty: it holds no readable structure"
     )
     (tmp_path / "id_prop.json").write_text(json.dumps([{"jid": "x"}]))
     with pytest.raises(ValueError) as skipped:
         open_dataset(tmp_path / "id_prop.json")
     assert str(skipped.value) == (
-        "id_prop.json: the dataset is empty: no structure to scan "
-        "(1 entries skipped: entry 0 has no jarvis 'atoms' dict)"
+        "id_prop.json: the dataset is empty: it holds no readable structure "
+        "(1 skipped; x: entry 0 has no jarvis 'atoms' dict)"
     )
     folder = tmp_path / "nothing"
     folder.mkdir()

@@ -14,7 +14,7 @@ from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.counts import graph_counts
 from alignn_nb.graphs.memory import graph_memory_bytes
 from alignn_nb.training import step_cost
-from alignn_nb.training.dataset_files import Entry, read_entry
+from alignn_nb.training.entries import Entry, read_entry
 from alignn_nb.training.step_cost import MMAP_FACTOR, StepCost
 from tests.conftest import EXAMPLE_DATA
 

@@ -119,6 +119,29 @@ def test_showing_the_explore_tab_opens_the_example_run_once(dashboard):
     assert explore._thread is opened
 
 
+def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
+    """No dataset: no loss terms, no dataset samples, a sweep refused by name; the Dataset
+    tab keeps scanning its own source. Setting one back restores them all."""
+    dataset, source = dashboard.loss_plot.dataset, dashboard.dataset_tab.source
+    sweep, picker = dashboard.sweep, dashboard.picker
+    assert len(picker.sample_dropdown.get_state()["_options_labels"]) == len(dataset) == 2
+    dashboard.loss_plot.dataset = None
+    result = dashboard.wait()
+    assert dashboard.session.dataset is picker.dataset is sweep.dataset is None
+    assert result.losses is None and dashboard.loss_plot.breakdown is None
+    assert picker.sample_dropdown.get_state()["_options_labels"] == ()
+    assert dashboard.dataset_tab.source == source
+    assert sweep.add_param("cutoff=4:6")
+    assert not sweep.run()
+    assert sweep.message == "no dataset to train the trials on: set the dashboard's dataset first"
+    assert sweep.failed and not sweep.running and sweep.records == []
+    assert "no dataset to train the trials on" in sweep._message_html.get_state()["value"]
+    dashboard.loss_plot.dataset = dataset
+    dashboard.wait()
+    assert dashboard.session.dataset is picker.dataset is sweep.dataset is dataset
+    assert len(picker.sample_dropdown.get_state()["_options_labels"]) == 2
+
+
 @pytest.mark.dgl
 def test_the_prediction_shows_the_live_models_parameter_count(dashboard):
     cfg = ALIGNNAtomWiseConfig()
