@@ -5,6 +5,7 @@ from __future__ import annotations
 from alignn_nb.lazy import lazy_names
 
 _LAZY = {
+    "AtomsView": "alignn_nb.widgets.atoms_view",
     "ConfigForm": "alignn_nb.widgets.config_form",
     "ConfigToolbar": "alignn_nb.widgets.config_toolbar",
     "Dashboard": "alignn_nb.widgets.dashboard",
@@ -18,6 +19,7 @@ _LAZY = {
     "GraphView": "alignn_nb.widgets.graph_view",
     "LossPlot": "alignn_nb.widgets.loss_plot",
     "ModelSummaryView": "alignn_nb.widgets.model_summary",
+    "PhysicsView": "alignn_nb.widgets.physics_view",
     "PredictionView": "alignn_nb.widgets.prediction_view",
     "RunComparisonView": "alignn_nb.widgets.run_comparison",
     "StructurePicker": "alignn_nb.widgets.structure_picker",
@@ -27,6 +29,7 @@ _LAZY = {
 """Public names and the module each lives in, imported on first use (most of them load torch)."""
 
 __all__ = [
+    "AtomsView",
     "ConfigForm",
     "ConfigToolbar",
     "Dashboard",
@@ -39,6 +42,7 @@ __all__ = [
     "GraphView",
     "LossPlot",
     "ModelSummaryView",
+    "PhysicsView",
     "Pictured",
     "PredictionView",
     "RunComparisonView",
