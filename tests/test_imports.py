@@ -25,7 +25,7 @@ PROBES = {
     ),
     "every package face": (
         "import alignn_nb.config, alignn_nb.structures, alignn_nb.graphs, alignn_nb.model, "
-        "alignn_nb.training, alignn_nb.viz, alignn_nb.app, alignn_nb.cli"
+        "alignn_nb.training, alignn_nb.checks, alignn_nb.viz, alignn_nb.app, alignn_nb.cli"
     ),
 }
 

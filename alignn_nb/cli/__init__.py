@@ -25,6 +25,7 @@ VERBS = (
     "train",
     "evaluate",
     "explore",
+    "check",
 )
 """The verb modules of this package, imported when the parser is made."""
 INTERNAL_ERROR = 70

@@ -124,10 +124,19 @@ def debugging(on: bool) -> Iterator[None]:
         _DEBUG.reset(token)
 
 
-def fail(verb: str, error: Exception, status: int = 2, cause: BaseException | None = None) -> int:
+def fail(
+    verb: str,
+    error: Exception,
+    status: int = 2,
+    cause: BaseException | None = None,
+    trace: str | None = None,
+) -> int:
     """Write ``alignn-nb VERB: error: MESSAGE`` (one line) to stderr and return ``status``;
-    under `debugging`, the traceback of ``cause`` (default: ``error``) first."""
-    if _DEBUG.get():
+    under `debugging`, first the traceback of ``cause`` (default: ``error``), or ``trace``,
+    the text of one raised in another process."""
+    if _DEBUG.get() and trace:
+        sys.stderr.write(trace if trace.endswith("\n") else trace + "\n")
+    elif _DEBUG.get():
         traceback.print_exception(cause or error, file=sys.stderr)
     sys.stderr.write(f"alignn-nb {verb}: error: {_one_line(str(error))}\n")
     return status

@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         job.stop()
         job.wait()
     if job.state == "failed" and job.error is not None and job.error.type == "Refused":
-        return _settings.fail(VERB, ValueError(job.error.message))
+        return _settings.fail(VERB, ValueError(job.error.message), trace=job.error.traceback)
     _follow(job, lines)
     return _ended(job, request, args)
 

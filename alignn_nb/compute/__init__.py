@@ -24,7 +24,7 @@ from alignn_nb.lazy import lazy_package
 if TYPE_CHECKING:
     from alignn_nb.compute.cluster import Cluster, connect, run_all
     from alignn_nb.compute.context import JobContext, StopFlag, Stopped
-    from alignn_nb.compute.dask_jobs import DaskJob, Outcome
+    from alignn_nb.compute.dask_jobs import CANCELLED, Connect, DaskJob, Outcome
     from alignn_nb.compute.dask_map import DaskMapJob
     from alignn_nb.compute.job import STATES, Job, JobError, JobEvent
     from alignn_nb.compute.latest import SETTLE_SECONDS, LatestRunner

@@ -89,7 +89,7 @@ def inspect_data(source: str | Path, config: Mapping[str, Any]) -> DataPlan:
     try:
         files = open_dataset(path)
     except (OSError, ValueError) as failure:
-        raise Refused(f"--data: {failure}") from None
+        raise Refused(str(failure)) from None
     if files.skipped:
         first = files.skipped[0]
         raise Refused(
@@ -189,7 +189,7 @@ def _extxyz(path: Path, files: DatasetFiles, needs: Sequence[tuple[str, str]]) -
     try:
         dataset = load_dataset(path)
     except (OSError, ValueError) as failure:
-        raise Refused(f"--data: {failure}") from None
+        raise Refused(str(failure)) from None
     attribute = {TARGET_KEY: "energy", "forces": "forces", "stresses": "stress"}
     problems: dict[tuple[str, str], list[str]] = {}
     for key, why in needs:

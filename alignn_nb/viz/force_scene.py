@@ -34,6 +34,8 @@ from alignn_nb.viz.layers import (
 from alignn_nb.viz.scene import atoms_cell_layer
 
 if TYPE_CHECKING:
+    from ase import Atoms
+
     from alignn_nb.evaluation import StructureErrors
 
 ERROR_COLORMAP = "plasma"
@@ -122,3 +124,12 @@ def build_force_scene(row: StructureErrors) -> ForceScene:
     )
     keys = (("predicted force", PRED_COLOR), ("target force", TARGET_COLOR))
     return ForceScene(row.id, layers, errors, scale, factor, keys)
+
+
+def structure_layers(atoms: Atoms) -> tuple[Layer, Layer]:
+    """The cell's edges and one sphere per atom in its element's colour (a structure
+    without errors or forces: a relaxed one)."""
+    positions = atoms.positions.astype(np.float32)
+    colors = element_colors(atoms.numbers)
+    spheres = Layer("atoms", "sphere", positions, None, colors, _full(ATOM_RADIUS, len(atoms)))
+    return atoms_cell_layer(atoms), spheres

@@ -4,9 +4,10 @@ runs and datasets, one widget per module named after it.
 The names say what a widget is: a ``*Tab`` is one of the dashboard's tabs that holds its
 own inputs and starts its own work (`LossTab`, `SweepTab`, `ExploreTab`, `DatasetTab`); a
 ``*View`` draws what it is given (`GraphView`, `PredictionView`, `ModelSummaryView`,
-`ExploreView`, `ForceView`, `RunComparisonView`); the rest are named for the control they
-are (`ConfigForm`, `ConfigToolbar`, `StructurePicker`, `UploadButton`, `ExerciseBox`), or
-for what they hold (`Dashboard`, `GraphExplorer`, `Pictured`).
+`ExploreView`, `ForceView`, `RunComparisonView`, `PhysicsView`, `AtomsView`); the rest
+are named for the control they are (`ConfigForm`, `ConfigToolbar`, `StructurePicker`,
+`UploadButton`, `ExerciseBox`), or for what they hold (`Dashboard`, `GraphExplorer`,
+`Pictured`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from alignn_nb.lazy import lazy_package
 
 if TYPE_CHECKING:
+    from alignn_nb.widgets.atoms_view import AtomsView
     from alignn_nb.widgets.config_form import ConfigForm
     from alignn_nb.widgets.config_toolbar import ConfigToolbar
     from alignn_nb.widgets.dashboard import Dashboard
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from alignn_nb.widgets.graph_view import GraphView
     from alignn_nb.widgets.loss_tab import LossTab
     from alignn_nb.widgets.model_summary_view import ModelSummaryView
+    from alignn_nb.widgets.physics_view import PhysicsView
     from alignn_nb.widgets.pictured import Pictured
     from alignn_nb.widgets.prediction_view import PredictionView
     from alignn_nb.widgets.run_comparison_view import RunComparisonView

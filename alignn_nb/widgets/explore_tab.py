@@ -4,7 +4,8 @@ Open runs `alignn_nb.evaluation.load_run`, `run_dataset` and `evaluate` on a wor
 (`alignn_nb.compute.start_worker`) with a progress bar; a folder or data file that cannot be
 used is refused with its message and the evaluation on display stays. The run's loss
 curves (alignn's ``history_train.json`` and ``history_val.json``, each logged term
-separately) are drawn above the evaluation.
+separately) are drawn above the evaluation. Below it, the `PhysicsView` checks the same
+run (folder, data, weights, scheduler) on its own job when its Check is pressed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alignn_nb.training import EXAMPLE_RUN_SUBSET, example_run_data, example_run
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets._resync import resync_on_display
 from alignn_nb.widgets.explore_view import ExploreView
+from alignn_nb.widgets.physics_view import PhysicsView
 from alignn_nb.widgets.run_comparison_view import RunComparisonView
 
 HINT = "Give alignn's output folder and the data it was trained on, then press Open."
@@ -122,6 +124,7 @@ class ExploreTab(widgets.VBox):
         self._scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
         self.comparison = RunComparisonView()
         self.explore = ExploreView()
+        self.physics = PhysicsView()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
@@ -137,11 +140,14 @@ class ExploreTab(widgets.VBox):
                 self._curves,
                 self.comparison,
                 self.explore,
+                self.physics,
             ],
             **kwargs,
         )
         for field, name in zip(fields, REQUEST, strict=True):
             widgets.link((field, "value"), (self, name))
+        for name in ("folder", "data", "weights", "scheduler"):
+            widgets.dlink((self, name), (self.physics, name))
         self._open_button.on_click(lambda _: self.open_run())
         self._example_button.on_click(lambda _: self.open_example())
         if not folder and not data:

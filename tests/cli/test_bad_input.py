@@ -1,8 +1,9 @@
 """Bad input, every verb the same: one line on stderr, exit status 2, nothing started.
 
-Per verb: a missing file, a file that is not JSON, CIF, POSCAR or extxyz, an id_prop with
-no readable entry, a config whose model is eALIGNN, a value out of its bounds. ``--debug``
-adds the traceback; an error no verb expected is one line too, with exit status 70.
+Per verb (every verb that reads a file, train and check included): a missing file, a file
+that is not JSON, CIF, POSCAR or extxyz, an id_prop with no readable entry, a config whose
+model is eALIGNN, a value out of its bounds. ``--debug`` adds the traceback; an error no
+verb expected is one line too, with exit status 70.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from alignn_nb.cli import serve as _serve
 from tests.support.real_configs import EALIGNN, EALIGNN_REFUSAL, config_data, config_path, write_run
 
 PURE = "sample_data_ff/mlearn_data/Si/config.json"
-VERBS = ("graph-stats", "loss-terms", "dataset-stats", "sweep", "evaluate", "explore")
+VERBS = (
+    "graph-stats",
+    "loss-terms",
+    "dataset-stats",
+    "sweep",
+    "train",
+    "evaluate",
+    "explore",
+    "check",
+)
 OUT_OF_BOUNDS = "cutoff = -1 refused: cutoff (Å) must be a finite number > 0.0"
 
 
@@ -60,7 +70,11 @@ def argv(verb: str, files: dict[str, Path], data: Path, *extra: str, run: str = 
         "sweep": ["--data", data, "--param", "cutoff=4:5", "--trials", "1", "--steps", "1"],
         "evaluate": [files[run], "--data", data],
         "explore": [files[run], "--data", data],
+        "check": [files[run], "--data", data, "--checks", "ev", "--workers", "1"],
+        "train": ["--data", data, "--output", data.parent / "trained", "--set", "epochs=1"],
     }[verb]
+    if verb == "train" and "--config" not in extra:
+        where += ["--config", config_path(PURE)]
     if verb == "sweep":
         where += ["--workers", "1", "--storage", data.parent / "study.journal"]
     return [verb, *map(str, where), *extra]
@@ -89,9 +103,10 @@ def test_a_missing_file(capsys, voila, files, verb):
     path = files["missing"]
     message = refused(capsys, voila, verb, argv(verb, files, path), str(path))
     assert not (path.parent / "study.journal").exists()
+    assert not (path.parent / "trained").exists()
     if verb == "graph-stats":
         assert message.startswith(f"'{path}' is neither a structure file nor a built-in")
-    elif verb == "dataset-stats":
+    elif verb in ("dataset-stats", "train"):
         assert message == f"no dataset at {path}"
     else:
         assert message == f"no dataset file at {path}"
@@ -100,7 +115,7 @@ def test_a_missing_file(capsys, voila, files, verb):
 @pytest.mark.parametrize("verb", VERBS)
 def test_a_file_that_is_no_structure_or_dataset(capsys, voila, files, verb):
     message = refused(capsys, voila, verb, argv(verb, files, files["notes"]), "notes.txt")
-    if verb == "dataset-stats":
+    if verb in ("dataset-stats", "train"):
         assert message == (
             "notes.txt: expected a dataset folder, alignn's id_prop.json or an extxyz file"
         )
@@ -124,7 +139,7 @@ def test_an_id_prop_without_a_readable_entry(capsys, voila, files, verb, which):
 @pytest.mark.parametrize("verb", VERBS)
 def test_an_ealignn_config_is_refused_by_name(capsys, voila, files, verb):
     data = files["poscar" if verb == "graph-stats" else "si"]
-    if verb in ("evaluate", "explore"):
+    if verb in ("evaluate", "explore", "check"):
         command = argv(verb, files, data, run="ealignn_run")
     else:
         command = argv(verb, files, data, "--config", str(config_path(EALIGNN)))
@@ -134,7 +149,7 @@ def test_an_ealignn_config_is_refused_by_name(capsys, voila, files, verb):
 @pytest.mark.parametrize("verb", VERBS)
 def test_a_value_out_of_its_bounds(capsys, voila, files, verb):
     data = files["poscar" if verb == "graph-stats" else "si"]
-    if verb in ("evaluate", "explore"):
+    if verb in ("evaluate", "explore", "check"):
         command = argv(verb, files, data, run="negative_run")
         assert refused(capsys, voila, verb, command).endswith(OUT_OF_BOUNDS)
         return
