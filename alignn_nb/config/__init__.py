@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from alignn_nb.config.mirror import (
-    FORWARD,
-    GRAPH,
-    NEIGHBOR_STRATEGIES,
-    NOWHERE,
-    PURE_MODEL,
-    PURE_ONLY_FIELDS,
-    ALIGNNAtomWiseConfig,
-    GraphConfig,
-)
+from alignn_nb.config.fields import FORWARD, GRAPH, NEIGHBOR_STRATEGIES, NOWHERE, PURE_MODEL
+from alignn_nb.config.mirror import PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.lazy import lazy_package
 
 if TYPE_CHECKING:

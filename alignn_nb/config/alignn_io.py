@@ -29,14 +29,8 @@ from typing import Any, get_args
 from traitlets import TraitError
 
 from alignn_nb.config.alignn_notes import load_notes, pure_default_note
-from alignn_nb.config.mirror import (
-    DGL_MODEL,
-    MODEL_NAMES,
-    PURE_DEFAULTS,
-    PURE_MODEL,
-    ALIGNNAtomWiseConfig,
-    GraphConfig,
-)
+from alignn_nb.config.fields import DGL_MODEL, MODEL_NAMES, PURE_DEFAULTS, PURE_MODEL
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import (
     ALIGNN_NAMES,
     NOT_ALIGNN_MODEL_FIELDS,

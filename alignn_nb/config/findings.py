@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from alignn_nb.config.mirror import DGL_MODEL, PURE_MODEL, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.fields import DGL_MODEL, PURE_MODEL
+from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.config.rules import resolved_use_zbl
 
 Level = Literal["error", "warning"]

@@ -10,7 +10,8 @@ import subprocess
 from functools import cache
 from typing import Any
 
-from alignn_nb.config.mirror import PURE_MODEL, PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig
+from alignn_nb.config.fields import PURE_MODEL
+from alignn_nb.config.mirror import PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig
 
 #: Mirror fields that alignn's model configs do not have (alignn-nb's line-graph options).
 NOT_ALIGNN_MODEL_FIELDS = ("lighten_edges", "backtracking")
