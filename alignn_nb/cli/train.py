@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 import threading
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from alignn_nb.cli import _settings
+
+if TYPE_CHECKING:
+    from alignn_nb.compute import TerminalBar
 
 VERB = "train"
 EXIT_STOPPED = 130
@@ -111,7 +114,8 @@ class _Lines:
     """Prints each event's line once, first directly, then through the terminal bar."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream, self.printed, self.bar = stream, set[int](), None
+        self.stream, self.printed = stream, set[int]()
+        self.bar: TerminalBar | None = None
         self.lock = threading.Lock()
 
     def line(self, event: Any) -> str | None:

@@ -169,7 +169,8 @@ class PhysicsView(widgets.VBox):
         self.selected = change["new"] or ""
 
     def _on_job_trait(self, change: dict) -> None:
-        job, name, new = change["owner"], change["name"], change["new"]
+        job: Job = change["owner"]
+        name, new = change["name"], change["new"]
         with self._lock:
             if job is not self.job:
                 return
