@@ -77,7 +77,7 @@ clean:
 
 .PHONY: example-run
 # alignn's own training of the example run the Explore tab opens (2 to 5 minutes on 2 cores):
-# alignn_nb/training/examples/mlearn_Si_run/, with a README saying how it was made.
+# alignn_nb/datasets/examples/mlearn_Si_run/, with a README saying how it was made.
 example-run: setup
 	$(BIN)/python -m alignn_nb.training.example_run
 
