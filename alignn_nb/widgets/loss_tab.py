@@ -1,9 +1,9 @@
 """`LossTab`: alignn's loss terms in four views.
 
 1. Contributions: stacked bars of the weighted terms, absolute or as fractions.
-2. Sensitivity: the weighted terms and total as one loss weight sweeps from 0, with the
-   config's own weight marked. Sweeps and weight changes re-weight the last breakdown;
-   they never run the model.
+2. Sensitivity: the weighted terms and total as one loss weight moves up from 0
+   (`alignn_nb.loss.weight_response`), with the config's own weight marked. It and weight
+   changes re-weight the last breakdown; they never run the model.
 3. Training: a short AdamW run on the CPU in a worker thread, with per-term curves, a
    progress bar with rate and time left, and a Stop button that ends it within one step.
    The run trains a copy of the model made when it starts, with a snapshot of the config,
@@ -77,7 +77,7 @@ class LossTab(LossTabPages, widgets.VBox):
     response_field = Enum(
         WEIGHT_FIELDS,
         default_value="graphwise_weight",
-        help="The loss weight the sensitivity plot sweeps.",
+        help="The loss weight the sensitivity plot moves.",
     )
     response_max = Float(
         2.0, help="Upper end of the weights the sensitivity plot shows (it starts at 0)."
