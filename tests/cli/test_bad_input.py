@@ -1,8 +1,9 @@
 """Bad input, every verb the same: one line on stderr, exit status 2, nothing started.
 
-Per verb (every verb that reads a file, train and check included): a missing file, a file that is not JSON, CIF, POSCAR or extxyz, an id_prop with
-no readable entry, a config whose model is eALIGNN, a value out of its bounds. ``--debug``
-adds the traceback; an error no verb expected is one line too, with exit status 70.
+Per verb (every verb that reads a file, train and check included): a missing file, a file
+that is not JSON, CIF, POSCAR or extxyz, an id_prop with no readable entry, a config whose
+model is eALIGNN, a value out of its bounds. ``--debug`` adds the traceback; an error no
+verb expected is one line too, with exit status 70.
 """
 
 from __future__ import annotations
