@@ -394,14 +394,23 @@ def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Datase
     A frame ASE cannot parse ends the file: it is listed in ``skipped``, the frames before
     it are read.
     """
+    import io
+
+    from alignn_nb.training.dataset_stream import open_binary, shard_of
     from alignn_nb.training.entries import extxyz_frames
 
     path = Path(path)
-    return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
+    shard = shard_of(path)
+    if shard is None or shard.format != "extxyz":
+        return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
+    with open_binary(shard) as handle:
+        frames = extxyz_frames(io.TextIOWrapper(handle, encoding="utf-8"))
+        return from_atoms(frames, name=path.name, atomwise_key=atomwise_key)
 
 
 def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **options: Any) -> Dataset:
-    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file, `ase.Atoms` or "default".
+    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file (either also gzip-compressed,
+    read entry by entry), `ase.Atoms` or "default".
 
     ``options`` go to `read_id_prop` (energy, stress, atomwise_key, additional_key,
     keep_duplicates) or, for extxyz, ``atomwise_key``.
@@ -419,14 +428,17 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
         return default_dataset()
     if isinstance(source, Sequence) and not isinstance(source, str):
         return from_atoms(list(source), **options)
+    from alignn_nb.training.dataset_stream import shard_of
+
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"no dataset file at {path}")
-    if path.suffix.lower() == ".json":
+    shard = shard_of(path)
+    if shard is not None and shard.format == "json":
         from alignn_nb.training.id_prop import read_id_prop
 
         dataset = read_id_prop(path, **options)
-    elif path.suffix.lower() in (".xyz", ".extxyz"):
+    elif shard is not None and shard.format == "extxyz":
         dataset = read_extxyz(path, **options)
     else:
         raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")
