@@ -107,37 +107,66 @@ def _covered(structures: Sequence[Any]) -> list[int]:
     return found
 
 
-def _candidates(cells: _Cells, cutoff: float, k: int) -> dict[str, np.ndarray]:
-    """Every covered cell's pairs within its probe, inside jarvis's window, with
-    jarvis's distances; ``probe`` and ``limit`` per cell (Å)."""
-    from vesin import NeighborList
+_REACH_MARGIN = 0.01
+"""Å added to the search radius, and fractional units to each axis's reach, so the image
+box holds every pair that jarvis's rounded lattice might put within the radius."""
 
-    parts: list[tuple[np.ndarray, ...]] = []
-    probes, limits = np.empty(len(cells)), np.empty(len(cells))
-    for c in range(len(cells)):
-        probe = probe_radius(int(cells.sizes[c]), float(cells.volume[c]), cutoff, k)
-        limit = min(cutoff, probe + 2 * NEAR_TIE)
-        probes[c], limits[c] = probe, limit
-        search = NeighborList(cutoff=float(limit + 1e-6), full_list=True)
-        i, j, image = search.compute(cells.cart[c], cells.cell[c], True, quantities="ijS")
-        image = image.astype(np.int64)
-        reach = np.ceil((cutoff + KNN_MIN_DISTANCE) * cells.recip[c] / (2 * math.pi))
-        low = np.floor(np.min(cells.frac[c], axis=0)) - reach
-        high = np.ceil(np.max(cells.frac[c], axis=0)) + reach - 1
-        inside = np.all((image >= low) & (image <= high), axis=1)
-        i, j, image = i[inside].astype(np.int64), j[inside].astype(np.int64), image[inside]
-        shift = np.dot(image.astype(float), cells.cell[c]) if len(i) else np.zeros((0, 3))
-        first = cells.first[c]
-        parts.append((i + first, j + first, image, shift, np.full(len(i), c, dtype=np.int64)))
-    gi, gj, image, shift, cell = (np.concatenate(p) for p in zip(*parts, strict=True))
+
+def _pairs(cells: _Cells) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ordered pair of atoms of each cell (self pairs included): i, j, cell."""
+    sizes = cells.sizes
+    cell = np.repeat(np.arange(len(cells)), sizes * sizes)
+    step = np.arange(len(cell)) - np.repeat(np.cumsum(sizes * sizes) - sizes * sizes, sizes * sizes)
+    n = sizes[cell]
+    return cells.first[cell] + step // n, cells.first[cell] + step % n, cell
+
+
+def _images(
+    cells: _Cells, i: np.ndarray, j: np.ndarray, cell: np.ndarray, limits: np.ndarray,
+    cutoff: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The periodic images of ``j`` that may lie within ``limits`` Å of ``i``, inside
+    jarvis's image window for the cutoff: (pair index, image) per candidate."""
+    frac = np.concatenate(cells.frac)
+    reach = np.ceil((cutoff + KNN_MIN_DISTANCE) * cells.recip / (2 * math.pi))
+    low = np.floor(np.minimum.reduceat(frac, cells.first, axis=0)) - reach
+    high = np.ceil(np.maximum.reduceat(frac, cells.first, axis=0)) + reach - 1
+    span = (limits[cell] + _REACH_MARGIN)[:, None] * cells.recip[cell] / (2 * math.pi)
+    delta = frac[i] - frac[j]
+    lo = np.maximum(np.ceil(delta - span - _REACH_MARGIN), low[cell]).astype(np.int64)
+    hi = np.minimum(np.floor(delta + span + _REACH_MARGIN), high[cell]).astype(np.int64)
+    count = np.clip(hi - lo + 1, 0, None)
+    total = count.prod(axis=1)
+    pair = np.repeat(np.arange(len(i)), total)
+    step = np.arange(len(pair)) - np.repeat(np.cumsum(total) - total, total)
+    c1, c2 = count[pair, 1], count[pair, 2]
+    image = lo[pair] + np.stack([step // (c1 * c2), (step // c2) % c1, step % c2], axis=1)
+    return pair, image
+
+
+def _candidates(cells: _Cells, cutoff: float, k: int) -> dict[str, np.ndarray]:
+    """Every covered cell's pairs within its probe radius (sized for k neighbours at its
+    density, as `knn_edges` probes), inside jarvis's window, with jarvis's distances."""
+    probes = np.array([
+        probe_radius(n, v, cutoff, k)
+        for n, v in zip(cells.sizes.tolist(), cells.volume.tolist(), strict=True)
+    ])  # fmt: skip
+    limits = np.minimum(cutoff, probes + 2 * NEAR_TIE)
+    i, j, cell = _pairs(cells)
+    pair, image = _images(cells, i, j, cell, limits, cutoff)
+    gi, gj, cell = i[pair], j[pair], cell[pair]
+    shift = np.empty((len(pair), 3))
+    bounds = np.searchsorted(cell, np.arange(len(cells) + 1))
+    for c in range(len(cells)):  # one product per cell, as jarvis's np.dot per image row
+        rows = slice(bounds[c], bounds[c + 1])
+        shift[rows] = np.dot(image[rows].astype(float), cells.cell[c])
     cart = np.concatenate(cells.cart)
-    columns = [shift[:, axis] + cart[gj, axis] - cart[gi, axis] for axis in range(3)]
-    x, y, z = columns
+    x, y, z = (shift[:, axis] + cart[gj, axis] - cart[gi, axis] for axis in range(3))
     d = np.sqrt(x * x + y * y + z * z)
     keep = (d <= limits[cell]) & (d > KNN_MIN_DISTANCE)
     return {
         "i": gi[keep], "j": gj[keep], "image": image[keep], "d": d[keep], "cell": cell[keep],
-        "probe": probes,
+        "probe": probes, "candidates": np.array(len(d)),
     }  # fmt: skip
 
 
@@ -145,9 +174,8 @@ def _nearest(pairs: dict[str, np.ndarray], atoms: int, k: int) -> tuple[np.ndarr
     """(kept pairs mask, atoms lacking k neighbours within their probe)."""
     i, d = pairs["i"], pairs["d"]
     within = np.bincount(i[d <= pairs["probe"][pairs["cell"]]], minlength=atoms)
-    lacking = within < k
     kth = _kth(i, d, atoms, k)
-    return d <= kth[i], lacking
+    return d <= kth[i], within < k
 
 
 def _kth(i: np.ndarray, d: np.ndarray, atoms: int, k: int) -> np.ndarray:

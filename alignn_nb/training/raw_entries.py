@@ -39,37 +39,44 @@ class NotAList(ValueError):
 def _unescaped_quotes(data: np.ndarray) -> np.ndarray:
     """Positions of the quotes not preceded by an odd run of backslashes."""
     quotes = np.flatnonzero(data == _QUOTE)
-    if len(quotes) == 0:
+    after = quotes[(quotes > 0) & (data[np.maximum(quotes - 1, 0)] == _BACKSLASH)]
+    if not len(after):
         return quotes
-    index = np.arange(len(data))
-    last_plain = np.maximum.accumulate(np.where(data != _BACKSLASH, index, -1))
-    before = quotes - 1
-    run = np.where(before >= 0, before - last_plain[np.maximum(before, 0)], 0)
-    return quotes[run % 2 == 0]
+    escaped = []
+    for quote in after.tolist():  # rare: a quote right after a backslash
+        run = 0
+        while quote - run - 1 >= 0 and data[quote - run - 1] == _BACKSLASH:
+            run += 1
+        if run % 2:
+            escaped.append(quote)
+    return np.setdiff1d(quotes, np.array(escaped, dtype=np.int64), assume_unique=True)
 
 
 def _boundaries(data: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(positions of element ends, their kinds (0 comma, 1 closing bracket), final depth)
     for ``data`` scanned from outside any string at ``depth``."""
     quotes = _unescaped_quotes(data)
-    marks = np.flatnonzero((data == _COMMA) | np.isin(data, (*_OPEN, *_CLOSE)))
-    outside = np.searchsorted(quotes, marks) % 2 == 0
-    marks = marks[outside]
-    chars = data[marks]
-    step = np.isin(chars, _OPEN).astype(np.int64) - np.isin(chars, _CLOSE)
+    opening = (data == _OPEN[0]) | (data == _OPEN[1])
+    closing = (data == _CLOSE[0]) | (data == _CLOSE[1])
+    marks = np.flatnonzero(opening | closing | (data == _COMMA))
+    marks = marks[np.searchsorted(quotes, marks) % 2 == 0]  # outside strings
+    step = opening[marks].astype(np.int64) - closing[marks]
     after = depth + np.cumsum(step)
     before = after - step
-    ends = ((chars == _COMMA) & (before == 1)) | ((step < 0) & (after == 0))
-    final = int(after[-1]) if len(after) else depth
+    ends = ((step == 0) & (before == 1)) | ((step < 0) & (after == 0))
     if (after < 0).any():
         raise NotAList("a closing bracket without its opening one")
-    return marks[ends], (chars[ends] != _COMMA).astype(np.int8), final
+    final = int(after[-1]) if len(after) else depth
+    return marks[ends], (step[ends] != 0).astype(np.int8), final
 
 
-def split_json_array(
+def json_blocks(
     stream: IO[bytes], name: str, block: int = BLOCK
-) -> Iterator[tuple[int, bytes]]:
-    """``(offset, bytes)`` of each element of the JSON list in ``stream``, in order.
+) -> Iterator[tuple[int, bytes, np.ndarray, np.ndarray]]:
+    """The elements of the JSON list in ``stream``, a block at a time: ``(offset, data,
+    starts, ends)`` where element ``e`` is ``data[starts[e]:ends[e]]`` (whitespace
+    stripped) and ``offset`` is where ``data`` begins in the stream. An empty element
+    (``[1,,2]``) is listed too, as no bytes, which are not valid JSON.
 
     Raises:
         ValueError: naming ``name``, when the stream does not hold one JSON list (something
@@ -85,26 +92,63 @@ def split_json_array(
     position = len(data) - len(body) + 1
     data, size = body[1:], block
     while True:
+        array = np.frombuffer(data, dtype=np.uint8)
         try:
-            ends, kinds, _ = _boundaries(np.frombuffer(data, dtype=np.uint8), 1)
+            seps, kinds, _ = _boundaries(array, 1)
         except NotAList as failure:
             raise ValueError(f"{name} is not valid JSON: {failure}") from None
-        start = 0
-        for end, kind in zip(ends.tolist(), kinds.tolist(), strict=True):
-            piece = data[start:end]
-            stripped = piece.strip(_WHITE)
-            if stripped or kind == 0:
-                yield position + start + len(piece) - len(piece.lstrip(_WHITE)), stripped
-            if kind == 1:
-                _check_tail(data[end + 1 :], stream, name)
-                return
-            start = end + 1
-        position += start
-        size = block if len(ends) else 2 * size  # an entry larger than a block
+        closing = np.flatnonzero(kinds == 1)
+        if len(closing):
+            seps, kinds = seps[: closing[0] + 1], kinds[: closing[0] + 1]
+        starts, ends = _stripped(array, np.concatenate([[0], seps[:-1] + 1]), seps)
+        listed = (kinds == 0) | (ends > starts)  # "]" after nothing ends the list only
+        if listed.any():
+            yield position, data, starts[listed], ends[listed]
+        if len(closing):
+            _check_tail(data[int(seps[-1]) + 1 :], stream, name)
+            return
+        used = int(seps[-1]) + 1 if len(seps) else 0
+        position += used
+        size = block if len(seps) else 2 * size  # an entry larger than a block
         more = stream.read(size)
         if not more:
             raise ValueError(f"{name} is not valid JSON: the list is never closed")
-        data = data[start:] + more
+        data = data[used:] + more
+
+
+def _white(array: np.ndarray, at: np.ndarray) -> np.ndarray:
+    found = array[at]
+    return (found == 32) | (found == 10) | (found == 13) | (found == 9)
+
+
+def _stripped(
+    array: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The spans ``[starts, ends)`` without leading and trailing whitespace."""
+    starts, ends = starts.astype(np.int64), ends.astype(np.int64)
+    while True:
+        move = starts < ends
+        move[move] = _white(array, starts[move])
+        if not move.any():
+            break
+        starts = starts + move
+    while True:
+        move = ends > starts
+        move[move] = _white(array, ends[move] - 1)
+        if not move.any():
+            break
+        ends = ends - move
+    return starts, ends
+
+
+def split_json_array(
+    stream: IO[bytes], name: str, block: int = BLOCK
+) -> Iterator[tuple[int, bytes]]:
+    """``(offset, bytes)`` of each element of the JSON list in ``stream``, in order (see
+    `json_blocks`)."""
+    for offset, data, starts, ends in json_blocks(stream, name, block):
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            yield offset + start, data[start:end]
 
 
 def _check_tail(rest: bytes, stream: IO[bytes], name: str) -> None:
