@@ -22,7 +22,6 @@ import numpy as np
 from alignn_nb.app.cluster import Cluster
 from alignn_nb.app.dataset_advice import advise
 from alignn_nb.app.dataset_scan import CallbackContext, ScanRequest, ScanResult, scan_task
-from alignn_nb.app.dataset_tally import ROW_LIMIT
 from alignn_nb.compute.context import JobContext
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs.budget import DEFAULT_TRIPLET_BUDGET
@@ -223,7 +222,7 @@ def _left_out(result: ScanResult) -> list[str]:
     elif tally.rows is None:
         notes.append(
             f"per_structure is null: {tally.structures:,} structures are more than "
-            f"{ROW_LIMIT:,} rows; write them with --per-structure FILE (.csv or .parquet)"
+            f"{tally.row_limit:,} rows; write them with --per-structure FILE (.csv or .parquet)"
         )
     if tally.skipped_count > len(tally.skipped):
         notes.append(

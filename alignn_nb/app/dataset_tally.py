@@ -77,6 +77,7 @@ class ScanTally:
 
     def __init__(self, budget: int, top: int = TOP, keep_rows: bool = True) -> None:
         self.budget, self.top = budget, top
+        self.row_limit, self.listed = ROW_LIMIT, LISTED
         self._parts: list[np.ndarray] = []
         self._columns: np.ndarray | None = None
         self._heap: list[Heavy] = []
@@ -94,7 +95,7 @@ class ScanTally:
         self.entries += counted.entries
         for _, entry, reason in counted.skipped:
             self.skipped_count += 1
-            if len(self.skipped) < LISTED:
+            if len(self.skipped) < self.listed:
                 self.skipped.append(Skipped(entry, reason))
         if not len(counts):
             return
@@ -123,13 +124,13 @@ class ScanTally:
     def _note_over_budget(self, counts: np.ndarray, ids: Sequence[str]) -> None:
         over = np.flatnonzero(counts[:, 3] > self.budget)
         self.over_budget_count += len(over)
-        room = LISTED - len(self.over_budget)
+        room = self.listed - len(self.over_budget)
         self.over_budget += [ids[row] for row in over[:room].tolist()]
 
     def _keep_rows(self, counts: np.ndarray, ids: Sequence[str]) -> None:
         if self.rows is None:
             return
-        if self.structures > ROW_LIMIT:
+        if self.structures > self.row_limit:
             self.rows = None
             return
         self.rows += [
