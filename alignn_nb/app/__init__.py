@@ -1,6 +1,7 @@
 """The engines that run the work: a `LiveSession` recomputes only the stages a change
 touches, on worker threads that are joined at exit; Dask clusters (`Cluster`, `connect`,
-`run_all`) run work over whole datasets, locally or on an existing cluster.
+`run_all`) run work over whole datasets, locally or on an existing cluster; a dataset's
+streamed stats run as a Job (`stats_job`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ _LAZY = {
     "connect": "alignn_nb.app.cluster",
     "run_all": "alignn_nb.app.cluster",
     "dataset_stats": "alignn_nb.app.dataset_stats",
+    "stats_job": "alignn_nb.app.dataset_stats",
+    "StatsRequest": "alignn_nb.app.dataset_stats",
+    "ScanRequest": "alignn_nb.app.dataset_scan",
 }
 """Public names and the module each lives in, imported on first use (the engine needs torch)."""
 
@@ -25,11 +29,14 @@ __all__ = [
     "LiveResult",
     "LiveSession",
     "Outcome",
+    "ScanRequest",
     "StageError",
+    "StatsRequest",
     "connect",
     "dataset_stats",
     "run_all",
     "start_worker",
+    "stats_job",
 ]
 
 
