@@ -28,6 +28,12 @@ RESULT_LINES = {
         r"^  ratio jarvis / ours: [\d.]+x; same structure: True$",
     ],
     "dataset_estimates.py": [r"^jarvis-k8 +8 structures  totals equal: True .* = [\d.]+x \("],
+    "dataset_scale.py": [
+        r"^ +\d+ structures: +\d+ structures/s \(scan [\d.]+ s, .* peak \d+ MB driver \+ workers",
+        r"^peak memory growth \d+ -> \d+ structures: [+-]\d+ MB$",
+        r"^alignn's own graphs: \d+ structures/s on one core .* ratio scan / alignn [\d.]+x$",
+        r"^\d+ random rows of the table equal alignn's graphs: True$",
+    ],
     "explorer_update.py": [r"^explorer / alignn build \(median of paired ratios\): [\d.]+$"],
     "graph_build.py": [r"^ +rattled +64 .* [\d.]+x +[\d.]+ +True "],
     "live_update.py": [

@@ -22,13 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cluster or an existing one; report the heaviest batch and the structures over "
         "the triplet budget; estimate one alignn training step's peak memory and seconds "
         "and an epoch's from a few seconds of real alignn steps on this machine, and what "
-        "one change of each cost-driving field would give. Exit status: 0 on success, 2 "
-        "for bad input.",
+        "one change of each cost-driving field would give. DATA is read entry by entry and "
+        "counted in chunks, so memory stays flat at any size. Exit status: 0 on success, 2 "
+        "for bad input, 130 when stopped (Ctrl-C: the rows written so far are kept).",
     )
     verb.add_argument(
         "data",
         help="alignn's dataset folder (id_prop.csv or id_prop.json with structure files), "
-        "a force-field id_prop.json, an extxyz file, or a folder of CIF/POSCAR files",
+        "a force-field id_prop.json, an extxyz file, a folder or quoted glob of shards "
+        "(id_prop .json or .extxyz files, gzip-compressed or not), or a folder of CIF/POSCAR "
+        "files",
     )
     _settings.add_arguments(verb)
     verb.add_argument(
@@ -69,32 +72,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler, "
         "tcp://HOST:PORT; its workers must see DATA at the same path",
     )  # fmt: skip
+    verb.add_argument(
+        "--per-structure",
+        dest="table",
+        default=None,
+        metavar="FILE",
+        help="write one row per structure (id, atoms, edges, triplets, graph bytes...) to "
+        "FILE as the scan goes, CSV or Parquet by its extension; --json then prints only "
+        "the summary",
+    )
+    verb.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on after the rows already in the --per-structure FILE (a stopped scan)",
+    )
     verb.add_argument("--json", action="store_true", help="print one JSON object")
     verb.set_defaults(func=run)
 
 
-def _progress(done: int, total: int) -> None:
-    sys.stderr.write(f"scanned {done} of {total} structures\n")
-    sys.stderr.flush()
-
-
-STAGES = {
-    "calibrating": "calibrating: real alignn training steps on this machine "
-    "(--no-calibrate skips them)",
-    "advising": "advising: recounting the graphs after one change of each field",
-}
-
-
-def _stage(stage: str) -> None:
-    sys.stderr.write(STAGES[stage] + "\n")
-    sys.stderr.flush()
+EXIT_STOPPED = 130
 
 
 def format_text(stats: dict[str, Any]) -> str:
     """A short human summary of `dataset_stats`."""
     lines = [
         f"dataset     {stats['dataset']} ({stats['layout']})",
-        f"structures  {stats['structures']:,} counted, {len(stats['skipped']):,} skipped",
+        f"structures  {stats['structures']:,} counted, "
+        f"{stats.get('skipped_count', len(stats['skipped'])):,} skipped",
     ]
     for key in ("atoms", "edges", "triplets"):
         s = stats[key]
@@ -109,10 +113,8 @@ def format_text(stats: dict[str, Any]) -> str:
             f"heaviest    batch of {len(heaviest['ids'])}: {heaviest['triplets']:,} triplets"
         )
     lines += _estimate_lines(stats)
-    lines.append(
-        f"over budget {len(stats['over_budget']):,} structures past "
-        f"{stats['triplet_budget']:,} triplets"
-    )
+    over = stats.get("over_budget_count", len(stats["over_budget"]))
+    lines.append(f"over budget {over:,} structures past {stats['triplet_budget']:,} triplets")
     lines.append(f"seconds     {stats['seconds']:.3g} on {stats['where']}")
     lines += [f"skipped: {s['id']}: {s['reason']}" for s in stats["skipped"]]
     lines += [f"- {note}" for note in stats["notes"]]
@@ -148,31 +150,65 @@ def _estimate_lines(stats: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _request(args: argparse.Namespace) -> Any:
+    """The `StatsRequest` of the parsed arguments.
+
+    Raises:
+        ValueError: one line, for a bad value.
+    """
+    from alignn_nb.compute import Cluster
+    from alignn_nb.graphs import DEFAULT_TRIPLET_BUDGET
+    from alignn_nb.sizing import DEFAULT_BATCH_SIZE, ScanRequest, StatsRequest, parse_memory
+
+    cfg, graph = _settings.settings_from_args(args)
+    memory = None if args.memory is None else parse_memory(args.memory)
+    cluster = Cluster(workers=args.workers, scheduler=args.scheduler)
+    if args.threads < 1:
+        raise ValueError(f"threads = {args.threads} refused: give at least 1")
+    if args.resume and args.table is None:
+        raise ValueError("--resume needs --per-structure FILE, the table to go on with")
+    if args.table is not None:
+        from alignn_nb.sizing import table_format
+
+        table_format(args.table)
+    scan = ScanRequest.of(
+        args.data, cfg, graph, cluster=cluster, table=args.table, resume=args.resume,
+        budget=DEFAULT_TRIPLET_BUDGET if args.budget is None else args.budget,
+    )  # fmt: skip
+    batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
+    return StatsRequest(scan, batch_size, memory, args.calibrate, None, True, args.threads)
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan the dataset and print its stats; returns the exit status."""
-    from alignn_nb.compute import Cluster
-    from alignn_nb.sizing import DEFAULT_BATCH_SIZE, dataset_stats, parse_memory
+    from alignn_nb.compute import WAIT_SLICE, follow
+    from alignn_nb.sizing import stats_job
 
     try:
-        cfg, graph = _settings.settings_from_args(args)
-        memory = None if args.memory is None else parse_memory(args.memory)
-        cluster = Cluster(workers=args.workers, scheduler=args.scheduler)
-        if args.threads < 1:
-            raise ValueError(f"threads = {args.threads} refused: give at least 1")
-        stats = dataset_stats(
-            args.data,
-            cfg,
-            graph,
-            batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
-            memory=memory,
-            budget=args.budget,
-            cluster=cluster,
-            on_progress=_progress,
-            calibrate=args.calibrate,
-            threads=args.threads,
-            on_stage=_stage,
-        )
+        request = _request(args)
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _settings.fail(VERB, exc)
+    job = stats_job(request).start()
+    try:
+        while not job.finished and not job.progress.done:  # bad input fails in one line
+            job.wait(WAIT_SLICE)
+    except KeyboardInterrupt:
+        job.stop()
+    if not job.finished or job.state != "failed":
+        follow(job, sys.stderr)
+    if job.state == "failed":
+        error = job.error
+        failure = error.exception if error is not None else None
+        if isinstance(failure, (ValueError, FileNotFoundError, OSError)):
+            return _settings.fail(VERB, failure)
+        return _settings.fail(VERB, RuntimeError(str(error)), 1, cause=failure)
+    stats = job.result
+    if stats is None:
+        sys.stderr.write(f"{VERB}: stopped before anything was counted\n")
+        return EXIT_STOPPED
     sys.stdout.write(json.dumps(stats) + "\n" if args.json else format_text(stats))
+    if job.state == "stopped":
+        again = f" --per-structure {args.table} --resume" if args.table else ""
+        sys.stderr.write(f"{VERB}: stopped; go on with: alignn-nb {VERB} ...{again}\n")
+        return EXIT_STOPPED
     return 0

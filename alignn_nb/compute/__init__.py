@@ -31,7 +31,13 @@ if TYPE_CHECKING:
     from alignn_nb.compute.nested import run_in_child
     from alignn_nb.compute.progress import Progress, ProgressMeter
     from alignn_nb.compute.subprocess_job import SubprocessJob, run_module
-    from alignn_nb.compute.terminal import TerminalBar, follow, format_duration
+    from alignn_nb.compute.terminal import (
+        WAIT_SLICE,
+        TerminalBar,
+        follow,
+        format_duration,
+        format_progress,
+    )
     from alignn_nb.compute.thread_job import ThreadJob
     from alignn_nb.compute.workers import start_worker
 

@@ -17,8 +17,18 @@ if TYPE_CHECKING:
         Sample,
         Skipped,
         StressConvention,
+        empty_dataset,
     )
-    from alignn_nb.datasets.entries import Entry, read_entry, read_sample
+    from alignn_nb.datasets.entries import (
+        ID_KEY,
+        Entry,
+        entry_id,
+        extxyz_frames,
+        frame_id,
+        json_entry,
+        read_entry,
+        read_sample,
+    )
     from alignn_nb.datasets.example_data import (
         EXAMPLE_DATASETS,
         EXAMPLES,
@@ -26,8 +36,22 @@ if TYPE_CHECKING:
         example_dataset_path,
     )
     from alignn_nb.datasets.files import DatasetFiles, open_dataset
-    from alignn_nb.datasets.frames import from_atoms, read_extxyz
+    from alignn_nb.datasets.frames import atoms_sample, from_atoms, read_extxyz
     from alignn_nb.datasets.id_prop import read_id_prop
     from alignn_nb.datasets.loading import load_dataset
+    from alignn_nb.datasets.raw_entries import (
+        extxyz_atoms,
+        json_blocks,
+        json_item,
+        split_extxyz,
+        split_json_array,
+    )
+    from alignn_nb.datasets.stream import (
+        DatasetSource,
+        Shard,
+        iter_entries,
+        open_binary,
+        open_source,
+    )
 
 __all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

@@ -3,6 +3,7 @@ stress in ASE's units, and extended-XYZ files read frame by frame."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from alignn_nb.datasets.dataset import (
     readable,
 )
 from alignn_nb.datasets.entries import extxyz_frames, frame_id
+from alignn_nb.datasets.stream import open_binary, shard_of
 
 
 def _ase_target(atoms: Atoms, getter: str, **kwargs: Any) -> Any:
@@ -89,4 +91,9 @@ def read_extxyz(path: str | os.PathLike, atomwise_key: str = "forces") -> Datase
     it are read.
     """
     path = Path(path)
-    return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
+    shard = shard_of(path)
+    if shard is None or shard.format != "extxyz":
+        return from_atoms(extxyz_frames(path), name=path.name, atomwise_key=atomwise_key)
+    with open_binary(shard) as handle:
+        frames = extxyz_frames(io.TextIOWrapper(handle, encoding="utf-8"))
+        return from_atoms(frames, name=path.name, atomwise_key=atomwise_key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from alignn_nb.datasets.entries import (
     json_entry,
     read_sample,
 )
+from alignn_nb.datasets.stream import Unparsed, json_items, shard_of
 
 
 def _energy_convention(samples: Sequence[Sample], name: str) -> tuple[FileEnergy, str]:
@@ -88,16 +89,21 @@ def _stress_key(entry: Any) -> str | None:
 
 
 def _read_entries(
-    entries: Sequence[Any], keep_duplicates: bool, keys: TargetKeys
-) -> tuple[list[Sample], list[Skipped], int, int]:
-    """The samples read, the entries skipped, and how many entries repeated an earlier one
+    entries: Iterable[Any], keep_duplicates: bool, keys: TargetKeys
+) -> tuple[list[Sample], list[Skipped], int, int, int]:
+    """The samples read, the entries skipped, how many entries repeated an earlier one
     exactly (dropped unless ``keep_duplicates``) or carried the very stress of another
-    structure (read without it). Only entries that could be read count as earlier ones."""
+    structure (read without it), and how many entries there were. Only entries that could
+    be read count as earlier ones."""
     samples, skipped = [], []
     seen: set[str] = set()
     owners: dict[str, str] = {}
-    duplicates = copied = 0
+    duplicates = copied = total = 0
     for index, item in enumerate(entries):
+        total = index + 1
+        if isinstance(item, Unparsed):
+            skipped.append(Skipped(str(index), item.reason))
+            continue
         fingerprint = _fingerprint(item)
         if fingerprint in seen and not keep_duplicates:
             duplicates += 1
@@ -113,7 +119,7 @@ def _read_entries(
         if key is not None:
             owners.setdefault(key, fingerprint)
         copied += not stress_ok
-    return samples, skipped, duplicates, copied
+    return samples, skipped, duplicates, copied, total
 
 
 def _screen_notes(name: str, total: int, duplicates: int, copied: int) -> list[str]:
@@ -157,7 +163,8 @@ def read_id_prop(
     keep_duplicates: bool = False,
 ) -> Dataset:
     """alignn's force-field ``id_prop.json``: a list of entries with ``atoms`` (a jarvis dict),
-    ``total_energy``, ``forces`` (eV/Å) and ``stresses``.
+    ``total_energy``, ``forces`` (eV/Å) and ``stresses``, read entry by entry
+    (`alignn_nb.datasets.stream.json_items`; also gzip-compressed or zipped).
 
     ``stress="auto"`` assumes VASP's convention (kbar, positive under compression, Voigt
     order xx yy zz xy yz zx), which is what both of alignn's force-field examples hold.
@@ -173,16 +180,14 @@ def read_id_prop(
     """
     path = Path(path)
     name = path.name
-    try:
-        entries = json.loads(path.read_text())
-    except json.JSONDecodeError as failure:
-        raise ValueError(f"{name} is not valid JSON: {failure}") from None
-    if not isinstance(entries, list):
-        raise ValueError(f"{name}: expected a JSON list of entries like alignn's id_prop.json")
+    shard = shard_of(path)
+    if shard is None or shard.format != "json":
+        raise ValueError(f"{name}: expected alignn's id_prop .json (or .json.gz, .json.zip)")
     stress = "vasp" if stress == "auto" else stress
     keys = TargetKeys(stress, atomwise_key, additional_key)
-    samples, skipped, duplicates, copied = _read_entries(entries, keep_duplicates, keys)
-    notes = _screen_notes(name, len(entries), duplicates, copied)
+    found = _read_entries(json_items(shard), keep_duplicates, keys)
+    samples, skipped, duplicates, copied, total = found
+    notes = _screen_notes(name, total, duplicates, copied)
     dataset = readable(name, samples, skipped)
     if energy == "auto":
         energy, note = _energy_convention(dataset.samples, name)

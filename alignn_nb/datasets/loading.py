@@ -15,10 +15,12 @@ from alignn_nb.datasets.dataset import Dataset, empty_dataset
 from alignn_nb.datasets.example_data import default_dataset
 from alignn_nb.datasets.frames import from_atoms, read_extxyz
 from alignn_nb.datasets.id_prop import read_id_prop
+from alignn_nb.datasets.stream import shard_of
 
 
 def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **options: Any) -> Dataset:
-    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file, `ase.Atoms` or "default".
+    """A `Dataset` from alignn's ``id_prop.json``, an extxyz file (either also gzip-compressed,
+    read entry by entry), `ase.Atoms` or "default".
 
     ``options`` go to `read_id_prop` (energy, stress, atomwise_key, additional_key,
     keep_duplicates) or, for extxyz, ``atomwise_key``.
@@ -37,9 +39,10 @@ def load_dataset(source: str | os.PathLike | Dataset | Sequence[Atoms], **option
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"no dataset file at {path}")
-    if path.suffix.lower() == ".json":
+    shard = shard_of(path)
+    if shard is not None and shard.format == "json":
         dataset = read_id_prop(path, **options)
-    elif path.suffix.lower() in (".xyz", ".extxyz"):
+    elif shard is not None and shard.format == "extxyz":
         dataset = read_extxyz(path, **options)
     else:
         raise ValueError(f"{path.name}: expected alignn's id_prop .json or an .xyz/.extxyz file")

@@ -1,5 +1,6 @@
 """`CrystalGraphs`: one structure's graphs as index arrays, and as DGL graphs or alignn
-``TorchGraph`` objects made from them on first access.
+``TorchGraph`` objects made from them on first access (numpy index arrays become torch
+tensors and DGL graphs without DGL's own scans).
 """
 
 from __future__ import annotations
@@ -13,8 +14,27 @@ import torch
 from alignn_nb.graphs.arrays import NeighborSearch, Triplets, make_triplets
 from alignn_nb.graphs.budget import TRIPLET_BYTES, GraphBudgetError
 from alignn_nb.graphs.cache import array_bytes
-from alignn_nb.graphs.convert import dgl_graph, tensor
 from alignn_nb.graphs.line_graph import LineGraphOptions, count_pairs, pairs_sharing_atom
+
+
+def tensor(array: np.ndarray, dtype: type | None = None) -> torch.Tensor:
+    """A torch tensor owning a writable copy of ``array`` (numpy copies, no torch kernel)."""
+    return torch.from_numpy(np.array(array, dtype=dtype, copy=True))
+
+
+def dgl_graph(src: np.ndarray, dst: np.ndarray, num_nodes: int) -> Any:
+    """The graph ``dgl.graph((src, dst), num_nodes=num_nodes)`` makes, in the same formats.
+
+    ``dgl.graph`` first scans both index arrays with ``torch.max`` to infer the node
+    count. The count is known here, and skipping that parallel torch kernel keeps torch's
+    thread pool idle: on a busy machine such a kernel can wait a whole scheduler slice.
+    """
+    from dgl import DGLGraph, heterograph_index
+
+    index = heterograph_index.create_unitgraph_from_coo(
+        1, num_nodes, num_nodes, tensor(src), tensor(dst), ["coo", "csr", "csc"], False, False
+    )
+    return DGLGraph(index, ["_N"], ["_E"])
 
 
 class CrystalGraphs:

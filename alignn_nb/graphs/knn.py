@@ -100,10 +100,16 @@ def _probe_radius(geom: Geometry, radius: float, need: int) -> float:
     Sized from the mean atom density, so a dense crystal is searched to a few Å instead
     of the full cutoff.
     """
-    if not geom.periodic or need == 0 or geom.n_atoms == 0:
+    if not geom.periodic:
         return radius
-    density = geom.n_atoms / geom.volume
-    r_need = (3.0 * need / (4.0 * math.pi * density)) ** (1.0 / 3.0)
+    return probe_radius(geom.n_atoms, geom.volume, radius, need)
+
+
+def probe_radius(atoms: int, volume: float, radius: float, need: int) -> float:
+    """`_probe_radius` of a periodic cell of ``atoms`` atoms in ``volume`` Å³."""
+    if need == 0 or atoms == 0:
+        return radius
+    r_need = (3.0 * need / (4.0 * math.pi * (atoms / volume))) ** (1.0 / 3.0)
     return min(radius, _PROBE_SCALE * r_need + _PROBE_PAD)
 
 

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 
@@ -55,18 +58,34 @@ def atom_bytes(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> int:
     return FLOAT * (floats + 1)
 
 
+def record_bytes(atoms: Any, edges: Any, triplets: Any, cfg: ALIGNNAtomWiseConfig,
+                 graph: GraphConfig) -> Any:  # fmt: skip
+    """Bytes of held records of ``atoms``, ``edges`` and ``triplets`` (alignn's line
+    graph) each: numbers or int arrays of one value per structure."""
+    per_structure = RECORD_OVERHEAD + FLOAT * (graph.neighbor_strategy == "pure_torch")
+    return (
+        atom_bytes(cfg, graph) * atoms + EDGE_BYTES * edges + TRIPLET_BYTES * triplets
+        + per_structure
+    )  # fmt: skip
+
+
 def graph_memory_bytes(
-    rows: Iterable[Mapping[str, int]], cfg: ALIGNNAtomWiseConfig, graph: GraphConfig
+    rows: Iterable[Mapping[str, int]] | Mapping[str, Any],
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
 ) -> int:
     """Resident bytes of every structure's alignn graphs held as alignn's training holds them.
 
     ``rows`` are per-structure ``{atoms, edges, triplets}`` of alignn's graphs (triplets:
-    alignn's line graph, every bond pair its builder joins).
+    alignn's line graph, every bond pair its builder joins), or those three as columns
+    (arrays of one value per structure).
     """
-    per_atom = atom_bytes(cfg, graph)
-    per_structure = RECORD_OVERHEAD + FLOAT * (graph.neighbor_strategy == "pure_torch")
+    if isinstance(rows, Mapping):
+        atoms, edges, triplets = (
+            np.asarray(rows[key], dtype=np.int64) for key in ("atoms", "edges", "triplets")
+        )
+        return int(np.sum(record_bytes(atoms, edges, triplets, cfg, graph)))
     total = 0
     for row in rows:
-        total += per_atom * row["atoms"] + EDGE_BYTES * row["edges"]
-        total += TRIPLET_BYTES * row["triplets"] + per_structure
+        total += int(record_bytes(row["atoms"], row["edges"], row["triplets"], cfg, graph))
     return total

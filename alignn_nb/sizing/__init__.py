@@ -12,12 +12,16 @@ from alignn_nb.lazy import lazy_package
 
 if TYPE_CHECKING:
     from alignn_nb.sizing.rescan import MEMORY_FIELDS, has_estimates, rescan_fields
-    from alignn_nb.sizing.rows import counted_structure
+    from alignn_nb.sizing.rows import structure_at
+    from alignn_nb.sizing.scan import ScanRequest
     from alignn_nb.sizing.stats import (
         DEFAULT_BATCH_SIZE,
+        StatsRequest,
         dataset_stats,
         fit_step_costs,
         parse_memory,
+        stats_job,
     )
+    from alignn_nb.sizing.table import table_format
 
 __all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

@@ -6,8 +6,8 @@ batch_size halved). A null max_neighbors (alignn's "no limit", as in its radius_
 and mlearn configs) is taken as the most neighbours any atom of the dataset has, and the
 advice says so. Graph changes are recounted with the scan's exact counting
 (`alignn_nb.graphs.counts.settings_counts`, one neighbour search per strategy and cutoff)
-on at most `SAMPLE` structures spread over the dataset; on a larger dataset every
-structure's edges and triplets are scaled by the sample's ratios.
+on at most `SAMPLE` structures spread over the dataset (`sample_rows`); on a larger dataset
+every structure's edges and triplets are scaled by the sample's ratios.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.datasets import DatasetFiles
 from alignn_nb.graphs import graph_memory_bytes
+from alignn_nb.sizing.scan import ScanResult
 from alignn_nb.training import StepCost, step_cost
 
 SAMPLE = 200
@@ -139,36 +141,26 @@ def _neighbors(
     return [replace(change, note="; ".join(notes))] if notes else [change]
 
 
-def _paired(files: DatasetFiles, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, Any]]:
-    """``(row index, entry)`` of each counted row, in dataset order (ids may repeat)."""
-    pairs, index = [], 0
-    for entry in files.entries:
-        if index < len(rows) and rows[index]["id"] == entry.id:
-            pairs.append((index, entry))
-            index += 1
-    return pairs
+Columns = Mapping[str, np.ndarray]
+"""Per-structure ``atoms``, ``edges`` and ``triplets`` as arrays, in dataset order."""
 
 
-def _sample(pairs: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
-    if len(pairs) <= SAMPLE:
-        return pairs
-    return [pairs[i * len(pairs) // SAMPLE] for i in range(SAMPLE)]
+def sample_rows(count: int) -> list[int]:
+    """At most `SAMPLE` row indices spread evenly over ``count`` rows (all of a few)."""
+    if count <= SAMPLE:
+        return list(range(count))
+    return [i * count // SAMPLE for i in range(SAMPLE)]
 
 
 def recount(
-    files: DatasetFiles, rows: Sequence[Mapping[str, Any]], todo: Sequence[Change]
-) -> list[list[dict] | None]:
-    """Each change's per-structure ``{id, atoms, edges, triplets}``, or None where no
-    sampled structure could be counted under it."""
-    from alignn_nb.datasets import read_entry
+    sample: Sequence[tuple[int, Any]], columns: Columns, todo: Sequence[Change]
+) -> list[dict[str, np.ndarray] | None]:
+    """Each change's per-structure columns from ``sample`` (``(row, atoms)`` pairs), or
+    None where no sampled structure could be counted under it."""
     from alignn_nb.graphs import settings_counts
 
     found: list[dict[int, dict]] = [{} for _ in todo]
-    for index, entry in _sample(_paired(files, rows)):
-        try:
-            atoms = read_entry(entry)
-        except (ValueError, OSError):
-            continue
+    for index, atoms in sample:
         for counted, change in zip(found, todo, strict=True):
             try:
                 counts = settings_counts(atoms, [(change.cfg, change.graph)], checked=True)[0]
@@ -176,37 +168,29 @@ def recount(
                 continue
             key = "triplets" if change.lighter else "candidate_triplets"
             counted[index] = {**counts, "triplets": counts[key]}
-    return [_rows_of(rows, counted) for counted in found]
+    return [_columns_of(columns, counted) for counted in found]
 
 
-def _rows_of(rows: Sequence[Mapping[str, Any]], counted: dict[int, dict]) -> list[dict] | None:
-    """The rows under a change: counted exactly, or scaled by the sample's ratios."""
+def _columns_of(columns: Columns, counted: dict[int, dict]) -> dict[str, np.ndarray] | None:
+    """The columns under a change: counted exactly, or scaled by the sample's ratios."""
     if not counted:
         return None
-    if len(counted) == len(rows):
-        return [{"id": row["id"], **_counts(counted[i])} for i, row in enumerate(rows)]
-    ratio = {
-        key: sum(c[key] for c in counted.values()) / max(1, sum(rows[i][key] for i in counted))
-        for key in ("edges", "triplets")
-    }
-    return [
-        {
-            "id": row["id"],
-            "atoms": row["atoms"],
-            "edges": round(row["edges"] * ratio["edges"]),
-            "triplets": round(row["triplets"] * ratio["triplets"]),
+    total = len(columns["atoms"])
+    if len(counted) == total:
+        return {
+            key: np.array([counted[i][key] for i in range(total)], dtype=np.int64)
+            for key in ("atoms", "edges", "triplets")
         }
-        for row in rows
-    ]
+    rows = np.array(sorted(counted), dtype=np.int64)
+    scaled = {"atoms": np.asarray(columns["atoms"], dtype=np.int64)}
+    for key in ("edges", "triplets"):
+        before = max(1, int(np.asarray(columns[key])[rows].sum()))
+        ratio = sum(counted[i][key] for i in rows.tolist()) / before
+        scaled[key] = np.rint(np.asarray(columns[key]) * ratio).astype(np.int64)
+    return scaled
 
 
-def _counts(found: Mapping[str, int]) -> dict[str, int]:
-    return {key: int(found[key]) for key in ("atoms", "edges", "triplets")}
-
-
-def estimate(
-    change: Change, rows: Sequence[Mapping[str, Any]] | None, cost: StepCost | None
-) -> dict[str, Any]:
+def estimate(change: Change, rows: Columns | None, cost: StepCost | None) -> dict[str, Any]:
     """``{field, value, graph_memory_bytes, peak_memory_bytes, epoch_seconds}`` (and a
     ``note``) of one change; None where it cannot be estimated."""
     out: dict[str, Any] = {"field": change.field, "value": change.value}
@@ -227,27 +211,57 @@ def estimate(
 
 
 def advice(
-    files: DatasetFiles,
-    rows: Sequence[Mapping[str, Any]],
+    sample: Sequence[tuple[int, Any]],
+    columns: Columns,
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
     batch_size: int,
     costs: Mapping[int, StepCost],
     degree_max: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One estimate per field of `FIELDS`; ``costs`` maps hidden_features to its fitted
-    `StepCost` (empty: graph memory only); ``degree_max`` is the most neighbours of any
-    atom of the dataset, what a null max_neighbors stands for (see `changes`)."""
+    """One estimate per field of `FIELDS` for a dataset whose counts are ``columns``;
+    ``sample`` holds ``(row, atoms)`` of the structures recounted (`sample_rows`);
+    ``costs`` maps hidden_features to its fitted `StepCost` (empty: graph memory only);
+    ``degree_max`` is the most neighbours of any atom of the dataset, what a null
+    max_neighbors stands for (see `changes`)."""
     todo = changes(cfg, graph, batch_size, degree_max)
     graph_todo = [change for change in todo if change.recounts]
     recounted = dict(
-        zip((c.field for c in graph_todo), recount(files, rows, graph_todo), strict=True)
+        zip((c.field for c in graph_todo), recount(sample, columns, graph_todo), strict=True)
     )
     return [
         estimate(
             change,
-            recounted.get(change.field, rows),
+            recounted.get(change.field, columns),
             costs.get(change.cfg.hidden_features),
         )
         for change in todo
     ]
+
+
+def advise(
+    result: ScanResult,
+    batch_size: int,
+    settings: tuple[ALIGNNAtomWiseConfig, GraphConfig],
+    costs: Mapping[int, StepCost],
+) -> list[dict[str, Any]]:
+    """`advice` for a finished scan, on a sample of its structures read again from the
+    dataset in one streamed pass."""
+    from alignn_nb.datasets import read_entry
+    from alignn_nb.sizing.rows import entries_at
+
+    found = result.tally.columns()
+    if not result.tally.structures or result.source is None:
+        return []
+    rows = sample_rows(result.tally.structures)
+    row_of = {int(found["position"][row]): row for row in rows}
+    sample = []
+    for position, entry in entries_at(result.source, sorted(row_of)):
+        try:
+            sample.append((row_of[position], read_entry(entry)))  # type: ignore[arg-type]
+        except (ValueError, OSError, AttributeError):
+            continue
+    columns = {key: found[key] for key in ("atoms", "edges", "triplets")}
+    cfg, graph = settings
+    degree_max = int(found["degree_max"].max())
+    return advice(sample, columns, cfg, graph, batch_size, costs, degree_max)

@@ -1,62 +1,80 @@
-"""The structure behind one row of a dataset scan, read again from the dataset's files.
+"""Structures of a scanned dataset read again by their place in it, in one streamed pass.
 
-``per_structure`` of `alignn_nb.sizing.stats.dataset_stats` lists the counted
-structures in dataset order without the skipped ones, and ids need not be unique (the
-JARVIS sample repeats them), so a row is found by walking the listed entries in order.
+A scan knows each counted structure's position among the dataset's entries (from 0, in
+shard order); `entries_at` reads the entries at some positions, parsing only those (the
+others' bytes are passed over), and `structure_at` reads one back as ``ase.Atoms``,
+checking that it is still the entry that was scanned.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import ase
 
-from alignn_nb.datasets import Entry, open_dataset, read_entry, read_sample
+from alignn_nb.datasets import (
+    ID_KEY,
+    DatasetSource,
+    Entry,
+    Skipped,
+    iter_entries,
+    open_source,
+    read_entry,
+)
+from alignn_nb.sizing.chunks import spans
+from alignn_nb.sizing.count import parse_entry
 
 
-def counted_structure(source: str | os.PathLike, stats: Mapping[str, Any], row: int) -> ase.Atoms:
-    """The structure of ``stats["per_structure"][row]``, read from ``source`` (Å).
+def entries_at(
+    source: DatasetSource, positions: Sequence[int], id_key: str = ID_KEY
+) -> Iterator[tuple[int, Entry | Skipped]]:
+    """``(position, entry)`` for each of ``positions`` (in increasing order) that the
+    dataset has; entries elsewhere are not parsed."""
+    wanted = sorted(set(positions))
+    if not wanted:
+        return
+    at, base = 0, 0
+    for shard in source.shards:
+        if at == len(wanted):
+            return
+        if shard.format in ("json", "extxyz"):
+            index = 0
+            for data, starts, ends, _, _ in spans(shard):
+                while at < len(wanted) and wanted[at] < base + index + len(starts):
+                    k = wanted[at] - base - index
+                    raw = data[int(starts[k]) : int(ends[k])]
+                    yield wanted[at], parse_entry(shard, raw, index + k, id_key)
+                    at += 1
+                index += len(starts)
+                if at == len(wanted):
+                    return
+            base += index
+            continue
+        one = DatasetSource(source.name, source.layout, (shard,), source.file_format)
+        index = 0
+        for item in iter_entries(one, id_key):
+            if at < len(wanted) and wanted[at] == base + index:
+                yield wanted[at], item
+                at += 1
+            index += 1
+        base += index
 
-    An entry whose id was skipped by the scan is passed over; when that id also names
-    counted structures, the entry is passed over only if it cannot be read.
+
+def structure_at(
+    source: str | os.PathLike | DatasetSource, position: int, expected: str | None = None
+) -> ase.Atoms:
+    """The structure at ``position`` of ``source`` (Å), which must have the id
+    ``expected`` when given.
 
     Raises:
-        ValueError: for a row out of range, or when the files no longer match the scan.
+        ValueError: when the dataset has no such entry, it cannot be read, or its id is
+            not ``expected`` (the files changed since they were scanned).
         FileNotFoundError: when the dataset is gone.
     """
-    rows = stats["per_structure"]
-    if not 0 <= row < len(rows):
-        raise ValueError(f"no structure {row}: the scan counted {len(rows)}")
-    files = open_dataset(source)
-    unread = Counter(s["id"] for s in stats["skipped"]) - Counter(s.id for s in files.skipped)
-    counted_ids = {r["id"] for r in rows}
-    counted = -1
-    for entry in files.entries:
-        if unread[entry.id] > 0 and _was_skipped(entry, entry.id in counted_ids):
-            unread[entry.id] -= 1
-            continue
-        counted += 1
-        if counted == row:
-            return _checked(entry, rows[row], files.name)
-    raise ValueError(f"{files.name} changed since it was scanned: scan it again")
-
-
-def _was_skipped(entry: Entry, ambiguous: bool) -> bool:
-    """Whether a skipped id's ``entry`` is the one the scan skipped (unreadable, if ambiguous)."""
-    if not ambiguous:
-        return True
-    try:
-        read_sample(entry)
-    except ValueError:
-        return True
-    return False
-
-
-def _checked(entry: Entry, found: Mapping[str, Any], name: str) -> ase.Atoms:
-    atoms = read_entry(entry)
-    if entry.id != found["id"] or len(atoms) != found["atoms"]:
-        raise ValueError(f"{name} changed since it was scanned: scan it again")
-    return atoms
+    found = source if isinstance(source, DatasetSource) else open_source(source)
+    for _, entry in entries_at(found, [position]):
+        if isinstance(entry, Skipped) or (expected is not None and entry.id != expected):
+            break
+        return read_entry(entry)
+    raise ValueError(f"{found.name} changed since it was scanned: scan it again")

@@ -1,226 +1,329 @@
-"""The graph sizes of a whole dataset, counted structure by structure on a Dask cluster.
+"""The graph sizes of a whole dataset, streamed: chunks counted here or on a Dask cluster.
 
-`scan` lists a dataset's entries (`alignn_nb.datasets.files`), cuts them into
-chunks and runs `scan_chunk` on each: the chunk's structures are read on the worker,
-their edges and triplets counted (`alignn_nb.graphs.counts`, no graph is built) and only
-the counts come back. Nothing holds more than one structure's neighbour search at a time.
+`scan_task` (run as a Job by `scan_job`, or directly by `scan`) opens a dataset's shards
+(`alignn_nb.datasets.stream`), cuts them into chunks of hundreds of entries
+(`alignn_nb.sizing.chunks`) and counts each chunk (`alignn_nb.sizing.count`):
+in this process, or on `alignn_nb.compute.cluster`, a few chunks per worker in flight at a
+time, so that neither the driver nor the scheduler ever holds more than those. Workers
+that see the dataset's files read their chunks' bytes themselves (a local cluster always
+does; an existing one is asked); otherwise the driver sends the bytes.
 
-``cluster=None`` scans in this process (small datasets, the dashboard); otherwise the
-chunks run on `alignn_nb.compute.cluster`: a local cluster of worker processes, or an
-existing one, whose workers must see the dataset's files at the same paths.
+The results are taken in dataset order: into a `ScanTally` (counts as columns, bounded
+lists) and, given ``table``, into the per-structure table on disk (`StructureTable`), so
+a stopped scan keeps every row written, and ``resume`` goes on after them. The job
+reports structures done of an estimate from the bytes read (exact at the end), and emits
+a ``"counts"`` event (histograms, the heaviest structures) at most every `EMIT_SECONDS`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from alignn_nb.compute import Cluster
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.datasets import DatasetFiles, Entry, Skipped, open_dataset
-from alignn_nb.graphs import SCAN_PAIR_LIMIT
+import numpy as np
 
-TASKS_PER_WORKER = 4
-"""Chunks per worker: enough to balance the load, few enough that task overhead is small."""
-MIN_CHUNK, MAX_CHUNK = 8, 256
-"""Structures per chunk (a task counts a chunk in ~0.05-5 s)."""
+from alignn_nb.compute import Cluster, JobContext, StopFlag
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.datasets import DatasetSource, Skipped, empty_dataset, open_source
+from alignn_nb.graphs import DEFAULT_TRIPLET_BUDGET
+from alignn_nb.sizing.chunks import Chunk, Setting, cut_chunks
+from alignn_nb.sizing.count import chunk_entries, count_chunk
+from alignn_nb.sizing.tally import TOP, Counted, ScanTally
+
+IN_FLIGHT = 3
+"""Chunks per worker submitted ahead: enough to keep each busy, few enough to hold little."""
+EMIT_SECONDS = 1.0
+"""Seconds between ``"counts"`` events."""
+HEAVIEST_SHOWN = 5
 
 
 @dataclass(frozen=True)
-class Setting:
-    """A config to count graphs for, as plain dicts (what a worker receives)."""
+class ScanRequest:
+    """What to scan and how (plain data): ``data`` a dataset path or glob; ``cfg`` and
+    ``graph`` config dicts; ``table`` the per-structure table's path (None: none)."""
 
+    data: str
     cfg: dict[str, Any]
     graph: dict[str, Any]
+    cluster: Cluster | None = None
+    table: str | None = None
+    resume: bool = False
+    budget: int = DEFAULT_TRIPLET_BUDGET
+    top: int = TOP
+    keep_rows: bool = True
+    local_directory: str | None = None
 
     @classmethod
-    def of(cls, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> Setting:
-        return cls(cfg.to_dict(), graph.to_dict())
-
-
-@dataclass(frozen=True)
-class Task:
-    """One chunk of entries and the setting to count them under."""
-
-    entries: tuple[Entry, ...]
-    setting: Setting
-    pair_limit: int = SCAN_PAIR_LIMIT
+    def of(cls, data: str | os.PathLike, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig,
+           **options: Any) -> ScanRequest:  # fmt: skip
+        return cls(os.fspath(data), cfg.to_dict(), graph.to_dict(), **options)
 
 
 @dataclass(frozen=True, eq=False)
 class ScanResult:
-    """Per-structure counts of a dataset, what was skipped and how long the scan took.
-
-    ``rows`` holds ``{id, atoms, edges, triplets, candidate_triplets, degree_max}`` per
-    structure, in dataset order; ``seconds`` is the whole scan (listing, cluster start-up
-    and counting), ``timings`` its parts.
-    """
+    """A scan's counts (`ScanTally`), its dataset's name, layout and notes, and how long
+    it took: ``seconds`` is the whole scan (cluster start-up included), ``timings`` its
+    parts. ``stopped`` says it ended early; ``table`` is the table written."""
 
     name: str
     layout: str
-    rows: tuple[dict[str, Any], ...]
-    skipped: tuple[Skipped, ...]
+    tally: ScanTally
     notes: tuple[str, ...]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     where: str = "this process"
+    table: str | None = None
+    stopped: bool = False
+    source: DatasetSource | None = None
+
+    @property
+    def rows(self) -> tuple[dict[str, Any], ...]:
+        """Per-structure ``{id, atoms, edges, triplets}`` (none once left out)."""
+        return tuple(self.tally.rows or ())
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """The first skipped entries (`ScanTally.skipped_count` says how many)."""
+        return tuple(self.tally.skipped)
 
 
-@functools.lru_cache(maxsize=16)
-def _configs(setting_json: str) -> tuple[ALIGNNAtomWiseConfig, GraphConfig]:
-    values = json.loads(setting_json)
-    return ALIGNNAtomWiseConfig(**values["cfg"]), GraphConfig(**values["graph"])
+class _Taker:
+    """Takes chunk results in dataset order into the tally and the table."""
+
+    def __init__(self, ctx: JobContext, tally: ScanTally, table: Any, size: int) -> None:
+        self.ctx, self.tally, self.table, self.size = ctx, tally, table, size
+        self.done = tally.entries
+        self.emitted = 0.0
+        self.waiting: dict[int, tuple[Chunk, Counted | str]] = {}
+        self.next = 0
+
+    def take(self, chunk: Chunk, found: Counted | str) -> None:
+        self.waiting[chunk.sequence] = (chunk, found)
+        while self.next in self.waiting:
+            chunk, found = self.waiting.pop(self.next)
+            self.next += 1
+            self._take(chunk, found)
+
+    def _take(self, chunk: Chunk, found: Counted | str) -> None:
+        counted = _failed(chunk, found) if isinstance(found, str) else found
+        counts = counted.counts.copy()
+        counts[:, 0] += self.done
+        skipped = tuple((p + self.done, i, r) for p, i, r in counted.skipped)
+        counted = Counted(counts, counted.ids, skipped)
+        self.tally.add(counted)
+        if self.table is not None:
+            self.table.write(counted)
+        self.done += counted.entries
+        estimate = self.done * self.size // max(1, chunk.consumed) if chunk.consumed else None
+        self.ctx.report(self.done, max(self.done, estimate or self.done), unit="structures")
+        if time.monotonic() - self.emitted >= EMIT_SECONDS:
+            self.emit()
+
+    def emit(self) -> None:
+        self.emitted = time.monotonic()
+        self.ctx.emit("counts", snapshot(self.tally))
 
 
-def _settings(setting: Setting) -> tuple[ALIGNNAtomWiseConfig, GraphConfig]:
-    return _configs(json.dumps({"cfg": setting.cfg, "graph": setting.graph}, sort_keys=True))
+def snapshot(tally: ScanTally) -> dict[str, Any]:
+    """What a view draws of a scan so far: bounded whatever the dataset's size."""
+    return {
+        "structures": tally.structures,
+        "skipped": tally.skipped_count,
+        "histograms": tally.histograms(),
+        "heaviest": [heavy.as_dict() for heavy in tally.heaviest(HEAVIEST_SHOWN)],
+    }
 
 
-def scan_chunk(task: Task) -> list[dict[str, Any]]:
-    """Read and count every entry of ``task`` (run on a worker).
+def _failed(chunk: Chunk, error: str) -> Counted:
+    """A chunk whose task failed: each of its entries skipped with the task's error."""
+    skipped = tuple(
+        (position, getattr(item, "id", str(position)), f"the task failed: {error}")
+        for position, item in enumerate(chunk_entries(chunk))
+    )
+    return Counted(Counted.empty().counts, (), skipped)
 
-    Each entry is read as every verb reads it (`alignn_nb.datasets.entries.read_sample`:
-    its structure, and its targets where the dataset has them). Returns one dict per
-    entry: the counts of `graph_counts`, or ``{"id", "error"}`` naming why the entry could
-    not be read or counted.
+
+def scan_task(ctx: JobContext, request: ScanRequest) -> ScanResult:
+    """Scan ``request``'s dataset (see the module docstring); returns what was counted,
+    also after a stop.
+
+    Raises:
+        FileNotFoundError, ValueError: for a dataset that cannot be read or is empty, or
+            a table that cannot be written or resumed.
     """
-    from alignn_nb.datasets import read_sample
-    from alignn_nb.graphs import graph_counts
+    from alignn_nb.graphs import record_bytes
+    from alignn_nb.sizing.rescan import rescan_fields
 
-    cfg, graph = _settings(task.setting)
-    rows: list[dict[str, Any]] = []
-    for entry in task.entries:
-        try:
-            atoms = read_sample(entry).atoms
-            found = graph_counts(atoms, cfg, graph, task.pair_limit, checked=True)
-        except ValueError as failure:  # GraphBudgetError is a ValueError too
-            rows.append({"id": entry.id, "error": " ".join(str(failure).split())})
-            continue
-        rows.append({"id": entry.id, **found})
-    return rows
+    start = time.perf_counter()
+    source = open_source(request.data)
+    cfg, graph = ALIGNNAtomWiseConfig(**request.cfg), GraphConfig(**request.graph)
+    setting = Setting.of(cfg, graph)
+    tally = ScanTally(request.budget, request.top, request.keep_rows and request.table is None)
+    timings: dict[str, float] = {"list": time.perf_counter() - start}
+    table, skip, last = None, 0, None
+    if request.table is not None:
+        from alignn_nb.sizing.table import StructureTable
+
+        def sizes(counts: np.ndarray) -> np.ndarray:
+            return record_bytes(counts[:, 1], counts[:, 2], counts[:, 3], cfg, graph)
+
+        table = StructureTable(request.table, sizes)
+        fields = {name: request.cfg[name] for name in rescan_fields()}
+        record = {"dataset": os.path.abspath(request.data), "settings": {**fields, **request.graph}}
+        for kept in table.open(record, request.resume):
+            tally.add(kept)
+            last = _last_id(kept, last)
+        skip = tally.entries
+    try:
+        taker = _Taker(ctx, tally, table, max(1, source.size))
+        resumed = (skip, last)
+        if request.cluster is None:
+            _here(ctx, cut_chunks(source, setting, skip=skip, expect=last), taker)
+        else:
+            _on_cluster(ctx, request, source, (setting, resumed), taker, timings)
+        taker.emit()
+    finally:
+        if table is not None:
+            table.close()
+    if tally.entries == 0:
+        raise empty_dataset(source.name, tally.skipped)
+    timings["total"] = time.perf_counter() - start
+    where = "this process" if request.cluster is None else request.cluster.describe()
+    return ScanResult(source.name, source.layout, tally, source.notes, timings["total"], timings,
+                      where, request.table, ctx.stopping, source)  # fmt: skip
 
 
-def chunk_size(entries: int, workers: int) -> int:
-    """Structures per task: `TASKS_PER_WORKER` tasks per worker, within `MIN_CHUNK`..`MAX_CHUNK`."""
-    size = math.ceil(entries / max(1, workers * TASKS_PER_WORKER))
-    return max(MIN_CHUNK, min(MAX_CHUNK, size))
+def _last_id(kept: Counted, last: str | None) -> str | None:
+    found = [(int(p), i) for p, i in zip(kept.counts[:, 0].tolist(), kept.ids, strict=True)]
+    found += [(p, i) for p, i, _ in kept.skipped]
+    return max(found)[1] if found else last
 
 
-def make_tasks(files: DatasetFiles, setting: Setting, size: int) -> list[Task]:
-    """The dataset's entries in chunks of ``size``."""
-    return [
-        Task(entries=files.entries[start : start + size], setting=setting)
-        for start in range(0, len(files.entries), size)
-    ]
+def _here(ctx: JobContext, chunks: Iterator[Chunk], taker: _Taker) -> None:
+    for chunk in chunks:
+        if ctx.stopping:
+            return
+        taker.take(chunk, count_chunk(chunk))
+
+
+def _on_cluster(
+    ctx: JobContext,
+    request: ScanRequest,
+    source: DatasetSource,
+    plan: tuple[Setting, tuple[int, str | None]],
+    taker: _Taker,
+    timings: dict[str, float],
+) -> None:
+    """Chunks counted on the cluster, `IN_FLIGHT` per worker at a time."""
+    from distributed import as_completed
+
+    from alignn_nb.compute import connect
+
+    assert request.cluster is not None
+    setting, (skip, last) = plan
+    start = time.perf_counter()
+    with connect(request.cluster, local_directory=request.local_directory) as client:
+        timings["cluster"] = time.perf_counter() - start
+        counted = time.perf_counter()
+        workers = max(1, len(client.scheduler_info()["workers"]))
+        files = request.cluster.local or _workers_see(client, source)
+        chunks = cut_chunks(source, setting, files=files, skip=skip, expect=last)
+        flying: dict[str, Chunk] = {}
+        waiting = as_completed()
+
+        def submit() -> bool:
+            chunk = next(chunks, None)
+            if chunk is None or ctx.stopping:
+                return False
+            future = client.submit(count_chunk, chunk, pure=False)
+            flying[future.key] = chunk
+            waiting.add(future)
+            return True
+
+        for _ in range(IN_FLIGHT * workers):
+            if not submit():
+                break
+        for future in waiting:
+            chunk = flying.pop(future.key)
+            found = future.result() if future.status == "finished" else _error(future)
+            taker.take(chunk, found)
+            if ctx.stopping:
+                client.cancel(list(waiting.futures))
+                break
+            submit()
+        timings["count"] = time.perf_counter() - counted
+
+
+def _error(future: Any) -> str:
+    failure = future.exception()
+    return f"{type(failure).__name__}: {failure}"
+
+
+def _workers_see(client: Any, source: DatasetSource) -> bool:
+    """Whether every worker sees every shard at the same path (a shared filesystem)."""
+    paths = [shard.path for shard in source.shards]
+    seen = client.run(_sees, paths)
+    return bool(seen) and all(seen.values())
+
+
+def _sees(paths: list[str]) -> bool:
+    return all(os.path.exists(path) for path in paths)
+
+
+class CallbackContext(JobContext):
+    """A `JobContext` for a task run without a job: progress and events to callbacks."""
+
+    def __init__(
+        self,
+        on_progress: Callable[[int, int], None] | None,
+        stop: StopFlag,
+        on_event: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        self._on_progress, self._stop, self._on_event = on_progress, stop, on_event
+
+    def report(self, done: int, total: int | None = None, *, unit: str | None = None,
+               eta: float | None = None) -> None:  # fmt: skip
+        if self._on_progress is not None:
+            self._on_progress(done, total if total is not None else done)
+
+    def message(self, text: str) -> None:
+        """Messages are for jobs' observers; a plain call has none."""
+
+    def emit(self, kind: str, data: Any = None) -> None:
+        if self._on_event is not None:
+            self._on_event(kind, data)
+
+    @property
+    def stop_event(self) -> StopFlag:
+        return self._stop
 
 
 def scan(
-    data: str | os.PathLike | DatasetFiles,
+    data: str | os.PathLike,
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
     *,
     cluster: Cluster | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
-    local_directory: str | None = None,
+    **options: Any,
 ) -> ScanResult:
-    """Count the graphs of every structure of ``data`` (a path or listed `DatasetFiles`).
-
-    ``on_progress(structures_done, structures_total)`` is called as chunks finish. With
-    ``stop`` set, the chunks not yet counted are skipped as "cancelled".
-
-    Raises:
-        FileNotFoundError, ValueError: for a dataset that cannot be listed, or is empty.
-    """
-    start = time.perf_counter()
-    files = data if isinstance(data, DatasetFiles) else open_dataset(data)
-    timings = {"list": time.perf_counter() - start}
-    setting = Setting.of(cfg, graph)
-    if cluster is None:
-        tasks = make_tasks(files, setting, MIN_CHUNK)
-        chunks = _run_here(tasks, _Progress(tasks, on_progress), stop)
-    else:
-        tasks, chunks = _run_on_cluster(
-            cluster, (files, setting), on_progress, stop, local_directory, timings
-        )
-    result = _collect(files, tasks, chunks)
-    timings["total"] = time.perf_counter() - start
-    where = "this process" if cluster is None else cluster.describe()
-    return ScanResult(**result, seconds=timings["total"], timings=timings, where=where)
+    """`scan_task` in this thread: ``on_progress(structures done, estimated total)`` as
+    chunks finish; with ``stop`` set, the scan ends after the chunk it is counting.
+    ``options`` are `ScanRequest`'s (``table``, ``resume``, ``budget``...)."""
+    request = ScanRequest.of(data, cfg, graph, cluster=cluster, **options)
+    return scan_task(CallbackContext(on_progress, stop or threading.Event()), request)
 
 
-class _Progress:
-    """Turns finished chunks into finished structures for ``on_progress``."""
+def scan_job(request: ScanRequest, **job: Any) -> Any:
+    """``scan_task`` as a `ThreadJob` (its driver thread here; chunks here or on the
+    cluster); ``job`` options go to the `ThreadJob`."""
+    from alignn_nb.compute import ThreadJob
 
-    def __init__(self, tasks: list[Task], report: Callable[[int, int], None] | None) -> None:
-        self.sizes = [len(t.entries) for t in tasks]
-        self.total = sum(self.sizes)
-        self.report = report
-
-    def __call__(self, finished: int, total: int) -> None:
-        if self.report is not None:
-            self.report(min(self.total, sum(self.sizes[:finished])), self.total)
-
-
-def _run_here(
-    tasks: list[Task], progress: _Progress, stop: threading.Event | None
-) -> list[list[dict] | str]:
-    chunks: list[list[dict] | str] = []
-    for number, task in enumerate(tasks, start=1):
-        if stop is not None and stop.is_set():
-            chunks.append("cancelled: the scan was stopped")
-            continue
-        chunks.append(scan_chunk(task))
-        progress(number, len(tasks))
-    return chunks
-
-
-def _run_on_cluster(
-    cluster: Cluster,
-    work: tuple[DatasetFiles, Setting],
-    on_progress: Callable[[int, int], None] | None,
-    stop: threading.Event | None,
-    local_directory: str | None,
-    timings: dict[str, float],
-) -> tuple[list[Task], list[list[dict] | str]]:
-    """Chunks sized for the cluster's workers, counted there; a failed chunk is its error."""
-    from alignn_nb.compute import connect, run_all
-
-    files, setting = work
-    start = time.perf_counter()
-    with connect(cluster, local_directory=local_directory) as client:
-        timings["cluster"] = time.perf_counter() - start
-        counted = time.perf_counter()
-        workers = max(1, len(client.scheduler_info()["workers"]))
-        tasks = make_tasks(files, setting, chunk_size(len(files.entries), workers))
-        progress = _Progress(tasks, on_progress)
-        outcomes = run_all(client, scan_chunk, tasks, on_progress=progress, stop=stop)
-        timings["count"] = time.perf_counter() - counted
-    return tasks, [o.value if o.ok else str(o.error) for o in outcomes]
-
-
-def _collect(files: DatasetFiles, tasks: list[Task], chunks: list[list[dict] | str]) -> dict:
-    rows, skipped = [], list(files.skipped)
-    for task, chunk in zip(tasks, chunks, strict=True):
-        if isinstance(chunk, str):
-            skipped += [Skipped(e.id, f"the task failed: {chunk}") for e in task.entries]
-            continue
-        for row in chunk:
-            if "error" in row:
-                skipped.append(Skipped(row["id"], row["error"]))
-            else:
-                rows.append(row)
-    return {
-        "name": files.name,
-        "layout": files.layout,
-        "rows": tuple(rows),
-        "skipped": tuple(skipped),
-        "notes": files.notes,
-    }
+    job.setdefault("name", "dataset scan")
+    job.setdefault("unit", "structures")
+    return ThreadJob(scan_task, (request,), **job)

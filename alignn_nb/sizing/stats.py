@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from alignn_nb.compute import Cluster
+import numpy as np
+
+from alignn_nb.compute import Cluster, JobContext
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.graphs import DEFAULT_TRIPLET_BUDGET, graph_memory_bytes
-from alignn_nb.sizing.scan import ScanResult, scan
+from alignn_nb.sizing.advice import advise
+from alignn_nb.sizing.scan import CallbackContext, ScanRequest, ScanResult, scan_task
 from alignn_nb.training import StepCost, step_cost
 
 DEFAULT_BATCH_SIZE = 64
@@ -75,25 +78,29 @@ def parse_memory(text: str) -> int:
     return int(value)
 
 
-def summary(values: Sequence[int]) -> dict[str, float | int]:
-    """``{total, min, median, max}`` of per-structure counts."""
-    return {
-        "total": int(sum(values)),
-        "min": int(min(values)),
-        "median": statistics.median(values),
-        "max": int(max(values)),
-    }
+def summary(values: Sequence[int] | np.ndarray) -> dict[str, float | int]:
+    """``{total, min, median, max}`` of per-structure counts (the median as
+    `statistics.median` gives it: a count, or the mean of the middle two)."""
+    array = np.asarray(values, dtype=np.int64)
+    middle = len(array) // 2
+    if len(array) % 2:
+        median: float | int = int(np.partition(array, middle)[middle])
+    else:
+        low, high = np.partition(array, (middle - 1, middle))[middle - 1 : middle + 1]
+        median = (int(low) + int(high)) / 2
+    return {"total": int(array.sum()), "min": int(array.min()), "median": median,
+            "max": int(array.max())}  # fmt: skip
 
 
 def heaviest_batch(
-    rows: Sequence[dict[str, Any]], batch_size: int, cost: StepCost | None = None
-) -> dict[str, Any]:
+    result: ScanResult, columns: Mapping[str, np.ndarray], batch_size: int,
+    cost: StepCost | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The ``batch_size`` structures with the most triplets (ties: dataset order), with
     one training step's estimated peak resident growth and seconds when ``cost`` is given."""
-    order = sorted(range(len(rows)), key=lambda i: (-rows[i]["triplets"], i))[:batch_size]
-    batch = step_cost.heaviest(rows, batch_size)
+    batch = step_cost.heaviest(columns, batch_size)
     return {
-        "ids": [rows[i]["id"] for i in order],
+        "ids": [heavy.id for heavy in result.tally.heaviest(batch_size)],
         "triplets": batch["triplets"],
         "atoms": batch["atoms"],
         "edges": batch["edges"],
@@ -103,7 +110,7 @@ def heaviest_batch(
 
 
 def estimates(
-    rows: Sequence[dict[str, Any]],
+    rows: step_cost.Rows,
     batch_size: int,
     cost: StepCost | None,
     memory: int | None,
@@ -111,7 +118,7 @@ def estimates(
 ) -> tuple[dict[str, Any], list[str]]:
     """``epoch_seconds`` and ``largest_batch_size`` (None without ``cost`` or rows) and
     the notes that explain them."""
-    if cost is None or not rows:
+    if cost is None or not len(step_cost.count_columns(rows)["atoms"]):
         return {"epoch_seconds": None, "largest_batch_size": None}, []
     found: dict[str, Any] = {"epoch_seconds": step_cost.epoch_seconds(rows, batch_size, cost)}
     notes = [ESTIMATED.format(threads=cost.threads, seconds=cost.seconds)]
@@ -151,44 +158,80 @@ def report(
     """
     if batch_size < 1:
         raise ValueError(f"batch size {batch_size} refused: it must be at least 1")
-    rows = [
-        {**r, "triplets": r["candidate_triplets"], "lighter": r["triplets"]} for r in result.rows
-    ]
+    tally = result.tally
+    found = tally.columns()
+    columns = {key: found[key] for key in ("atoms", "edges", "triplets")}
     notes = list(result.notes)
-    lighter = sum(r["lighter"] for r in rows)
-    if lighter != sum(r["triplets"] for r in rows):
+    lighter = int(found["lighter"].sum())
+    if lighter != int(found["triplets"].sum()):
         notes.append(LIGHTER_NOTE.format(lighter))
-    if not rows:
+    if not tally.structures:
         notes.append("no structure could be counted; every entry is in skipped")
     stats: dict[str, Any] = {
         "dataset": result.name,
         "layout": result.layout,
-        "structures": len(rows),
-        "skipped": [s.as_dict() for s in result.skipped],
+        "structures": tally.structures,
+        "skipped": [s.as_dict() for s in tally.skipped],
+        "skipped_count": tally.skipped_count,
     }
+    notes += _left_out(result)
     for key in ("atoms", "edges", "triplets"):
-        stats[key] = summary([r[key] for r in rows]) if rows else None
-    stats["per_structure"] = [{k: r[k] for k in ("id", "atoms", "edges", "triplets")} for r in rows]
-    stats["degree_max"] = max((r["degree_max"] for r in rows), default=None)
+        stats[key] = summary(columns[key]) if tally.structures else None
+    stats["per_structure"] = None if tally.rows is None else list(tally.rows)
+    stats["per_structure_file"] = result.table
+    stats["degree_max"] = int(found["degree_max"].max()) if tally.structures else None
     if graph.max_neighbors is None and stats["degree_max"] is not None:
         notes.append(UNLIMITED_NOTE.format(stats["degree_max"]))
-    stats["graph_memory_bytes"] = graph_memory_bytes(rows, cfg, graph)
+    stats["graph_memory_bytes"] = graph_memory_bytes(columns, cfg, graph)
     stats["batch_size"] = batch_size
-    stats["heaviest_batch"] = heaviest_batch(rows, batch_size, cost) if rows else None
-    found, estimate_notes = estimates(rows, batch_size, cost, memory, stats["graph_memory_bytes"])
-    stats.update(found)
+    stats["heaviest_batch"] = (
+        heaviest_batch(result, columns, batch_size, cost) if tally.structures else None
+    )
+    estimated, estimate_notes = estimates(
+        columns, batch_size, cost, memory, stats["graph_memory_bytes"]
+    )
+    stats.update(estimated)
     stats["triplet_budget"] = budget
-    stats["over_budget"] = [r["id"] for r in rows if r["triplets"] > budget]
+    stats["over_budget"] = list(tally.over_budget)
+    stats["over_budget_count"] = tally.over_budget_count
     stats["memory_bytes"] = memory
     if memory is not None:
         notes.append(memory_note(stats["graph_memory_bytes"], memory))
     stats["seconds"] = result.seconds
     stats["timings"] = dict(result.timings)
     stats["where"] = result.where
+    stats["stopped"] = result.stopped
     stats["notes"] = [*notes, *estimate_notes]
     if cost is None:
         stats["notes"].append(NOT_ESTIMATED.format(why_not))
     return stats
+
+
+def _left_out(result: ScanResult) -> list[str]:
+    """Notes on what the printed stats leave out of a large scan."""
+    tally, notes = result.tally, []
+    if result.stopped:
+        notes.append(
+            f"the scan was stopped after {tally.entries:,} entries: the stats are of those"
+        )
+    if result.table is not None:
+        notes.append(f"per_structure is null: the rows are in {result.table}")
+    elif tally.rows is None:
+        notes.append(
+            f"per_structure is null: {tally.structures:,} structures are more than "
+            f"{tally.row_limit:,} rows; write them with --per-structure FILE (.csv or .parquet)"
+        )
+    if tally.skipped_count > len(tally.skipped):
+        notes.append(
+            f"{tally.skipped_count:,} entries were skipped; skipped lists the first "
+            f"{len(tally.skipped):,}"
+        )
+    if tally.over_budget_count > len(tally.over_budget):
+        notes.append(
+            f"{tally.over_budget_count:,} structures are over budget; over_budget lists "
+            f"the first {len(tally.over_budget):,}"
+        )
+    return notes
 
 
 def fit_step_costs(
@@ -213,22 +256,77 @@ def fit_step_costs(
     return {c.hidden_features: c for c in found}, NOT_CALIBRATED, time.perf_counter() - start
 
 
-def _advice(
-    data: str | os.PathLike,
-    stats: dict[str, Any],
-    settings: tuple[ALIGNNAtomWiseConfig, GraphConfig],
-    costs: Mapping[int, StepCost],
-) -> list[dict[str, Any]]:
-    """`alignn_nb.sizing.advice.advice` on the scanned structures."""
-    from alignn_nb.datasets import open_dataset
-    from alignn_nb.sizing.advice import advice
+@dataclass(frozen=True)
+class StatsRequest:
+    """A scan (`ScanRequest`) and what to estimate from it (see `dataset_stats`)."""
 
-    if not stats["per_structure"]:
-        return []
-    cfg, graph = settings
-    files = open_dataset(data)
-    rows, batch_size = stats["per_structure"], stats["batch_size"]
-    return advice(files, rows, cfg, graph, batch_size, costs, stats["degree_max"])
+    scan: ScanRequest
+    batch_size: int = DEFAULT_BATCH_SIZE
+    memory: int | None = None
+    calibrate: bool = False
+    costs: tuple[StepCost, ...] | None = None
+    advise: bool = True
+    threads: int | None = 1
+    delay: float = 0.0
+    """Seconds to wait before reading (a view's burst of edits becomes one scan)."""
+
+
+STAGES = {
+    "calibrating": "calibrating: real alignn training steps on this machine",
+    "advising": "advising: recounting a sample after one change of each field",
+}
+
+
+def stats_task(ctx: JobContext, request: StatsRequest) -> dict[str, Any] | None:
+    """Scan, then calibrate and advise as asked (see `dataset_stats`); after a stop, the
+    stats of what was counted, without calibration or advice (None when stopped before
+    the scan began). Emits ``"stage"`` events: scanning, calibrating, advising. A fresh
+    calibration's costs are kept in ``step_costs`` (`StepCost.to_dict`)."""
+    if request.batch_size < 1:
+        raise ValueError(f"batch size {request.batch_size} refused: it must be at least 1")
+    if request.scan.budget < 0:
+        raise ValueError(f"budget {request.scan.budget} refused: it must be at least 0")
+    if ctx.stop_event.wait(request.delay) if request.delay else ctx.stopping:
+        return None
+    ctx.emit("stage", "scanning")
+    scan_request = replace(request.scan, top=max(request.scan.top, request.batch_size))
+    result = scan_task(ctx, scan_request)
+    cfg = ALIGNNAtomWiseConfig(**scan_request.cfg)
+    graph = GraphConfig(**scan_request.graph)
+    fitted: dict[int, StepCost] = {}
+    why_not, calibration_seconds = NOT_CALIBRATED, None
+    if request.costs is not None:
+        fitted = {c.hidden_features: c for c in request.costs}
+    elif request.calibrate and not result.stopped:
+        ctx.message(STAGES["calibrating"])
+        ctx.emit("stage", "calibrating")
+        fitted, why_not, calibration_seconds = fit_step_costs(
+            cfg, graph, request.advise, request.threads
+        )
+        stats_costs = [cost.to_dict() for cost in fitted.values()]
+    cost = fitted.get(cfg.hidden_features)
+    stats = report(result, cfg, graph, request.batch_size, scan_request.budget,
+                   request.memory, cost, why_not)  # fmt: skip
+    stats["calibration_seconds"] = calibration_seconds
+    if calibration_seconds is not None:
+        stats["step_costs"] = stats_costs
+    if request.advise and not result.stopped:
+        ctx.message(STAGES["advising"])
+        ctx.emit("stage", "advising")
+        start = time.perf_counter()
+        stats["advice"] = advise(result, stats["batch_size"], (cfg, graph), fitted)
+        stats["advice_seconds"] = time.perf_counter() - start
+    ctx.message(f"{stats['structures']:,} counted, {stats['skipped_count']:,} skipped")
+    return stats
+
+
+def stats_job(request: StatsRequest, **job: Any) -> Any:
+    """`stats_task` as a `ThreadJob`; ``job`` options go to it."""
+    from alignn_nb.compute import ThreadJob
+
+    job.setdefault("name", "dataset-stats")
+    job.setdefault("unit", "structures")
+    return ThreadJob(stats_task, (request,), **job)
 
 
 def dataset_stats(
@@ -248,6 +346,7 @@ def dataset_stats(
     advise: bool = True,
     threads: int | None = 1,
     on_stage: Callable[[str], None] | None = None,
+    **scan_options: Any,
 ) -> dict[str, Any]:
     """Scan ``data`` and return its stats (see `report`); ``cluster=None`` scans here.
 
@@ -258,39 +357,24 @@ def dataset_stats(
     seconds (``calibration_seconds``). ``advise`` adds ``advice``: per cost-driving field,
     the estimates after one change (``advice_seconds``). ``seconds`` is the scan's.
     ``on_stage`` is told ``"calibrating"`` and ``"advising"`` as those start.
+    ``scan_options`` go to `ScanRequest` (``table``, ``resume``).
 
     Raises:
         FileNotFoundError, ValueError: for a dataset that cannot be listed or is empty,
             or a batch size below 1.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch size {batch_size} refused: it must be at least 1")
-    if budget is not None and budget < 0:
-        raise ValueError(f"budget {budget} refused: it must be at least 0")
-    result = scan(
-        data,
-        cfg,
-        graph,
-        cluster=cluster,
-        on_progress=on_progress,
-        stop=stop,
-        local_directory=local_directory,
-    )
-    budget = DEFAULT_TRIPLET_BUDGET if budget is None else budget
-    fitted, why_not, calibration_seconds = {}, NOT_CALIBRATED, None
-    if costs is not None:
-        fitted = {c.hidden_features: c for c in costs}
-    elif calibrate:
-        if on_stage is not None:
-            on_stage("calibrating")
-        fitted, why_not, calibration_seconds = fit_step_costs(cfg, graph, advise, threads)
-    cost = fitted.get(cfg.hidden_features)
-    stats = report(result, cfg, graph, batch_size, budget, memory, cost, why_not)
-    stats["calibration_seconds"] = calibration_seconds
-    if advise:
-        if on_stage is not None:
-            on_stage("advising")
-        start = time.perf_counter()
-        stats["advice"] = _advice(data, stats, (cfg, graph), fitted)
-        stats["advice_seconds"] = time.perf_counter() - start
-    return stats
+    scan_request = ScanRequest.of(
+        data, cfg, graph, cluster=cluster, local_directory=local_directory,
+        budget=DEFAULT_TRIPLET_BUDGET if budget is None else budget, **scan_options,
+    )  # fmt: skip
+    request = StatsRequest(scan_request, batch_size, memory, calibrate,
+                           None if costs is None else tuple(costs), advise, threads)  # fmt: skip
+
+    def on_event(kind: str, data: Any) -> None:
+        if kind == "stage" and data != "scanning" and on_stage is not None:
+            on_stage(data)
+
+    context = CallbackContext(on_progress, stop or threading.Event(), on_event)
+    found = stats_task(context, request)
+    assert found is not None  # only a delayed request stops before its scan
+    return found

@@ -121,14 +121,33 @@ def step_seconds(batch: Mapping[str, Any], cost: StepCost) -> Any:
     return total if np.ndim(total) else float(total)
 
 
-def heaviest(rows: Sequence[Mapping[str, Any]], batch_size: int) -> dict[str, int]:
+Rows = Sequence[Mapping[str, Any]] | Mapping[str, Any]
+"""Per-structure counts: rows of ``{atoms, edges, triplets}``, or those three as columns
+(arrays of one value per structure, in row order)."""
+
+
+def count_columns(rows: Rows) -> dict[str, np.ndarray]:
+    """The ``atoms``, ``edges`` and ``triplets`` of ``rows`` as int64 columns."""
+    if isinstance(rows, Mapping):
+        return {key: np.asarray(rows[key], dtype=np.int64) for key in COUNT_KEYS}
+    return {key: np.array([row[key] for row in rows], dtype=np.int64) for key in COUNT_KEYS}
+
+
+def _heaviest_order(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Row indices by triplets, most first (ties: row order)."""
+    triplets = columns["triplets"]
+    return np.lexsort((np.arange(len(triplets)), -triplets))
+
+
+def heaviest(rows: Rows, batch_size: int) -> dict[str, int]:
     """Summed counts of the ``batch_size`` rows with the most triplets (ties: row order)."""
-    order = sorted(range(len(rows)), key=lambda i: (-rows[i]["triplets"], i))[:batch_size]
-    return {key: int(sum(rows[i][key] for i in order)) for key in COUNT_KEYS}
+    columns = count_columns(rows)
+    order = _heaviest_order(columns)[:batch_size]
+    return {key: int(columns[key][order].sum()) for key in COUNT_KEYS}
 
 
 def epoch_seconds(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Rows,
     batch_size: int,
     cost: StepCost,
     shuffles: int = 3,
@@ -140,25 +159,25 @@ def epoch_seconds(
     than one batch is one batch). Averaged over ``shuffles`` seeded orders, since whether
     a batch's tensors are mmapped depends on what lands in it.
     """
-    counts = np.array([[row[key] for key in COUNT_KEYS] for row in rows], dtype=float)
-    batches = max(1, len(rows) // batch_size)
-    size = min(batch_size, len(rows))
+    columns = count_columns(rows)
+    counts = np.stack([columns[key] for key in COUNT_KEYS], axis=1).astype(float)
+    total = len(counts)
+    batches = max(1, total // batch_size)
+    size = min(batch_size, total)
     rng = np.random.default_rng(seed)
     totals = []
     for _ in range(shuffles):
-        picked = counts[rng.permutation(len(rows))[: batches * size]]
+        picked = counts[rng.permutation(total)[: batches * size]]
         sums = picked.reshape(batches, size, 3).sum(axis=1)
         totals.append(float(np.sum(step_seconds(dict(zip(COUNT_KEYS, sums.T, strict=True)), cost))))
     return float(np.mean(totals))
 
 
-def largest_batch_size(
-    rows: Sequence[Mapping[str, Any]], cost: StepCost, memory: int, graph_bytes: int
-) -> int:
+def largest_batch_size(rows: Rows, cost: StepCost, memory: int, graph_bytes: int) -> int:
     """The largest batch size B such that, for every size up to B, the heaviest batch's
     peak step growth plus ``graph_bytes`` fits in ``memory`` bytes; 0 when none fits."""
-    triplets = np.array([row["triplets"] for row in rows])
-    order = np.lexsort((np.arange(len(rows)), -triplets))
-    sums = {key: np.cumsum([rows[i][key] for i in order]) for key in COUNT_KEYS}
+    columns = count_columns(rows)
+    order = _heaviest_order(columns)
+    sums = {key: np.cumsum(columns[key][order]) for key in COUNT_KEYS}
     fits = np.asarray(peak_bytes(sums, cost)) + graph_bytes <= memory
-    return len(rows) if fits.all() else int(np.argmin(fits))
+    return len(order) if fits.all() else int(np.argmin(fits))

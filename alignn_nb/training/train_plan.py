@@ -135,7 +135,7 @@ def _new_run(request: TrainRequest, folder: RunFolder) -> TrainPlan:
     config = _export(cfg, graph, {**loaded.training, **training}, str(folder.output))
     config["resume_checkpoint"] = False
     data = inspect_data(request.data, config)
-    check_split(config, data.structures, data.files.name)
+    check_split(config, data.structures, data.name)
     return TrainPlan(request, folder, config, cfg, graph, data)
 
 

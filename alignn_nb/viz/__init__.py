@@ -15,7 +15,12 @@ from alignn_nb.lazy import lazy_package
 
 if TYPE_CHECKING:
     from alignn_nb.viz import layers, plots, render, selection
-    from alignn_nb.viz.dataset_plot import heaviest_structures, size_histograms, stats_html
+    from alignn_nb.viz.dataset_plot import (
+        count_histograms,
+        heaviest_structures,
+        size_histograms,
+        stats_html,
+    )
     from alignn_nb.viz.error_map import MapPoints, error_map_figure, map_points
     from alignn_nb.viz.exercises import EXERCISES, Verdict, check
     from alignn_nb.viz.force_scene import (

@@ -1,7 +1,8 @@
 """A dataset's graph statistics as pictures: size histograms (matplotlib) and HTML tables.
 
 Both read the dict of `alignn_nb.sizing.stats.dataset_stats` (the keys of
-``alignn-nb dataset-stats --json``). Estimates that are missing or null are shown as
+``alignn-nb dataset-stats --json``); `count_histograms` draws the bounded histograms a
+scan streams as it goes. Estimates that are missing or null are shown as
 "not estimated". No pyplot, so the figure can be drawn on a worker thread.
 """
 
@@ -27,6 +28,22 @@ def size_histograms(per_structure: Sequence[Mapping[str, Any]], bins: int = 20) 
         values = [row[key] for row in per_structure]
         if values:
             axes.hist(values, bins=min(bins, max(1, len(set(values)))), color="#4878a8")
+        axes.set_xlabel(f"{key} per structure")
+        axes.set_ylabel("structures" if column == 0 else "")
+    return figure
+
+
+def count_histograms(
+    histograms: Mapping[str, tuple[Sequence[float], Sequence[int]]],
+) -> Figure:
+    """Histograms already counted (``{key: (bin edges, counts)}``, as a scan streams them)
+    of atoms, edges and triplets per structure, side by side."""
+    figure = Figure(figsize=(9.0, 2.6), layout="constrained")
+    for column, key in enumerate(COUNTS):
+        axes = figure.add_subplot(1, len(COUNTS), column + 1)
+        edges, counts = histograms.get(key, ((), ()))
+        if len(counts):
+            axes.stairs(counts, edges, fill=True, color="#4878a8")
         axes.set_xlabel(f"{key} per structure")
         axes.set_ylabel("structures" if column == 0 else "")
     return figure

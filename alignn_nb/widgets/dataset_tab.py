@@ -1,11 +1,14 @@
 """`DatasetTab`: a whole dataset's graph sizes, memory and heaviest batch for the current config.
 
-The tab scans a dataset with `alignn_nb.sizing.stats.dataset_stats` on a worker thread
-(a `LatestRunner`, so a burst of edits becomes one scan of the latest values) and shows
-the histograms of atoms, edges and triplets per structure, the totals, the graph memory,
-the heaviest batch, the estimates and advice when they are there, the skipped entries and
-the ids over the triplet budget. Nothing is scanned until `live` is first set: the
-dashboard sets it while the tab is open, so a page that never opens it pays nothing.
+Each scan is a Job (`alignn_nb.sizing.stats.stats_job`, streamed in this kernel or
+on a Dask cluster); the tab only observes it and draws: its progress (with the rate and
+the ETA), the histograms of atoms, edges and triplets per structure as the counts arrive,
+the heaviest structures so far (a bounded list), and at the end the totals, the graph
+memory, the heaviest batch, the estimates and advice when they are there, the skipped
+entries and the ids over the triplet budget. A new request stops the running job, and a
+job waits ``settle`` seconds before reading, so a burst of edits becomes one scan of the
+latest values. Nothing is scanned until `live` is first set: the dashboard sets it while
+the tab is open, so a page that never opens it pays nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import html
 import logging
 import os
 import tempfile
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,11 @@ import ipywidgets as widgets
 from ipywidgets import CallbackDispatcher
 from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validate
 
-from alignn_nb.compute import SETTLE_SECONDS, LatestRunner
+from alignn_nb.compute import Job, format_progress
 from alignn_nb.config import SHAPE_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.datasets import EXAMPLE_DATASETS, example_dataset_path
 from alignn_nb.sizing import MEMORY_FIELDS, has_estimates, rescan_fields
-from alignn_nb.structures import MAX_UPLOAD_MB
-from alignn_nb.widgets._picture import Picture
-from alignn_nb.widgets.upload_button import UploadButton
+from alignn_nb.widgets._dataset_controls import dataset_controls
 
 log = logging.getLogger(__name__)
 DEFAULT_EXAMPLE = "jarvis_ff_sample"
@@ -36,11 +37,18 @@ EXAMPLE_LABELS = {"jarvis_ff_sample": "JARVIS sample (50)", "mlearn_Si": "mlearn
 DATASET_SUFFIXES = (".json", ".zip", ".xyz", ".extxyz")
 """Uploads the scan reads: alignn's id_prop.json (or .json.zip) and extxyz files."""
 _ERROR_COLOUR = "#b00020"
-_STYLE = {"description_width": "70px"}
 PLOT_HINT = (
     "Pick an example, type a path or upload a dataset: its atoms, edges and triplets per "
     "structure are drawn here."
 )
+SETTLE_SECONDS = 0.3
+"""Quiet time after the last edit before a scan reads: what merges a burst of edits."""
+STAGE_LINES = {
+    "calibrating": "calibrating training steps on this machine (once per model shape)…",
+    "advising": "advising: recounting a sample after one change of each field…",
+}
+DRAW_SECONDS = 2.0
+"""Least time between two drawings of the histograms while a scan runs."""
 
 
 class DatasetTab(widgets.VBox):
@@ -48,14 +56,15 @@ class DatasetTab(widgets.VBox):
 
     The controls are attributes: ``example_dropdown``, ``path_text`` (Enter scans the
     path), ``upload`` (an `UploadButton`), ``batch_text``, ``stop_button``, ``progress``,
-    ``heaviest_dropdown`` (pick one of the heaviest structures: the `on_jump` callbacks
-    get its atoms and label), ``message_html``, ``summary_html`` and ``plot``.
+    ``rate_html`` (done, rate and ETA), ``heaviest_dropdown`` (pick one of the heaviest
+    structures: the `on_jump` callbacks get its atoms and label), ``message_html``,
+    ``summary_html`` and ``plot``. ``job`` is the running (or last) scan's `Job`.
     A failed scan only sets `message`; `stats` keeps the last good result.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config the scan counts for.")
     graph = Instance(GraphConfig, help="The graph options the scan counts for.")
-    source = Unicode("", help="The dataset scanned: a folder, id_prop.json or extxyz path.")
+    source = Unicode("", help="The dataset scanned: a folder, glob, id_prop.json or extxyz.")
     batch_size = Int(64, help="Structures per training batch (alignn's default 64).")
     scheduler = Unicode(
         "", help="A Dask scheduler (tcp://HOST:PORT) to scan on; empty scans in this kernel."
@@ -72,6 +81,7 @@ class DatasetTab(widgets.VBox):
     failed = Bool(False, help="True when `message` is an error.")
     running = Bool(False, help="True while a scan runs.")
     scans = Int(0, help="Scans started so far (a burst of changes starts one).")
+    job = Instance(Job, allow_none=True, help="The running (or last) scan: a stats Job.")
 
     def __init__(
         self,
@@ -80,14 +90,16 @@ class DatasetTab(widgets.VBox):
         settle: float = SETTLE_SECONDS,
         **kwargs: Any,
     ) -> None:
-        """``settle``: seconds without a change before a scan starts (merges a burst)."""
-        self._runner = LatestRunner(self._scan, "alignn-nb-dataset-scan", settle)
+        """``settle``: seconds without a change before a scan reads (merges a burst)."""
+        self._settle = settle
         self._requested: tuple | None = None
         self._stopped = False
         self._syncing = False
+        self._drawn = 0.0
         self._uploads: tempfile.TemporaryDirectory | None = None
         self._jump_handlers = CallbackDispatcher()
         self._costs: dict[tuple, tuple[list, str]] = {}
+        self._heavy_source = ""
         self._make_controls()
         kwargs.setdefault("source", str(example_dataset_path(DEFAULT_EXAMPLE)))
         super().__init__(children=self._layout(), config=config, graph=graph, **kwargs)
@@ -150,54 +162,50 @@ class DatasetTab(widgets.VBox):
         if change["new"] is not None:
             self.jump(change["new"])
 
+    def _on_job_event(self, change: dict) -> None:
+        event = change["new"]
+        if change["owner"] is not self.job or event is None:
+            return
+        if event.kind == "stage" and event.data == "scanning":
+            self.scans += 1
+            self._say(f"scanning {Path(self._heavy_source).name}…")
+        elif event.kind == "stage":
+            self._say(STAGE_LINES.get(event.data, event.data))
+        elif event.kind == "counts":
+            self._draw_counts(event.data)
+
+    def _on_job_progress(self, change: dict) -> None:
+        if change["owner"] is not self.job:
+            return
+        progress = change["new"]
+        self.progress.max = max(1, progress.total or progress.done)
+        self.progress.value = progress.done
+        self.rate_html.value = html.escape(format_progress(progress))
+
+    def _on_job_state(self, change: dict) -> None:
+        job: Job = change["owner"]
+        if job is not self.job or change["new"] not in ("done", "failed", "stopped"):
+            return
+        self.running = False
+        if change["new"] == "done" and job.result is not None:
+            self._show(job.result)
+        elif change["new"] == "failed" and job.error is not None:
+            self._fail(job.error.exception or RuntimeError(str(job.error)))
+        elif self._stopped:
+            kept = "; showing the previous result" if self.stats is not None else ""
+            self._say(f"stopped{kept}")
+
     def _make_controls(self) -> None:
-        self.example_dropdown = widgets.Dropdown(
-            options=[(EXAMPLE_LABELS.get(n, n), n) for n in EXAMPLE_DATASETS],
-            value=DEFAULT_EXAMPLE,
-            description="Example",
-            style=_STYLE,
-            layout=widgets.Layout(width="240px"),
-        )
-        self.path_text = widgets.Text(
-            description="Path",
-            placeholder="a dataset folder, id_prop.json or .extxyz; Enter scans it",
-            continuous_update=False,
-            style=_STYLE,
-            layout=widgets.Layout(width="420px"),
-        )
-        self.upload = UploadButton(
-            accept=list(DATASET_SUFFIXES),
-            kind="a dataset file",
-            description="Upload dataset",
-            tooltip=f"alignn's id_prop.json (.zip) or an extxyz file; at most {MAX_UPLOAD_MB} MB",
-        )
-        self.batch_text = widgets.BoundedIntText(
-            value=64, min=0, max=10**6, description="Batch", style=_STYLE,
-            layout=widgets.Layout(width="160px"),
+        made = dataset_controls(DEFAULT_EXAMPLE, EXAMPLE_LABELS, DATASET_SUFFIXES, PLOT_HINT)
+        self.example_dropdown, self.path_text = made.example_dropdown, made.path_text
+        self.upload, self.batch_text = made.upload, made.batch_text
+        self.scheduler_text, self.estimate_box = made.scheduler_text, made.estimate_box
+        self.stop_button, self.progress, self.rate_html = (
+            made.stop_button, made.progress, made.rate_html
         )  # fmt: skip
-        self.scheduler_text = widgets.Text(
-            description="Dask",
-            placeholder="tcp://HOST:PORT, or empty for this kernel",
-            continuous_update=False,
-            style={"description_width": "40px"},
-            layout=widgets.Layout(width="280px"),
-        )
-        self.estimate_box = widgets.Checkbox(
-            description="estimate training steps (calibrates once per model shape, ~30 s)",
-            indent=False,
-        )
-        self.stop_button = widgets.Button(description="Stop", button_style="danger", disabled=True)
-        self.progress = widgets.IntProgress(min=0, max=1, description="Scan", style=_STYLE)
-        self.heaviest_dropdown = widgets.Dropdown(
-            options=[],
-            value=None,
-            description="Heaviest",
-            style=_STYLE,
-            layout=widgets.Layout(width="420px"),
-        )
-        self.message_html = widgets.HTML()
-        self.summary_html = widgets.HTML()
-        self.plot = Picture(PLOT_HINT, max_width="100%")
+        self.heaviest_dropdown, self.message_html = made.heaviest_dropdown, made.message_html
+        self.summary_html, self.plot = made.summary_html, made.plot
+        self._rows = made.rows
         self._wire_controls()
 
     def _wire_controls(self) -> None:
@@ -212,18 +220,7 @@ class DatasetTab(widgets.VBox):
         self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
 
     def _layout(self) -> list[widgets.Widget]:
-        row = widgets.Layout(flex_flow="row wrap", align_items="center")
-        return [
-            widgets.HBox([self.example_dropdown, self.path_text, self.upload], layout=row),
-            widgets.HBox(
-                [self.batch_text, self.scheduler_text, self.progress, self.stop_button], layout=row
-            ),
-            self.estimate_box,
-            self.message_html,
-            self.summary_html,
-            self.heaviest_dropdown,
-            self.plot,
-        ]
+        return self._rows()
 
     def _sync_controls(self) -> None:
         """Show `source` and `batch_size` in the controls; the example when it is one."""
@@ -242,10 +239,9 @@ class DatasetTab(widgets.VBox):
             self.message, self.failed = text, failed
 
     def _request(self) -> None:
-        """Hand the latest inputs to the runner, unless they are what was last requested.
-
-        A change of the model's shape rescans only when the shown result has estimates.
-        """
+        """Start a scan of the latest inputs, unless they are what was last requested (the
+        running scan, if any, is stopped). A change of the model's shape rescans only when
+        the shown result has estimates."""
         if not self.live or not self.source:
             return
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
@@ -258,101 +254,85 @@ class DatasetTab(widgets.VBox):
                 return
         self._requested = key
         self._stopped = False
-        request = (self.source, self.batch_size, cfg, graph, self.scheduler, self.estimate)
-        self._runner.request(request)
+        if self.job is not None:
+            self.job.stop()
+        self._start(cfg, graph)
 
-    def _scan(self, request: tuple, cancel: threading.Event) -> None:
-        """Run one scan (on the worker thread) and show it, unless it was superseded."""
-        source = request[0]
-        with self.hold_trait_notifications():
-            self.scans += 1
-            self.running = True
-        self._say(f"scanning {Path(source).name}…")
-        self.progress.value = 0
-        try:
-            found = self._count(request, cancel)
-        except Exception as failure:  # any failure is shown; the last good result stays
-            found = None
-            if not cancel.is_set():
-                self._fail(failure)
-        finally:
-            self.running = False
-        if cancel.is_set():
-            self._say_stopped()
-        elif found is not None:
-            self._show(source, *found)
-
-    def _count(self, request: tuple, cancel: threading.Event) -> tuple[dict, bytes] | None:
-        """The stats of ``request`` and their histograms as PNG; None when cancelled."""
+    def _start(self, cfg: dict, graph: dict) -> None:
+        """A new stats job for the current inputs, observed here."""
         from alignn_nb.compute import Cluster
-        from alignn_nb.sizing import dataset_stats
-        from alignn_nb.viz import figure_png, size_histograms
+        from alignn_nb.sizing import ScanRequest, StatsRequest, stats_job
 
-        source, batch_size, cfg, graph, scheduler, estimate = request
-        settings = ALIGNNAtomWiseConfig(**cfg), GraphConfig(**graph)
-        costs, why_not = self._step_costs(*settings) if estimate else (None, "")
-        stats = dataset_stats(
-            source,
-            *settings,
-            batch_size=batch_size,
-            cluster=Cluster(scheduler=scheduler) if scheduler else None,
-            on_progress=self._on_progress,
-            stop=cancel,
-            costs=costs,
-        )
-        if cancel.is_set():
-            return None
-        stats["notes"] += [why_not] if why_not else []
-        return stats, figure_png(size_histograms(stats["per_structure"]))
-
-    def _step_costs(self, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> tuple[list | None, str]:
-        """Fitted step costs for ``cfg``'s model shape (calibrated on first use, then kept),
-        and why there are none when the calibration failed."""
-        from alignn_nb.sizing import fit_step_costs
-
-        values = cfg.to_dict()
-        key = tuple(str(values[n]) for n in (*SHAPE_FIELDS, *MEMORY_FIELDS))
-        if key not in self._costs:
+        try:
+            cluster = Cluster(scheduler=self.scheduler) if self.scheduler else None
+        except ValueError as refusal:
+            self._fail(refusal)
+            return
+        costs, calibrate = None, False
+        if self.estimate:
+            cached = self._costs.get(self._shape(cfg))
+            costs, calibrate = (tuple(cached[0]), False) if cached else (None, True)
+        scan = ScanRequest(self.source, cfg, graph, cluster=cluster)
+        request = StatsRequest(scan, self.batch_size, calibrate=calibrate, costs=costs,
+                               delay=self._settle)  # fmt: skip
+        job = stats_job(request)
+        job.observe(self._on_job_event, "event")
+        job.observe(self._on_job_progress, "progress")
+        job.observe(self._on_job_state, "state")
+        self._heavy_source = self.source
+        self.job, self.running = job, True
+        if calibrate:
             self._say("calibrating training steps on this machine (once per model shape)…")
-            fitted, why_not, _ = fit_step_costs(cfg, graph)
-            self._costs[key] = (list(fitted.values()), "" if fitted else why_not)
-        costs, why_not = self._costs[key]
-        return costs or None, why_not
+        job.start()
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.max = max(1, total)
-        self.progress.value = done
+    @staticmethod
+    def _shape(cfg: dict) -> tuple:
+        return tuple(str(cfg[n]) for n in (*SHAPE_FIELDS, *MEMORY_FIELDS))
 
-    def _fail(self, failure: Exception) -> None:
+    def _draw_counts(self, counts: dict) -> None:
+        """The streamed histograms and heaviest structures of a running scan."""
+        from alignn_nb.viz import count_histograms, figure_png
+
+        self._show_heaviest(counts["heaviest"])
+        if time.monotonic() - self._drawn >= DRAW_SECONDS and counts["structures"]:
+            self._drawn = time.monotonic()
+            self.plot.value = figure_png(count_histograms(counts["histograms"]))
+
+    def _show_heaviest(self, heaviest: list[dict]) -> None:
+        options = [
+            (f"#{h['position']} {h['id']}: {h['atoms']} atoms, {h['triplets']:,} triplets",
+             h["position"])
+            for h in heaviest
+        ]  # fmt: skip
+        if options == list(self.heaviest_dropdown.options):
+            return
+        self.heaviest_dropdown.unobserve(self._on_heaviest_picked, "value")
+        self.heaviest_dropdown.options, self.heaviest_dropdown.value = options, None
+        self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
+        self._heavy_ids = {h["position"]: h["id"] for h in heaviest}
+
+    def _fail(self, failure: BaseException) -> None:
         text = str(failure)
         if not isinstance(failure, (FileNotFoundError, ValueError)):
-            log.exception("the dataset scan failed")
+            log.error("the dataset scan failed: %s", failure)
             text = f"the scan failed: {type(failure).__name__}: {failure}"
         kept = " (showing the previous result)" if self.stats is not None else ""
         self._say(text + kept, failed=True)
 
-    def _say_stopped(self) -> None:
-        if self._stopped:
-            kept = "; showing the previous result" if self.stats is not None else ""
-            self._say(f"stopped{kept}")
+    def _show(self, stats: dict) -> None:
+        from alignn_nb.training import StepCost
+        from alignn_nb.viz import stats_html
 
-    def _show(self, source: str, stats: dict, picture: bytes) -> None:
-        from alignn_nb.viz import heaviest_structures, stats_html
-
-        rows = stats["per_structure"]
-        options = [
-            (f"#{i} {rows[i]['id']}: {rows[i]['atoms']} atoms, {rows[i]['triplets']:,} triplets", i)
-            for i in heaviest_structures(rows)
-        ]
+        shape = self._shape(self.config.to_dict())
+        if "step_costs" in stats:
+            fitted = [StepCost.from_dict(c) for c in stats["step_costs"]]
+            self._costs[shape] = (fitted, "")
         with self.hold_trait_notifications():
-            self.stats, self.scanned = stats, source
-        self.plot.value = picture
+            self.stats, self.scanned = stats, self._heavy_source
+        self._drawn = 0.0
         self.summary_html.value = stats_html(stats)
-        self.heaviest_dropdown.unobserve(self._on_heaviest_picked, "value")
-        self.heaviest_dropdown.options, self.heaviest_dropdown.value = options, None
-        self.heaviest_dropdown.observe(self._on_heaviest_picked, "value")
         self._say(
-            f"{stats['dataset']}: {stats['structures']} structures scanned in "
+            f"{stats['dataset']}: {stats['structures']:,} structures scanned in "
             f"{stats['seconds']:.2f} s on {stats['where']}"
         )
 
@@ -373,27 +353,32 @@ class DatasetTab(widgets.VBox):
         """Stop the running scan; the previous result stays."""
         self._stopped = True
         self._requested = None
-        self._runner.cancel()
+        if self.job is not None:
+            self.job.stop()
 
-    def jump(self, row: int) -> None:
-        """Hand structure ``row`` of `stats`' ``per_structure`` to the `on_jump` callbacks."""
-        from alignn_nb.sizing import counted_structure
+    def jump(self, position: int) -> None:
+        """Hand the structure at ``position`` of the dataset (one of the heaviest) to the
+        `on_jump` callbacks."""
+        from alignn_nb.sizing import structure_at
 
-        if self.stats is None:
+        source = self._heavy_source or self.scanned
+        if not source:
             self._say("nothing scanned yet", failed=True)
             return
+        expected = getattr(self, "_heavy_ids", {}).get(position)
         try:
-            atoms = counted_structure(self.scanned, self.stats, row)
+            atoms = structure_at(source, position, expected)
         except (FileNotFoundError, ValueError) as refusal:
             self._say(str(refusal), failed=True)
             return
-        found = self.stats["per_structure"][row]
-        self._jump_handlers(atoms, f"{self.stats['dataset']}: {found['id']} (heaviest)")
+        name = self.stats["dataset"] if self.stats else Path(source).name
+        self._jump_handlers(atoms, f"{name}: {expected} (heaviest)")
 
     def on_jump(self, callback: Any, remove: bool = False) -> None:
         """Call ``callback(atoms, label)`` when a heaviest structure is picked."""
         self._jump_handlers.register_callback(callback, remove=remove)
 
     def wait(self, timeout: float | None = 300.0) -> bool:
-        """Block until the latest request is scanned and shown (for scripts and tests)."""
-        return self._runner.wait(timeout)
+        """Block until the latest scan has ended and is shown (for scripts and tests)."""
+        job = self.job
+        return True if job is None else job.wait(timeout)

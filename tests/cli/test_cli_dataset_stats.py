@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -108,10 +109,10 @@ def test_a_folder_scanned_on_a_cluster_of_processes(tmp_path, capsys, dask_clust
     cfg, graph = load_settings(None, ["cutoff=5", "max_neighbors=8"])
     assert stats["graph_memory_bytes"] == graph_memory_bytes(expected, cfg, graph)
     assert stats["where"] == f"the Dask cluster at {dask_cluster.address}"
-    assert err.splitlines()[-2:] == [
-        "scanned 4 of 4 structures",
-        "advising: recounting the graphs after one change of each field",
-    ]
+    assert re.fullmatch(
+        r"dataset-stats: done in [\d.]+ s · 5/5 structures \(100%\) · 4 counted, 1 skipped",
+        err.splitlines()[-1],
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,12 +178,19 @@ def test_the_cli_calibrates_unless_told_not_to(
 
     seen = {}
 
-    def fake(data, cfg, graph, **options):
-        seen.update(options)
-        return {"calibrate": options["calibrate"]}
+    def fake(ctx, request):
+        seen["request"] = request
+        ctx.report(1, 1)
+        return {"calibrate": request.calibrate}
 
-    monkeypatch.setattr(module, "dataset_stats", fake)
+    monkeypatch.setattr(module, "stats_task", fake)
     status, out, err = run(capsys, str(tmp_path), "--memory", "16GB", "--json", *argv)
-    assert (status, err) == (0, "")
+    assert status == 0, err
     assert json.loads(out) == {"calibrate": calibrate}
-    assert (seen["calibrate"], seen["threads"], seen["memory"]) == (calibrate, threads, 16 * 10**9)
+    request = seen["request"]
+    assert (request.calibrate, request.threads, request.memory) == (calibrate, threads, 16 * 10**9)
+    assert (request.scan.table, request.scan.resume, request.scan.data) == (
+        None,
+        False,
+        str(tmp_path),
+    )

@@ -162,7 +162,11 @@ def test_empty_and_bad_datasets_say_why(tmp_path: Path) -> None:
     )
     folder = tmp_path / "nothing"
     folder.mkdir()
-    with pytest.raises(ValueError, match=r"^nothing: no id_prop.csv, id_prop.json or "):
+    with pytest.raises(
+        ValueError,
+        match=r"^nothing: no id_prop.csv, id_prop.json, shards \(\*.json, \*.extxyz, \*.xyz, "
+        r"gzip-compressed or not\) or structure files",
+    ):
         open_dataset(folder)
     with pytest.raises(FileNotFoundError, match="no dataset at"):
         open_dataset(tmp_path / "absent")

@@ -37,15 +37,49 @@ def test_scan_counts_every_structure_and_lists_the_broken_one(tmp_path: Path) ->
     path, entries = _dataset(tmp_path, 10)
     progress: list[tuple[int, int]] = []
     result = scan(path, CFG, GRAPH, on_progress=lambda *p: progress.append(p))
-    assert list(result.rows) == _expected(entries)
+    expected = _expected(entries)
+    assert list(result.rows) == [
+        {
+            "id": r["id"],
+            "atoms": r["atoms"],
+            "edges": r["edges"],
+            "triplets": r["candidate_triplets"],
+        }
+        for r in expected
+    ]
+    columns = result.tally.columns()
+    assert columns["lighter"].tolist() == [r["triplets"] for r in expected]
+    assert columns["degree_max"].tolist() == [r["degree_max"] for r in expected]
+    assert columns["position"].tolist() == [0, 1, 3, 4, 5, 6, 7, 8, 9, 10]
     assert [(s.id, s.reason) for s in result.skipped] == [
         (
             "broken",
             "atoms dict lacks 'coords' (needs lattice_mat, coords, elements)",
         )
     ]
-    assert progress == [(8, 11), (11, 11)]
+    assert progress == [(11, 11)]  # one chunk of 400 entries
     assert result.where == "this process"
+
+
+def test_chunks_and_stops_in_this_process(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from alignn_nb.sizing import chunks as dataset_chunks
+
+    monkeypatch.setattr(dataset_chunks, "CHUNK", 4)
+    path, _ = _dataset(tmp_path, 10)
+    progress: list[tuple[int, int]] = []
+    whole = scan(path, CFG, GRAPH, on_progress=lambda *p: progress.append(p))
+    assert [done for done, _ in progress] == [4, 8, 11]
+    assert progress[-1] == (11, 11)
+    stop = threading.Event()
+
+    def stop_after_first(done: int, total: int) -> None:
+        stop.set()
+
+    stopped = scan(path, CFG, GRAPH, on_progress=stop_after_first, stop=stop)
+    assert stopped.stopped and stopped.tally.entries == 4
+    assert list(stopped.rows) == list(whole.rows)[:3]
 
 
 def test_stats_of_a_scan_in_this_process(tmp_path: Path) -> None:

@@ -163,7 +163,10 @@ def test_a_bad_path_keeps_the_previous_result_and_says_why(tab, tmp_path):
     assert tab.stats is good
 
 
-def test_stop_ends_the_scan_and_keeps_the_previous_result(tab, small_xyz):
+def test_stop_ends_the_scan_and_keeps_the_previous_result(tab, small_xyz, monkeypatch):
+    from alignn_nb.sizing import chunks as dataset_chunks
+
+    monkeypatch.setattr(dataset_chunks, "CHUNK", 4)
     tab.live = True
     assert tab.wait(HANG_GUARD_S)
     good = tab.stats
@@ -171,7 +174,8 @@ def test_stop_ends_the_scan_and_keeps_the_previous_result(tab, small_xyz):
     tab.graph.cutoff = 5.0
     assert tab.wait(HANG_GUARD_S)
     assert tab.scans == 2 and tab.message == "stopped; showing the previous result"
-    assert tab.stats is good and tab.progress.value == 8 < tab.progress.max == 10
+    assert tab.stats is good and tab.progress.value == 4 < tab.progress.max
+    assert tab.job.state == "stopped" and tab.job.result["structures"] == 4
     assert not tab.running and tab.stop_button.disabled
 
 
