@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
-from alignn_nb.training.synthetic_data import write_synthetic_id_prop
+from alignn_nb.datasets.synthetic import write_synthetic_id_prop
 from alignn_nb.widgets.dataset_tab import DatasetTab
 
 STRUCTURES = 200_000
