@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         job.stop()
     if not job.finished or job.state != "failed":
-        follow(job, sys.stderr)
+        follow(job, sys.stderr, failure_line=False)
     if job.state == "failed":
         error = job.error
         failure = error.exception if error is not None else None

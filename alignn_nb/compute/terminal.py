@@ -83,7 +83,8 @@ class TerminalBar:
     `LINE_INTERVAL` (``float("inf")``: only the started and the final line, and on a job
     already running only the final one); ``columns``
     None asks the terminal (lines are cut to fit on a TTY); ``echo`` turns an event into
-    a line of its own, or None for none.
+    a line of its own, or None for none; ``failure_line`` False leaves a failed job's
+    line to the caller (a verb that prints its own one-line error), ending a TTY line.
     """
 
     def __init__(
@@ -96,8 +97,10 @@ class TerminalBar:
         columns: int | None = None,
         clock: Clock = time.monotonic,
         echo: Callable[[JobEvent], str | None] | None = None,
+        failure_line: bool = True,
     ) -> None:
         self.job = job
+        self.failure_line = failure_line
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         default = TTY_INTERVAL if self.tty else LINE_INTERVAL
@@ -204,6 +207,9 @@ class TerminalBar:
                 self._write(line + "\n")
 
     def _draw_final(self) -> None:
+        if self.job.state == FAILED and not self.failure_line:
+            self.close()
+            return
         line = self._final_line()
         with self._lock:
             if self._closed:

@@ -308,9 +308,11 @@ def _atomwise(value: Any, natoms: int, where: str) -> np.ndarray:
     return array
 
 
-def empty_dataset(name: str, skipped: Sequence[Skipped]) -> ValueError:
-    """The one refusal of a dataset with no readable structure, for every verb."""
-    why = f" ({len(skipped)} skipped; {skipped[0].id}: {skipped[0].reason})" if skipped else ""
+def empty_dataset(name: str, skipped: Sequence[Skipped], count: int | None = None) -> ValueError:
+    """The one refusal of a dataset with no readable structure, for every verb: ``count``
+    entries were skipped (all of ``skipped`` unless given), the first of them named."""
+    count = len(skipped) if count is None else count
+    why = f" ({count} skipped; {skipped[0].id}: {skipped[0].reason})" if skipped else ""
     return ValueError(f"{name}: the dataset is empty: it holds no readable structure{why}")
 
 

@@ -189,8 +189,8 @@ def scan_task(ctx: JobContext, request: ScanRequest) -> ScanResult:
     finally:
         if table is not None:
             table.close()
-    if tally.entries == 0:
-        raise empty_dataset(source.name, tally.skipped)
+    if tally.structures == 0 and not ctx.stopping:
+        raise empty_dataset(source.name, tally.skipped, tally.skipped_count)
     timings["total"] = time.perf_counter() - start
     where = "this process" if request.cluster is None else request.cluster.describe()
     return ScanResult(source.name, source.layout, tally, source.notes, timings["total"], timings,

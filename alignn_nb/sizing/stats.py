@@ -165,8 +165,6 @@ def report(
     lighter = int(found["lighter"].sum())
     if lighter != int(found["triplets"].sum()):
         notes.append(LIGHTER_NOTE.format(lighter))
-    if not tally.structures:
-        notes.append("no structure could be counted; every entry is in skipped")
     stats: dict[str, Any] = {
         "dataset": result.name,
         "layout": result.layout,

@@ -37,6 +37,7 @@ from alignn_nb.datasets import (
     Sample,
     Shard,
     Skipped,
+    empty_dataset,
     iter_entries,
     open_binary,
     open_source,
@@ -137,6 +138,13 @@ class _Checked:
     formats: set[str] = field(default_factory=set)
     skipped: _Problems = field(default_factory=_Problems)
     lacking: _Problems = field(default_factory=_Problems)
+    unusable: int = 0
+    first_unusable: Skipped | None = None
+
+    def skip(self, item: Skipped) -> None:
+        self.skipped.add((item.reason, ""), item.id)
+        self.unusable += 1
+        self.first_unusable = self.first_unusable or item
 
 
 def _check_entries(found: DatasetSource, needs: Sequence[tuple[str, str]]) -> tuple[int, set[str]]:
@@ -155,7 +163,7 @@ def _check_entries(found: DatasetSource, needs: Sequence[tuple[str, str]]) -> tu
         ):
             checked.total += 1
             if isinstance(item, Skipped):
-                checked.skipped.add((item.reason, ""), item.id)
+                checked.skip(item)
             elif item.kind == "file":
                 checked.formats.add(item.payload[1])
             else:
@@ -164,6 +172,9 @@ def _check_entries(found: DatasetSource, needs: Sequence[tuple[str, str]]) -> tu
                     problem = _checked(key, (item.targets or {}).get(key), natoms)
                     if problem is not None:
                         checked.lacking.add((problem, why), item.id)
+    if checked.unusable == checked.total:
+        first = [checked.first_unusable] if checked.first_unusable else []
+        raise Refused(str(empty_dataset(found.name, first, checked.unusable)))
     if checked.skipped.first is not None:
         (reason, _), first = checked.skipped.first
         raise Refused(
@@ -180,7 +191,7 @@ def _check_frames(shard: Shard, needs: Sequence[tuple[str, str]], checked: _Chec
     for sample in frame_samples(shard):
         checked.total += 1
         if isinstance(sample, Skipped):
-            checked.skipped.add((sample.reason, ""), sample.id)
+            checked.skip(sample)
             continue
         for key, why in needs:
             name = attribute.get(key)

@@ -83,6 +83,14 @@ def test_the_final_line_of_a_failed_job_names_its_error(clock):
     assert stream.getvalue().splitlines()[-1] == "job: failed after 0.0 s: ValueError: bad value 7"
 
 
+def test_without_its_failure_line_a_failed_job_leaves_the_error_to_the_caller(clock):
+    stream = io.StringIO()
+    job = follow(ThreadJob(tasks.refuse, (7,), clock=clock), stream, clock=clock,
+                 failure_line=False)  # fmt: skip
+    assert (job.state, str(job.error)) == ("failed", "ValueError: bad value 7")
+    assert "failed" not in stream.getvalue()
+
+
 def test_a_bar_on_a_finished_job_draws_only_the_final_line(clock):
     job = ThreadJob(tasks.count_to, (2,), name="count", clock=clock)
     job.start().wait(HANG_GUARD)
