@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.alignn-nb-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+# The suite runs on this many worker processes, each test file on one worker (its module
+# fixtures built once); 2 fits CI's two cores. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 NODGL_VENV := .venv-nodgl
 NODGL_BIN := $(NODGL_VENV)/bin
 NODGL_STAMP := $(NODGL_VENV)/.alignn-nb-installed
@@ -51,10 +55,10 @@ demo: setup
 test: setup browser
 	$(BIN)/ruff check alignn_nb tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-nodgl: setup-nodgl
-	$(NODGL_BIN)/python -m pytest $(NODGL_PYTEST_ARGS) $(PYTEST_ARGS)
+	$(NODGL_BIN)/python -m pytest $(XDIST) $(NODGL_PYTEST_ARGS) $(PYTEST_ARGS)
 
 # An executed HTML copy of the teaching notebook for readers without a kernel. No widget
 # state is stored, so each 3D view shows its static picture (Pictured) instead.
