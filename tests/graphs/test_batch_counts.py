@@ -38,11 +38,12 @@ SETTINGS = [
 
 @pytest.mark.parametrize(("model", "graph"), SETTINGS)
 def test_batches_count_as_one_at_a_time(model, graph) -> None:
-    assert exact_batches()
     cfg, graph_cfg = ALIGNNAtomWiseConfig(**model), GraphConfig(**graph)
     structures = _structures()
     found = batch_counts(structures, cfg, graph_cfg)
-    assert all(f is not None for f in found)
+    if not exact_batches():  # this BLAS's batched products differ in the last bits
+        assert found == [None] * len(structures)
+        return
     assert found == [graph_counts(a, cfg, graph_cfg, checked=True) for a in structures]
 
 
@@ -55,7 +56,8 @@ def test_what_the_batch_leaves_to_one_at_a_time() -> None:
     sparse.set_cell(sparse.cell.array * 5.0, scale_atoms=True)  # 12.8 Å apart: alignn grows
     small = load_structure(bulk("Si", "diamond", a=5.43))
     assert batch_counts([water, big, sparse, small], cfg, graph)[:3] == [None, None, None]
-    assert batch_counts([small], cfg, graph)[0] == graph_counts(small, cfg, graph, checked=True)
+    counted = graph_counts(small, cfg, graph, checked=True) if exact_batches() else None
+    assert batch_counts([small], cfg, graph)[0] == counted
     for changed in (
         GraphConfig(neighbor_strategy="radius_graph"),
         GraphConfig(max_neighbors=None),
