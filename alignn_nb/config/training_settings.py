@@ -31,11 +31,14 @@ CRITERIA = ("mse", "l1", "poisson", "zig")
 MAX_SEED = 2**32 - 1
 
 
-def _optional_int(default: int | None, help: str, section: str, **bounds: float) -> Any:
-    return StrictInt(default, allow_none=True, help=help).tag(**_tag(section, (LOOP,), **bounds))
+def _optional_int(
+    default: int | None, help: str, section: str, **bounds: float
+) -> StrictInt[int | None, int | None]:
+    trait = StrictInt(default, allow_none=True, help=help)
+    return trait.tag(**_tag(section, (LOOP,), "", **bounds))
 
 
-def _ratio(default: float | None, help: str) -> Any:
+def _ratio(default: float | None, help: str) -> StrictFloat[float | None, float | None]:
     return StrictFloat(default, allow_none=True, help=help).tag(
         **_tag(SPLIT, (LOOP,), minimum=0.0, maximum=1.0)
     )
