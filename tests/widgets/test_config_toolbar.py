@@ -145,6 +145,25 @@ def test_diff_against_defaults_and_loaded_file(toolbar):
     assert toolbar.diff_view.value == ""
 
 
+def test_training_settings_are_diffed_undone_and_saved(toolbar):
+    form = ConfigForm(toolbar.config, toolbar.graph, toolbar.settings)
+    toolbar.apply_preset("config_example_atomwise.json")
+    toolbar.diff_mode = "against loaded file"
+    form.control("epochs").value = 7
+    assert [(r.section, r.field, r.reference, r.current) for r in toolbar.diff] == [
+        ("Training", "epochs", 3, 7)
+    ]
+    assert saved(toolbar)["epochs"] == 7
+    assert toolbar.undo_button.tooltip == "Undo epochs 3 → 7"
+    toolbar.undo()
+    assert toolbar.settings.epochs == 3 and form.control("epochs").value == 3
+    assert saved(toolbar)["epochs"] == 3
+    toolbar.diff_mode = "against defaults"
+    rows = {r.field: (r.section, r.reference, r.current) for r in toolbar.diff}
+    assert rows["learning_rate"] == ("Training", 0.01, 0.001)
+    assert rows["store_outputs"] == ("Training output", True, False)
+
+
 def test_reset_section_is_one_step(toolbar):
     toolbar.apply_preset("mlearn_Si_config.json")
     toolbar.section_dropdown.value = "Model Architecture"
