@@ -57,6 +57,9 @@ class Dashboard(widgets.VBox):
     results stay on screen; so does a view that fails to show a round (the traceback is
     logged), while the other views still update. A page that loads mid-round is sent the
     views' state again once it has drawn them, so it never keeps an update it missed.
+
+    The training settings are one `TrainingSettings`, `training`, which the form, the
+    toolbar (load, Save, undo), the Dataset tab, the Loss terms tab and the Sweep tab share.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
