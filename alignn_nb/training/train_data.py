@@ -173,8 +173,8 @@ def _check_entries(found: DatasetSource, needs: Sequence[tuple[str, str]]) -> tu
                     if problem is not None:
                         checked.lacking.add((problem, why), item.id)
     if checked.unusable == checked.total:
-        first = [checked.first_unusable] if checked.first_unusable else []
-        raise Refused(str(empty_dataset(found.name, first, checked.unusable)))
+        named = [checked.first_unusable] if checked.first_unusable else []
+        raise Refused(str(empty_dataset(found.name, named, checked.unusable)))
     if checked.skipped.first is not None:
         (reason, _), first = checked.skipped.first
         raise Refused(
