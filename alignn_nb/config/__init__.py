@@ -1,6 +1,6 @@
-"""The configuration stage: the traitlets mirror of alignn's model config and its graph
-options, alignn's rules that need no torch, cross-field findings, alignn's ``config.json``
-I/O, presets, diff and undo.
+"""The configuration stage: the traitlets mirror of alignn's model config, its graph
+options and its training settings, alignn's rules that need no torch, cross-field
+findings, alignn's ``config.json`` I/O, presets, diff and undo.
 
 Importing it loads neither torch nor DGL nor ipywidgets; `to_alignn_model_config` imports
 alignn's model configs (and with them torch) when it is first called.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from alignn_nb.config.fields import FORWARD, GRAPH, NEIGHBOR_STRATEGIES, NOWHERE, PURE_MODEL
 from alignn_nb.config.mirror import PURE_ONLY_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.training_settings import SETTINGS_KEYS, TrainingSettings
 from alignn_nb.lazy import lazy_package
 
 if TYPE_CHECKING:
@@ -37,7 +38,13 @@ if TYPE_CHECKING:
         shape_changes,
         training_defaults,
     )
-    from alignn_nb.config.traits import StrictFloat, StrictInt, StrictTraits, allowed_text
+    from alignn_nb.config.traits import (
+        StrictFloat,
+        StrictInt,
+        StrictTraits,
+        StrictUnicode,
+        allowed_text,
+    )
     from alignn_nb.config.undo import ConfigHistory
 
 __all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

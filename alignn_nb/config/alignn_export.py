@@ -15,6 +15,7 @@ from alignn_nb.config.mirror import (
     GraphConfig,
 )
 from alignn_nb.config.rules import training_defaults
+from alignn_nb.config.training_settings import SETTINGS_KEYS, TrainingSettings
 
 
 def _export_training_problems(training: Mapping[str, Any]) -> list[str]:
@@ -46,28 +47,39 @@ def _graph_block(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> dict[str, Any
 
 
 def to_alignn_config(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, training: Mapping[str, Any] | None = None
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    training: Mapping[str, Any] | None = None,
+    settings: TrainingSettings | None = None,
 ) -> dict[str, Any]:
     """A whole alignn training config that ``alignn.config.TrainingConfig(**d)`` accepts.
 
-    ``training`` keys come first, verbatim; then every graph option; then ``"model"``
-    with every field alignn's config of the chosen flavour has (`ALIGNNAtomWiseConfig`
-    or `ALIGNNAtomWisePureConfig`, whose three_body_cutoff is model_three_body_cutoff).
-    Training keys not given take alignn's defaults when alignn reads the dict.
-    `export_notes` says how lighten_edges and backtracking map.
+    The ``training`` keys that are not training settings come first, verbatim; then every
+    training setting of ``settings`` (output_dir only when set), which take the place of
+    the same keys in ``training``; then every graph option; then ``"model"`` with every
+    field alignn's config of the chosen flavour has (`ALIGNNAtomWiseConfig` or
+    `ALIGNNAtomWisePureConfig`, whose three_body_cutoff is model_three_body_cutoff).
+    Without ``settings``, the training settings are those among the ``training`` keys
+    (alignn's defaults for the others). Other training keys not given take alignn's
+    defaults when alignn reads the dict. `export_notes` says how lighten_edges and
+    backtracking map.
 
     Raises:
         AlignnConfigError: when ``training`` holds the model, a graph option, an unknown
-            key or a value alignn refuses.
+            key, or a value alignn (or, for a training setting, the mirror) refuses.
     """
     from alignn_nb.config.alignn_model import to_alignn_model_config
 
-    kept = dict(training or {})
-    problems = _export_training_problems(kept)
+    given = dict(training or {})
+    problems = _export_training_problems(given)
     if problems:
         raise AlignnConfigError("training keys", problems)
+    if settings is None:
+        settings = TrainingSettings(**{k: v for k, v in given.items() if k in SETTINGS_KEYS})
+    kept = {k: v for k, v in given.items() if k not in SETTINGS_KEYS}
     return {
         **copy.deepcopy(kept),
+        **settings.alignn_keys(),
         **_graph_block(cfg, graph),
         "model": to_alignn_model_config(cfg).model_dump(),
     }
@@ -78,9 +90,10 @@ def save_alignn_config(
     cfg: ALIGNNAtomWiseConfig,
     graph: GraphConfig,
     training: Mapping[str, Any] | None = None,
+    settings: TrainingSettings | None = None,
 ) -> None:
     """Write `to_alignn_config` as JSON (indent 2); an existing file is replaced whole or kept."""
-    text = json.dumps(to_alignn_config(cfg, graph, training), indent=2) + "\n"
+    text = json.dumps(to_alignn_config(cfg, graph, training, settings), indent=2) + "\n"
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

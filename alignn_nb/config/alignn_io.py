@@ -2,7 +2,8 @@
 
 This module is the one place where an alignn training config meets the mirrors. It
 decides which keys are graph options (`GraphConfig`), which are model fields
-(`ALIGNNAtomWiseConfig`) and which are other training keys, kept verbatim. It also
+(`ALIGNNAtomWiseConfig`), which are training settings (`TrainingSettings`) and which are
+other training keys, kept verbatim. It also
 relates alignn-nb's line-graph options to alignn's graph builders:
 
 - alignn's k-nearest and radius_graph builders take DGL's line graph of every bond, so
@@ -38,6 +39,7 @@ from alignn_nb.config.rules import (
     training_config,
     training_defaults,
 )
+from alignn_nb.config.training_settings import SETTINGS_KEYS, TrainingSettings
 
 MODEL_NAME = DGL_MODEL
 GRAPH_KEYS = tuple(GraphConfig.field_names())
@@ -83,14 +85,19 @@ class AlignnConfigError(ValueError):
 
 
 class LoadedConfig(tuple[ALIGNNAtomWiseConfig, GraphConfig]):
-    """``(cfg, graph)`` from an alignn config, plus the kept training keys and notes.
+    """``(cfg, graph)`` from an alignn config, plus the training settings, the training
+    keys and notes.
 
     Attributes:
-        training: the training keys that are neither graph options nor the model block,
-            verbatim, in file order, to be written back out.
+        settings: the training settings on the mirror (alignn's defaults where the file
+            has none).
+        training: every training key that is neither a graph option nor the model block,
+            verbatim, in file order (the training settings among them too); to be
+            written back out with `settings`, which takes the place of those.
         notes: how lighten_edges, backtracking and three_body_cutoff were set and why.
     """
 
+    settings: TrainingSettings
     training: dict[str, Any]
     notes: list[str]
 
@@ -100,8 +107,10 @@ class LoadedConfig(tuple[ALIGNNAtomWiseConfig, GraphConfig]):
         graph: GraphConfig,
         training: dict[str, Any],
         notes: list[str],
+        settings: TrainingSettings | None = None,
     ) -> LoadedConfig:
         loaded = super().__new__(cls, (cfg, graph))
+        loaded.settings = TrainingSettings() if settings is None else settings
         loaded.training = training
         loaded.notes = notes
         return loaded
@@ -260,6 +269,16 @@ def _alignn_neighbor_strategies() -> tuple[str, ...]:
 
 
 def _training_problems(training: Mapping[str, Any]) -> list[str]:
+    """What the training keys hold that is refused, in key order: the training settings by
+    `TrainingSettings`, the other keys by alignn's own `TrainingConfig`."""
+    settings = {k: v for k, v in training.items() if k in SETTINGS_KEYS}
+    others = {k: v for k, v in training.items() if k not in SETTINGS_KEYS}
+    refused = _field_problems(TrainingSettings, settings) + _alignn_problems(others)
+    order = list(training)
+    return sorted(refused, key=lambda problem: order.index(problem.split(" ", 1)[0]))
+
+
+def _alignn_problems(training: Mapping[str, Any]) -> list[str]:
     """What alignn's own `TrainingConfig` refuses among the training keys, in key order.
 
     Remembered per set of keys and values: the dashboard writes its save link on every
@@ -323,10 +342,11 @@ def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
     three_body_cutoff, which stays None unless the builder is pure_torch (the only one
     that reads it; then alignn's default 3.5 Å applies). The model block may be
     alignn_atomwise or alignn_atomwise_pure. lighten_edges is set off and backtracking on,
-    matching the line graph alignn's builders make.
+    matching the line graph alignn's builders make. Training settings missing from the
+    config take alignn's defaults (output_dir stays None, alignn's starting folder).
 
     Returns:
-        New ``(cfg, graph)`` objects with ``.training`` and ``.notes``.
+        New ``(cfg, graph)`` objects with ``.settings``, ``.training`` and ``.notes``.
 
     Raises:
         AlignnConfigError: listing every problem (unknown keys, refused values, a model
@@ -354,13 +374,18 @@ def load_alignn_config(source: str | os.PathLike | Mapping) -> LoadedConfig:
     cfg = ALIGNNAtomWiseConfig(**model_values, lighten_edges=False, backtracking=True)
     graph = GraphConfig(**graph_values)
     notes += model_notes + graph_notes + load_notes(cfg, graph, given_graph, full)
-    return LoadedConfig(cfg, graph, training, notes)
+    settings = TrainingSettings(**{k: v for k, v in training.items() if k in SETTINGS_KEYS})
+    return LoadedConfig(cfg, graph, training, notes, settings)
 
 
 def apply_alignn_config(
-    source: str | os.PathLike | Mapping, cfg: ALIGNNAtomWiseConfig, graph: GraphConfig
+    source: str | os.PathLike | Mapping,
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    settings: TrainingSettings | None = None,
 ) -> LoadedConfig:
-    """Load ``source`` into the existing ``cfg`` and ``graph``; on any problem neither changes.
+    """Load ``source`` into the existing ``cfg``, ``graph`` and, if given, ``settings``; on
+    any problem none changes.
 
     Raises:
         AlignnConfigError: as `load_alignn_config`, before anything is set.
@@ -368,4 +393,8 @@ def apply_alignn_config(
     loaded = load_alignn_config(source)
     cfg.update(**loaded.cfg.to_dict())
     graph.update(**loaded.graph.to_dict())
-    return LoadedConfig(cfg, graph, loaded.training, loaded.notes)
+    if settings is None:
+        settings = loaded.settings
+    else:
+        settings.update(**loaded.settings.to_dict())
+    return LoadedConfig(cfg, graph, loaded.training, loaded.notes, settings)

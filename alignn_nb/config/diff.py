@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from alignn_nb.config.alignn_io import LoadedConfig
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.training_settings import TrainingSettings
 
 
 class DiffRow(NamedTuple):
@@ -19,7 +20,7 @@ class DiffRow(NamedTuple):
 
 
 def _rows(
-    config: ALIGNNAtomWiseConfig | GraphConfig, reference: Mapping[str, Any]
+    config: ALIGNNAtomWiseConfig | GraphConfig | TrainingSettings, reference: Mapping[str, Any]
 ) -> list[DiffRow]:
     unknown = [k for k in reference if k not in config.field_names()]
     if unknown:
@@ -51,13 +52,22 @@ def config_diff(
     return _rows(cfg, reference_cfg) + _rows(graph, reference_graph)
 
 
-def diff_from_defaults(cfg: ALIGNNAtomWiseConfig, graph: GraphConfig) -> list[DiffRow]:
-    """The fields that differ from alignn-nb's defaults (the design table)."""
-    return config_diff(cfg, graph, cfg.defaults(), graph.defaults())
+def diff_from_defaults(
+    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, settings: TrainingSettings | None = None
+) -> list[DiffRow]:
+    """The fields that differ from alignn-nb's defaults (the design table; alignn's for the
+    training ``settings``, whose rows come last when given)."""
+    rows = config_diff(cfg, graph, cfg.defaults(), graph.defaults())
+    return rows + ([] if settings is None else _rows(settings, settings.defaults()))
 
 
 def diff_from_loaded(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, loaded: LoadedConfig
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    loaded: LoadedConfig,
+    settings: TrainingSettings | None = None,
 ) -> list[DiffRow]:
-    """The fields that differ from the values a loaded config file gave."""
-    return config_diff(cfg, graph, loaded.cfg.to_dict(), loaded.graph.to_dict())
+    """The fields that differ from the values a loaded config file gave (the training
+    ``settings``' rows last, when given)."""
+    rows = config_diff(cfg, graph, loaded.cfg.to_dict(), loaded.graph.to_dict())
+    return rows + ([] if settings is None else _rows(settings, loaded.settings.to_dict()))

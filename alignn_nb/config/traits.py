@@ -23,7 +23,15 @@ from traitlets import Bool, Enum, Float, HasTraits, Int, TraitError, TraitType, 
 if TYPE_CHECKING:
     from traitlets.utils.sentinel import Sentinel
 
-EFFECTS = ("model shape", "forward pass", "graph construction", "loss", "nowhere", "pure only")
+EFFECTS = (
+    "model shape",
+    "forward pass",
+    "graph construction",
+    "loss",
+    "training loop",
+    "nowhere",
+    "pure only",
+)
 
 
 def _bounds_text(meta: Mapping[str, Any]) -> str:
@@ -202,6 +210,44 @@ class StrictBool(_StrictMixin[G, S], Bool[G, S]):
 
     def validate(self, obj: Any, value: Any) -> Any:
         if not isinstance(value, bool):
+            self.error(obj, value)
+        return value
+
+
+class StrictUnicode(_StrictMixin[G, S], Unicode[G, S]):
+    """A `Unicode` that refuses bytes and every other non-string.
+
+    A checker reads a field as ``str``, or as ``str | None`` when ``allow_none=True``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __init__(
+            self: StrictUnicode[str, str],
+            default_value: str | Sentinel = ...,
+            allow_none: Literal[False] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        @overload
+        def __init__(
+            self: StrictUnicode[str | None, str | None],
+            default_value: str | Sentinel | None = ...,
+            allow_none: Literal[True] = ...,
+            read_only: bool | None = ...,
+            help: str | None = ...,
+            config: Any = ...,
+            **kwargs: Any,
+        ) -> None: ...
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if not isinstance(value, str):
             self.error(obj, value)
         return value
 

@@ -16,6 +16,7 @@ from typing import Any
 from traitlets import All, Bool, HasTraits, Int, Undefined, Unicode
 
 from alignn_nb.config.mirror import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config.training_settings import TrainingSettings
 
 #: Steps kept for undo; older ones are forgotten.
 LIMIT = 50
@@ -66,9 +67,9 @@ def _assign(changes: Sequence[Change], new: bool) -> None:
 class ConfigHistory(HasTraits):
     """Undo/redo of the last `LIMIT` changes to a model config and its graph options.
 
-    Every field change of ``cfg`` and ``graph`` (and of the ``extras``, pairs of an
-    object and a trait name) is recorded as it happens. Outside `step`, each change is
-    its own step; inside, all changes form one step.
+    Every field change of ``cfg``, ``graph`` and the training ``settings`` if given (and
+    of the ``extras``, pairs of an object and a trait name) is recorded as it happens.
+    Outside `step`, each change is its own step; inside, all changes form one step.
     """
 
     can_undo = Bool(False, help="True when there is a step to undo.")
@@ -83,6 +84,7 @@ class ConfigHistory(HasTraits):
         graph: GraphConfig,
         extras: Sequence[tuple[HasTraits, str]] = (),
         limit: int = LIMIT,
+        settings: TrainingSettings | None = None,
     ) -> None:
         super().__init__()
         self.set_trait("limit", limit)
@@ -91,6 +93,7 @@ class ConfigHistory(HasTraits):
         self._open: list[Change] | None = None
         self._replaying = False
         self._watched: list[tuple[HasTraits, Any]] = [(cfg, All), (graph, All)]
+        self._watched += [] if settings is None else [(settings, All)]
         self._watched += [(owner, name) for owner, name in extras]
         for owner, names in self._watched:
             owner.observe(self._on_trait_changed, names=names)

@@ -3,9 +3,10 @@
 `check_training` turns a `TrainRequest` into a `TrainPlan` or refuses it with one line
 (`Refused`): the output folder (new or empty; with ``resume``, a run of alignn-nb that is
 not going), the config through the mirror (`alignn_nb.config.load_alignn_config`, then the
-settings: model and graph fields on the mirror's traits, training keys through alignn's
-own ``TrainingConfig``), the data (`alignn_nb.training.train_data.inspect_data`) and the
-split alignn will cut from it (alignn's ``get_id_train_val_test``).
+settings: model and graph fields and the training settings on the mirror's traits, other
+training keys through alignn's own ``TrainingConfig``), the data
+(`alignn_nb.training.train_data.inspect_data`) and the split alignn will cut from it
+(alignn's ``get_id_train_val_test``).
 
 The config handed to alignn is the mirror's export (`alignn_nb.config.to_alignn_config`)
 with ``output_dir`` set to the output folder and, on a resume, ``resume_checkpoint``.
@@ -24,6 +25,8 @@ from alignn_nb.config import (
     ALIGNNAtomWiseConfig,
     AlignnConfigError,
     GraphConfig,
+    LoadedConfig,
+    TrainingSettings,
     load_alignn_config,
     training_defaults,
 )
@@ -93,17 +96,26 @@ def split_settings(
 
 
 def _export(
-    cfg: ALIGNNAtomWiseConfig, graph: GraphConfig, training: Mapping[str, Any], output: str
+    cfg: ALIGNNAtomWiseConfig,
+    graph: GraphConfig,
+    loaded: LoadedConfig,
+    training: Mapping[str, Any],
+    output: str,
 ) -> dict[str, Any]:
-    from alignn_nb.config import to_alignn_config
+    """alignn's config: the loaded one with the ``--set`` training keys ``training`` put in
+    (the training settings among them on the loaded settings' mirror)."""
+    from alignn_nb.config import SETTINGS_KEYS, to_alignn_config
 
+    settings: TrainingSettings = loaded.settings.copy()
     try:
-        config = to_alignn_config(cfg, graph, training)
+        settings.update(**{k: v for k, v in training.items() if k in SETTINGS_KEYS})
+    except TraitError as refused:
+        raise Refused(f"--set: {_one_line(refused)}") from None
+    try:
+        config = to_alignn_config(cfg, graph, {**loaded.training, **training}, settings)
     except AlignnConfigError as refused:
         raise Refused(_one_line("; ".join(refused.problems))) from None
     config["output_dir"] = output
-    if int(config.get("epochs", 0)) < 1:
-        raise Refused(f"epochs = {config.get('epochs')!r} refused: a training needs 1 or more")
     return config
 
 
@@ -132,7 +144,7 @@ def _new_run(request: TrainRequest, folder: RunFolder) -> TrainPlan:
         graph.update(**graph_values)
     except TraitError as refused:
         raise Refused(f"--set: {_one_line(refused)}") from None
-    config = _export(cfg, graph, {**loaded.training, **training}, str(folder.output))
+    config = _export(cfg, graph, loaded, training, str(folder.output))
     config["resume_checkpoint"] = False
     data = inspect_data(request.data, config)
     check_split(config, data.structures, data.name)
@@ -196,7 +208,7 @@ def _resumed_run(request: TrainRequest, folder: RunFolder) -> TrainPlan:
         names = ", ".join([*model, *graph_values])
         raise Refused(f"--set {names}: only training keys can change on a resume")
     loaded = _loaded(json.loads(folder.config.read_text()), "the run's config")
-    config = _export(loaded.cfg, loaded.graph, {**loaded.training, **training}, str(folder.output))
+    config = _export(loaded.cfg, loaded.graph, loaded, training, str(folder.output))
     checkpoint = latest_checkpoint(folder)
     done = 0 if checkpoint is None else checkpoint.epoch
     if state.get("status") in FINAL and state.get("finished") and done >= int(config["epochs"]):

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Enum, Float, Int, TraitType
+from traitlets import Bool, Enum, Float, Int, TraitType, Unicode
 
 from alignn_nb.config import allowed_text
 
@@ -21,6 +21,7 @@ EFFECT_LABELS = {
     "forward pass": "forward",
     "graph construction": "graph",
     "loss": "loss",
+    "training loop": "training",
     "nowhere": "unused",
     "pure only": "pure only",
 }
@@ -45,10 +46,12 @@ def _optional_bool(trait: TraitType) -> bool:
 
 
 def _parse_optional(trait: TraitType, text: str) -> Any:
-    """The value typed into an optional field's text box (None, int or float)."""
+    """The value typed into an optional field's text box (None, int, float or text)."""
     stripped = text.strip()
     if stripped in ("", "None", "none", "null"):
         return None
+    if isinstance(trait, Unicode):
+        return stripped
     try:
         return int(stripped) if isinstance(trait, Int) else float(stripped)
     except ValueError:

@@ -1,4 +1,5 @@
-"""`ConfigForm`: the model and graph configs as a form generated from their trait metadata."""
+"""`ConfigForm`: the model config, graph options and training settings as a form generated
+from their trait metadata."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from alignn_nb.config import (
     ALIGNNAtomWiseConfig,
     Finding,
     GraphConfig,
+    TrainingSettings,
     check,
 )
 from alignn_nb.widgets._controls import (
@@ -39,7 +41,8 @@ class _Row:
 
 
 class ConfigForm(widgets.VBox):
-    """One control per field of an `ALIGNNAtomWiseConfig` and a `GraphConfig`, by section.
+    """One control per field of an `ALIGNNAtomWiseConfig`, a `GraphConfig` and a
+    `TrainingSettings`, by section (the training settings in the last three).
 
     Controls and configs are linked both ways. A value the config refuses is not applied:
     the control keeps what was typed, an inline error says why, and `errors` records it.
@@ -50,6 +53,7 @@ class ConfigForm(widgets.VBox):
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config the form edits.")
     graph = Instance(GraphConfig, help="The graph options the form edits.")
+    training = Instance(TrainingSettings, help="The training settings the form edits.")
     errors = Dict(help="Field name to the message of the value it last refused.")
     findings = List(Instance(Finding), help="Cross-field findings for the current values.")
 
@@ -57,6 +61,7 @@ class ConfigForm(widgets.VBox):
         self,
         config: ALIGNNAtomWiseConfig | None = None,
         graph: GraphConfig | None = None,
+        training: TrainingSettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -65,13 +70,15 @@ class ConfigForm(widgets.VBox):
             self.config = config
         if graph is not None:
             self.graph = graph
+        if training is not None:
+            self.training = training
         self._rows = self._make_rows()
         self._findings_html = widgets.HTML()
         self.accordion = self._make_accordion()
         self.children = [self.accordion, self._findings_html]
         self.add_class("alignn-nb-config-form")
-        self.config.observe(self._on_field_changed)
-        self.graph.observe(self._on_field_changed)
+        for owner in (self.config, self.graph, self.training):
+            owner.observe(self._on_field_changed)
         self._refresh_findings()
         self._grey_out_other_flavour()
 
@@ -83,7 +90,11 @@ class ConfigForm(widgets.VBox):
     def _default_graph(self) -> GraphConfig:
         return GraphConfig()
 
-    @observe("config", "graph")
+    @default("training")
+    def _default_training(self) -> TrainingSettings:
+        return TrainingSettings()
+
+    @observe("config", "graph", "training")
     def _on_configs_replaced(self, change: dict) -> None:
         if not hasattr(self, "_rows"):
             return
@@ -124,7 +135,8 @@ class ConfigForm(widgets.VBox):
 
     def _make_rows(self) -> dict[str, _Row]:
         rows = {}
-        for owner, obj in (("config", self.config), ("graph", self.graph)):
+        owners = (("config", self.config), ("graph", self.graph), ("training", self.training))
+        for owner, obj in owners:
             for name in obj.field_names():
                 rows[name] = _Row(owner, obj.field_trait(name), getattr(obj, name))
                 rows[name].input.observe(
@@ -135,6 +147,7 @@ class ConfigForm(widgets.VBox):
     def _make_accordion(self) -> widgets.Accordion:
         sections = [(s, self.config.fields_in(s)) for s in self.config.SECTIONS]
         sections.append((GRAPH_SECTION, self.graph.field_names()))
+        sections += [(s, self.training.fields_in(s)) for s in self.training.SECTIONS]
         children = [widgets.VBox([self._rows[n].box for n in names]) for _, names in sections]
         accordion = widgets.Accordion(children=children, titles=[s for s, _ in sections])
         accordion.selected_index = 1
@@ -176,7 +189,7 @@ class ConfigForm(widgets.VBox):
         )
 
     def control(self, name: str) -> widgets.ValueWidget:
-        """The input widget of field ``name`` (model or graph field)."""
+        """The input widget of field ``name`` (a model or graph field, or a training setting)."""
         return self._rows[name].input
 
     def error_label(self, name: str) -> widgets.HTML:

@@ -13,11 +13,13 @@ import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, List, TraitError, Unicode, observe
 
 from alignn_nb.config import (
+    SETTINGS_KEYS,
     ALIGNNAtomWiseConfig,
     ConfigHistory,
     DiffRow,
     GraphConfig,
     LoadedConfig,
+    TrainingSettings,
     diff_from_defaults,
     diff_from_loaded,
     load_preset,
@@ -70,12 +72,13 @@ def save_link(text: str, file_name: str = SAVE_NAME) -> str:
 
 
 class ConfigToolbar(widgets.VBox):
-    """Load, save, presets, diff, reset and undo/redo for a model config and its graph options.
+    """Load, save, presets, diff, reset and undo/redo for a model config, its graph options
+    and its training settings.
 
-    The toolbar edits the given `config` and `graph` in place. A load, preset or reset
-    changes every field or none and is one undo step; so is each field edit made
-    elsewhere (e.g. in the `ConfigForm`). The loaded file's other training keys are
-    kept in `training` and written back by Save.
+    The toolbar edits the given `config`, `graph` and `settings` in place. A load, preset
+    or reset changes every field or none and is one undo step; so is each field edit made
+    elsewhere (e.g. in the `ConfigForm`). The loaded file's other training keys (those
+    `settings` does not mirror) are kept in `training` and written back by Save.
 
     The controls are attributes: ``upload`` (an `UploadButton`), ``save_html`` (the download link),
     ``preset_dropdown``, ``apply_button``, ``section_dropdown``, ``reset_button``,
@@ -85,8 +88,12 @@ class ConfigToolbar(widgets.VBox):
 
     config = Instance(ALIGNNAtomWiseConfig, read_only=True, help="The model config edited.")
     graph = Instance(GraphConfig, read_only=True, help="The graph options edited.")
-    history = Instance(ConfigHistory, read_only=True, help="Undo/redo of the two configs.")
-    training = Dict(help="The loaded file's training keys other than graph and model, kept.")
+    settings = Instance(TrainingSettings, read_only=True, help="The training settings edited.")
+    history = Instance(ConfigHistory, read_only=True, help="Undo/redo of the three configs.")
+    training = Dict(
+        help="The loaded file's training keys that are neither graph options, training "
+        "settings nor the model, kept verbatim for Save."
+    )
     loaded = Instance(
         LoadedConfig, allow_none=True, help="The last loaded file or preset, as loaded."
     )
@@ -101,19 +108,22 @@ class ConfigToolbar(widgets.VBox):
         self,
         config: ALIGNNAtomWiseConfig | None = None,
         graph: GraphConfig | None = None,
+        settings: TrainingSettings | None = None,
         **kwargs: Any,
     ) -> None:
         self._batching = False
         super().__init__(**kwargs)
         self.set_trait("config", ALIGNNAtomWiseConfig() if config is None else config)
         self.set_trait("graph", GraphConfig() if graph is None else graph)
+        self.set_trait("settings", TrainingSettings() if settings is None else settings)
         extras = [(self, "training"), (self, "loaded"), (self, "loaded_name")]
-        self.set_trait("history", ConfigHistory(self.config, self.graph, extras=extras))
+        history = ConfigHistory(self.config, self.graph, extras=extras, settings=self.settings)
+        self.set_trait("history", history)
         self._make_file_controls()
         self._make_edit_controls()
         self.children = self._layout()
-        self.config.observe(self._on_field_changed)
-        self.graph.observe(self._on_field_changed)
+        for owner in (self.config, self.graph, self.settings):
+            owner.observe(self._on_field_changed)
         self.history.observe(self._on_history_changed)
         self._refresh_save()
         self._refresh_history_buttons()
@@ -166,6 +176,7 @@ class ConfigToolbar(widgets.VBox):
 
     def _make_edit_controls(self) -> None:
         sections = [(s, s) for s in self.config.SECTIONS] + [(GRAPH_SECTION, "Graph")]
+        sections += [(s, s) for s in self.settings.SECTIONS]
         self.section_dropdown = widgets.Dropdown(
             options=sections,
             description="Section",
@@ -248,14 +259,16 @@ class ConfigToolbar(widgets.VBox):
 
     def _apply_loaded(self, loaded: LoadedConfig, name: str, action: str, done: str) -> None:
         with self.history.step(f"{action} {name}"):
+            kept = {k: v for k, v in loaded.training.items() if k not in SETTINGS_KEYS}
             with self.hold_trait_notifications():
                 self.loaded_name = name
                 self.loaded = loaded
-                self.training = dict(loaded.training)
+                self.training = kept
             self.config.update(**loaded.cfg.to_dict())
             self.graph.update(**loaded.graph.to_dict())
-        kept = f"; {len(loaded.training)} training keys kept for Save" if loaded.training else ""
-        self._say(f"{done} {name}{kept}.", notes=loaded.notes)
+            self.settings.update(**loaded.settings.to_dict())
+        kept_text = f"; {len(kept)} other training keys kept for Save" if kept else ""
+        self._say(f"{done} {name}{kept_text}.", notes=loaded.notes)
 
     def _refresh_save(self) -> None:
         try:
@@ -270,9 +283,9 @@ class ConfigToolbar(widgets.VBox):
 
     def _refresh_diff(self) -> None:
         if self.diff_mode == "against defaults":
-            self.diff = diff_from_defaults(self.config, self.graph)
+            self.diff = diff_from_defaults(self.config, self.graph, self.settings)
         elif self.diff_mode == "against loaded file" and self.loaded is not None:
-            self.diff = diff_from_loaded(self.config, self.graph, self.loaded)
+            self.diff = diff_from_loaded(self.config, self.graph, self.loaded, self.settings)
         else:
             self.diff = []
         self._render_diff()
@@ -326,21 +339,23 @@ class ConfigToolbar(widgets.VBox):
 
     def reset_section(self, section: str) -> None:
         """Restore the defaults of one section (``"Graph"`` for the graph options)."""
-        target = self.graph if section in self.graph.SECTIONS else self.config
+        owners = (self.config, self.graph, self.settings)
+        target = next((o for o in owners if section in o.SECTIONS), self.config)
         with self._action():
             if section not in target.SECTIONS:
-                known = ", ".join((*self.config.SECTIONS, *self.graph.SECTIONS))
+                known = ", ".join(s for owner in owners for s in owner.SECTIONS)
                 raise ValueError(f"no section {section!r}; sections: {known}")
             with self.history.step(f"reset {section}"):
                 target.reset(section)
             self._say(f"Reset {section} to alignn-nb's defaults.")
 
     def reset_all(self) -> None:
-        """Restore every field's default; the loaded file's training keys stay for Save."""
+        """Restore every field's default; the loaded file's other training keys stay for Save."""
         with self._action():
             with self.history.step("reset all"):
                 self.config.reset()
                 self.graph.reset()
+                self.settings.reset()
             self._say("Reset every field to alignn-nb's defaults.")
 
     def undo(self) -> None:
@@ -359,4 +374,14 @@ class ConfigToolbar(widgets.VBox):
         Raises:
             AlignnConfigError: when the kept training keys cannot be written.
         """
-        return json.dumps(to_alignn_config(self.config, self.graph, self.training), indent=2) + "\n"
+        return json.dumps(self.alignn_config(), indent=2) + "\n"
+
+    def alignn_config(self) -> dict[str, Any]:
+        """The whole alignn training config Save writes, as a dict:
+        `alignn_nb.config.alignn_export.to_alignn_config` of the model config, the graph
+        options, the kept training keys and the training settings.
+
+        Raises:
+            AlignnConfigError: when the kept training keys cannot be written.
+        """
+        return to_alignn_config(self.config, self.graph, self.training, self.settings)

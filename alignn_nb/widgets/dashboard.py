@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Instance, Unicode, observe
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.datasets import Dataset, default_dataset
 from alignn_nb.live import LiveResult, LiveSession
 from alignn_nb.widgets._resync import resync_on_display
@@ -57,10 +57,17 @@ class Dashboard(widgets.VBox):
     results stay on screen; so does a view that fails to show a round (the traceback is
     logged), while the other views still update. A page that loads mid-round is sent the
     views' state again once it has drawn them, so it never keeps an update it missed.
+
+    The training settings are one `TrainingSettings`, `training`, which the form, the
+    toolbar (load, Save, undo), the Dataset tab, the Loss terms tab and the Sweep tab share.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
     graph = Instance(GraphConfig, help="The graph options (edited in place).")
+    training = Instance(
+        TrainingSettings,
+        help="The training settings (edited in place): the one place every tab reads them.",
+    )
     session = Instance(LiveSession, help="The rebuild engine behind the views.")
     status = Unicode("", help="What is being recomputed, the time of each stage, or the error.")
 
@@ -70,6 +77,7 @@ class Dashboard(widgets.VBox):
         graph: GraphConfig | None = None,
         structure: str = "Si",
         dataset: Dataset | None = None,
+        training: TrainingSettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -77,6 +85,7 @@ class Dashboard(widgets.VBox):
         self._views_lock = threading.RLock()
         self.config = config or ALIGNNAtomWiseConfig()
         self.graph = graph or GraphConfig()
+        self.training = TrainingSettings() if training is None else training
         self._make_parts(structure, dataset if dataset is not None else default_dataset())
         self.children = self._layout()
         self.session = LiveSession(
@@ -159,8 +168,8 @@ class Dashboard(widgets.VBox):
             )
 
     def _make_parts(self, structure: str, dataset: Dataset) -> None:
-        self.toolbar = ConfigToolbar(config=self.config, graph=self.graph)
-        self.form = ConfigForm(config=self.config, graph=self.graph)
+        self.toolbar = ConfigToolbar(config=self.config, graph=self.graph, settings=self.training)
+        self.form = ConfigForm(config=self.config, graph=self.graph, training=self.training)
         self.picker = StructurePicker(dataset=dataset)
         self.picker.select_example(structure)
         self.graph_view = GraphView()
@@ -168,11 +177,15 @@ class Dashboard(widgets.VBox):
         self.prediction = PredictionView()
         self.summary = ModelSummaryView(follow=False)
         self.loss_plot = LossTab(
-            config=self.config, graph=self.graph, dataset=dataset, auto_compute=False
+            config=self.config,
+            graph=self.graph,
+            settings=self.training,
+            dataset=dataset,
+            auto_compute=False,
         )
         self.sweep = SweepTab(self.toolbar, dataset)
         self.explore = ExploreTab()
-        self.dataset_tab = DatasetTab(self.config, self.graph)
+        self.dataset_tab = DatasetTab(self.config, self.graph, training=self.training)
         if dataset.path:
             self.dataset_tab.source = dataset.path
         self._status_html = widgets.HTML()
@@ -258,6 +271,15 @@ class Dashboard(widgets.VBox):
         start = time.perf_counter()
         self.graph_view.graphs = result.graphs
         seconds["view"] = time.perf_counter() - start
+
+    def alignn_config(self) -> dict[str, Any]:
+        """The whole alignn training config the toolbar's Save writes, as a dict: the model
+        block, the graph options, the training settings and the loaded file's other keys.
+
+        Raises:
+            AlignnConfigError: when the kept training keys cannot be written.
+        """
+        return self.toolbar.alignn_config()
 
     def wait(self, timeout: float | None = 300.0) -> LiveResult | None:
         """Block until the views show the latest change (for scripts and tests)."""

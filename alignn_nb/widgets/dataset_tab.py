@@ -23,10 +23,10 @@ from typing import Any
 
 import ipywidgets as widgets
 from ipywidgets import CallbackDispatcher
-from traitlets import Bool, Instance, Int, TraitError, Unicode, observe, validate
+from traitlets import Bool, Instance, Int, TraitError, Unicode, observe
 
 from alignn_nb.compute import Job, format_progress
-from alignn_nb.config import SHAPE_FIELDS, ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import SHAPE_FIELDS, ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.datasets import EXAMPLE_DATASETS, example_dataset_path
 from alignn_nb.sizing import MEMORY_FIELDS, has_estimates, rescan_fields
 from alignn_nb.widgets._dataset_controls import dataset_controls
@@ -65,7 +65,9 @@ class DatasetTab(widgets.VBox):
     config = Instance(ALIGNNAtomWiseConfig, help="The model config the scan counts for.")
     graph = Instance(GraphConfig, help="The graph options the scan counts for.")
     source = Unicode("", help="The dataset scanned: a folder, glob, id_prop.json or extxyz.")
-    batch_size = Int(64, help="Structures per training batch (alignn's default 64).")
+    training = Instance(
+        TrainingSettings, help="The training settings: the scan's batch is their batch_size."
+    )
     scheduler = Unicode(
         "", help="A Dask scheduler (tcp://HOST:PORT) to scan on; empty scans in this kernel."
     )
@@ -88,6 +90,7 @@ class DatasetTab(widgets.VBox):
         config: ALIGNNAtomWiseConfig,
         graph: GraphConfig,
         settle: float = SETTLE_SECONDS,
+        training: TrainingSettings | None = None,
         **kwargs: Any,
     ) -> None:
         """``settle``: seconds without a change before a scan reads (merges a burst)."""
@@ -102,7 +105,9 @@ class DatasetTab(widgets.VBox):
         self._heavy_source = ""
         self._make_controls()
         kwargs.setdefault("source", str(example_dataset_path(DEFAULT_EXAMPLE)))
+        kwargs["training"] = TrainingSettings() if training is None else training
         super().__init__(children=self._layout(), config=config, graph=graph, **kwargs)
+        self.training.observe(self._on_input_changed, "batch_size")
         self.config.observe(self._on_field_changed)
         self.graph.observe(self._on_field_changed)
 
@@ -112,13 +117,7 @@ class DatasetTab(widgets.VBox):
         )
         return f"DatasetTab({Path(self.source).name!r}, {shown})"
 
-    @validate("batch_size")
-    def _validate_batch_size(self, proposal: dict) -> int:
-        if proposal["value"] < 1:
-            raise TraitError(f"batch size {proposal['value']} refused: it must be at least 1")
-        return proposal["value"]
-
-    @observe("source", "batch_size", "scheduler", "estimate", "live")
+    @observe("source", "scheduler", "estimate", "live")
     def _on_input_changed(self, change: dict) -> None:
         self._sync_controls()
         self._request()
@@ -149,10 +148,10 @@ class DatasetTab(widgets.VBox):
         if self._syncing:
             return
         try:
-            self.batch_size = change["new"]
+            self.training.batch_size = change["new"]
         except TraitError as refusal:
             self._say(str(refusal), failed=True)
-            self.batch_text.value = self.batch_size
+            self.batch_text.value = self.training.batch_size
 
     def _on_scheduler_entered(self, change: dict) -> None:
         if not self._syncing:
@@ -223,13 +222,13 @@ class DatasetTab(widgets.VBox):
         return self._rows()
 
     def _sync_controls(self) -> None:
-        """Show `source` and `batch_size` in the controls; the example when it is one."""
+        """Show `source` and the batch size in the controls; the example when it is one."""
         examples = {str(example_dataset_path(n)): n for n in EXAMPLE_DATASETS}
         self._syncing = True
         try:
             self.example_dropdown.value = examples.get(self.source)
             self.path_text.value = self.source
-            self.batch_text.value = self.batch_size
+            self.batch_text.value = self.training.batch_size
             self.scheduler_text.value = self.scheduler
         finally:
             self._syncing = False
@@ -247,7 +246,7 @@ class DatasetTab(widgets.VBox):
         cfg, graph = self.config.to_dict(), self.graph.to_dict()
         where = (self.source, self.scheduler, self.estimate)
         rescan, shape = [cfg[n] for n in rescan_fields()], [cfg[n] for n in SHAPE_FIELDS]
-        key = (where, self.batch_size, rescan, graph, shape)
+        key = (where, self.training.batch_size, rescan, graph, shape)
         last = self._requested
         if last is not None and key[:4] == last[:4]:
             if key[4] == last[4] or not has_estimates(self.stats):
@@ -273,7 +272,7 @@ class DatasetTab(widgets.VBox):
             cached = self._costs.get(self._shape(cfg))
             costs, calibrate = (tuple(cached[0]), False) if cached else (None, True)
         scan = ScanRequest(self.source, cfg, graph, cluster=cluster)
-        request = StatsRequest(scan, self.batch_size, calibrate=calibrate, costs=costs,
+        request = StatsRequest(scan, self.training.batch_size, calibrate=calibrate, costs=costs,
                                delay=self._settle)  # fmt: skip
         job = stats_job(request)
         job.observe(self._on_job_event, "event")

@@ -6,6 +6,7 @@
    changes re-weight the last breakdown; they never run the model.
 3. Training: a short AdamW run on the CPU in a worker thread, with per-term curves, a
    progress bar with rate and time left, and a Stop button that ends it within one step.
+   Its learning rate and weight decay are the training settings' (`settings`).
    The run trains a copy of the model made when it starts, with a snapshot of the config,
    so edits meanwhile never reach it. At the end the trained model becomes `model`,
    unless a field that shapes the model changed meanwhile: then `status` names it.
@@ -43,11 +44,11 @@ from traitlets import (
 )
 
 from alignn_nb.compute import start_worker
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, shape_changes
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings, shape_changes
 from alignn_nb.datasets import Dataset
 from alignn_nb.evaluation import AlignnHistory, load_history
 from alignn_nb.loss import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight
-from alignn_nb.training import DEFAULT_LEARNING_RATE, DEFAULT_STEPS, ShortRun, Step, train
+from alignn_nb.training import DEFAULT_STEPS, ShortRun, Step, train
 from alignn_nb.viz import plots
 from alignn_nb.widgets.loss_tab_pages import LossTabPages, progress_text
 
@@ -83,7 +84,10 @@ class LossTab(LossTabPages, widgets.VBox):
         2.0, help="Upper end of the weights the sensitivity plot shows (it starts at 0)."
     )
     steps = Int(DEFAULT_STEPS, help="AdamW steps of a training run.")
-    learning_rate = Float(DEFAULT_LEARNING_RATE, help="AdamW learning rate of a training run.")
+    settings = Instance(
+        TrainingSettings,
+        help="The training settings: a run's AdamW learning rate and weight decay are theirs.",
+    )
     batch_size = Int(
         None,
         allow_none=True,
@@ -124,6 +128,10 @@ class LossTab(LossTabPages, widgets.VBox):
     def _default_graph(self) -> GraphConfig:
         return GraphConfig()
 
+    @default("settings")
+    def _default_settings(self) -> TrainingSettings:
+        return TrainingSettings()
+
     @validate("response_max")
     def _validate_response_max(self, proposal: dict) -> float:
         value = proposal["value"]
@@ -136,13 +144,6 @@ class LossTab(LossTabPages, widgets.VBox):
         if proposal["value"] < 1:
             raise TraitError(f"steps = {proposal['value']!r} refused: a run needs at least 1 step")
         return proposal["value"]
-
-    @validate("learning_rate")
-    def _validate_learning_rate(self, proposal: dict) -> float:
-        value = proposal["value"]
-        if not (math.isfinite(value) and value > 0):
-            raise TraitError(f"learning_rate = {value!r} refused: it must be a finite number > 0")
-        return value
 
     @validate("batch_size")
     def _validate_batch_size(self, proposal: dict) -> int | None:
@@ -273,7 +274,8 @@ class LossTab(LossTabPages, widgets.VBox):
             steps=self.steps,
             seed=self.seed,
             model=model,
-            learning_rate=self.learning_rate,
+            learning_rate=self.settings.learning_rate,
+            weight_decay=self.settings.weight_decay,
             batch_size=self.batch_size,
             threads=self.threads,
             callback=self._on_step,

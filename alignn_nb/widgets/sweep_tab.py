@@ -58,9 +58,9 @@ NO_DATASET = "no dataset to train the trials on: set the dashboard's dataset fir
 class SweepTab(widgets.VBox):
     """Tune the dashboard's config with Optuna over short trainings on a Dask cluster.
 
-    ``toolbar`` is the dashboard's `ConfigToolbar`: the panel reads its config and graph
-    options as each run's base, and "Apply best" changes them through its undo history
-    (learning_rate and batch_size go to its kept training keys, so Save writes them).
+    ``toolbar`` is the dashboard's `ConfigToolbar`: the panel reads its config, graph
+    options and training settings (learning_rate, batch_size) as each run's base, and
+    "Apply best" changes them through its undo history.
     """
 
     toolbar = Instance(ConfigToolbar, read_only=True, help="The config, graph and undo history.")
@@ -223,7 +223,10 @@ class SweepTab(widgets.VBox):
     def _plan(self, dataset: Dataset) -> TuningPlan:
         """The plan of the current settings; `ValueError` (one line) for anything refused."""
         space = SearchSpace.parse(self.specs)
-        options = TrialOptions(steps=self.steps)
+        training = self.toolbar.settings
+        options = TrialOptions(
+            steps=self.steps, learning_rate=training.learning_rate, batch_size=training.batch_size
+        )
         base = TrialSettings(self.toolbar.config.copy(), self.toolbar.graph.copy(), options)
         plan = TuningPlan(space, base, objective=self.objective, device="auto")
         problem = plan.problem(dataset, local=not self.scheduler.strip())
@@ -381,8 +384,7 @@ class SweepTab(widgets.VBox):
         with history.step(f"apply best trial {top.number}"):
             self.toolbar.config.update(**parts["cfg"])
             self.toolbar.graph.update(**parts["graph"])
-            if keys:
-                self.toolbar.training = {**self.toolbar.training, **keys}
+            self.toolbar.settings.update(**keys)
         skipped = (
             " (steps has no alignn training key: not applied)" if "steps" in top.params else ""
         )

@@ -112,7 +112,10 @@ def test_the_history_is_alignns_own_and_explore_opens_the_folder(tmp_path, input
             ["--set", "hidden_features=0"],
             "--set: hidden_features = 0 refused: hidden_features must be an integer >= 1",
         ),
-        (["--set", "batch_size=four"], "batch_size = 'four' refused by alignn's TrainingConfig"),
+        (
+            ["--set", "batch_size=four"],
+            "--set: batch_size = 'four' refused: batch_size must be an integer >= 1",
+        ),
     ],
 )
 def test_a_bad_config_exits_2_with_one_line_and_writes_nothing(tmp_path, inputs, extra, message):

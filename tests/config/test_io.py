@@ -13,6 +13,7 @@ from traitlets import Bool, Enum, Float, Int
 
 from alignn_nb.config import (
     PURE_ONLY_FIELDS,
+    SETTINGS_KEYS,
     ALIGNNAtomWiseConfig,
     AlignnConfigError,
     GraphConfig,
@@ -189,8 +190,7 @@ def test_every_problem_is_listed_at_once():
         "- unknown key 'cutof': alignn's TrainingConfig has no such field (did you mean "
         "'cutoff'?)\n"
         "- 'alignn_layers' is a model field: it belongs inside 'model'\n"
-        "- epochs = 'many' refused by alignn's TrainingConfig: Input should be a valid "
-        "integer, unable to parse string as an integer"
+        "- epochs = 'many' refused: epochs must be an integer >= 1"
     )
     assert isinstance(caught.value, ValueError)
 
@@ -308,7 +308,10 @@ def test_apply_loads_into_the_given_objects():
 def test_export_of_defaults_is_accepted_by_alignn():
     cfg, graph = ALIGNNAtomWiseConfig(), GraphConfig()
     out = to_alignn_config(cfg, graph)
-    assert list(out) == [*GRAPH_KEYS, "model"]
+    settings = [k for k in SETTINGS_KEYS if k != "output_dir"]
+    assert list(out) == [*settings, *GRAPH_KEYS, "model"]
+    defaults = {k: TrainingConfig.model_fields[k].default for k in settings}
+    assert {k: out[k] for k in settings} == defaults
     assert set(out["model"]) == set(AlignnModelConfig.model_fields)
     assert out["three_body_cutoff"] == 3.0
     alignn = TrainingConfig(**out)
@@ -370,8 +373,7 @@ def test_export_refuses_training_keys_it_cannot_write():
         "- 'cutoff' is a graph option: it comes from graph, not training\n"
         "- unknown key 'epoch': alignn's TrainingConfig has no such field (did you mean "
         "'epochs'?)\n"
-        "- batch_size = 'x' refused by alignn's TrainingConfig: Input should be a valid "
-        "integer, unable to parse string as an integer"
+        "- batch_size = 'x' refused: batch_size must be an integer >= 1"
     )
 
 
@@ -390,7 +392,9 @@ def test_save_writes_indented_json_that_loads_back(tmp_path):
     assert text.startswith('{\n  "version": "112bbedebdaecf59fb18e11c929080fb2f358246",\n')
     assert json.loads(text) == to_alignn_config(*loaded, loaded.training)
     again = load_alignn_config(path)
-    assert (again.cfg, again.graph, again.training) == (loaded.cfg, loaded.graph, loaded.training)
+    assert (again.cfg, again.graph, again.settings) == (loaded.cfg, loaded.graph, loaded.settings)
+    kept = {k: v for k, v in loaded.training.items() if k not in SETTINGS_KEYS}
+    assert {k: v for k, v in again.training.items() if k not in SETTINGS_KEYS} == kept
     with pytest.raises(AlignnConfigError):
         save_alignn_config(path, *loaded, {"epoch": 1})
     assert path.read_text() == text

@@ -54,8 +54,9 @@ def test_a_good_request_gives_alignns_whole_config_with_the_settings_and_the_out
             "--set: hidden_features = 0 refused: hidden_features must be an integer >= 1",
         ),
         ({"hiden": 3}, "--set hiden: no model, graph or training field 'hiden'"),
-        ({"batch_size": "four"}, "batch_size = 'four' refused by alignn's TrainingConfig"),
-        ({"epochs": 0}, "epochs = 0 refused: a training needs 1 or more"),
+        ({"batch_size": "four"}, "--set: batch_size = 'four' refused: batch_size must be an"),
+        ({"epochs": 0}, "--set: epochs = 0 refused: epochs must be an integer >= 1"),
+        ({"dtype": 3}, "dtype = 3 refused by alignn's TrainingConfig: Input should be a valid"),
         (
             {"n_train": 30},
             "id_prop.json has 24 structures: alignn cannot split n_train 30, n_val 4, n_test 4",
@@ -72,7 +73,10 @@ def test_a_bad_config_value_is_refused_naming_the_field(inputs):
     tmp, data, _ = inputs
     bad = train_runs.write_config(tmp / "bad.json", learning_rate="fast")
     text = _refused(TrainRequest(tmp / "out", data, str(bad)))
-    assert text.startswith(f"--config: {bad}: learning_rate = 'fast' refused by alignn's")
+    assert text == (
+        f"--config: {bad}: learning_rate = 'fast' refused: learning_rate must be a finite "
+        "number > 0.0"
+    )
 
 
 def test_a_folder_that_holds_anything_is_refused_unless_resumed(inputs):

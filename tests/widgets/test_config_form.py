@@ -7,7 +7,7 @@ import html
 import ipywidgets as widgets
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.widgets import ConfigForm
 from alignn_nb.widgets.config_form import GRAPH_SECTION
 
@@ -19,10 +19,16 @@ def form() -> ConfigForm:
 
 def test_one_control_per_field_grouped_by_section(form):
     titles = list(form.accordion.titles)
-    assert titles == [*ALIGNNAtomWiseConfig.SECTIONS, GRAPH_SECTION]
+    assert titles == [
+        *ALIGNNAtomWiseConfig.SECTIONS,
+        GRAPH_SECTION,
+        "Training",
+        "Training split",
+        "Training output",
+    ]
     sections = [len(box.children) for box in form.accordion.children]
-    assert sections == [1, 8, 6, 6, 7, 4, 6, 5, 7]
-    assert sum(sections) == 38 + 5 + 7
+    assert sections == [1, 8, 6, 6, 7, 4, 6, 5, 7, 11, 6, 5]
+    assert sum(sections) == 38 + 5 + 7 + 22
 
 
 @pytest.mark.parametrize(
@@ -35,6 +41,11 @@ def test_one_control_per_field_grouped_by_section(form):
         ("neighbor_strategy", widgets.Dropdown),
         ("max_neighbors", widgets.Text),
         ("three_body_cutoff", widgets.Text),
+        ("epochs", widgets.IntText),
+        ("optimizer", widgets.Dropdown),
+        ("n_train", widgets.Text),
+        ("write_predictions", widgets.Checkbox),
+        ("output_dir", widgets.Text),
     ],
 )
 def test_control_type_follows_the_trait(form, name, kind):
@@ -131,3 +142,26 @@ def test_a_refused_value_is_shown_escaped(form):
         "&#x27; refused: max_neighbors must be an integer &gt;= 1 or None</span>"
     )
     assert form.graph.max_neighbors == 12
+
+
+def test_training_settings_edit_both_ways_and_refusals_keep_the_value():
+    training = TrainingSettings()
+    form = ConfigForm(training=training)
+    form.control("epochs").value = 12
+    form.control("n_val").value = "5"
+    form.control("output_dir").value = " runs/a "
+    assert (training.epochs, training.n_val, training.output_dir) == (12, 5, "runs/a")
+    training.learning_rate = 0.002
+    assert form.control("learning_rate").get_state()["value"] == 0.002
+    form.control("batch_size").value = 0
+    form.control("train_ratio").value = "1.5"
+    assert (training.batch_size, training.train_ratio) == (64, 0.8)
+    assert form.errors == {
+        "batch_size": "batch_size = 0 refused: batch_size must be an integer >= 1",
+        "train_ratio": "train_ratio = 1.5 refused: train_ratio must be a finite number >= 0.0 "
+        "and <= 1.0 or None",
+    }
+    form.control("output_dir").value = ""
+    assert training.output_dir is None
+    state = form.control("warmup_steps").get_state()
+    assert state["tooltip"].splitlines()[-1] == "Takes effect in: nowhere."

@@ -12,6 +12,7 @@ import pytest
 from alignn_nb.config import (
     ALIGNNAtomWiseConfig,
     GraphConfig,
+    TrainingSettings,
     load_alignn_config,
     load_preset,
     to_alignn_config,
@@ -55,14 +56,15 @@ def test_upload_loads_in_place_and_keeps_training_keys(toolbar):
     upload(toolbar, "mlearn_Si_config.json", content)
     assert toolbar.config is cfg and toolbar.graph is graph
     assert (cfg.hidden_features, cfg.alignn_layers, graph.atom_features) == (256, 4, "cgcnn")
-    assert toolbar.training["epochs"] == json.loads(content)["epochs"]
-    assert toolbar.message == "Loaded mlearn_Si_config.json; 36 training keys kept for Save."
+    assert toolbar.settings.epochs == json.loads(content)["epochs"]
+    assert "epochs" not in toolbar.training and toolbar.training["dataset"] == "user_data"
+    assert toolbar.message == "Loaded mlearn_Si_config.json; 15 other training keys kept for Save."
     assert toolbar.failed is False
     assert toolbar.notes == load_alignn_config(PRESETS / "mlearn_Si_config.json").notes
     assert "alignn-nb-notes" in toolbar.message_html.value
     assert toolbar.upload.error == ""
     written = saved(toolbar)
-    assert written["epochs"] == toolbar.training["epochs"]
+    assert written["epochs"] == toolbar.settings.epochs == 50
     assert written["model"]["hidden_features"] == 256
     assert load_alignn_config(written).cfg == cfg
 
@@ -87,13 +89,16 @@ def test_preset_apply_and_undo_redo(toolbar):
     toolbar.apply_button.click()
     assert toolbar.config.hidden_features == 256
     assert (
-        toolbar.message == "Applied preset mlearn_Si_config.json; 36 training keys kept for Save."
+        toolbar.message
+        == "Applied preset mlearn_Si_config.json; 15 other training keys kept for Save."
     )
+    assert (toolbar.settings.n_train, toolbar.settings.learning_rate) == (214, 0.001)
     assert toolbar.undo_button.tooltip == "Undo preset mlearn_Si_config.json"
     toolbar.undo_button.click()
     assert toolbar.config.hidden_features == 128
     assert toolbar.graph == GraphConfig()
     assert (toolbar.training, toolbar.loaded, toolbar.loaded_name) == ({}, None, "")
+    assert toolbar.settings == TrainingSettings()
     assert toolbar.message == "Undid preset mlearn_Si_config.json."
     assert toolbar.redo_button.disabled is False
     toolbar.undo_button.click()
@@ -140,6 +145,25 @@ def test_diff_against_defaults_and_loaded_file(toolbar):
     assert toolbar.diff_view.value == ""
 
 
+def test_training_settings_are_diffed_undone_and_saved(toolbar):
+    form = ConfigForm(toolbar.config, toolbar.graph, toolbar.settings)
+    toolbar.apply_preset("config_example_atomwise.json")
+    toolbar.diff_mode = "against loaded file"
+    form.control("epochs").value = 7
+    assert [(r.section, r.field, r.reference, r.current) for r in toolbar.diff] == [
+        ("Training", "epochs", 3, 7)
+    ]
+    assert saved(toolbar)["epochs"] == 7
+    assert toolbar.undo_button.tooltip == "Undo epochs 3 → 7"
+    toolbar.undo()
+    assert toolbar.settings.epochs == 3 and form.control("epochs").value == 3
+    assert saved(toolbar)["epochs"] == 3
+    toolbar.diff_mode = "against defaults"
+    rows = {r.field: (r.section, r.reference, r.current) for r in toolbar.diff}
+    assert rows["learning_rate"] == ("Training", 0.01, 0.001)
+    assert rows["store_outputs"] == ("Training output", True, False)
+
+
 def test_reset_section_is_one_step(toolbar):
     toolbar.apply_preset("mlearn_Si_config.json")
     toolbar.section_dropdown.value = "Model Architecture"
@@ -156,9 +180,12 @@ def test_reset_graph_section_and_all(toolbar):
     toolbar.reset_section("Graph")
     assert toolbar.graph == GraphConfig()
     assert toolbar.config.hidden_features == 256
+    toolbar.reset_section("Training split")
+    assert (toolbar.settings.n_train, toolbar.settings.epochs) == (None, 50)
     toolbar.reset_all_button.click()
     assert toolbar.config == ALIGNNAtomWiseConfig()
-    assert toolbar.training["n_train"] == 214
+    assert toolbar.settings == TrainingSettings()
+    assert toolbar.training["dataset"] == "user_data"
     assert toolbar.message == "Reset every field to alignn-nb's defaults."
 
 
@@ -170,12 +197,12 @@ def test_unknown_section_is_refused(toolbar):
 
 
 def test_unsavable_training_keys_show_instead_of_the_link(toolbar):
-    toolbar.training = {"epochs": "many"}
+    toolbar.training = {"dtype": 3}
     state = html.unescape(toolbar.save_html.get_state()["value"])
     assert "alignn-nb-save-error" in state
-    assert "epochs = 'many' refused by alignn's TrainingConfig" in state
-    toolbar.training = {"epochs": 3}
-    assert saved(toolbar)["epochs"] == 3
+    assert "dtype = 3 refused by alignn's TrainingConfig" in state
+    toolbar.training = {"dtype": "float64"}
+    assert saved(toolbar)["dtype"] == "float64"
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -12,7 +12,13 @@ import pytest
 import torch
 from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, dgl_installed, to_alignn_model_config
+from alignn_nb.config import (
+    SETTINGS_KEYS,
+    ALIGNNAtomWiseConfig,
+    TrainingSettings,
+    dgl_installed,
+    to_alignn_model_config,
+)
 from alignn_nb.datasets import default_dataset
 from alignn_nb.model import build_model, model_summary
 from alignn_nb.widgets import Dashboard
@@ -42,6 +48,29 @@ def dashboard():
     board.wait()
     yield board
     board.session.wait(HANG_GUARD_S)
+
+
+def test_every_tab_reads_the_one_training_settings_and_the_export_holds_them(dashboard):
+    from alignn.config import TrainingConfig
+
+    training = dashboard.training
+    assert isinstance(training, TrainingSettings)
+    assert training is dashboard.form.training is dashboard.toolbar.settings
+    assert training is dashboard.loss_plot.settings is dashboard.dataset_tab.training
+    dashboard.form.control("batch_size").value = 8
+    assert dashboard.dataset_tab.batch_text.get_state()["value"] == 8
+    dashboard.dataset_tab.batch_text.value = 6
+    dashboard.form.control("learning_rate").value = 0.004
+    assert (training.batch_size, training.learning_rate) == (6, 0.004)
+    assert dashboard.form.control("batch_size").get_state()["value"] == 6
+    dashboard.toolbar.apply_preset("mlearn_Si_config.json")
+    assert (training.epochs, training.n_train, training.batch_size) == (50, 214, 5)
+    exported = dashboard.alignn_config()
+    assert {k: exported[k] for k in SETTINGS_KEYS} == training.to_dict()
+    alignn = TrainingConfig(**exported)
+    assert {k: getattr(alignn, k) for k in SETTINGS_KEYS} == training.to_dict()
+    dashboard.toolbar.undo()
+    assert (training.batch_size, training.learning_rate, training.epochs) == (6, 0.004, 300)
 
 
 @pytest.mark.slow

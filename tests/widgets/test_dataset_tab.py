@@ -11,7 +11,7 @@ import ase.io
 import numpy as np
 import pytest
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.sizing import dataset_stats
 from alignn_nb.widgets import DatasetTab
 from alignn_nb.widgets.dataset_tab import PLOT_HINT
@@ -274,3 +274,30 @@ def test_estimates_calibrate_once_per_model_shape_and_show_the_fitted_step(
     assert tab.stats["heaviest_batch"] == after["heaviest_batch"] != want["heaviest_batch"]
     tab.config.hidden_features = 32
     assert tab.wait(HANG_GUARD_S) and shapes == [64, 32]
+
+
+def test_the_batch_size_is_the_training_settings_one(small_xyz):
+    training = TrainingSettings(batch_size=4)
+    tab = DatasetTab(ALIGNNAtomWiseConfig(), GraphConfig(), training=training, source=small_xyz)
+    try:
+        assert tab.batch_text.get_state()["value"] == 4
+        tab.live = True
+        assert tab.wait(HANG_GUARD_S) and tab.scans == 1
+        assert shown(tab) == expected(small_xyz, batch_size=4)
+        tab.batch_text.value = 0
+        assert training.batch_size == 4 and tab.batch_text.value == 4
+        assert (tab.message, tab.failed) == (
+            "batch_size = 0 refused: batch_size must be an integer >= 1",
+            True,
+        )
+        tab.batch_text.value = 3
+        assert training.batch_size == 3
+        assert tab.wait(HANG_GUARD_S) and tab.scans == 2
+        training.batch_size = 2
+        assert tab.batch_text.get_state()["value"] == 2
+        assert tab.wait(HANG_GUARD_S) and tab.scans == 3
+        assert shown(tab) == expected(small_xyz, batch_size=2)
+        assert shown(tab)["heaviest_batch"] != expected(small_xyz, batch_size=4)["heaviest_batch"]
+    finally:
+        tab.stop()
+        tab.wait(HANG_GUARD_S)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from traitlets import TraitError
 
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.datasets import default_dataset
 from alignn_nb.loss import LossBreakdown, fresh_breakdown
 from alignn_nb.loss.breakdown import Penalty
@@ -66,6 +66,22 @@ def test_a_fresh_model_and_a_training_run_leave_the_global_rng_alone(tiny):
     plot.start_training()
     assert plot.wait_training(120) and len(plot.run.steps) == 2
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_training_run_takes_the_training_settings_learning_rate(tiny):
+    """With a learning rate of 1e-12 the weights stay put, so every step (the whole dataset
+    each) gives the first step's loss; at the settings' default rate the loss moves."""
+    totals = {}
+    for rate in (1e-12, TrainingSettings().learning_rate):
+        settings = TrainingSettings(learning_rate=rate)
+        plot = LossTab(dataset=tiny, seed=4, steps=3, settings=settings, auto_compute=False)
+        plot.start_training()
+        assert plot.wait_training(120) and len(plot.run.steps) == 3
+        totals[rate] = [step.total for step in plot.run.steps]
+    still, moved = totals.values()
+    assert still[2] == pytest.approx(still[0], rel=1e-6)
+    assert moved[0] == pytest.approx(still[0], rel=1e-6)
+    assert abs(moved[2] - moved[0]) > 1e-3 * abs(moved[0])
 
 
 def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):

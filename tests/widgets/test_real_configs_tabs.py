@@ -47,7 +47,7 @@ def loaded(config: str) -> tuple[ALIGNNAtomWiseConfig, GraphConfig]:
 @pytest.mark.parametrize("config", CONFIGS)
 def test_loading_into_the_form(config):
     toolbar = ConfigToolbar()
-    form = ConfigForm(toolbar.config, toolbar.graph)
+    form = ConfigForm(toolbar.config, toolbar.graph, toolbar.settings)
     before = toolbar.config.to_dict(), toolbar.graph.to_dict()
     done = toolbar.load_file(Path(config).name, config_path(config).read_bytes())
     refusal = expected_refusal(config, "form")
@@ -60,7 +60,8 @@ def test_loading_into_the_form(config):
     want = load_alignn_config(config_path(config))
     assert toolbar.config.to_dict() == want.cfg.to_dict()
     assert toolbar.graph.to_dict() == want.graph.to_dict()
-    for owner in (toolbar.config, toolbar.graph):
+    assert toolbar.settings.to_dict() == want.settings.to_dict()
+    for owner in (toolbar.config, toolbar.graph, toolbar.settings):
         for name in owner.field_names():
             shown = form.control(name).value
             assert shown == to_widget_value(owner.field_trait(name), getattr(owner, name)), name
@@ -69,6 +70,7 @@ def test_loading_into_the_form(config):
     saved = load_alignn_config(json.loads(toolbar.config_json()))
     assert saved.cfg.to_dict() == want.cfg.to_dict()
     assert saved.graph.to_dict() == want.graph.to_dict()
+    assert saved.settings.to_dict() == want.settings.to_dict()
 
 
 @pytest.mark.parametrize("config", LOADABLE)

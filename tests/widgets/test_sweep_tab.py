@@ -55,6 +55,13 @@ def test_a_refused_range_is_shown_and_nothing_runs(panel, tmp_path):
     assert not (tmp_path / "study.journal").exists()
 
 
+def test_the_base_of_a_run_is_the_training_settings(panel):
+    panel.toolbar.settings.update(learning_rate=0.003, batch_size=2)
+    assert panel.add_param("hidden_features=6,8")
+    options = panel._plan(panel.dataset).base.options
+    assert (options.learning_rate, options.batch_size, options.steps) == (0.003, 2, 2)
+
+
 def test_before_any_trial_the_plot_says_what_to_do_and_no_empty_image_shows(panel):
     assert shown_images(panel) == []
     assert shown_hints(panel) == [PLOT_HINT]
@@ -136,10 +143,12 @@ def _run_apply_and_resume(panel):
     top = best(study)
     assert panel.apply_best()
     assert toolbar.config.hidden_features == top.params["hidden_features"]
-    assert toolbar.training == {"learning_rate": top.params["learning_rate"]}
+    assert toolbar.settings.learning_rate == top.params["learning_rate"]
+    assert toolbar.training == {}
     assert json.loads(toolbar.config_json())["learning_rate"] == top.params["learning_rate"]
     toolbar.undo()
     assert toolbar.config.hidden_features == 8 and toolbar.training == {}
+    assert toolbar.settings.learning_rate == 0.01
 
     again = SweepTab(toolbar, panel.dataset, storage=panel.storage)
     assert again.resume()
