@@ -40,6 +40,7 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
+from alignn_nb.compute import Debounced
 from alignn_nb.graphs import CrystalGraphs, fingerprint
 from alignn_nb.viz import build_scene, layers, render, selection
 from alignn_nb.widgets._ngl_stage import NglStage
@@ -168,7 +169,8 @@ class GraphView(NglStage, widgets.HBox):
         self._sentinel = self._make_sentinel()
         self._scene: layers.Scene | None = None
         self._archive: list[dict] = []
-        self._archive_timer: threading.Timer | None = None
+        self._archive_sync = self._archive_syncer()
+        self._resize_again = Debounced(self._resize, RESIZE_AGAIN_SECONDS, "ngl-resize")
         self._archive_lock = threading.Lock()
         self._focus_symbols: list[str] = []
         self.view.observe(self._on_view_loaded, "loaded")
@@ -205,9 +207,7 @@ class GraphView(NglStage, widgets.HBox):
             with self._drawing:
                 self._queued.clear()
             self._resize()
-            again = threading.Timer(RESIZE_AGAIN_SECONDS, self._resize)
-            again.daemon = True
-            again.start()
+            self._resize_again.request()
 
     def _on_picked(self, change: dict) -> None:
         picked = change["new"] or {}

@@ -83,8 +83,7 @@ def go_live(view: GraphView) -> tuple[Stage, list]:
 
 def synced_archive(view: GraphView) -> list[dict]:
     """nglview's replay archive once the pending (delayed) sync has happened."""
-    if view._archive_timer is not None:
-        view._archive_timer.join()
+    assert view.wait_archive(120)
     return view.view._ngl_msg_archive
 
 
