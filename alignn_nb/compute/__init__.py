@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from alignn_nb.compute.context import JobContext, StopFlag, Stopped
     from alignn_nb.compute.dask_jobs import CANCELLED, Connect, DaskJob, Outcome
     from alignn_nb.compute.dask_map import DaskMapJob
-    from alignn_nb.compute.job import STATES, Job, JobError, JobEvent
+    from alignn_nb.compute.job import FINISHED, STATES, Job, JobError, JobEvent
     from alignn_nb.compute.latest import SETTLE_SECONDS, Debounced, LatestRunner
     from alignn_nb.compute.nested import run_in_child
     from alignn_nb.compute.progress import Progress, ProgressMeter

@@ -18,6 +18,7 @@ from alignn_nb.model import build_model, model_summary
 from alignn_nb.widgets import Dashboard
 from alignn_nb.widgets._resync import widget_tree
 from alignn_nb.widgets.dashboard import TABS
+from tests.support.jobs import pause_after_event
 from tests.support.pages import shown_hints, shown_images
 
 HANG_GUARD_S = 60.0
@@ -280,21 +281,6 @@ def _same_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> b
     return state.keys() == weights.keys() and all(torch.equal(state[k], weights[k]) for k in state)
 
 
-def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, threading.Event]:
-    """Make the training thread wait after its first step until ``resume`` is set."""
-    paused, resume = threading.Event(), threading.Event()
-    on_step = plot._on_step
-
-    def pausing(step) -> None:
-        on_step(step)
-        if step.index == 1:
-            paused.set()
-            resume.wait(HANG_GUARD_S)
-
-    monkeypatch.setattr(plot, "_on_step", pausing)
-    return paused, resume
-
-
 @pytest.mark.dgl
 @pytest.mark.parametrize(
     ("shape_edits", "refusal"),
@@ -309,12 +295,12 @@ def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, th
     ],
 )
 def test_a_training_run_trains_its_own_model_and_hands_back_weights_of_the_same_shape(
-    dashboard, monkeypatch, shape_edits, refusal
+    dashboard, shape_edits, refusal
 ):
     plot, live_model = dashboard.loss_plot, dashboard.session.result.model
     live_weights = _weights(live_model)
     plot.steps = 3
-    paused, resume = _paused_after_the_first_step(plot, monkeypatch)
+    paused, resume = pause_after_event(plot)
     plot.start_training()
     try:
         assert paused.wait(HANG_GUARD_S)
