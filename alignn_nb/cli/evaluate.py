@@ -12,6 +12,10 @@ from alignn_nb.datasets import EnergyConvention, StressConvention
 
 VERB = "evaluate"
 SPLITS = ("train", "val", "test", "all")
+STOPPED_STATUS = 130
+"""Exit status after a Ctrl-C stopped the evaluation."""
+WAIT_SLICE = 0.1
+"""Seconds waited at a time, so that a Ctrl-C is seen."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,26 +84,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verb.set_defaults(func=run)
 
 
-def _cluster(args: argparse.Namespace) -> typing.Any:
-    if args.workers is None and args.scheduler is None:
-        return None
-    from alignn_nb.compute import Cluster
+def _request(args: argparse.Namespace) -> typing.Any:
+    from alignn_nb.evaluation import EvaluationRequest
 
-    return Cluster(workers=args.workers, scheduler=args.scheduler)
+    return EvaluationRequest(
+        folder=str(args.run_folder),
+        data="" if args.data is None else str(args.data),
+        weights=args.weights or "",
+        split=args.split or "",
+        energy=args.energy,
+        stress=args.stress,
+        workers=args.workers,
+        scheduler=args.scheduler or "",
+        data_label="--data",
+    )
 
 
-def _evaluate(args: argparse.Namespace) -> typing.Any:
-    from alignn_nb.evaluation import evaluate, load_run, run_dataset
+def _follow(job: typing.Any) -> None:
+    """Run ``job``; on a terminal, draw its progress bar on stderr (a pipe or a file gets
+    no progress lines). A Ctrl-C stops the job."""
+    from alignn_nb.compute import follow
 
-    run = load_run(args.run_folder, args.weights)
-    if args.data is None:
-        raise ValueError(
-            f"give --data: alignn records no data folder in {args.run_folder} "
-            "(train_for_folder's root_dir is only printed)"
-        )
-    dataset = run_dataset(run, args.data, energy=args.energy, stress=args.stress)
-    split = args.split or ("test" if run.ids is not None else "all")
-    return evaluate(run, dataset, split, cluster=_cluster(args))
+    if sys.stderr.isatty():
+        follow(job, sys.stderr)
+        return
+    try:
+        job.start()
+        while not job.wait(WAIT_SLICE):
+            pass
+    except KeyboardInterrupt:
+        job.stop()
+        job.wait()
 
 
 def format_text(evaluation: typing.Any) -> str:
@@ -124,11 +139,20 @@ def _number(value: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print; returns the exit status."""
-    try:
-        evaluation = _evaluate(args)
-    except (ValueError, OSError) as exc:
-        return _settings.fail(VERB, exc)
+    """Evaluate (`alignn_nb.evaluation.evaluation_job`, the Explore tab's task) and print;
+    returns the exit status."""
+    from alignn_nb.evaluation import evaluation_job
+
+    job = evaluation_job(_request(args), name=VERB)
+    _follow(job)
+    if job.state == "stopped":
+        return _settings.fail(VERB, InterruptedError("the evaluation was stopped"), STOPPED_STATUS)
+    if job.state == "failed":
+        failure = job.error.exception if job.error is not None else None
+        if isinstance(failure, (ValueError, OSError)):
+            return _settings.fail(VERB, failure, trace=job.error.traceback)
+        raise failure or RuntimeError(str(job.error))
+    evaluation = job.result.evaluation
     text = json.dumps(evaluation.as_dict()) + "\n" if args.json else format_text(evaluation)
     sys.stdout.write(text)
     return 0

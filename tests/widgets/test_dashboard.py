@@ -99,23 +99,23 @@ def test_before_any_data_the_sweep_explore_and_dataset_tabs_say_what_to_do(dashb
         assert shown_images(tabs[name]) == [], name
     assert shown_hints(tabs["Sweep"]) == [sweep_tab.PLOT_HINT]
     assert shown_hints(tabs["Dataset"]) == [dataset_tab.PLOT_HINT]
-    message = tabs["Explore"].children[2].get_state()["value"]
+    message = tabs["Explore"].message_html.get_state()["value"]
     assert message == html.escape(explore_tab.EXAMPLE_HINT)
 
 
 @pytest.mark.dgl
 def test_showing_the_explore_tab_opens_the_example_run_once(dashboard):
     explore = dashboard.explore
-    assert explore.explore.evaluation is None and explore._thread is None
+    assert explore.explore.evaluation is None and explore.job is None
     dashboard.tabs.selected_index = TABS.index("Explore")
-    opened = explore._thread
-    opened.join(HANG_GUARD_S * 10)
+    opened = explore.job
+    assert opened.wait(HANG_GUARD_S * 10)
     assert not explore.busy and explore.error == ""
     assert explore.explore.evaluation.run == "mlearn_Si_run"
     assert len(explore.explore.evaluation.structures) == 4
     dashboard.tabs.selected_index = TABS.index("Sweep")
     dashboard.tabs.selected_index = TABS.index("Explore")
-    assert explore._thread is opened
+    assert explore.job is opened
 
 
 def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
