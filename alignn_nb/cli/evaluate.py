@@ -12,10 +12,6 @@ from alignn_nb.datasets import EnergyConvention, StressConvention
 
 VERB = "evaluate"
 SPLITS = ("train", "val", "test", "all")
-STOPPED_STATUS = 130
-"""Exit status after a Ctrl-C stopped the evaluation."""
-WAIT_SLICE = 0.1
-"""Seconds waited at a time, so that a Ctrl-C is seen."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "MAE (eV/atom), force MAE (eV/Å) and stress MAE (GPa), and per structure the energy "
         "target and prediction (alignn's pred_out: eV/atom with energy_mult_natoms, else eV "
         "per cell). Weights are read with torch.load(weights_only=True); a file that needs "
-        "more is refused. Exit status: 0 on success, 2 for a bad folder, file or dataset.",
+        "more is refused. On a terminal a progress bar is drawn on stderr. Exit status: 0 "
+        "on success, 2 for a bad folder, file or dataset, 130 after a Ctrl-C.",
     )
     verb.add_argument("run_folder", metavar="RUN_FOLDER", help="alignn's output_dir")
     verb.add_argument(
@@ -100,23 +97,6 @@ def _request(args: argparse.Namespace) -> typing.Any:
     )
 
 
-def _follow(job: typing.Any) -> None:
-    """Run ``job``; on a terminal, draw its progress bar on stderr (a pipe or a file gets
-    no progress lines). A Ctrl-C stops the job."""
-    from alignn_nb.compute import follow
-
-    if sys.stderr.isatty():
-        follow(job, sys.stderr)
-        return
-    try:
-        job.start()
-        while not job.wait(WAIT_SLICE):
-            pass
-    except KeyboardInterrupt:
-        job.stop()
-        job.wait()
-
-
 def format_text(evaluation: typing.Any) -> str:
     """The MAEs, then one row per structure, worst force error first."""
     lines = [evaluation.text(), ""]
@@ -144,14 +124,14 @@ def run(args: argparse.Namespace) -> int:
     from alignn_nb.evaluation import evaluation_job
 
     job = evaluation_job(_request(args), name=VERB)
-    _follow(job)
+    _settings.run_job(job)
     if job.state == "stopped":
-        return _settings.fail(VERB, InterruptedError("the evaluation was stopped"), STOPPED_STATUS)
-    if job.state == "failed":
-        failure = job.error.exception if job.error is not None else None
-        if isinstance(failure, (ValueError, OSError)):
-            return _settings.fail(VERB, failure, trace=job.error.traceback)
-        raise failure or RuntimeError(str(job.error))
+        return _settings.fail(
+            VERB, InterruptedError("the evaluation was stopped"), _settings.STOPPED_STATUS
+        )
+    failed = _settings.job_failure(VERB, job)
+    if failed is not None:
+        return failed
     evaluation = job.result.evaluation
     text = json.dumps(evaluation.as_dict()) + "\n" if args.json else format_text(evaluation)
     sys.stdout.write(text)

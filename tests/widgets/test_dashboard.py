@@ -134,7 +134,7 @@ def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
     assert not sweep.run()
     assert sweep.message == "no dataset to train the trials on: set the dashboard's dataset first"
     assert sweep.failed and not sweep.running and sweep.records == []
-    assert "no dataset to train the trials on" in sweep._message_html.get_state()["value"]
+    assert "no dataset to train the trials on" in sweep.message_html.get_state()["value"]
     dashboard.loss_plot.dataset = dataset
     dashboard.wait()
     assert dashboard.session.dataset is picker.dataset is sweep.dataset is dataset
