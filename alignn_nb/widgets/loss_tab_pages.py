@@ -18,6 +18,7 @@ from alignn_nb.training import DEFAULT_STEPS, Step
 from alignn_nb.viz import plots
 
 if TYPE_CHECKING:
+    from alignn_nb.compute import Job
     from alignn_nb.config import ALIGNNAtomWiseConfig
     from alignn_nb.evaluation import AlignnHistory
     from alignn_nb.training import ShortRun
@@ -95,7 +96,7 @@ class LossTabPages:
 
         def compute(self) -> LossBreakdown | None: ...
 
-        def start_training(self) -> None: ...
+        def start_training(self) -> Job | None: ...
 
         def stop_training(self) -> None: ...
 
