@@ -63,7 +63,9 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     pure_total = alignn_count(config)
     assert dashboard.summary.summary.total == pure_total != 143_297
     assert type(dashboard.session.result.model) is ALIGNNAtomWisePure
-    assert dashboard.prediction.prediction is not None
+    shown = dashboard.prediction.prediction
+    assert shown is dashboard.session.result.prediction
+    assert (shown.energy.unit, shown.forces.shape) == ("eV", (len(dashboard.picker.atoms), 3))
     form.control("name").value = "alignn_atomwise"
     dashboard.wait()
     assert all(form.control(n).disabled for n in PURE_ONLY)
@@ -262,7 +264,8 @@ def test_rebuilds_a_loss_and_a_training_run_leave_the_global_rngs_alone():
     for name, value in edits.items():
         setattr(board.config, name, value)
         assert board.wait(HANG_GUARD_S).error is None
-    assert board.loss_plot.compute() is not None
+    breakdown = board.loss_plot.compute()
+    assert breakdown is board.loss_plot.breakdown and breakdown.samples == 2
     board.loss_plot.steps = 2
     board.loss_plot.start_training()
     assert board.loss_plot.wait_training(HANG_GUARD_S)
