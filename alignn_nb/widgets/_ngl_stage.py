@@ -85,6 +85,11 @@ class NglStage:
     def _archive_syncer(self) -> Debounced:
         return Debounced(self._sync_archive, ARCHIVE_DELAY_SECONDS, "ngl-archive")
 
+    @property
+    def flushed(self) -> bool:
+        """True once nglview has replayed the messages queued before the view loaded."""
+        return self._flushed.is_set()
+
     def wait_archive(self, timeout: float | None = None) -> bool:
         """Block until nglview's replay archive holds the layers on display (its sync
         comes `ARCHIVE_DELAY_SECONDS` after the last change); False on timeout."""

@@ -177,7 +177,7 @@ def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard,
         "the views were not all updated: an observer of result raised RuntimeError: boom "
         "(see the log)"
     )
-    assert "color:#b00020" in dashboard._status_html.value
+    assert "color:#b00020" in dashboard.status_html.value
     assert len(caplog.records) == 1
     dashboard.config.hidden_features = 48
     result = dashboard.wait(HANG_GUARD_S)
@@ -356,7 +356,7 @@ def test_a_page_drawing_the_dashboard_is_sent_every_control_again_but_not_the_3d
     tree = list(widget_tree(dashboard))
     core = {w.model_id for w in tree if w._model_module.startswith("@jupyter-widgets/")}
     assert dashboard._view_count == 0
-    assert dashboard._status_html.model_id in core and len(core) > 100
+    assert dashboard.status_html.model_id in core and len(core) > 100
     sent = _record_sends(monkeypatch)
     dashboard.set_state({"_view_count": 1})  # as the page reports a drawn view
     assert sorted(sent) == sorted(core)
@@ -386,4 +386,4 @@ def test_the_resend_waits_for_a_round_being_published(dashboard, monkeypatch):
     page.join(HANG_GUARD_S)
     publisher.join(HANG_GUARD_S)
     assert waited
-    assert dashboard._status_html.model_id in sent
+    assert dashboard.status_html.model_id in sent
