@@ -252,6 +252,34 @@ class LossTab(LossTabPages, widgets.VBox):
                 pass
         self._inputs_changed()
 
+    def _on_job_event(self, change: dict) -> None:
+        event = change["new"]
+        if change["owner"] is not self.job or event is None or event.kind != "step":
+            return
+        step: Step = event.data
+        if self.run is not None:
+            self.progress_label.value = progress_text(step, self.run.planned)
+        self.progress_bar.value = step.index
+        self._render_training()
+
+    def _on_job_state(self, change: dict) -> None:
+        """When the run has ended: say how, take the trained model if its shape still fits
+        the config, and recompute the terms (unless a dashboard supplies them)."""
+        job: Job = change["owner"]
+        if job is not self.job or change["new"] not in FINISHED:
+            return
+        run = self.run
+        if job.state == "failed" or run is None:
+            message = f"training failed: {job.error.message if job.error else 'no result'}"
+        else:
+            message = job.message + self._take_trained(run)
+        self.status = message
+        self.training = False
+        self._render_training(force=True)
+        if self.auto_compute:
+            self.compute()
+            self.status = message
+
     def __repr__(self) -> str:
         total = f"total {self.breakdown.total:.4g}" if self.breakdown else "no breakdown"
         size = f"{len(self.dataset)} samples" if self.dataset is not None else "no dataset"
@@ -336,34 +364,6 @@ class LossTab(LossTabPages, widgets.VBox):
     def _inputs_changed(self) -> None:
         if self.auto_compute and not self._computing and not self.training:
             self.compute()
-
-    def _on_job_event(self, change: dict) -> None:
-        event = change["new"]
-        if change["owner"] is not self.job or event is None or event.kind != "step":
-            return
-        step: Step = event.data
-        if self.run is not None:
-            self.progress_label.value = progress_text(step, self.run.planned)
-        self.progress_bar.value = step.index
-        self._render_training()
-
-    def _on_job_state(self, change: dict) -> None:
-        """When the run has ended: say how, take the trained model if its shape still fits
-        the config, and recompute the terms (unless a dashboard supplies them)."""
-        job: Job = change["owner"]
-        if job is not self.job or change["new"] not in FINISHED:
-            return
-        run = self.run
-        if job.state == "failed" or run is None:
-            message = f"training failed: {job.error.message if job.error else 'no result'}"
-        else:
-            message = job.message + self._take_trained(run)
-        self.status = message
-        self.training = False
-        self._render_training(force=True)
-        if self.auto_compute:
-            self.compute()
-            self.status = message
 
     def _take_trained(self, run: ShortRun) -> str:
         """Make the run's model `model` if the config still has its shape; else say why not."""
