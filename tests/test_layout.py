@@ -10,6 +10,7 @@ functions too):
 - no package but ``widgets`` (one module per widget) holds more than 15 modules, and no
   module is longer than 400 lines;
 - private modules and names stay in their package;
+- no widget module starts a thread, a process or an executor: widgets observe jobs;
 - tests import shared helpers from ``tests.support``, never from a test module or a conftest;
 - no tracked file reads the shared folder beside a development checkout.
 """
@@ -369,3 +370,92 @@ def test_the_architecture_page_shows_the_ranks():
     text = (REPO / "docs" / "architecture.md").read_text()
     shown = {name: int(rank) for rank, name in re.findall(r"^\| (\d+) \| `(\w+)`", text, re.M)}
     assert shown == RANKS
+
+
+THREAD_MAKERS = {
+    "threading.Thread",
+    "threading.Timer",
+    "_thread.start_new_thread",
+    "concurrent.futures.Executor",
+    "concurrent.futures.ThreadPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor",
+    "concurrent.futures.thread.ThreadPoolExecutor",
+    "concurrent.futures.process.ProcessPoolExecutor",
+    "multiprocessing.Process",
+    "multiprocessing.Pool",
+    "multiprocessing.pool.Pool",
+    "multiprocessing.pool.ThreadPool",
+    "alignn_nb.compute.start_worker",
+    "alignn_nb.compute.workers.start_worker",
+    "alignn_nb.compute.LatestRunner",
+    "alignn_nb.compute.latest.LatestRunner",
+}
+"""What starts a thread, a process or an executor. Widgets only observe jobs
+(`alignn_nb.compute.Job`) and draw them; a delayed call goes through
+`alignn_nb.compute.Debounced`. Locks and events are fine."""
+
+
+def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` of a name or an attribute chain, or "" for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def thread_makers(source: str) -> list[str]:
+    """``line: name`` of each thread, process or executor maker that ``source`` imports
+    or names, resolved through its imports (``from threading import Timer as T``)."""
+    aliases: dict[str, str] = {}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                head = a.name.split(".")[0]
+                aliases[a.asname or head] = a.name if a.asname else head
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                if f"{node.module}.{a.name}" in THREAD_MAKERS:
+                    found.append(f"{node.lineno}: {node.module}.{a.name}")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+            head, _, rest = _dotted(node).partition(".")
+            name = ".".join(filter(None, [aliases.get(head, head), rest]))
+            if name in THREAD_MAKERS:
+                found.append(f"{node.lineno}: {name}")
+    return sorted(set(found), key=lambda item: int(item.split(":")[0]))
+
+
+def test_no_widget_module_starts_a_thread_or_an_executor():
+    found = {
+        path.name: makers
+        for path in sorted((PACKAGE / "widgets").glob("*.py"))
+        if (makers := thread_makers(path.read_text()))
+    }
+    assert found == {}
+
+
+def test_the_thread_check_sees_imports_aliases_and_attributes():
+    source = (
+        "import threading\n"
+        "import concurrent.futures as cf\n"
+        "from threading import Timer as Later, Event\n"
+        "from alignn_nb.compute import start_worker, Debounced\n"
+        "lock = threading.Lock()\n"
+        "threading.Thread(target=print).start()\n"
+        "pool = cf.ThreadPoolExecutor(2)\n"
+        "Later(1.0, print)\n"
+        "start_worker(print, 'x', print)\n"
+        "Debounced(print, 0.5)\n"
+    )
+    assert thread_makers(source) == [
+        "3: threading.Timer",
+        "4: alignn_nb.compute.start_worker",
+        "6: threading.Thread",
+        "7: concurrent.futures.ThreadPoolExecutor",
+        "8: threading.Timer",
+        "9: alignn_nb.compute.start_worker",
+    ]

@@ -140,3 +140,44 @@ def fail(
         traceback.print_exception(cause or error, file=sys.stderr)
     sys.stderr.write(f"alignn-nb {verb}: error: {_one_line(str(error))}\n")
     return status
+
+
+WAIT_SLICE = 0.1
+"""Seconds `run_job` waits at a time, so that a Ctrl-C is seen."""
+STOPPED_STATUS = 130
+"""Exit status of a verb whose job a Ctrl-C stopped."""
+
+
+def run_job(job: Any) -> Any:
+    """Start ``job`` and wait for its end: on a terminal with its progress bar on stderr
+    (`alignn_nb.compute.follow`); on a pipe or a file without progress lines, so the
+    verb's own output stays as it was. The first Ctrl-C stops the job (and waits for it).
+    Returns the job."""
+    from alignn_nb.compute import follow
+
+    if sys.stderr.isatty():
+        return follow(job, sys.stderr)
+    try:
+        job.start()
+        while not job.wait(WAIT_SLICE):
+            pass
+    except KeyboardInterrupt:
+        job.stop()
+        job.wait()
+    return job
+
+
+def job_failure(verb: str, job: Any) -> int | None:
+    """The exit status of a job that failed, its error written as `fail` writes it (the
+    refusals a verb expects, `ValueError` and `OSError`, exit 2); None when it did not
+    fail. Any other exception is raised again: a bug.
+
+    Raises:
+        Exception: what the job's task raised, when it is not a refusal.
+    """
+    if job.state != "failed":
+        return None
+    failure = job.error.exception if job.error is not None else None
+    if isinstance(failure, (ValueError, OSError)):
+        return fail(verb, failure, trace=job.error.traceback)
+    raise failure or RuntimeError(str(job.error))

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "MAE (eV/atom), force MAE (eV/Å) and stress MAE (GPa), and per structure the energy "
         "target and prediction (alignn's pred_out: eV/atom with energy_mult_natoms, else eV "
         "per cell). Weights are read with torch.load(weights_only=True); a file that needs "
-        "more is refused. Exit status: 0 on success, 2 for a bad folder, file or dataset.",
+        "more is refused. On a terminal a progress bar is drawn on stderr. Exit status: 0 "
+        "on success, 2 for a bad folder, file or dataset, 130 after a Ctrl-C.",
     )
     verb.add_argument("run_folder", metavar="RUN_FOLDER", help="alignn's output_dir")
     verb.add_argument(
@@ -80,26 +81,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verb.set_defaults(func=run)
 
 
-def _cluster(args: argparse.Namespace) -> typing.Any:
-    if args.workers is None and args.scheduler is None:
-        return None
-    from alignn_nb.compute import Cluster
+def _request(args: argparse.Namespace) -> typing.Any:
+    from alignn_nb.evaluation import EvaluationRequest
 
-    return Cluster(workers=args.workers, scheduler=args.scheduler)
-
-
-def _evaluate(args: argparse.Namespace) -> typing.Any:
-    from alignn_nb.evaluation import evaluate, load_run, run_dataset
-
-    run = load_run(args.run_folder, args.weights)
-    if args.data is None:
-        raise ValueError(
-            f"give --data: alignn records no data folder in {args.run_folder} "
-            "(train_for_folder's root_dir is only printed)"
-        )
-    dataset = run_dataset(run, args.data, energy=args.energy, stress=args.stress)
-    split = args.split or ("test" if run.ids is not None else "all")
-    return evaluate(run, dataset, split, cluster=_cluster(args))
+    return EvaluationRequest(
+        folder=str(args.run_folder),
+        data="" if args.data is None else str(args.data),
+        weights=args.weights or "",
+        split=args.split or "",
+        energy=args.energy,
+        stress=args.stress,
+        workers=args.workers,
+        scheduler=args.scheduler or "",
+        data_label="--data",
+    )
 
 
 def format_text(evaluation: typing.Any) -> str:
@@ -124,11 +119,20 @@ def _number(value: float | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print; returns the exit status."""
-    try:
-        evaluation = _evaluate(args)
-    except (ValueError, OSError) as exc:
-        return _settings.fail(VERB, exc)
+    """Evaluate (`alignn_nb.evaluation.evaluation_job`, the Explore tab's task) and print;
+    returns the exit status."""
+    from alignn_nb.evaluation import evaluation_job
+
+    job = evaluation_job(_request(args), name=VERB)
+    _settings.run_job(job)
+    if job.state == "stopped":
+        return _settings.fail(
+            VERB, InterruptedError("the evaluation was stopped"), _settings.STOPPED_STATUS
+        )
+    failed = _settings.job_failure(VERB, job)
+    if failed is not None:
+        return failed
+    evaluation = job.result.evaluation
     text = json.dumps(evaluation.as_dict()) + "\n" if args.json else format_text(evaluation)
     sys.stdout.write(text)
     return 0

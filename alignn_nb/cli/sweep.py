@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Optuna asks for trials, each a short seeded training of the config with "
         "the trial's values, run on a Dask cluster and scored on a fixed validation split; "
         "the study is kept in a storage, so running again with a larger --trials resumes it. "
-        "Exit status: 0 on success, 2 for a bad dataset, config, --set, --param or option.",
+        "On a terminal a progress bar of the trials is drawn on stderr; Ctrl-C stops the "
+        "running trials and prints the study so far. Exit status: 0 on success, 2 for a bad "
+        "dataset, config, --set, --param or option, 130 after a Ctrl-C.",
     )
     verb.add_argument(
         "--data",
@@ -158,8 +160,15 @@ def _line(record: Any, finished: int, target: int) -> str:
     )
 
 
+def _echo(event: Any, target: int) -> None:
+    if event is not None and event.kind == "trial":
+        sys.stdout.write(_line(event.data.record, event.data.finished, target))
+        sys.stdout.flush()
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the sweep and print the trials and the best one; returns the exit status."""
+    """Run the sweep (`alignn_nb.tuning.sweep_job`, the Sweep tab's job) and print the
+    trials and the best one; returns the exit status."""
     try:
         plan = _plan(args)
         cluster = _cluster(args)
@@ -172,18 +181,17 @@ def run(args: argparse.Namespace) -> int:
         study = open_study(args.storage, args.study, plan.key(dataset))
     except (ValueError, FileNotFoundError) as exc:
         return _settings.fail(VERB, exc)
-    from alignn_nb.tuning import run_study, save_best, summary
+    from alignn_nb.tuning import save_best, summary, sweep_job
 
     if not args.json:
         sys.stdout.writelines(f"skipped: {s.id}: {s.reason}\n" for s in dataset.skipped)
-
-    def echo(record: Any, finished: int) -> None:
-        sys.stdout.write(_line(record, finished, args.trials))
-
-    try:
-        run_study(study, plan, dataset, args.trials, cluster, on_trial=None if args.json else echo)
-    except (ValueError, OSError) as exc:
-        return _settings.fail(VERB, exc)
+    job = sweep_job(study, plan, dataset, args.trials, cluster, name=VERB)
+    if not args.json:
+        job.observe(lambda change: _echo(change["new"], args.trials), "event")
+    _settings.run_job(job)
+    failed = _settings.job_failure(VERB, job)
+    if failed is not None:
+        return failed
     result = {**summary(study, args.storage), "skipped": [s.as_dict() for s in dataset.skipped]}
     if args.save_best is not None and result["best"] is not None:
         save_best(study, args.save_best)
@@ -192,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         return _settings.fail(
             VERB, ValueError(f"no trial completed: {args.save_best} not written"), 1
         )
-    return 0
+    return _settings.STOPPED_STATUS if job.state == "stopped" else 0
 
 
 def _best_text(result: dict, args: argparse.Namespace) -> str:

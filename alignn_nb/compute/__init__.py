@@ -8,7 +8,8 @@ Dask task a process of its own). A task is ``task(ctx, ...)`` with a `JobContext
 `follow` draws a job in a terminal.
 
 Threads and clusters: `start_worker` (a thread joined at exit), `LatestRunner` (one
-thread for the newest request only), and `Cluster`, `connect` and `run_all` (a local
+thread for the newest request only), `Debounced` (one call after the last of a burst of
+requests: a view's delayed re-send), and `Cluster`, `connect` and `run_all` (a local
 Dask cluster or an existing one).
 
 This package imports nothing of alignn_nb but `alignn_nb.lazy`; importing it loads
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from alignn_nb.compute.context import JobContext, StopFlag, Stopped
     from alignn_nb.compute.dask_jobs import CANCELLED, Connect, DaskJob, Outcome
     from alignn_nb.compute.dask_map import DaskMapJob
-    from alignn_nb.compute.job import STATES, Job, JobError, JobEvent
-    from alignn_nb.compute.latest import SETTLE_SECONDS, LatestRunner
+    from alignn_nb.compute.job import FINISHED, STATES, Job, JobError, JobEvent
+    from alignn_nb.compute.latest import SETTLE_SECONDS, Debounced, LatestRunner
     from alignn_nb.compute.nested import run_in_child
     from alignn_nb.compute.progress import Progress, ProgressMeter
     from alignn_nb.compute.subprocess_job import SubprocessJob, run_module

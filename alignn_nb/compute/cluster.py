@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from alignn_nb.compute.context import StopFlag
 from alignn_nb.compute.dask_jobs import Outcome
 
 CONNECT_SECONDS = 30.0
@@ -127,7 +127,7 @@ def run_all(
     fn: Callable[[Any], Any],
     items: Sequence[Any],
     on_progress: Callable[[int, int], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
 ) -> list[Outcome]:
     """``fn(item)`` for every item on the cluster; outcomes in item order.
 

@@ -1,10 +1,16 @@
-"""`LatestRunner`: run a job on one worker thread for the newest request only.
+"""The newest request only: `LatestRunner` runs a job on one worker thread for the latest
+request; `Debounced` calls a function once, a set delay after the last of a burst.
 
 A burst of requests (a user typing a cutoff, a preset changing five fields) becomes one
 run with the last request's value: the worker waits until no request has come for
 ``settle`` seconds, and a request arriving during a run sets that run's cancel event so
 it can end early and be discarded. The thread is started on the first request, through
 `alignn_nb.compute.workers.start_worker`, so it is joined at exit.
+
+A view that re-sends its state after every change (nglview's replay archive after each
+layer) asks a `Debounced` for the call after each change: only the last request of a
+burst calls the function, ``delay`` seconds after it, on a daemon timer thread, so the
+function must be quick and safe beside the thread that asked for it.
 """
 
 from __future__ import annotations
@@ -104,3 +110,61 @@ class LatestRunner:
                 with self._lock:
                     self._busy = False
                     self._lock.notify_all()
+
+
+class Debounced:
+    """Calls ``function()`` ``delay`` seconds after the latest `request` (a later request
+    restarts the wait); `cancel` drops a pending call, `wait` blocks until it has run."""
+
+    def __init__(self, function: Callable[[], None], delay: float, name: str = "") -> None:
+        if delay < 0:
+            raise ValueError(f"delay = {delay!r} refused: it must be at least 0 seconds")
+        self.function, self.delay = function, delay
+        self.name = name or getattr(function, "__name__", "call")
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def __repr__(self) -> str:
+        return f"Debounced({self.name!r}, {self.delay} s, pending={self.pending})"
+
+    @property
+    def pending(self) -> bool:
+        """True from a `request` until its call has returned (or was cancelled)."""
+        return not self._idle.is_set()
+
+    def request(self) -> None:
+        """Call the function `delay` seconds from now, instead of any call still pending."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._idle.clear()
+            timer = threading.Timer(self.delay, self._call)
+            timer.name, timer.daemon = f"alignn-nb-{self.name}", True
+            self._timer = timer
+        timer.start()
+
+    def cancel(self) -> None:
+        """Drop the pending call, if any (a call already running finishes)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+                self._idle.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no call is pending; False if ``timeout`` seconds passed first."""
+        return self._idle.wait(timeout)
+
+    def _call(self) -> None:
+        with self._lock:
+            if self._timer is not threading.current_thread():
+                return
+        try:
+            self.function()
+        finally:
+            with self._lock:
+                if self._timer is threading.current_thread():
+                    self._timer = None
+                    self._idle.set()

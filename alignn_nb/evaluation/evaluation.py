@@ -25,7 +25,6 @@ structures that have a stress.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
+from alignn_nb.compute import StopFlag
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.datasets import Dataset, Sample, Skipped
 from alignn_nb.evaluation.run_folder import RunFolder
@@ -296,7 +296,7 @@ Progress = Callable[[int, int], None]
 
 
 def _local(
-    run: RunFolder, chunks: list, progress: Progress | None, stop: threading.Event | None
+    run: RunFolder, chunks: list, progress: Progress | None, stop: StopFlag | None
 ) -> list[StructureErrors]:
     model, rows = run.model(), []
     total = sum(len(c) for c in chunks)
@@ -314,7 +314,7 @@ def _on_cluster(
     chunks: list,
     cluster: Any,
     progress: Progress | None,
-    stop: threading.Event | None,
+    stop: StopFlag | None,
     local_directory: str | None,
 ) -> list[StructureErrors]:
     from alignn_nb.compute import connect, run_all
@@ -340,7 +340,7 @@ def evaluate(
     split: str = "all",
     *,
     on_progress: Progress | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     cluster: Any = None,
     local_directory: str | None = None,
 ) -> Evaluation:

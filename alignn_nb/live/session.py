@@ -165,6 +165,16 @@ class LiveSession(HasTraits):
             self._closed = True
             self._wake.notify_all()
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker thread to end (after `close`, or `IDLE_SECONDS` without a
+        request); True once no worker thread is left."""
+        with self._wake:
+            worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        with self._wake:
+            return self._worker is None
+
     def _exit(self) -> None:
         """Called when the interpreter exits: finish the current round, start no other."""
         with self._wake:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         short_bond_penalty,
     )
     from alignn_nb.model.prediction import Prediction, Quantity, predict
-    from alignn_nb.model.reconfiguration import reconfigure
+    from alignn_nb.model.reconfiguration import model_for, reconfigure
     from alignn_nb.model.summary import ModelSummary, model_summary
 
 __all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

@@ -1,7 +1,9 @@
-"""Give a built model the forward-pass fields of a new config, keeping its weights."""
+"""Give a built model the forward-pass fields of a new config, keeping its weights; or a
+fresh model when the config needs another shape (`model_for`)."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 import torch
@@ -63,3 +65,29 @@ def reconfigure(model: torch.nn.Module, cfg: ALIGNNAtomWiseConfig) -> None:
     if is_pure(fresh):
         for name, value in _pure_attributes(fresh).items():
             setattr(model, name, value)
+
+
+def model_for(
+    cfg: ALIGNNAtomWiseConfig,
+    model: torch.nn.Module | None = None,
+    *,
+    seed: int = 0,
+    copy: bool = False,
+) -> torch.nn.Module:
+    """``model`` reconfigured for ``cfg`` (a deep copy of it if ``copy``, so the given one
+    is left as it was), or a fresh model of ``cfg`` seeded with ``seed`` when there is no
+    model or ``cfg`` needs another shape.
+
+    Raises:
+        ValueError: when alignn cannot build a model of ``cfg``.
+    """
+    from alignn_nb.model.build import build_model
+
+    if model is not None:
+        candidate = deepcopy(model) if copy else model
+        try:
+            reconfigure(candidate, cfg)
+            return candidate
+        except ValueError:
+            pass
+    return build_model(cfg, seed=seed)

@@ -1,7 +1,8 @@
-"""Training: alignn-nb's short AdamW run (`train`, `ShortRun`), what one of alignn's
-training steps costs (`step_cost`, calibrated by real steps in a fresh process), the train
-verb (alignn's own ``train_for_folder`` as a Job: `training_job`, `TrainRequest`,
-`attach`, ``alignn-nb train``), and the example run alignn-nb ships with its recipe.
+"""Training: alignn-nb's short AdamW run (`train`, `ShortRun`; as a Job: `short_run_job`),
+what one of alignn's training steps costs (`step_cost`, calibrated by real steps in a
+fresh process), the train verb (alignn's own ``train_for_folder`` as a Job:
+`training_job`, `TrainRequest`, `attach`, ``alignn-nb train``), and the example run
+alignn-nb ships with its recipe.
 
 The datasets, the loss terms and the run folders that lived here moved to
 `alignn_nb.datasets`, `alignn_nb.loss` and `alignn_nb.evaluation`; their old names here
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from alignn_nb.training import step_cost
     from alignn_nb.training.example_run import SUBSET as EXAMPLE_RUN_SUBSET
     from alignn_nb.training.example_run import example_run_data, example_run_path
+    from alignn_nb.training.short_job import (
+        ShortRunSettings,
+        shape_changes_since,
+        short_run_job,
+        short_run_task,
+    )
     from alignn_nb.training.short_run import (
         DEFAULT_LEARNING_RATE,
         DEFAULT_STEPS,

@@ -9,13 +9,13 @@ configs; alignn's scheduler is not used, so the rate stays constant.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
 
+from alignn_nb.compute import StopFlag
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.datasets import Dataset
 from alignn_nb.evaluation import RunFolder
@@ -133,7 +133,7 @@ def train(
     weight_decay: float = DEFAULT_WEIGHT_DECAY,
     batch_size: int | None = None,
     callback: Callable[[Step], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     classification_threshold: float | None = None,
     threads: int | None = None,
 ) -> ShortRun:

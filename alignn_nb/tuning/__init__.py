@@ -1,7 +1,8 @@
 """Tuning a config with Optuna (``alignn-nb sweep``, the Sweep tab): what a study tunes
 (`SearchSpace`, `Param`), one trial (a seeded short training scored on a validation
 split), the study in its storage (records, the best config), and the driver that runs
-trials on a Dask cluster (`run_study`). The driver's ask-and-tell helpers are private.
+trials on a Dask cluster (`run_study`; as a Job: `sweep_job`). The driver's
+ask-and-tell helpers are private.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
         alignn_training_keys,
         best,
         finished_count,
+        importances,
         open_storage,
         open_study,
         records,
         save_best,
         summary,
     )
+    from alignn_nb.tuning.sweep import TrialTold, ending_text, sweep_job, sweep_task
     from alignn_nb.tuning.trials import OBJECTIVES
 
 __all__, __getattr__, __dir__ = lazy_package(__name__, __file__, globals())

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from alignn_nb.compute import Cluster, connect
+from alignn_nb.compute import Cluster, StopFlag, connect
 from alignn_nb.datasets import Dataset
 from alignn_nb.tuning._tell import TrialResult, ask, fail_orphans, finish
 from alignn_nb.tuning.study import TrialRecord, TuningPlan, finished_count
@@ -102,7 +102,7 @@ def run_study(
     *,
     on_trial: Callable[[TrialRecord, int], None] | None = None,
     on_report: Callable[[int, int, float], None] | None = None,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     local_directory: str | None = None,
     no_worker_seconds: float = NO_WORKER_SECONDS,
 ) -> list[TrialRecord]:
@@ -141,7 +141,7 @@ class _Driver:
         study: Any,
         plan: TuningPlan,
         split: tuple[Dataset, Dataset],
-        stop: threading.Event,
+        stop: StopFlag,
     ) -> None:
         self.client, self.study, self.plan, self.split, self.stop = client, study, plan, split, stop
         self.run_id = uuid.uuid4().hex[:12]

@@ -268,6 +268,21 @@ def best(study: Any) -> TrialRecord | None:
     return min(done, key=lambda r: (r.value, r.number)) if done else None
 
 
+def importances(study: Any, shown: list[TrialRecord]) -> tuple[dict[str, float], str]:
+    """Each tuned field's importance (Optuna's fANOVA, summing to 1), or ``{}`` and why
+    there are none yet (fewer than 2 of the ``shown`` trials completed, or Optuna refused
+    the space: e.g. one value seen)."""
+    if sum(1 for r in shown if r.state == "COMPLETE") < 2:
+        return {}, "importances need 2 completed trials"
+    import optuna
+
+    try:
+        found = optuna.importance.get_param_importances(study)
+    except Exception as failure:  # Optuna refuses some spaces; the note says how
+        return {}, f"no importances: {type(failure).__name__}: {failure}"
+    return {k: float(v) for k, v in found.items()}, ""
+
+
 def best_settings(study: Any) -> TrialSettings:
     """The settings the best trial trained with.
 

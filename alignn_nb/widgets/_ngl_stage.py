@@ -14,6 +14,7 @@ from typing import Any
 
 import nglview
 
+from alignn_nb.compute import Debounced
 from alignn_nb.viz import layers
 
 ARCHIVE_DELAY_SECONDS = 0.5
@@ -52,7 +53,8 @@ class NglStage:
     """nglview callbacks queued per layer while the view is not loaded."""
     _base_archive: list[dict]
     _archive: list[dict]
-    _archive_timer: threading.Timer | None
+    _archive_sync: Debounced
+    """Syncs the replay archive once, `ARCHIVE_DELAY_SECONDS` after the last change."""
     _archive_lock: threading.Lock
     _flushed: threading.Event
     _sentinel: _FlushMarker
@@ -74,15 +76,24 @@ class NglStage:
         """Sync the replay archive `ARCHIVE_DELAY_SECONDS` from now, replacing any sync
         still pending: a burst of updates costs one sync."""
         self._archive = self._base_archive + self._layer_archive()
-        if self._archive_timer is not None:
-            self._archive_timer.cancel()
-        self._archive_timer = threading.Timer(ARCHIVE_DELAY_SECONDS, self._sync_archive)
-        self._archive_timer.daemon = True
-        self._archive_timer.start()
+        self._archive_sync.request()
 
     def _sync_archive(self) -> None:
         with self._archive_lock:
             self.view._ngl_msg_archive = self._archive
+
+    def _archive_syncer(self) -> Debounced:
+        return Debounced(self._sync_archive, ARCHIVE_DELAY_SECONDS, "ngl-archive")
+
+    @property
+    def flushed(self) -> bool:
+        """True once nglview has replayed the messages queued before the view loaded."""
+        return self._flushed.is_set()
+
+    def wait_archive(self, timeout: float | None = None) -> bool:
+        """Block until nglview's replay archive holds the layers on display (its sync
+        comes `ARCHIVE_DELAY_SECONDS` after the last change); False on timeout."""
+        return self._archive_sync.wait(timeout)
 
     def _stage_index(self, position: int) -> int:
         """Stage component index of our ``position``-th layer (the structure is 0)."""

@@ -60,6 +60,10 @@ class Dashboard(widgets.VBox):
 
     The training settings are one `TrainingSettings`, `training`, which the form, the
     toolbar (load, Save, undo), the Dataset tab, the Loss terms tab and the Sweep tab share.
+
+    Its children, for scripts and tests to read: ``status_html`` (the status line),
+    ``toolbar``, ``form``, ``picker``, ``graph_view``, ``prediction``, ``summary``, the
+    tabs' widgets ``loss_plot``, ``sweep``, ``explore`` and ``dataset_tab``, and ``tabs``.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
@@ -188,7 +192,7 @@ class Dashboard(widgets.VBox):
         self.dataset_tab = DatasetTab(self.config, self.graph, training=self.training)
         if dataset.path:
             self.dataset_tab.source = dataset.path
-        self._status_html = widgets.HTML()
+        self.status_html = widgets.HTML()
 
     def _layout(self) -> list[widgets.Widget]:
         left = widgets.VBox(
@@ -211,7 +215,7 @@ class Dashboard(widgets.VBox):
             layout=widgets.Layout(flex="1 1 auto", min_width="0", padding="0 0 0 10px"),
         )
         self.tabs = tabs
-        return [self._status_html, widgets.HBox([left, right])]
+        return [self.status_html, widgets.HBox([left, right])]
 
     def _connect(self) -> None:
         self.config.observe(self._on_input_changed)
@@ -235,7 +239,7 @@ class Dashboard(widgets.VBox):
 
     def _render_status(self) -> None:
         colour = "#b00020" if self._status_failed else "#444"
-        self._status_html.value = (
+        self.status_html.value = (
             f"<div class='alignn-nb-status' style='color:{colour}'>{html.escape(self.status)}</div>"
         )
 

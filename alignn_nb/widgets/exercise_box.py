@@ -26,6 +26,8 @@ class ExerciseBox(widgets.VBox):
 
     Raises:
         KeyError: for an unknown exercise, naming the known ones.
+
+    ``feedback_html`` is the child that shows the last verdict.
     """
 
     exercise = Unicode(help="The exercise's name in EXERCISES.")
@@ -43,14 +45,14 @@ class ExerciseBox(widgets.VBox):
             continuous_update=False,
         )
         self.button = widgets.Button(description="check", button_style="primary")
-        self._shown = widgets.HTML()
+        self.feedback_html = widgets.HTML()
         self.add_class("alignn-nb-exercise")
         self.button.on_click(self._on_click)
         self.answer.observe(self._on_answer, "value")
         self.children = [
             widgets.HTML(self._question_html()),
             widgets.HBox([self.answer, self.button]),
-            self._shown,
+            self.feedback_html,
         ]
         if answer is not None:
             self.check()
@@ -68,7 +70,7 @@ class ExerciseBox(widgets.VBox):
     def check(self) -> Verdict:
         """Check the answer in the box and show whether it is right."""
         self.verdict = check(self.exercise, self.answer.value)
-        self._shown.value = self.verdict._repr_html_()
+        self.feedback_html.value = self.verdict._repr_html_()
         return self.verdict
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

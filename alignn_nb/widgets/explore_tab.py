@@ -1,8 +1,10 @@
 """`ExploreTab`: open an alignn output folder, evaluate it and explore it (`ExploreView`).
 
-Open runs `alignn_nb.evaluation.load_run`, `run_dataset` and `evaluate` on a worker thread
-(`alignn_nb.compute.start_worker`) with a progress bar; a folder or data file that cannot be
-used is refused with its message and the evaluation on display stays. The run's loss
+Open runs `alignn_nb.evaluation.evaluation_job` (load the run and its data, evaluate a
+split, compare with a second run: the task ``alignn-nb evaluate`` runs) as the tab's
+`job`, which the tab only observes: its progress bar and, at the end, the evaluation; a
+folder or data file that cannot be used is refused with its message and the evaluation
+on display stays. The run's loss
 curves (alignn's ``history_train.json`` and ``history_val.json``, each logged term
 separately) are drawn above the evaluation. Below it, the `PhysicsView` checks the same
 run (folder, data, weights, scheduler) on its own job when its Check is pressed.
@@ -17,7 +19,8 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Bool, Enum, Instance, Unicode, observe
 
-from alignn_nb.evaluation import AlignnHistory
+from alignn_nb.compute import FINISHED, Job
+from alignn_nb.evaluation import AlignnHistory, EvaluatedRun, EvaluationRequest, evaluation_job
 from alignn_nb.training import EXAMPLE_RUN_SUBSET, example_run_data, example_run_path
 from alignn_nb.widgets._picture import Picture
 from alignn_nb.widgets._resync import resync_on_display
@@ -36,48 +39,17 @@ SPLIT_CHOICES = ("", "train", "val", "test", "all")
 """The splits one can pick; "" is the test split, or all when the run recorded no split."""
 
 
-def _evaluate(request: dict[str, str], progress: Any, stop: threading.Event) -> tuple[Any, ...]:
-    """The run in ``request["folder"]`` with ``request["weights"]`` (empty: best_model.pt),
-    its evaluation on ``request["data"]``, split ``request["split"]``, and its comparison
-    with the run in ``request["compare"]`` on the same structures (None without one). With
-    ``request["scheduler"]`` the structures are evaluated on that Dask cluster."""
-    from alignn_nb.evaluation import compare_runs, evaluate, load_run, run_dataset
-
-    folder, data = request["folder"], request["data"]
-    cluster = _cluster(request["scheduler"])
-    if not folder:
-        raise ValueError("give the run folder: alignn's output_dir")
-    run = load_run(folder, request["weights"] or None)
-    if not data:
-        raise ValueError(
-            f"give the structures: alignn records no data folder in {folder} "
-            "(train_for_folder's root_dir is only printed)"
-        )
-    dataset = run_dataset(run, data)
-    split = request["split"] or ("test" if run.ids is not None else "all")
-    options = {"on_progress": progress, "stop": stop, "cluster": cluster}
-    evaluation = evaluate(run, dataset, split, **options)
-    if not request["compare"]:
-        return run, evaluation, None
-    other = load_run(request["compare"])
-    other_evaluation = evaluate(other, dataset, split, **options)
-    return run, evaluation, compare_runs((run, evaluation), (other, other_evaluation))
-
-
-def _cluster(scheduler: str) -> Any:
-    """The Dask cluster at ``scheduler``, or None (evaluate in this kernel) when empty."""
-    if not scheduler.strip():
-        return None
-    from alignn_nb.compute import Cluster
-
-    return Cluster(scheduler=scheduler.strip())
-
-
 class ExploreTab(widgets.VBox):
     """Run folder and data paths, an Open button, a progress bar and the `ExploreView`.
 
     Given neither a folder nor data, it starts on the example run alignn-nb ships
     (`alignn_nb.training.example_run`); "Example run" goes back to it.
+
+    Its children, for scripts and tests to read: the inputs ``folder_text``,
+    ``data_text``, ``weights_text``, ``split_dropdown``, ``compare_text`` and
+    ``scheduler_text``; ``open_button`` and ``example_button``; ``progress`` (the
+    evaluation's progress bar), ``message_html``, ``curves`` (the loss history), and the
+    views ``comparison``, ``explore`` and ``physics``.
     """
 
     folder = Unicode("", help="alignn's output folder (config.json and best_model.pt).")
@@ -93,6 +65,7 @@ class ExploreTab(widgets.VBox):
     history = Instance(
         AlignnHistory, allow_none=True, help="The opened run's loss history, or None."
     )
+    job = Instance(Job, allow_none=True, help="The job of the last (or current) Open.")
     busy = Bool(False, help="True while an evaluation runs.")
     error = Unicode("", help="Why the last Open was refused, or empty.")
 
@@ -106,38 +79,36 @@ class ExploreTab(widgets.VBox):
         scheduler: str = "",
         **kwargs: Any,
     ) -> None:
-        self._folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
-        self._data_text = widgets.Text(description="data", placeholder="id_prop.json")
-        self._weights_text = widgets.Text(description="weights", placeholder="best_model.pt")
-        self._split_dropdown = widgets.Dropdown(
+        self.folder_text = widgets.Text(description="run folder", placeholder="alignn output_dir")
+        self.data_text = widgets.Text(description="data", placeholder="id_prop.json")
+        self.weights_text = widgets.Text(description="weights", placeholder="best_model.pt")
+        self.split_dropdown = widgets.Dropdown(
             options=[("test (or all)", ""), *[(s, s) for s in SPLIT_CHOICES[1:]]],
             description="split",
         )
-        self._open_button = widgets.Button(description="Open", button_style="primary")
-        self._example_button = widgets.Button(
+        self.open_button = widgets.Button(description="Open", button_style="primary")
+        self.example_button = widgets.Button(
             description="Example run", tooltip="open the example run alignn-nb ships"
         )
-        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
-        self._message = widgets.HTML()
-        self._curves = Picture()
-        self._compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
-        self._scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="evaluating")
+        self.message_html = widgets.HTML()
+        self.curves = Picture()
+        self.compare_text = widgets.Text(description="compare with", placeholder="a 2nd run")
+        self.scheduler_text = widgets.Text(description="scheduler", placeholder="tcp://HOST:PORT")
         self.comparison = RunComparisonView()
         self.explore = ExploreView()
         self.physics = PhysicsView()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        fields = [self._folder_text, self._data_text, self._weights_text, self._split_dropdown]
-        fields += [self._compare_text, self._scheduler_text]
+        fields = [self.folder_text, self.data_text, self.weights_text, self.split_dropdown]
+        fields += [self.compare_text, self.scheduler_text]
         super().__init__(
             children=[
                 widgets.HBox(
-                    [*fields, self._open_button, self._example_button],
+                    [*fields, self.open_button, self.example_button],
                     layout=widgets.Layout(flex_flow="wrap"),
                 ),
-                self._progress,
-                self._message,
-                self._curves,
+                self.progress,
+                self.message_html,
+                self.curves,
                 self.comparison,
                 self.explore,
                 self.physics,
@@ -148,14 +119,14 @@ class ExploreTab(widgets.VBox):
             widgets.link((field, "value"), (self, name))
         for name in ("folder", "data", "weights", "scheduler"):
             widgets.dlink((self, name), (self.physics, name))
-        self._open_button.on_click(lambda _: self.open_run())
-        self._example_button.on_click(lambda _: self.open_example())
+        self.open_button.on_click(lambda _: self.open_run())
+        self.example_button.on_click(lambda _: self.open_example())
         if not folder and not data:
             folder, data = str(example_run_path()), str(example_run_data())
         self.folder, self.data, self.weights, self.split = folder, data, weights, split
         self.compare, self.scheduler = compare, scheduler
         self._opened = False
-        self._message.value = html.escape(EXAMPLE_HINT if self._on_example() else HINT)
+        self.message_html.value = html.escape(EXAMPLE_HINT if self._on_example() else HINT)
         self._views_lock = threading.RLock()
         resync_on_display(self, self._views_lock)
 
@@ -164,64 +135,71 @@ class ExploreTab(widgets.VBox):
         from alignn_nb.viz import figure_png, history_plot
 
         history = change["new"]
-        self._curves.value = b"" if history is None else figure_png(history_plot(history))
+        self.curves.value = b"" if history is None else figure_png(history_plot(history))
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self._progress.max, self._progress.value = max(total, 1), done
+    @observe("job")
+    def _on_job_changed(self, change: dict) -> None:
+        if change["old"] is not None:
+            change["old"].unobserve(self._on_job_trait, names=["progress", "state"])
+        if change["new"] is not None:
+            change["new"].observe(self._on_job_trait, names=["progress", "state"])
 
-    def _work(self, request: dict[str, str]) -> None:
-        try:
-            outcome: Any = _evaluate(request, self._on_progress, self._stop)
-        except (OSError, ValueError, InterruptedError) as error:
-            outcome = error
-        with self._views_lock:
-            self._publish(request["folder"], outcome)
+    def _on_job_trait(self, change: dict) -> None:
+        job: Job = change["owner"]
+        if job is not self.job:
+            return
+        if change["name"] == "progress":
+            progress = change["new"]
+            self.progress.max, self.progress.value = max(progress.total or 1, 1), progress.done
+        elif change["new"] in FINISHED:
+            outcome: Any = job.result
+            if not isinstance(outcome, EvaluatedRun):
+                outcome = ValueError(job.error.message if job.error else "the Open was stopped")
+            with self._views_lock:
+                self._publish(job.message, outcome)
 
-    def _publish(self, folder: str, outcome: Any) -> None:
-        """Show an evaluation (run, evaluation, comparison), or the error that stopped it."""
+    def _publish(self, message: str, outcome: EvaluatedRun | Exception) -> None:
+        """Show an opened run and its ``message``, or the error that stopped it."""
         try:
             if isinstance(outcome, Exception):
                 self.error = str(outcome)
-                self._message.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+                shown = html.escape(self.error)
+                self.message_html.value = f"<span style='color:#b00'>{shown}</span>"
                 return
-            run, evaluation, comparison = outcome
+            run, evaluation = outcome.run, outcome.evaluation
             self.explore.evaluation, self.history = evaluation, run.history
-            self.comparison.comparison = comparison
+            self.comparison.comparison = outcome.comparison
             self.error = ""
-            self._message.value = html.escape(f"opened {folder}: {evaluation!r}")
+            self.message_html.value = html.escape(message)
         finally:
             self.busy = False
-            self._open_button.disabled = False
+            self.open_button.disabled = False
 
     def _on_example(self) -> bool:
         return (self.folder, self.data) == (str(example_run_path()), str(example_run_data()))
 
-    def open_run(self) -> threading.Thread | None:
-        """Evaluate `folder` on `data` on a worker thread; returns the thread (None while
-        one already runs)."""
-        from alignn_nb.compute import start_worker
-
+    def open_run(self) -> Job | None:
+        """Evaluate `folder` on `data` as a new `job`, started; returns it (None while one
+        already runs)."""
         if self.busy:
             return None
         self._opened = True
-        self.busy, self._open_button.disabled = True, True
-        self._stop.clear()
-        self._progress.value = 0
-        self._message.value = html.escape(f"opening {self.folder} ...")
-        request = {k: getattr(self, k) for k in REQUEST}
-        self._thread = start_worker(
-            lambda: self._work(request), "alignn-nb-explore", self._stop.set
-        )
-        return self._thread
+        self.busy, self.open_button.disabled = True, True
+        self.progress.value = 0
+        self.message_html.value = html.escape(f"opening {self.folder} ...")
+        request = EvaluationRequest(**{k: getattr(self, k) for k in REQUEST})
+        job = self.job = evaluation_job(request, name="alignn-nb-explore")
+        job.start()
+        return job
 
-    def open_example(self) -> threading.Thread | None:
+    def open_example(self) -> Job | None:
         """Open the example run on its data, its test split (the other fields are cleared)."""
         with self.hold_trait_notifications():
             self.folder, self.data = str(example_run_path()), str(example_run_data())
             self.weights, self.split, self.compare = "", "", ""
         return self.open_run()
 
-    def open_unless_opened(self) -> threading.Thread | None:
+    def open_unless_opened(self) -> Job | None:
         """Open the run in the fields if no Open has run yet and both folder and data are
         given (the dashboard calls it when the tab is first shown)."""
         if self._opened or not (self.folder and self.data):

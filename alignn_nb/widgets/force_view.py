@@ -94,7 +94,7 @@ class ForceView(NglStage, widgets.HBox):
         self._queued: dict[str, list[Any]] = {}
         self._base_archive: list[dict] = []
         self._archive: list[dict] = []
-        self._archive_timer: threading.Timer | None = None
+        self._archive_sync = self._archive_syncer()
         self._archive_lock = threading.Lock()
         self._flushed = threading.Event()
         self._sentinel = self._make_sentinel()

@@ -52,6 +52,9 @@ class GraphExplorer(widgets.VBox):
             (``lighten_edges=False``).
         graph: the graph options; default `GraphConfig()`.
         focus: the atom whose bonds and triplets the view shows; None for all.
+
+    Its children, for scripts and tests to read: ``view`` (the `GraphView`),
+    ``table_html`` (the counts) and ``status_html``.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
@@ -74,11 +77,11 @@ class GraphExplorer(widgets.VBox):
         atoms, label = self._structure(structure)
         self.view = GraphView()
         self._first_focus = focus
-        self._table = widgets.HTML()
-        self._table.add_class("alignn-nb-explorer-counts")
-        self._status = widgets.HTML()
+        self.table_html = widgets.HTML()
+        self.table_html.add_class("alignn-nb-explorer-counts")
+        self.status_html = widgets.HTML()
         self.controls = self._make_controls(label)
-        self.children = [self._layout_controls(), self._status, self.view, self._table]
+        self.children = [self._layout_controls(), self.status_html, self.view, self.table_html]
         self.session = LiveSession(self.config, self.graph, atoms, label, stages=("graph",))
         self.session.observe(self._on_result, "result")
         self._views_lock = threading.RLock()
@@ -197,14 +200,14 @@ class GraphExplorer(widgets.VBox):
         else:
             self.view.graphs = graphs
         self.counts = {**{k: stats[k] for k in COUNT_KEYS}, "notes": list(stats["notes"])}
-        self._table.value = counts_html({self.session.label: stats}) + notes_html(
+        self.table_html.value = counts_html({self.session.label: stats}) + notes_html(
             stats["notes"], "notes"
         )
 
     def _show_status(self, text: str, failed: bool = False) -> None:
         colour = "#b00020" if failed else "#444"
         self.status = text
-        self._status.value = (
+        self.status_html.value = (
             f"<div class='alignn-nb-status' style='color:{colour};font-size:12px'>"
             f"{html.escape(text)}</div>"
         )

@@ -40,6 +40,7 @@ import ipywidgets as widgets
 import nglview
 from traitlets import Bool, Dict, Enum, Instance, Int, TraitError, Unicode, observe, validate
 
+from alignn_nb.compute import Debounced
 from alignn_nb.graphs import CrystalGraphs, fingerprint
 from alignn_nb.viz import build_scene, layers, render, selection
 from alignn_nb.widgets._ngl_stage import NglStage
@@ -114,6 +115,9 @@ class GraphView(NglStage, widgets.HBox):
     camera stays where the user left it. Beside the view: the legend, the focus atom
     and the text ``showing N of M edges, K of T triplets`` (the same numbers are in
     `counts`). Bad values raise `TraitError` and leave the view as it was.
+
+    Its children, for scripts and tests to read: ``view`` (the nglview widget),
+    ``counts_html``, ``focus_control``, ``legend`` and ``notice_html``.
     """
 
     graphs = Instance(CrystalGraphs, allow_none=True, help="The graphs on display.")
@@ -146,14 +150,14 @@ class GraphView(NglStage, widgets.HBox):
         options = {name: kwargs.pop(name) for name in _OPTION_TRAITS if name in kwargs}
         self.view = nglview.NGLWidget()
         self.view._view_height = VIEW_HEIGHT
-        self._legend = widgets.HTML()
-        self._focus_control = widgets.Dropdown(
+        self.legend = widgets.HTML()
+        self.focus_control = widgets.Dropdown(
             description="focus", options=[("all atoms", _ALL_ATOMS)], value=_ALL_ATOMS
         )
-        self._counts_html = widgets.HTML()
-        self._notice_html = widgets.HTML()
+        self.counts_html = widgets.HTML()
+        self.notice_html = widgets.HTML()
         side = widgets.VBox(
-            [self._counts_html, self._focus_control, self._legend, self._notice_html],
+            [self.counts_html, self.focus_control, self.legend, self.notice_html],
             layout=widgets.Layout(width="320px", padding="0 0 0 8px"),
         )
         self.view.layout.flex = "1 1 auto"
@@ -168,12 +172,13 @@ class GraphView(NglStage, widgets.HBox):
         self._sentinel = self._make_sentinel()
         self._scene: layers.Scene | None = None
         self._archive: list[dict] = []
-        self._archive_timer: threading.Timer | None = None
+        self._archive_sync = self._archive_syncer()
+        self._resize_again = Debounced(self._resize, RESIZE_AGAIN_SECONDS, "ngl-resize")
         self._archive_lock = threading.Lock()
         self._focus_symbols: list[str] = []
         self.view.observe(self._on_view_loaded, "loaded")
         self.view.observe(self._on_picked, "picked")
-        self._focus_control.observe(self._on_focus_control, "value")
+        self.focus_control.observe(self._on_focus_control, "value")
         self._render_side()
         with self.hold_trait_notifications():
             self.set_trait("graphs", graphs)
@@ -183,7 +188,7 @@ class GraphView(NglStage, widgets.HBox):
     @validate("focus")
     def _validate_focus(self, proposal: dict) -> int | None:
         try:
-            selection.check_focus(self.graphs, self._options(focus=proposal["value"]))
+            selection.check_focus(self.graphs, self.view_options(focus=proposal["value"]))
         except ValueError as refused:
             raise TraitError(str(refused)) from refused
         return proposal["value"]
@@ -194,7 +199,7 @@ class GraphView(NglStage, widgets.HBox):
             if change["name"] == "graphs":
                 self._update_focus_choices()
             if self.graphs is not None:
-                focus = selection.resolve_focus(self.graphs, self._options())
+                focus = selection.resolve_focus(self.graphs, self.view_options())
                 if focus != self.focus:
                     self.focus = focus  # this change redraws
                     return
@@ -205,9 +210,7 @@ class GraphView(NglStage, widgets.HBox):
             with self._drawing:
                 self._queued.clear()
             self._resize()
-            again = threading.Timer(RESIZE_AGAIN_SECONDS, self._resize)
-            again.daemon = True
-            again.start()
+            self._resize_again.request()
 
     def _on_picked(self, change: dict) -> None:
         picked = change["new"] or {}
@@ -220,7 +223,8 @@ class GraphView(NglStage, widgets.HBox):
         value = change["new"]
         self._set_focus_from_user(None if value == _ALL_ATOMS else value)
 
-    def _options(self, **changes: Any) -> layers.ViewOptions:
+    def view_options(self, **changes: Any) -> layers.ViewOptions:
+        """The view options of the current traits, with ``changes`` applied."""
         values = {name: getattr(self, name) for name in _OPTION_TRAITS}
         values.update(changes)
         return layers.ViewOptions(
@@ -252,10 +256,10 @@ class GraphView(NglStage, widgets.HBox):
         self._focus_symbols = symbols
         choices = [("all atoms", _ALL_ATOMS)]
         choices += [(f"{i} {s}", i) for i, s in enumerate(symbols)]
-        self._focus_control.unobserve(self._on_focus_control, "value")
-        self._focus_control.options = choices
-        self._focus_control.value = _ALL_ATOMS
-        self._focus_control.observe(self._on_focus_control, "value")
+        self.focus_control.unobserve(self._on_focus_control, "value")
+        self.focus_control.options = choices
+        self.focus_control.value = _ALL_ATOMS
+        self.focus_control.observe(self._on_focus_control, "value")
 
     def _redraw(self) -> None:
         """Build the scene for the current traits and send the layers that changed."""
@@ -268,7 +272,7 @@ class GraphView(NglStage, widgets.HBox):
             self._render_side()
             return
         try:
-            scene = build_scene(self.graphs, self._options())
+            scene = build_scene(self.graphs, self.view_options())
         except ValueError as failed:
             self.error = f"the view was not updated: {failed}"
             self._render_side()
@@ -288,10 +292,10 @@ class GraphView(NglStage, widgets.HBox):
     def _render_side(self) -> None:
         scene = self._scene
         text = "" if scene is None else scene.counts.text
-        self._counts_html.value = f"<span class='alignn-nb-counts'>{html.escape(text)}</span>"
-        self._legend.value = "" if scene is None else legend_html(scene.legend, self.image_atoms)
+        self.counts_html.value = f"<span class='alignn-nb-counts'>{html.escape(text)}</span>"
+        self.legend.value = "" if scene is None else legend_html(scene.legend, self.image_atoms)
         notes = [(self.notice, "#8a6d00"), (self.error, "#b00020")]
-        self._notice_html.value = "".join(
+        self.notice_html.value = "".join(
             f"<div class='alignn-nb-notice' style='color:{color};font-size:12px'>"
             f"{html.escape(text)}</div>"
             for text, color in notes
@@ -301,10 +305,10 @@ class GraphView(NglStage, widgets.HBox):
 
     def _sync_focus_control(self) -> None:
         value = _ALL_ATOMS if self.focus is None else self.focus
-        if self._focus_control.value != value:
-            self._focus_control.unobserve(self._on_focus_control, "value")
-            self._focus_control.value = value
-            self._focus_control.observe(self._on_focus_control, "value")
+        if self.focus_control.value != value:
+            self.focus_control.unobserve(self._on_focus_control, "value")
+            self.focus_control.value = value
+            self.focus_control.observe(self._on_focus_control, "value")
 
     def _show_structure(self, graphs: CrystalGraphs) -> bool:
         """Load the atoms into nglview unless already there; True if they were loaded."""
@@ -346,10 +350,10 @@ class GraphView(NglStage, widgets.HBox):
         arguments go to `render.png_bytes` (dpi, size, elev, azim, title)."""
         if self.graphs is None:
             raise ValueError("no graphs to render: set GraphView.graphs first")
-        return render.png_bytes(self.graphs, self._options(), **kwargs)
+        return render.png_bytes(self.graphs, self.view_options(), **kwargs)
 
     def to_png(self, path: str | Path, **kwargs: Any) -> Path:
         """Render the same layers with matplotlib into a PNG at ``path``; see `render.to_png`."""
         if self.graphs is None:
             raise ValueError("no graphs to render: set GraphView.graphs first")
-        return render.to_png(self.graphs, path, options=self._options(), **kwargs)
+        return render.to_png(self.graphs, path, options=self.view_options(), **kwargs)

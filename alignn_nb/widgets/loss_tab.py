@@ -4,11 +4,12 @@
 2. Sensitivity: the weighted terms and total as one loss weight moves up from 0
    (`alignn_nb.loss.weight_response`), with the config's own weight marked. It and weight
    changes re-weight the last breakdown; they never run the model.
-3. Training: a short AdamW run on the CPU in a worker thread, with per-term curves, a
-   progress bar with rate and time left, and a Stop button that ends it within one step.
-   Its learning rate and weight decay are the training settings' (`settings`).
-   The run trains a copy of the model made when it starts, with a snapshot of the config,
-   so edits meanwhile never reach it. At the end the trained model becomes `model`,
+3. Training: a short AdamW run on the CPU, a `job` of
+   `alignn_nb.training.short_run_job` the tab only observes: per-term curves, a progress
+   bar with rate and time left, and a Stop button that ends it within one step. Its
+   learning rate and weight decay are the training settings' (`settings`). The run
+   trains a copy of the model made when it starts, with a snapshot of the config, so
+   edits meanwhile never reach it. At the end the trained model becomes `model`,
    unless a field that shapes the model changed meanwhile: then `status` names it.
 4. alignn history: the per-epoch terms of an alignn output folder.
 
@@ -19,12 +20,8 @@ matplotlib's Agg backend.
 
 from __future__ import annotations
 
-import copy
-import functools
 import html
 import math
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -43,18 +40,35 @@ from traitlets import (
     validate,
 )
 
-from alignn_nb.compute import start_worker
-from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings, shape_changes
+from alignn_nb.compute import FINISHED, Job
+from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig, TrainingSettings
 from alignn_nb.datasets import Dataset
 from alignn_nb.evaluation import AlignnHistory, load_history
 from alignn_nb.loss import WEIGHT_FIELDS, LossBreakdown, loss_terms, reweight
-from alignn_nb.training import DEFAULT_STEPS, ShortRun, Step, train
+from alignn_nb.model import model_for
+from alignn_nb.training import (
+    DEFAULT_STEPS,
+    ShortRun,
+    ShortRunSettings,
+    Step,
+    shape_changes_since,
+    short_run_job,
+)
 from alignn_nb.viz import plots
 from alignn_nb.widgets.loss_tab_pages import LossTabPages, progress_text
 
 
 class LossTab(LossTabPages, widgets.VBox):
-    """Contribution bars, weight sensitivity, live training and alignn history of the loss."""
+    """Contribution bars, weight sensitivity, live training and alignn history of the loss.
+
+    Its children, for scripts and tests to read (as distributed's progress bar exposes
+    ``bar``): ``status_html`` and ``tabs``; Contributions: ``view_toggle``,
+    ``recompute_button``, ``bars_image``, ``table_html``; Sensitivity:
+    ``response_dropdown``, ``response_max_input``, ``response_image``; Training:
+    ``steps_input``, ``train_button``, ``stop_button``, ``progress_bar``,
+    ``progress_label``, ``train_image``; alignn history: ``folder_input``,
+    ``load_button``, ``history_image``.
+    """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config whose loss is shown.")
     graph = Instance(GraphConfig, help="The graph options used to build the dataset's graphs.")
@@ -99,17 +113,16 @@ class LossTab(LossTabPages, widgets.VBox):
         "threads slow down sharply when the cores are shared.",
     )
     run = Instance(ShortRun, allow_none=True, help="The last (or current) training run.")
+    job = Instance(Job, allow_none=True, help="The job of the last (or current) training run.")
     training = Bool(False, help="True while a training run is going.")
     history_folder = Unicode("", help="An alignn output folder with history_train.json.")
     history = Instance(AlignnHistory, allow_none=True, help="The alignn history on display.")
     status = Unicode("", help="The last message: what was done, or why something was refused.")
 
     def __init__(self, **kwargs: Any) -> None:
-        self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
         self._last_draw = 0.0
         self._make_children()
-        super().__init__(children=[self._status_html, self.tabs])
+        super().__init__(children=[self.status_html, self.tabs])
         self._computing = True
         for name, value in kwargs.items():
             setattr(self, name, value)
@@ -184,23 +197,32 @@ class LossTab(LossTabPages, widgets.VBox):
 
     @observe("view")
     def _on_view_changed(self, change: dict) -> None:
-        self._view_toggle.value = change["new"]
+        self.view_toggle.value = change["new"]
         self._render_bars()
 
     @observe("response_field", "response_max")
     def _on_response_changed(self, change: dict) -> None:
-        self._response_dropdown.value = self.response_field
-        self._response_max_input.value = self.response_max
+        self.response_dropdown.value = self.response_field
+        self.response_max_input.value = self.response_max
         self._render_response()
 
     @observe("steps")
     def _on_steps_changed(self, change: dict) -> None:
-        self._steps_input.value = change["new"]
+        self.steps_input.value = change["new"]
 
     @observe("training")
     def _on_training_changed(self, change: dict) -> None:
-        self._run_button.disabled = change["new"]
-        self._stop_button.disabled = not change["new"]
+        self.train_button.disabled = change["new"]
+        self.stop_button.disabled = not change["new"]
+
+    @observe("job")
+    def _on_job_changed(self, change: dict) -> None:
+        if change["old"] is not None:
+            change["old"].unobserve(self._on_job_event, names="event")
+            change["old"].unobserve(self._on_job_state, names="state")
+        if change["new"] is not None:
+            change["new"].observe(self._on_job_event, names="event")
+            change["new"].observe(self._on_job_state, names="state")
 
     @observe("run")
     def _on_run_changed(self, change: dict) -> None:
@@ -208,7 +230,7 @@ class LossTab(LossTabPages, widgets.VBox):
 
     @observe("history_folder")
     def _on_history_folder_changed(self, change: dict) -> None:
-        self._folder_input.value = change["new"]
+        self.folder_input.value = change["new"]
         self.history = load_history(change["new"]) if change["new"] else None
 
     @observe("history")
@@ -217,7 +239,7 @@ class LossTab(LossTabPages, widgets.VBox):
 
     @observe("status")
     def _on_status_changed(self, change: dict) -> None:
-        self._status_html.value = (
+        self.status_html.value = (
             f"<span class='alignn-nb-loss-status'>{html.escape(change['new'])}</span>"
         )
 
@@ -229,6 +251,34 @@ class LossTab(LossTabPages, widgets.VBox):
             except ValueError:
                 pass
         self._inputs_changed()
+
+    def _on_job_event(self, change: dict) -> None:
+        event = change["new"]
+        if change["owner"] is not self.job or event is None or event.kind != "step":
+            return
+        step: Step = event.data
+        if self.run is not None:
+            self.progress_label.value = progress_text(step, self.run.planned)
+        self.progress_bar.value = step.index
+        self._render_training()
+
+    def _on_job_state(self, change: dict) -> None:
+        """When the run has ended: say how, take the trained model if its shape still fits
+        the config, and recompute the terms (unless a dashboard supplies them)."""
+        job: Job = change["owner"]
+        if job is not self.job or change["new"] not in FINISHED:
+            return
+        run = self.run
+        if job.state == "failed" or run is None:
+            message = f"training failed: {job.error.message if job.error else 'no result'}"
+        else:
+            message = job.message + self._take_trained(run)
+        self.status = message
+        self.training = False
+        self._render_training(force=True)
+        if self.auto_compute:
+            self.compute()
+            self.status = message
 
     def __repr__(self) -> str:
         total = f"total {self.breakdown.total:.4g}" if self.breakdown else "no breakdown"
@@ -244,7 +294,7 @@ class LossTab(LossTabPages, widgets.VBox):
             self.status = "no dataset: set one to see the loss terms"
             return None
         try:
-            model = self._model_for(self.config)
+            model = model_for(self.config, self.model, seed=self.seed)
             result = loss_terms(model, self.dataset, self.config, self.graph)
         except ValueError as failure:
             self.status = f"loss terms not updated: {failure}"
@@ -254,47 +304,41 @@ class LossTab(LossTabPages, widgets.VBox):
         self.status = f"loss terms of {result.samples} structures: total {result.total:.4g}"
         return result
 
-    def start_training(self) -> None:
-        """Start a training run of `steps` steps in a worker thread (no-op while one runs)."""
+    def start_training(self) -> Job | None:
+        """Start a training run of `steps` steps as a `job` (a `ThreadJob` of
+        `alignn_nb.training.short_run_job`); None (and `status` says why) while one runs or
+        without a dataset."""
         if self.training:
             self.status = "a training run is already going"
-            return
+            return None
         if self.dataset is None:
             self.status = "no dataset to train on"
-            return
-        self._stop.clear()
-        config, graph = self.config.copy(), self.graph.copy()
-        model = self._model_for(config, own=True)
-        run = self.run = ShortRun(model=model, planned=self.steps, config=config)
-        job = functools.partial(
-            train,
-            self.dataset,
-            config,
-            graph,
+            return None
+        settings = ShortRunSettings(
             steps=self.steps,
             seed=self.seed,
-            model=model,
             learning_rate=self.settings.learning_rate,
             weight_decay=self.settings.weight_decay,
             batch_size=self.batch_size,
             threads=self.threads,
-            callback=self._on_step,
-            stop=self._stop,
         )
-        self._progress.max, self._progress.value = self.steps, 0
+        job, run = short_run_job(self.dataset, self.config, self.graph, self.model, settings)
+        self.run = run
+        self.progress_bar.max, self.progress_bar.value = self.steps, 0
         self.training = True
-        self._worker = start_worker(
-            lambda: self._train(job, run), "alignn-nb-training", self._stop.set
-        )
+        self.job = job
+        job.start()
+        return job
 
     def stop_training(self) -> None:
         """Ask the running training to stop; it ends before its next step."""
-        self._stop.set()
+        if self.job is not None:
+            self.job.stop()
 
     def wait_training(self, timeout: float | None = None) -> bool:
-        """Wait for the training thread; True when no run is going any more."""
-        if self._worker is not None:
-            self._worker.join(timeout)
+        """Wait for the training job; True when no run is going any more."""
+        if self.job is not None:
+            self.job.wait(timeout)
         return not self.training
 
     def show_history(self, folder: str) -> None:
@@ -303,7 +347,7 @@ class LossTab(LossTabPages, widgets.VBox):
             self.history_folder = folder
         except TraitError as failure:
             self.status = f"history not loaded: {failure}"
-            self._folder_input.value = self.history_folder
+            self.folder_input.value = self.history_folder
             return
         if self.history is None:
             self.status = "alignn history cleared: no folder given"
@@ -322,43 +366,9 @@ class LossTab(LossTabPages, widgets.VBox):
         if self.auto_compute and not self._computing and not self.training:
             self.compute()
 
-    def _model_for(self, cfg: ALIGNNAtomWiseConfig, own: bool = False) -> torch.nn.Module:
-        """The current model (a copy of it if ``own``) reconfigured for ``cfg``, or a fresh
-        seeded one for a new shape."""
-        from alignn_nb.model import build_model, reconfigure
-
-        if self.model is not None:
-            model = copy.deepcopy(self.model) if own else self.model
-            try:
-                reconfigure(model, cfg)
-                return model
-            except ValueError:
-                pass
-        return build_model(cfg, seed=self.seed)
-
-    def _train(self, job: Callable[[], ShortRun], run: ShortRun) -> None:
-        """The worker thread's body: run ``job``, record how ``run`` ended, take the trained
-        model if its shape still fits the config, and recompute the terms (unless a
-        dashboard supplies them)."""
-        try:
-            finished = job()
-        except Exception as failure:  # the worker must always hand control back
-            message = f"training failed: {failure}"
-        else:
-            run.stopped, run.seconds = finished.stopped, finished.seconds
-            word = "stopped" if run.stopped else "finished"
-            message = f"training {word} after {len(run.steps)} steps in {run.seconds:.1f} s"
-            message += self._take_trained(run)
-        self.status = message
-        self.training = False
-        self._render_training(force=True)
-        if self.auto_compute:
-            self.compute()
-            self.status = message
-
     def _take_trained(self, run: ShortRun) -> str:
         """Make the run's model `model` if the config still has its shape; else say why not."""
-        changes = [] if run.config is None else shape_changes(run.config, self.config)
+        changes = shape_changes_since(run, self.config)
         if changes:
             return (
                 "; its weights were not adopted: the model's shape changed during the run "
@@ -366,10 +376,3 @@ class LossTab(LossTabPages, widgets.VBox):
             )
         self._adopt(run.model)
         return ""
-
-    def _on_step(self, step: Step) -> None:
-        if self.run is not None:
-            self.run.steps.append(step)
-            self._progress_label.value = progress_text(step, self.run.planned)
-        self._progress.value = step.index
-        self._render_training()

@@ -18,6 +18,7 @@ from alignn_nb.training import DEFAULT_STEPS, Step
 from alignn_nb.viz import plots
 
 if TYPE_CHECKING:
+    from alignn_nb.compute import Job
     from alignn_nb.config import ALIGNNAtomWiseConfig
     from alignn_nb.evaluation import AlignnHistory
     from alignn_nb.training import ShortRun
@@ -95,14 +96,14 @@ class LossTabPages:
 
         def compute(self) -> LossBreakdown | None: ...
 
-        def start_training(self) -> None: ...
+        def start_training(self) -> Job | None: ...
 
         def stop_training(self) -> None: ...
 
         def show_history(self, folder: str) -> None: ...
 
     def _make_children(self) -> None:
-        self._status_html = widgets.HTML()
+        self.status_html = widgets.HTML()
         self.tabs = widgets.Tab(
             children=[
                 self._contributions_tab(),
@@ -114,49 +115,49 @@ class LossTabPages:
         )
 
     def _contributions_tab(self) -> widgets.VBox:
-        self._bars_image = _image()
-        self._table_html = widgets.HTML()
-        self._view_toggle = widgets.ToggleButtons(options=plots.VIEWS, value="absolute")
-        self._bind(self._view_toggle, "view")
-        self._recompute_button = widgets.Button(description="Recompute", icon="refresh")
-        self._recompute_button.on_click(lambda _: self.compute())
-        controls = widgets.HBox([self._view_toggle, self._recompute_button])
-        return widgets.VBox([controls, self._bars_image, self._table_html])
+        self.bars_image = _image()
+        self.table_html = widgets.HTML()
+        self.view_toggle = widgets.ToggleButtons(options=plots.VIEWS, value="absolute")
+        self._bind(self.view_toggle, "view")
+        self.recompute_button = widgets.Button(description="Recompute", icon="refresh")
+        self.recompute_button.on_click(lambda _: self.compute())
+        controls = widgets.HBox([self.view_toggle, self.recompute_button])
+        return widgets.VBox([controls, self.bars_image, self.table_html])
 
     def _sensitivity_tab(self) -> widgets.VBox:
-        self._response_image = _image()
-        self._response_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="weight")
-        self._bind(self._response_dropdown, "response_field")
-        self._response_max_input = widgets.FloatText(value=2.0, description="up to")
-        self._bind(self._response_max_input, "response_max")
-        controls = widgets.HBox([self._response_dropdown, self._response_max_input])
-        return widgets.VBox([controls, self._response_image])
+        self.response_image = _image()
+        self.response_dropdown = widgets.Dropdown(options=WEIGHT_FIELDS, description="weight")
+        self._bind(self.response_dropdown, "response_field")
+        self.response_max_input = widgets.FloatText(value=2.0, description="up to")
+        self._bind(self.response_max_input, "response_max")
+        controls = widgets.HBox([self.response_dropdown, self.response_max_input])
+        return widgets.VBox([controls, self.response_image])
 
     def _training_tab(self) -> widgets.VBox:
-        self._train_image = _image()
-        self._steps_input = widgets.BoundedIntText(
+        self.train_image = _image()
+        self.steps_input = widgets.BoundedIntText(
             value=DEFAULT_STEPS, min=1, max=100_000, description="steps"
         )
-        self._bind(self._steps_input, "steps")
-        self._run_button = widgets.Button(description="Train", icon="play", button_style="success")
-        self._run_button.on_click(lambda _: self.start_training())
-        self._stop_button = widgets.Button(
+        self._bind(self.steps_input, "steps")
+        self.train_button = widgets.Button(description="Train", icon="play", button_style="success")
+        self.train_button.on_click(lambda _: self.start_training())
+        self.stop_button = widgets.Button(
             description="Stop", icon="stop", button_style="danger", disabled=True
         )
-        self._stop_button.on_click(lambda _: self.stop_training())
-        self._progress = widgets.IntProgress(value=0, min=0, max=DEFAULT_STEPS)
-        self._progress_label = widgets.Label("not started")
-        controls = widgets.HBox([self._steps_input, self._run_button, self._stop_button])
-        progress = widgets.HBox([self._progress, self._progress_label])
-        return widgets.VBox([controls, progress, self._train_image])
+        self.stop_button.on_click(lambda _: self.stop_training())
+        self.progress_bar = widgets.IntProgress(value=0, min=0, max=DEFAULT_STEPS)
+        self.progress_label = widgets.Label("not started")
+        controls = widgets.HBox([self.steps_input, self.train_button, self.stop_button])
+        progress = widgets.HBox([self.progress_bar, self.progress_label])
+        return widgets.VBox([controls, progress, self.train_image])
 
     def _history_tab(self) -> widgets.VBox:
-        self._history_image = _image()
-        self._folder_input = widgets.Text(placeholder="alignn output folder", description="folder")
-        self._load_button = widgets.Button(description="Load", icon="folder-open")
-        self._load_button.on_click(lambda _: self.show_history(self._folder_input.value))
-        controls = widgets.HBox([self._folder_input, self._load_button])
-        return widgets.VBox([controls, widgets.HTML(HISTORY_NOTE), self._history_image])
+        self.history_image = _image()
+        self.folder_input = widgets.Text(placeholder="alignn output folder", description="folder")
+        self.load_button = widgets.Button(description="Load", icon="folder-open")
+        self.load_button.on_click(lambda _: self.show_history(self.folder_input.value))
+        controls = widgets.HBox([self.folder_input, self.load_button])
+        return widgets.VBox([controls, widgets.HTML(HISTORY_NOTE), self.history_image])
 
     def _bind(self, control: widgets.ValueWidget, name: str) -> None:
         """Apply ``control``'s values to trait ``name``; a refusal goes to `status` and the
@@ -179,16 +180,14 @@ class LossTabPages:
 
     def _render_bars(self) -> None:
         if self.breakdown is None:
-            self._bars_image.value, self._table_html.value = b"", "<i>no loss terms yet</i>"
+            self.bars_image.value, self.table_html.value = b"", "<i>no loss terms yet</i>"
             return
-        self._bars_image.value = plots.figure_png(
-            plots.contribution_bars(self.breakdown, self.view)
-        )
-        self._table_html.value = breakdown_html(self.breakdown)
+        self.bars_image.value = plots.figure_png(plots.contribution_bars(self.breakdown, self.view))
+        self.table_html.value = breakdown_html(self.breakdown)
 
     def _render_response(self) -> None:
         if self.breakdown is None:
-            self._response_image.value = b""
+            self.response_image.value = b""
             return
         current = getattr(self.config, self.response_field)
         values = np.linspace(0.0, max(self.response_max, 1.25 * current), RESPONSE_POINTS)
@@ -197,7 +196,7 @@ class LossTabPages:
         except ValueError as failure:
             self.status = f"sensitivity not updated: {failure}"
             return
-        self._response_image.value = plots.figure_png(plots.weight_response_plot(result))
+        self.response_image.value = plots.figure_png(plots.weight_response_plot(result))
 
     def _render_training(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -206,9 +205,9 @@ class LossTabPages:
         self._last_draw = now
         steps = list(self.run.steps) if self.run is not None else []
         planned = self.run.planned if self.run is not None else self.steps
-        self._train_image.value = plots.figure_png(plots.training_plot(steps, planned))
+        self.train_image.value = plots.figure_png(plots.training_plot(steps, planned))
 
     def _render_history(self) -> None:
-        self._history_image.value = (
+        self.history_image.value = (
             plots.figure_png(plots.history_plot(self.history)) if self.history else b""
         )

@@ -58,7 +58,12 @@ def verdicts_html(results: Mapping[str, CheckResult]) -> str:
 
 class PhysicsView(widgets.VBox):
     """Settings, Check and Stop, a progress bar, the structure picker, the verdicts, the
-    four plots and the relaxed structure of the job in `job`."""
+    four plots and the relaxed structure of the job in `job`.
+
+    Its children, for scripts and tests to read: ``md_steps_input``, ``check_boxes``,
+    ``check_button``, ``stop_button``, ``progress``, ``structure_dropdown``,
+    ``verdicts``, ``pictures`` (the four plots by check) and ``atoms_view``.
+    """
 
     folder = Unicode("", help="alignn's output folder (config.json and the weights).")
     data = Unicode("", help="The run's structures: id_prop.json, its folder or extxyz.")
@@ -82,7 +87,7 @@ class PhysicsView(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="checks")
         self._message = widgets.HTML(html.escape(HINT))
         self.structure_dropdown = widgets.Dropdown(options=[], description="structure")
-        self._verdicts = widgets.HTML()
+        self.verdicts = widgets.HTML()
         self.pictures = {c: Picture(max_width="560px") for c in CHECKS}
         for name, picture in self.pictures.items():
             picture.add_class(f"alignn-nb-physics-{name}")
@@ -100,7 +105,7 @@ class PhysicsView(widgets.VBox):
                 self.progress,
                 self._message,
                 self.structure_dropdown,
-                self._verdicts,
+                self.verdicts,
                 plots,
             ],
             **kwargs,
@@ -228,7 +233,7 @@ class PhysicsView(widgets.VBox):
 
     def _draw(self) -> None:
         results = self._results()
-        self._verdicts.value = verdicts_html(results)
+        self.verdicts.value = verdicts_html(results)
         for name, picture in self.pictures.items():
             result = results.get(name)
             picture.value = (

@@ -2,8 +2,9 @@
 
 The user lists the fields to tune (``FIELD=LOW:HIGH[:log]`` or ``FIELD=a,b,c``, checked by
 `alignn_nb.tuning.search_space` with the field's own refusal), sets the trials, steps,
-objective, cluster and storage, and runs `alignn_nb.tuning.driver.run_study` on a worker
-thread. The trial table, the parallel-coordinates plot and the parameter importances
+objective, cluster and storage, and runs the sweep as a `job` of
+`alignn_nb.tuning.sweep_job` (the job ``alignn-nb sweep`` runs), which the tab only
+observes. The trial table, the parallel-coordinates plot and the parameter importances
 follow each finished trial. "Apply best" writes the best trial's values into the config
 as one undo step; "Resume" opens a stored study and shows its trials.
 """
@@ -13,14 +14,13 @@ from __future__ import annotations
 import html
 import logging
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 from traitlets import Bool, Dict, Enum, Instance, Int, List, TraitError, Unicode, default, validate
 
-from alignn_nb.compute import start_worker
+from alignn_nb.compute import FINISHED, Job
 from alignn_nb.datasets import Dataset
 from alignn_nb.tuning import (
     DEFAULT_STORAGE,
@@ -36,6 +36,7 @@ from alignn_nb.tuning import (
     alignn_training_keys,
     best,
     finished_count,
+    importances,
     offered_fields,
     open_storage,
     open_study,
@@ -44,6 +45,7 @@ from alignn_nb.tuning import (
     parse_param,
     records,
     spec_of,
+    sweep_job,
 )
 from alignn_nb.viz import figure_png, importance_figure, importance_text, trials_html
 from alignn_nb.widgets._picture import Picture
@@ -61,6 +63,12 @@ class SweepTab(widgets.VBox):
     ``toolbar`` is the dashboard's `ConfigToolbar`: the panel reads its config, graph
     options and training settings (learning_rate, batch_size) as each run's base, and
     "Apply best" changes them through its undo history.
+
+    Its children, for scripts and tests to read: ``field_dropdown``, ``range_text``,
+    ``add_button`` and ``clear_button`` (the fields to tune), ``specs_html``, ``inputs``
+    (each setting's control by trait name), ``run_button``, ``stop_button``,
+    ``resume_button``, ``apply_button``, ``progress`` (finished trials), ``message_html``,
+    ``table_html``, ``plot``, ``importance_html`` and ``importance_plot``.
     """
 
     toolbar = Instance(ConfigToolbar, read_only=True, help="The config, graph and undo history.")
@@ -80,6 +88,7 @@ class SweepTab(widgets.VBox):
     local_directory = Unicode(
         None, allow_none=True, help="Where local Dask workers write scratch; None: Dask's."
     )
+    job = Instance(Job, allow_none=True, help="The job of the last (or current) sweep.")
     running = Bool(False, help="True while a sweep runs.")
     finished = Int(0, help="Finished trials in the study (COMPLETE, PRUNED or FAIL).")
     records = List(Instance(TrialRecord), help="Every trial of the study, by number.")
@@ -94,10 +103,6 @@ class SweepTab(widgets.VBox):
         self.dataset = dataset
         self._study: Any = None
         self._params: list[Param] = []
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._done.set()
-        self._worker: threading.Thread | None = None
         self._make_controls()
         self.children = self._layout()
         self.observe(self._on_message_changed, names=["message", "failed"])
@@ -105,6 +110,7 @@ class SweepTab(widgets.VBox):
             self._on_records_changed, names=["records", "finished", "importance", "trials"]
         )
         self.observe(self._on_running_changed, names="running")
+        self.observe(self._on_job_changed, names="job")
         self._on_records_changed({})
 
     @default("storage")
@@ -120,42 +126,42 @@ class SweepTab(widgets.VBox):
 
     def _on_message_changed(self, change: dict) -> None:
         colour = _ERROR_COLOUR if self.failed else "#444"
-        self._message_html.value = (
+        self.message_html.value = (
             f"<div class='alignn-nb-sweep-message' style='color:{colour}'>"
             f"{html.escape(self.message)}</div>"
         )
 
     def _on_records_changed(self, change: dict) -> None:
-        self._progress.max, self._progress.value = self.trials, min(self.finished, self.trials)
-        self._table_html.value = trials_html(self.records)
-        self._importance_html.value = html.escape(
+        self.progress.max, self.progress.value = self.trials, min(self.finished, self.trials)
+        self.table_html.value = trials_html(self.records)
+        self.importance_html.value = html.escape(
             importance_text(self.importance) or self.importance_note
         )
-        self._specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
+        self.specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
 
     def _on_running_changed(self, change: dict) -> None:
-        for button in (self._run_button, self._apply_button, self._resume_button):
+        for button in (self.run_button, self.apply_button, self.resume_button):
             button.disabled = self.running
-        self._stop_button.disabled = not self.running
+        self.stop_button.disabled = not self.running
 
     def _make_controls(self) -> None:
-        self._field = widgets.Dropdown(
+        self.field_dropdown = widgets.Dropdown(
             options=offered_fields(), value=FIRST_FIELD, description="Field"
         )
-        self._range = widgets.Text(placeholder="LOW:HIGH, LOW:HIGH:log or a,b,c")
-        self._add_button = self._button("Add", lambda _: self.add_param(self._spec_text()))
-        self._clear_button = self._button("Clear", lambda _: self._clear_specs())
-        self._run_button = self._button("Run", lambda _: self.run(), style="primary")
-        self._stop_button = self._button("Stop", lambda _: self.stop(), style="danger")
-        self._stop_button.disabled = True
-        self._apply_button = self._button("Apply best", lambda _: self.apply_best())
-        self._resume_button = self._button("Resume", lambda _: self.resume())
-        self._progress = widgets.IntProgress(min=0, description="Trials")
-        self._plot = Picture(PLOT_HINT)
-        self._importance_plot = Picture()
-        self._message_html, self._table_html = widgets.HTML(), widgets.HTML()
-        self._specs_html, self._importance_html = widgets.HTML(), widgets.HTML()
-        self._inputs = {
+        self.range_text = widgets.Text(placeholder="LOW:HIGH, LOW:HIGH:log or a,b,c")
+        self.add_button = self._button("Add", lambda _: self.add_param(self._spec_text()))
+        self.clear_button = self._button("Clear", lambda _: self._clear_specs())
+        self.run_button = self._button("Run", lambda _: self.run(), style="primary")
+        self.stop_button = self._button("Stop", lambda _: self.stop(), style="danger")
+        self.stop_button.disabled = True
+        self.apply_button = self._button("Apply best", lambda _: self.apply_best())
+        self.resume_button = self._button("Resume", lambda _: self.resume())
+        self.progress = widgets.IntProgress(min=0, description="Trials")
+        self.plot = Picture(PLOT_HINT)
+        self.importance_plot = Picture()
+        self.message_html, self.table_html = widgets.HTML(), widgets.HTML()
+        self.specs_html, self.importance_html = widgets.HTML(), widgets.HTML()
+        self.inputs = {
             "trials": widgets.BoundedIntText(min=1, max=10_000, description="Trials"),
             "steps": widgets.BoundedIntText(min=1, max=100_000, description="Steps"),
             "objective": widgets.Dropdown(options=tuple(OBJECTIVES), description="Objective"),
@@ -164,7 +170,7 @@ class SweepTab(widgets.VBox):
             "storage": widgets.Text(description="Storage"),
             "study_name": widgets.Text(description="Study"),
         }
-        for name, control in self._inputs.items():
+        for name, control in self.inputs.items():
             widgets.link((self, name), (control, "value"))
 
     @staticmethod
@@ -174,31 +180,33 @@ class SweepTab(widgets.VBox):
         return button
 
     def _layout(self) -> list[widgets.Widget]:
-        i = self._inputs
+        i = self.inputs
         return [
-            widgets.HBox([self._field, self._range, self._add_button, self._clear_button]),
-            self._specs_html,
+            widgets.HBox(
+                [self.field_dropdown, self.range_text, self.add_button, self.clear_button]
+            ),
+            self.specs_html,
             widgets.HBox([i["trials"], i["steps"], i["objective"]]),
             widgets.HBox([i["workers"], i["scheduler"]]),
             widgets.HBox([i["storage"], i["study_name"]]),
             widgets.HBox(
                 [
-                    self._run_button,
-                    self._stop_button,
-                    self._resume_button,
-                    self._apply_button,
-                    self._progress,
+                    self.run_button,
+                    self.stop_button,
+                    self.resume_button,
+                    self.apply_button,
+                    self.progress,
                 ]
             ),
-            self._message_html,
-            self._table_html,
-            self._plot,
-            self._importance_html,
-            self._importance_plot,
+            self.message_html,
+            self.table_html,
+            self.plot,
+            self.importance_html,
+            self.importance_plot,
         ]
 
     def _spec_text(self) -> str:
-        return f"{self._field.value}={self._range.value}"
+        return f"{self.field_dropdown.value}={self.range_text.value}"
 
     def _clear_specs(self) -> None:
         self.specs = []
@@ -242,7 +250,7 @@ class SweepTab(widgets.VBox):
         return Cluster(workers=self.workers)
 
     def run(self) -> bool:
-        """Start a sweep on a worker thread; a refused setting is shown and nothing runs."""
+        """Start a sweep as a new `job`; a refused setting is shown and nothing runs."""
         if self.running:
             self._say("a sweep is already running: stop it first", failed=True)
             return False
@@ -256,48 +264,44 @@ class SweepTab(widgets.VBox):
             self._say(str(refused), failed=True)
             return False
         self._study, self._params = study, list(plan.space.params)
-        self._stop.clear()
-        self._done.clear()
         self.running = True
         self._show()
         self._say(f"running {self.trials} trials on {cluster.describe()}…")
-        self._worker = start_worker(
-            lambda: self._sweep(study, plan, cluster, dataset), "alignn-nb-sweep", self._stop.set
+        job = sweep_job(
+            study, plan, dataset, self.trials, cluster, local_directory=self.local_directory
         )
+        self.job = job
+        job.start()
         return True
 
-    def _sweep(self, study: Any, plan: TuningPlan, cluster: Any, dataset: Dataset) -> None:
-        from alignn_nb.tuning import run_study
+    def _on_job_changed(self, change: dict) -> None:
+        if change["old"] is not None:
+            change["old"].unobserve(self._on_job_trait, names=["event", "state"])
+        if change["new"] is not None:
+            change["new"].observe(self._on_job_trait, names=["event", "state"])
 
-        try:
-            run_study(
-                study,
-                plan,
-                dataset,
-                self.trials,
-                cluster,
-                on_trial=lambda record, finished: self._show(),
-                stop=self._stop,
-                local_directory=self.local_directory,
-            )
-        except (ValueError, OSError) as failure:
-            self._say(f"the sweep failed: {failure}", failed=True)
-        except Exception as failure:  # the worker thread must always end the run cleanly
-            log.exception("the sweep failed")
-            self._say(f"the sweep failed: {type(failure).__name__}: {failure}", failed=True)
-        else:
-            self._say(self._done_text(stopped=self._stop.is_set()))
-        finally:
+    def _on_job_trait(self, change: dict) -> None:
+        """Draw each trial told; at the end, say how the sweep ended."""
+        job: Job = change["owner"]
+        if job is not self.job:
+            return
+        if change["name"] == "event":
             self._show()
-            self.running = False
-            self._done.set()
+        elif change["new"] in FINISHED:
+            self._finish(job)
 
-    def _done_text(self, stopped: bool) -> str:
-        top = best(self._study)
-        head = "stopped" if stopped else "done"
-        if top is None:
-            return f"{head}: no trial completed"
-        return f"{head}: best trial {top.number} {self.objective} {top.value:.6g} {top.params}"
+    def _finish(self, job: Job) -> None:
+        error = job.error
+        if job.state == "failed" and error is not None:
+            expected = isinstance(error.exception, (ValueError, OSError))
+            if not expected:
+                log.error("the sweep failed\n%s", error.traceback)
+            said = error.message if expected else f"{error.type}: {error.message}"
+            self._say(f"the sweep failed: {said}", failed=True)
+        else:
+            self._say(job.message)
+        self._show()
+        self.running = False
 
     def _show(self) -> None:
         """Put the study's trials on the table, the plot and the importances."""
@@ -305,42 +309,34 @@ class SweepTab(widgets.VBox):
 
         study = self._study
         shown = records(study)
-        self._importances(study, shown)
+        found, note = importances(study, shown)
         with self.hold_trait_notifications():
+            self.importance, self.importance_note = found, note
             self.finished = finished_count(study)
             self.records = shown
         try:
-            self._plot.value = figure_png(
+            self.plot.value = figure_png(
                 parallel_coordinates(shown, self._params, self.objective), dpi=80
             )
-            self._importance_plot.value = (
+            self.importance_plot.value = (
                 figure_png(importance_figure(self.importance), dpi=80) if self.importance else b""
             )
         except Exception:  # a plot must not end the sweep
             log.exception("the parallel-coordinates plot failed")
 
-    def _importances(self, study: Any, shown: list[TrialRecord]) -> None:
-        complete = sum(1 for r in shown if r.state == "COMPLETE")
-        if complete < 2:
-            self.importance, self.importance_note = {}, "importances need 2 completed trials"
-            return
-        import optuna
-
-        try:
-            found = optuna.importance.get_param_importances(study)
-        except Exception as failure:  # Optuna refuses some spaces (e.g. one value seen)
-            self.importance = {}
-            self.importance_note = f"no importances: {type(failure).__name__}: {failure}"
-            return
-        self.importance, self.importance_note = {k: float(v) for k, v in found.items()}, ""
-
     def stop(self) -> None:
         """End the running sweep: its running trials stop at their next step."""
-        self._stop.set()
+        if self.job is not None:
+            self.job.stop()
 
     def wait(self, timeout: float | None = 300.0) -> bool:
         """Block until the sweep has ended (for scripts and tests); False on timeout."""
-        return self._done.wait(timeout)
+        return self.job is None or self.job.wait(timeout)
+
+    @property
+    def study(self) -> Any:
+        """The Optuna study on display (the last run or resumed), or None."""
+        return self._study
 
     def resume(self) -> bool:
         """Open the study ``study_name`` in ``storage`` and show its trials and fields."""

@@ -3,7 +3,10 @@ the command line, its JSON, and one-line refusals with exit status 2."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 
 import pytest
 import torch
@@ -74,3 +77,24 @@ def test_bad_folders_files_and_data_exit_2_with_one_line(capsys, alignn_trained,
         assert status == 2 and printed == "", argv
         assert error.count("\n") == 1 and error.startswith("alignn-nb evaluate: error: ")
         assert message in error, error
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_evaluation_job_draws_its_bar_on_stderr(
+    capsys, monkeypatch, alignn_trained
+):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    argv = (alignn_trained.output, "--data", alignn_trained.data, "--split", "all", "--json")
+    status, printed, _ = _evaluate(capsys, *argv)
+    assert status == 0 and json.loads(printed)["structures"] == 8
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\revaluate: ")
+    final = drawn.rstrip("\n").rsplit("\r", 1)[-1]
+    assert re.fullmatch(
+        r"evaluate: done in \d+\.\d s · 8/8 structures \(100%\) · opened .+: .+\x1b\[K", final
+    ), final

@@ -191,10 +191,7 @@ def test_the_worker_keeps_its_thread_between_rounds_and_its_torch_threads(datase
     assert len(seen) == 2 and seen[0] == seen[1]
     assert seen[0][1] == 1
     session.close()
-    worker = session._worker
-    if worker is not None:
-        worker.join(5)
-    assert session._worker is None
+    assert session.join(5)
 
 
 HANG_GUARD_S = 60.0
@@ -252,11 +249,8 @@ def _recycled(freed: int, make) -> object | None:
 def _stopped(session: live.LiveSession) -> None:
     """End the worker thread, so that nothing but the session's own keys remembers the
     inputs of the last round."""
-    worker = session._worker
     session.close()
-    if worker is not None:
-        worker.join(HANG_GUARD_S)
-    assert session._worker is None
+    assert session.join(HANG_GUARD_S)
 
 
 def _replaced_at_the_same_address(session: live.LiveSession, name: str, old, new) -> object:

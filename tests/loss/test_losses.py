@@ -13,6 +13,7 @@ import torch
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.datasets import Dataset, default_dataset, load_dataset, read_id_prop
 from alignn_nb.datasets.dataset import make_sample
+from alignn_nb.graphs import build_graphs
 from alignn_nb.loss import (
     TERMS,
     batches,
@@ -23,7 +24,7 @@ from alignn_nb.loss import (
     weight_response,
 )
 from alignn_nb.loss.batches import dataset_graphs
-from alignn_nb.model import build_model, penalty_per_edge
+from alignn_nb.model import build_model, penalty_per_edge, predict
 from tests.support.repo import EXAMPLE_DATA
 
 dgl = pytest.importorskip("dgl", reason="DGL is not installed")
@@ -466,10 +467,14 @@ def test_a_penalty_in_alignns_readout_is_noted(fields, noted, small):
 
 
 def test_default_penalty_is_zero_on_normal_bonds(small):
-    breakdown = fresh_breakdown(small, ALIGNNAtomWiseConfig(), GRAPH)
+    cfg = ALIGNNAtomWiseConfig()
+    breakdown = fresh_breakdown(small, cfg, GRAPH)
     assert breakdown.penalty.energy == 0.0
     assert breakdown.penalty.bonds_below_threshold == 0
-    assert breakdown.penalty.predicted_energy is not None
+    model = build_model(cfg, seed=0)
+    energies = [predict(model, build_graphs(s.atoms, cfg, GRAPH)).energy.value for s in small]
+    assert breakdown.penalty.predicted_energy == pytest.approx(sum(energies), rel=1e-5)
+    assert breakdown.penalty.fraction == 0.0
 
 
 def test_envelope_penalty_is_noted(small):

@@ -51,3 +51,22 @@ def first_event(job: Job, kind: str) -> threading.Event:
 
     job.observe(on_event, names="event")
     return emitted
+
+
+def pause_after_event(owner, number: int = 0) -> tuple[threading.Event, threading.Event]:
+    """Hold the thread of the next job ``owner`` (a widget with a ``job`` trait) is given,
+    once that job has emitted its event ``number`` (its observers, the widget's among
+    them, have drawn it), until ``resume`` is set. Returns ``(paused, resume)``."""
+    paused, resume = threading.Event(), threading.Event()
+
+    def pausing(change) -> None:
+        if change["new"] is not None and change["new"].number == number:
+            paused.set()
+            resume.wait(HANG_GUARD)
+
+    def watch(change) -> None:
+        if change["new"] is not None:
+            change["new"].observe(pausing, "event")
+
+    owner.observe(watch, "job")
+    return paused, resume

@@ -3,11 +3,14 @@ calibration (timings are never asserted: they depend on the machine's load)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+import alignn_nb.sizing.stats as sizing_stats
 from alignn_nb.config import ALIGNNAtomWiseConfig, GraphConfig
 from alignn_nb.datasets import Entry, read_entry
 from alignn_nb.graphs import graph_counts, graph_memory_bytes
@@ -157,8 +160,12 @@ def test_advice_on_a_large_dataset_scales_a_sample(tmp_path: Path, monkeypatch) 
     assert cutoff["graph_memory_bytes"] == graph_memory_bytes(scaled, CFG, smaller)
 
 
-def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path) -> None:
+def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, _ = _jarvis(tmp_path, 2)
+    ticks = itertools.count(100.0, 0.25)  # each reading of the clock is a quarter second on
+    monkeypatch.setattr(sizing_stats, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
     pure = ALIGNNAtomWiseConfig(name="alignn_atomwise_pure")
     stages: list[str] = []
     stats = dataset_stats(
@@ -166,7 +173,7 @@ def test_a_model_that_cannot_be_calibrated_is_named_in_the_notes(tmp_path: Path)
     )
     assert stages == ["calibrating"]
     assert stats["heaviest_batch"]["peak_memory_bytes"] is None
-    assert stats["calibration_seconds"] >= 0
+    assert stats["calibration_seconds"] == 0.25  # the refusal's start and end readings
     reason = "step costs are estimated for alignn's DGL model ALIGNNAtomWise only"
     assert NOT_ESTIMATED.format(reason) in stats["notes"]
     assert "advice" not in stats

@@ -24,6 +24,7 @@ from alignn_nb.model import build_model, model_summary
 from alignn_nb.widgets import Dashboard
 from alignn_nb.widgets._resync import widget_tree
 from alignn_nb.widgets.dashboard import TABS
+from tests.support.jobs import pause_after_event
 from tests.support.pages import shown_hints, shown_images
 
 HANG_GUARD_S = 60.0
@@ -91,7 +92,9 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
     pure_total = alignn_count(config)
     assert dashboard.summary.summary.total == pure_total != 143_297
     assert type(dashboard.session.result.model) is ALIGNNAtomWisePure
-    assert dashboard.prediction.prediction is not None
+    shown = dashboard.prediction.prediction
+    assert shown is dashboard.session.result.prediction
+    assert (shown.energy.unit, shown.forces.shape) == ("eV", (len(dashboard.picker.atoms), 3))
     form.control("name").value = "alignn_atomwise"
     dashboard.wait()
     assert all(form.control(n).disabled for n in PURE_ONLY)
@@ -127,23 +130,23 @@ def test_before_any_data_the_sweep_explore_and_dataset_tabs_say_what_to_do(dashb
         assert shown_images(tabs[name]) == [], name
     assert shown_hints(tabs["Sweep"]) == [sweep_tab.PLOT_HINT]
     assert shown_hints(tabs["Dataset"]) == [dataset_tab.PLOT_HINT]
-    message = tabs["Explore"].children[2].get_state()["value"]
+    message = tabs["Explore"].message_html.get_state()["value"]
     assert message == html.escape(explore_tab.EXAMPLE_HINT)
 
 
 @pytest.mark.dgl
 def test_showing_the_explore_tab_opens_the_example_run_once(dashboard):
     explore = dashboard.explore
-    assert explore.explore.evaluation is None and explore._thread is None
+    assert explore.explore.evaluation is None and explore.job is None
     dashboard.tabs.selected_index = TABS.index("Explore")
-    opened = explore._thread
-    opened.join(HANG_GUARD_S * 10)
+    opened = explore.job
+    assert opened.wait(HANG_GUARD_S * 10)
     assert not explore.busy and explore.error == ""
     assert explore.explore.evaluation.run == "mlearn_Si_run"
     assert len(explore.explore.evaluation.structures) == 4
     dashboard.tabs.selected_index = TABS.index("Sweep")
     dashboard.tabs.selected_index = TABS.index("Explore")
-    assert explore._thread is opened
+    assert explore.job is opened
 
 
 def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
@@ -162,7 +165,7 @@ def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
     assert not sweep.run()
     assert sweep.message == "no dataset to train the trials on: set the dashboard's dataset first"
     assert sweep.failed and not sweep.running and sweep.records == []
-    assert "no dataset to train the trials on" in sweep._message_html.get_state()["value"]
+    assert "no dataset to train the trials on" in sweep.message_html.get_state()["value"]
     dashboard.loss_plot.dataset = dataset
     dashboard.wait()
     assert dashboard.session.dataset is picker.dataset is sweep.dataset is dataset
@@ -203,7 +206,7 @@ def test_an_observer_that_raises_is_shown_and_the_next_edit_publishes(dashboard,
         "the views were not all updated: an observer of result raised RuntimeError: boom "
         "(see the log)"
     )
-    assert "color:#b00020" in dashboard._status_html.value
+    assert "color:#b00020" in dashboard.status_html.value
     assert len(caplog.records) == 1
     dashboard.config.hidden_features = 48
     result = dashboard.wait(HANG_GUARD_S)
@@ -290,7 +293,8 @@ def test_rebuilds_a_loss_and_a_training_run_leave_the_global_rngs_alone():
     for name, value in edits.items():
         setattr(board.config, name, value)
         assert board.wait(HANG_GUARD_S).error is None
-    assert board.loss_plot.compute() is not None
+    breakdown = board.loss_plot.compute()
+    assert breakdown is board.loss_plot.breakdown and breakdown.samples == 2
     board.loss_plot.steps = 2
     board.loss_plot.start_training()
     assert board.loss_plot.wait_training(HANG_GUARD_S)
@@ -309,21 +313,6 @@ def _same_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> b
     return state.keys() == weights.keys() and all(torch.equal(state[k], weights[k]) for k in state)
 
 
-def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, threading.Event]:
-    """Make the training thread wait after its first step until ``resume`` is set."""
-    paused, resume = threading.Event(), threading.Event()
-    on_step = plot._on_step
-
-    def pausing(step) -> None:
-        on_step(step)
-        if step.index == 1:
-            paused.set()
-            resume.wait(HANG_GUARD_S)
-
-    monkeypatch.setattr(plot, "_on_step", pausing)
-    return paused, resume
-
-
 @pytest.mark.dgl
 @pytest.mark.parametrize(
     ("shape_edits", "refusal"),
@@ -338,12 +327,12 @@ def _paused_after_the_first_step(plot, monkeypatch) -> tuple[threading.Event, th
     ],
 )
 def test_a_training_run_trains_its_own_model_and_hands_back_weights_of_the_same_shape(
-    dashboard, monkeypatch, shape_edits, refusal
+    dashboard, shape_edits, refusal
 ):
     plot, live_model = dashboard.loss_plot, dashboard.session.result.model
     live_weights = _weights(live_model)
     plot.steps = 3
-    paused, resume = _paused_after_the_first_step(plot, monkeypatch)
+    paused, resume = pause_after_event(plot)
     plot.start_training()
     try:
         assert paused.wait(HANG_GUARD_S)
@@ -396,7 +385,7 @@ def test_a_page_drawing_the_dashboard_is_sent_every_control_again_but_not_the_3d
     tree = list(widget_tree(dashboard))
     core = {w.model_id for w in tree if w._model_module.startswith("@jupyter-widgets/")}
     assert dashboard._view_count == 0
-    assert dashboard._status_html.model_id in core and len(core) > 100
+    assert dashboard.status_html.model_id in core and len(core) > 100
     sent = _record_sends(monkeypatch)
     dashboard.set_state({"_view_count": 1})  # as the page reports a drawn view
     assert sorted(sent) == sorted(core)
@@ -426,4 +415,4 @@ def test_the_resend_waits_for_a_round_being_published(dashboard, monkeypatch):
     page.join(HANG_GUARD_S)
     publisher.join(HANG_GUARD_S)
     assert waited
-    assert dashboard._status_html.model_id in sent
+    assert dashboard.status_html.model_id in sent

@@ -10,15 +10,15 @@ from alignn_nb.widgets.pictured import WIDGET_VIEW
 
 def test_the_check_button_says_wrong_then_right():
     box = ExerciseBox("si_triplets")
-    assert box.verdict is None and box._shown.value == ""
+    assert box.verdict is None and box.feedback_html.value == ""
     assert repr(box) == "ExerciseBox(si_triplets: not checked)"
     box.answer.value = "16"  # continuous_update=False: set on Enter, which checks
     assert box.verdict.correct is False
-    assert "that is the count around one atom" in box._shown.value
+    assert "that is the count around one atom" in box.feedback_html.value
     box.answer.value = "32"
     box.verdict = None
     box.button.click()
-    assert box.verdict.correct is True and "✔ right" in box._shown.value
+    assert box.verdict.correct is True and "✔ right" in box.feedback_html.value
 
 
 def test_an_answer_given_in_code_is_checked_at_once_and_shown_without_a_kernel():

@@ -29,28 +29,28 @@ HANG_GUARD_SECONDS = 600
 
 
 def _open(tab: ExploreTab) -> None:
-    thread = tab.open_run()
-    thread.join(HANG_GUARD_SECONDS)
-    assert not thread.is_alive() and not tab.busy
+    job = tab.open_run()
+    assert job is tab.job and job.wait(HANG_GUARD_SECONDS)
+    assert not tab.busy
 
 
 def test_out_of_the_box_the_tab_offers_the_example_run_and_shows_no_empty_image():
     tab = ExploreTab()
     assert (tab.folder, tab.data) == (str(example_run_path()), str(example_run_data()))
-    assert tab.children[0].children[0].get_state()["value"] == str(example_run_path())
-    assert tab.children[2].get_state()["value"] == html.escape(EXAMPLE_HINT)
+    assert tab.folder_text.get_state()["value"] == str(example_run_path())
+    assert tab.message_html.get_state()["value"] == html.escape(EXAMPLE_HINT)
     assert shown_images(tab) == [] and shown_hints(tab) == []
     own = ExploreTab(folder="output")
     assert (own.folder, own.data) == ("output", "")
-    assert own.children[2].get_state()["value"] == html.escape(HINT)
+    assert own.message_html.get_state()["value"] == html.escape(HINT)
     assert own.open_unless_opened() is None and not own.busy
 
 
 @pytest.mark.dgl
 def test_the_example_button_opens_the_example_run_with_its_test_maes():
     tab = ExploreTab(folder="output", data="data.json", split="all", weights="last_model.pt")
-    tab.children[0].children[7].click()
-    tab._thread.join(HANG_GUARD_SECONDS)
+    tab.example_button.click()
+    assert tab.job.wait(HANG_GUARD_SECONDS)
     assert not tab.busy and tab.error == ""
     assert (tab.folder, tab.data, tab.weights, tab.split) == (
         str(example_run_path()),
@@ -83,19 +83,19 @@ def test_a_bad_folder_is_refused_by_its_message_and_the_evaluation_stays(tmp_pat
         "eV/atom",
     )
     tab.explore.evaluation = kept
-    tab.children[0].children[0].value = str(tmp_path / "missing")
+    tab.folder_text.value = str(tmp_path / "missing")
     assert tab.folder == str(tmp_path / "missing")
-    tab.children[0].children[6].click()
-    tab._thread.join(HANG_GUARD_SECONDS)
+    tab.open_button.click()
+    assert tab.job.wait(HANG_GUARD_SECONDS)
     assert not tab.busy
     assert tab.error == f"no alignn output folder at {tmp_path / 'missing'}"
     assert tab.explore.evaluation is kept and tab.history is None
-    assert "no alignn output folder at" in tab.children[2].value
+    assert "no alignn output folder at" in tab.message_html.value
     tab.folder = str(tmp_path)
     _open(tab)
     assert tab.error.startswith(f"{tmp_path} has no config.json; ")
     assert tab.explore.evaluation is kept
-    tab.children[0].children[5].value = "localhost:8786"
+    tab.scheduler_text.value = "localhost:8786"
     _open(tab)
     assert tab.error == "scheduler 'localhost:8786' refused: an address looks like tcp://HOST:PORT"
     assert tab.explore.evaluation is kept
@@ -108,7 +108,7 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     assert tab.error.startswith("give the structures: alignn records no data folder in ")
     assert tab.explore.evaluation is None
     tab.data = str(alignn_trained.data)
-    tab.children[0].children[2].value = "nowhere.pt"
+    tab.weights_text.value = "nowhere.pt"
     _open(tab)
     assert tab.error == (
         f"no weights file nowhere.pt; {alignn_trained.output} holds best_model.pt, "
@@ -116,7 +116,7 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     )
     assert tab.explore.evaluation is None
     tab.weights = "last_model.pt"
-    tab.children[0].children[3].value = "val"
+    tab.split_dropdown.value = "val"
     _open(tab)
     evaluation = tab.explore.evaluation
     assert tab.error == "" and evaluation.split == "val" and evaluation.weights == "last_model.pt"
@@ -124,7 +124,7 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
     _open(tab)
     evaluation = tab.explore.evaluation
     assert tab.error == "" and evaluation.split == "test" and len(evaluation.structures) >= 1
-    assert tab.children[1].value == tab.children[1].max == len(evaluation.structures)
+    assert tab.progress.value == tab.progress.max == len(evaluation.structures)
     written = {s: json.loads((alignn_trained.output / f).read_text()) for s, f in FILES.items()}
     np.testing.assert_array_equal(tab.history.train, written["train"])
     np.testing.assert_array_equal(tab.history.val, written["val"])
@@ -135,7 +135,7 @@ def test_opening_a_trained_run_shows_its_test_split(alignn_trained):
         "gradwise (forces) val", "stresswise (stress) train", "stresswise (stress) val",
         "total train", "total val",
     ]  # fmt: skip
-    assert bytes(tab.children[3].value) == figure_png(curves)
+    assert bytes(tab.curves.value) == figure_png(curves)
     assert tab.explore.map.volume.size == len(evaluation.structures)
 
 
@@ -145,7 +145,7 @@ def test_a_second_run_shows_both_maes_the_diff_and_the_curves_overlaid(alignn_tr
     out, data = alignn_trained.output, alignn_trained.data
     other = changed_copy(out, tmp_path / "other", 0.5, learning_rate=0.002)
     tab = ExploreTab(folder=str(out), data=str(data))
-    tab.children[0].children[4].value = str(other)
+    tab.compare_text.value = str(other)
     _open(tab)
     first, second = load_run(out), load_run(other)
     dataset = run_dataset(first, data)
@@ -182,7 +182,7 @@ def test_a_run_evaluated_on_a_cluster_of_processes_gives_the_kernels_numbers(
     _open(tab)
     there = tab.explore.evaluation
     assert tab.error == "" and len(there.structures) == len(here.structures) == 8
-    assert tab.children[1].value == tab.children[1].max == 8
+    assert tab.progress.value == tab.progress.max == 8
     for a, b in zip(there.structures, here.structures, strict=True):
         assert a.id == b.id
         assert a.energy_pred == pytest.approx(b.energy_pred, rel=1e-6, abs=1e-9)

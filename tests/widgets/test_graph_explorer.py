@@ -35,7 +35,7 @@ def test_it_starts_on_alignns_own_graph_with_a_table_and_no_model(explorer):
     assert explorer.session.result.model is None
     assert explorer.view.graphs is explorer.session.result.graphs
     assert explorer.view.focus == 0
-    table = explorer._table.value
+    table = explorer.table_html.value
     assert (
         "<td style='padding:2px 10px;border-bottom:1px solid #ddd;text-align:right'>1,520</td>"
         in table
@@ -49,7 +49,7 @@ def test_sliders_change_the_graph_and_the_counts(explorer):
     assert explorer.graph.max_neighbors == 4
     assert (explorer.counts["edges"], explorer.counts["triplets"]) == (8, 32)
     assert explorer.counts["notes"] == []
-    assert ">32</td>" in explorer._table.value
+    assert ">32</td>" in explorer.table_html.value
     move(explorer, "lighten_edges", True)
     assert explorer.controls["inner_cutoff"].disabled is False
     move(explorer, "inner_cutoff", 2.0)
@@ -79,7 +79,7 @@ def test_a_setting_alignn_refuses_is_named_and_the_last_graph_stays(explorer):
         "graph failed: three_body_cutoff (6 Å) must be <= cutoff (4 Å): alignn's pure_torch "
         "builder refuses a triplet cutoff beyond the bond cutoff"
     )
-    assert "color:#b00020" in explorer._status.value
+    assert "color:#b00020" in explorer.status_html.value
     assert explorer.counts == before and explorer.view.graphs is shown
     move(explorer, "three_body_cutoff", 3.0)
     assert explorer.status.startswith("graph ")

@@ -73,18 +73,17 @@ def go_live(view: GraphView) -> tuple[Stage, list]:
     ngl._remote_call_thread = SimpleNamespace(q=outbox)
     ngl.loaded = True
     deadline = time.monotonic() + 120  # a guard against a hang, generous for a busy machine
-    while not view._flushed.is_set() and time.monotonic() < deadline:
+    while not view.flushed and time.monotonic() < deadline:
         ngl._event.set()
-        view._flushed.wait(0.01)
-    assert view._flushed.is_set()
+        time.sleep(0.01)
+    assert view.flushed
     drain(view, outbox)
     return stage, outbox
 
 
 def synced_archive(view: GraphView) -> list[dict]:
     """nglview's replay archive once the pending (delayed) sync has happened."""
-    if view._archive_timer is not None:
-        view._archive_timer.join()
+    assert view.wait_archive(120)
     return view.view._ngl_msg_archive
 
 
@@ -101,7 +100,7 @@ def si64_graphs():
 
 def test_counts_text_and_trait(si64_graphs):
     view = GraphView(si64_graphs[3.0])
-    assert view._counts_html.value == (
+    assert view.counts_html.value == (
         "<span class='alignn-nb-counts'>showing 818 of 818 edges, 1024 of 1024 triplets</span>"
     )
     assert view.counts == {
@@ -205,7 +204,7 @@ def test_new_structure_is_reloaded_and_recentred(si64_graphs):
         0
     ]  # NGL needs a duration
     assert stage.components == expected_stage(view)
-    assert view._focus_control.options[1:] == (("0 Na", 0), ("1 Cl", 1))
+    assert view.focus_control.options[1:] == (("0 Na", 0), ("1 Cl", 1))
 
 
 def test_a_focus_that_is_not_an_atom_is_refused_and_nothing_changes(si64_graphs):
@@ -244,10 +243,10 @@ def test_512_atoms_open_in_focus_mode_with_small_messages(si512_graphs):
 
 def test_choosing_all_atoms_over_budget_is_refused_in_the_page(si512_graphs):
     view = GraphView(si512_graphs)
-    view._focus_control.value = -1
-    assert view.focus == 0 and view._focus_control.value == 0
+    view.focus_control.value = -1
+    assert view.focus == 0 and view.focus_control.value == 0
     assert "over the budget of 20,000" in view.error
-    assert "alignn-nb-notice" in view._notice_html.value
+    assert "alignn-nb-notice" in view.notice_html.value
     with pytest.raises(TraitError, match="pick an atom to focus on"):
         view.focus = None
     view.allow_over_budget = True
@@ -261,7 +260,7 @@ def test_clicking_an_atom_focuses_it(si64_graphs):
     view = GraphView(si64_graphs[3.0])
     view.view.picked = {"atom1": {"index": 7, "element": "Si"}, "component": 0}
     assert view.focus == 7 and view.counts["edges_shown"] == 12
-    assert view._focus_control.value == 7
+    assert view.focus_control.value == 7
     view.view.picked = {"atom1": {"index": 9}, "component": 4}
     assert view.focus == 7
 
@@ -270,7 +269,7 @@ def test_no_graphs_clears_the_view(si64_graphs):
     view = GraphView(si64_graphs[3.0])
     view.graphs = None
     assert view.layer_components == [] and view.counts == {}
-    assert "showing" not in view._counts_html.value
+    assert "showing" not in view.counts_html.value
     assert [m["methodName"] for m in synced_archive(view)] == [
         "loadFile",
         "addRepresentation",
@@ -345,7 +344,7 @@ def test_a_focus_change_racing_a_new_graph_keeps_the_layers_in_step(si64_graphs,
     publisher.join(60)
     focus.join(60)
     drain(view, outbox)
-    expected = build_scene(si64_graphs[2.4], view._options())
+    expected = build_scene(si64_graphs[2.4], view.view_options())
     assert view.focus == 3 and view.scene.counts == expected.counts
     assert view.layer_components == [layer.name for layer in expected.layers if len(layer)]
     assert stage.components == expected_stage(view)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from alignn_nb.loss import LossBreakdown, fresh_breakdown
 from alignn_nb.loss.breakdown import Penalty
 from alignn_nb.loss.terms import Term
 from alignn_nb.widgets import LossTab, loss_tab, loss_tab_pages
+from tests.support.jobs import pause_after_event
 
 pytestmark = pytest.mark.dgl
 
@@ -48,11 +48,11 @@ def test_shows_the_terms_of_a_fresh_model(tiny):
     plot = LossTab(config=ALIGNNAtomWiseConfig(stresswise_weight=0.1), dataset=tiny)
     assert list(plot.breakdown.terms) == ["graphwise", "gradwise", "stresswise"]
     assert plot.status == f"loss terms of 4 structures: total {plot.breakdown.total:.4g}"
-    table = plot._table_html.get_state()["value"]
+    table = plot.table_html.get_state()["value"]
     assert "<td>stresswise</td>" in table and "<td>GPa</td>" in table
-    for image in (plot._bars_image, plot._response_image, plot._train_image):
+    for image in (plot.bars_image, plot.response_image, plot.train_image):
         assert _png(image).startswith(b"\x89PNG")
-    assert _png(plot._history_image) == b""
+    assert _png(plot.history_image) == b""
     assert tuple(plot.tabs.get_state()["titles"]) == loss_tab_pages.TABS
 
 
@@ -89,11 +89,11 @@ def test_a_weight_change_reweights_without_a_forward_pass(tiny, counted):
     plot = LossTab(config=cfg, dataset=tiny)
     assert len(counted) == 1
     before = plot.breakdown.terms["graphwise"].weighted
-    sweep_png = _png(plot._response_image)
+    sweep_png = _png(plot.response_image)
     cfg.graphwise_weight = 0.25
     assert len(counted) == 1
     assert plot.breakdown.terms["graphwise"].weighted == pytest.approx(0.25 * before)
-    assert _png(plot._response_image) != sweep_png
+    assert _png(plot.response_image) != sweep_png
 
 
 def test_other_fields_recompute_and_keep_the_model_when_its_shape_holds(tiny, counted):
@@ -120,9 +120,9 @@ def test_a_supplied_breakdown_is_shown_as_is(tiny, counted):
 
 def test_a_refused_control_value_keeps_the_trait_and_says_why(tiny):
     plot = LossTab(dataset=tiny)
-    plot._response_max_input.value = -1.0
+    plot.response_max_input.value = -1.0
     assert plot.response_max == 2.0
-    assert plot._response_max_input.get_state()["value"] == 2.0
+    assert plot.response_max_input.get_state()["value"] == 2.0
     assert plot.status == "response_max = -1.0 refused: it must be a finite weight > 0"
     with pytest.raises(TraitError, match="steps = 0 refused: a run needs at least 1 step"):
         plot.steps = 0
@@ -131,11 +131,11 @@ def test_a_refused_control_value_keeps_the_trait_and_says_why(tiny):
 
 def test_view_and_sweep_controls_follow_traits(tiny):
     plot = LossTab(dataset=tiny)
-    bars = _png(plot._bars_image)
+    bars = _png(plot.bars_image)
     plot.view = "fraction"
-    assert plot._view_toggle.get_state()["index"] == 1
-    assert _png(plot._bars_image) != bars
-    plot._response_dropdown.value = "gradwise_weight"
+    assert plot.view_toggle.get_state()["index"] == 1
+    assert _png(plot.bars_image) != bars
+    plot.response_dropdown.value = "gradwise_weight"
     assert plot.response_field == "gradwise_weight"
 
 
@@ -155,8 +155,8 @@ def test_training_updates_progress_model_and_terms(tiny):
     before = plot.breakdown.total
     plot.start_training()
     assert plot.wait_training(120)
-    assert plot._progress.get_state()["value"] == 4 and plot._progress.get_state()["max"] == 4
-    assert re.fullmatch(r"4/4 steps · [\d.e+]+ steps/s · 0 s left", plot._progress_label.value)
+    assert plot.progress_bar.get_state()["value"] == 4 and plot.progress_bar.get_state()["max"] == 4
+    assert re.fullmatch(r"4/4 steps · [\d.e+]+ steps/s · 0 s left", plot.progress_label.value)
     assert len(plot.run.steps) == 4 and not plot.run.stopped
     assert plot.model is plot.run.model is not model
     assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
@@ -164,24 +164,15 @@ def test_training_updates_progress_model_and_terms(tiny):
     assert any(not torch.equal(a, b) for a, b in zip(weights, trained, strict=True))
     assert plot.breakdown.total != before
     assert plot.status.startswith("training finished after 4 steps")
-    assert plot._run_button.get_state()["disabled"] is False
-    assert plot._stop_button.get_state()["disabled"] is True
+    assert plot.train_button.get_state()["disabled"] is False
+    assert plot.stop_button.get_state()["disabled"] is True
 
 
-def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny, monkeypatch):
+def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny):
     cfg = ALIGNNAtomWiseConfig()
     plot = LossTab(config=cfg, dataset=tiny, steps=2)
     model = plot.model
-    paused, resume = threading.Event(), threading.Event()
-    on_step = plot._on_step
-
-    def pausing(step) -> None:
-        on_step(step)
-        if step.index == 1:
-            paused.set()
-            resume.wait(120)
-
-    monkeypatch.setattr(plot, "_on_step", pausing)
+    paused, resume = pause_after_event(plot)
     plot.start_training()
     try:
         assert paused.wait(120)
@@ -204,11 +195,11 @@ def test_weights_trained_for_a_shape_the_config_left_are_not_adopted(tiny, monke
 def test_stop_ends_the_run_early(tiny):
     plot = LossTab(config=ALIGNNAtomWiseConfig(), dataset=tiny, steps=500)
     plot.start_training()
-    assert plot._stop_button.get_state()["disabled"] is False
+    assert plot.stop_button.get_state()["disabled"] is False
     deadline = time.monotonic() + 60
     while not plot.run.steps and time.monotonic() < deadline:
         time.sleep(0.01)
-    plot._stop_button.click()
+    plot.stop_button.click()
     assert plot.wait_training(60)
     assert plot.run.stopped and 1 <= len(plot.run.steps) < 500
     assert (
@@ -224,10 +215,10 @@ def test_history_folder_loads_and_a_bad_one_is_refused(tmp_path, tiny):
     plot.show_history(str(tmp_path))
     assert plot.history.epochs == 2
     assert plot.status == f"alignn history: 2 epochs from {tmp_path}"
-    assert _png(plot._history_image).startswith(b"\x89PNG")
+    assert _png(plot.history_image).startswith(b"\x89PNG")
     plot.show_history(str(tmp_path / "missing"))
     assert plot.history_folder == str(tmp_path)
-    assert plot._folder_input.get_state()["value"] == str(tmp_path)
+    assert plot.folder_input.get_state()["value"] == str(tmp_path)
     assert plot.status.startswith("history not loaded: no alignn output folder at")
 
 
@@ -238,14 +229,14 @@ def test_an_empty_history_folder_clears_the_history(tmp_path, tiny):
     plot.show_history("")
     assert (plot.history_folder, plot.history) == ("", None)
     assert plot.status == "alignn history cleared: no folder given"
-    assert plot._history_image.value == b""
+    assert plot.history_image.value == b""
 
 
 def test_without_a_dataset_nothing_is_computed():
     plot = LossTab()
     assert plot.breakdown is None
     assert plot.status == "no dataset: set one to see the loss terms"
-    assert _png(plot._bars_image) == b""
+    assert _png(plot.bars_image) == b""
     assert repr(plot) == "LossTab(no dataset, no breakdown, training=False)"
 
 

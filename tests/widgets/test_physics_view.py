@@ -79,7 +79,7 @@ def test_a_finished_job_draws_every_check_of_its_report(emt_results):
     assert view.structure_dropdown.options == ("Cu",) and view.selected == "Cu"
     assert all(png(p) for p in view.pictures.values())
     assert (view.progress.value, view.progress.max) == (4, 4)
-    verdicts = view._verdicts.value
+    verdicts = view.verdicts.value
     for result in emt_results.values():
         assert f">{result.verdict}</td>" in verdicts
     final = emt_results["relax"].values["final_structure"]

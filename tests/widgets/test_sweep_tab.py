@@ -39,7 +39,7 @@ def test_a_refused_range_is_shown_and_nothing_runs(panel, tmp_path):
     assert not panel.add_param("cutoff=9:2")
     assert panel.message == "cutoff=9:2: cutoff: LOW 9 is above HIGH 2"
     assert panel.failed and panel.specs == []
-    assert "LOW 9 is above HIGH 2" in panel._message_html.get_state()["value"]
+    assert "LOW 9 is above HIGH 2" in panel.message_html.get_state()["value"]
     assert not panel.add_param("num_heads=0:4")
     assert panel.message.startswith("num_heads=0:4: ")
     assert not panel.run()
@@ -72,15 +72,15 @@ def test_the_field_list_starts_at_hidden_features_and_lists_only_numbers_and_cho
 
     from alignn_nb.tuning import owner_of
 
-    state = panel._field.get_state()
+    state = panel.field_dropdown.get_state()
     labels = state["_options_labels"]
     assert labels[state["index"]] == "hidden_features"
     assert "name" not in labels and "zero_inflated" not in labels
     assert {"cutoff", "max_neighbors", "neighbor_strategy", "learning_rate", "steps"} <= set(labels)
     traits = [owner_of(f).field_trait(f) for f in labels]
     assert all(isinstance(t, Int | Float | Bool | Enum) for t in traits)
-    panel._range.value = "16:64"
-    panel._add_button.click()
+    panel.range_text.value = "16:64"
+    panel.add_button.click()
     assert panel.specs == ["hidden_features=16:64"] and not panel.failed
 
 
@@ -121,23 +121,23 @@ def _run_apply_and_resume(panel):
     panel.trials = 3
     panel.observe(lambda change: change["new"] == 2 and panel.stop(), "finished")
     assert panel.run()
-    assert panel.running and panel._stop_button.get_state()["disabled"] is False
+    assert panel.running and panel.stop_button.get_state()["disabled"] is False
     assert panel.wait(300), "the sweep did not end"
     assert not panel.running and not panel.failed, panel.message
     assert panel.message.startswith("stopped: best trial ")
-    study = panel._study
+    study = panel.study
     stored = records(study)
     assert len(panel.records) == 2 and _values(panel.records) == _values(stored)
     assert all(r.state == "COMPLETE" and r.value > 0 for r in stored)
     assert panel.finished == 2
-    assert (panel._progress.get_state()["value"], panel._progress.get_state()["max"]) == (2, 3)
-    table = panel._table_html.get_state()["value"]
+    assert (panel.progress.get_state()["value"], panel.progress.get_state()["max"]) == (2, 3)
+    table = panel.table_html.get_state()["value"]
     assert table.count("<tr>") == 3 and f"{stored[1].value:.6g}" in table
-    assert panel._plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel.plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
     assert set(panel.importance) == {"hidden_features", "learning_rate"}
     assert sum(panel.importance.values()) == pytest.approx(1.0)
-    assert "importance: " in panel._importance_html.get_state()["value"]
-    assert panel._importance_plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert "importance: " in panel.importance_html.get_state()["value"]
+    assert panel.importance_plot.image.get_state()["value"][:8] == b"\x89PNG\r\n\x1a\n"
     assert len(shown_images(panel)) == 2 and shown_hints(panel) == []
 
     top = best(study)
@@ -208,7 +208,7 @@ def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_proce
 
     assert not panel.running and not panel.failed, panel.message
     assert panel.message.startswith("stopped: best trial 0 ")
-    study = panel._study
+    study = panel.study
     stored_study = optuna.load_study(
         study_name=study.study_name, storage=open_storage(panel.storage)
     )
@@ -220,7 +220,7 @@ def test_stop_mid_trial_on_local_workers_records_every_trial_and_leaves_no_proce
     stored = records(study)
     assert _values(panel.records) == _values(stored)
     assert panel.finished == 1 and [r.stopped for r in stored] == [False, True]
-    assert panel._table_html.get_state()["value"].count("<tr>") == 3
+    assert panel.table_html.get_state()["value"].count("<tr>") == 3
     assert not worker.is_running()
     left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == [], [p.cmdline() for p in left]
