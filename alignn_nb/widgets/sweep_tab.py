@@ -87,6 +87,7 @@ class SweepTab(widgets.VBox):
     importance_note = Unicode("", help="Why there are no importances yet, or empty.")
     message = Unicode("", help="What the last action did, or why it was refused.")
     failed = Bool(False, help="True when `message` is a refusal or an error.")
+    sent_to_train = Int(0, help="Best trials sent to the Train tab (the dashboard opens it).")
 
     def __init__(self, toolbar: ConfigToolbar, dataset: Dataset | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -134,7 +135,8 @@ class SweepTab(widgets.VBox):
         self._specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
 
     def _on_running_changed(self, change: dict) -> None:
-        for button in (self._run_button, self._apply_button, self._resume_button):
+        running = (self._run_button, self._apply_button, self._resume_button, self._train_button)
+        for button in running:
             button.disabled = self.running
         self._stop_button.disabled = not self.running
 
@@ -150,6 +152,7 @@ class SweepTab(widgets.VBox):
         self._stop_button.disabled = True
         self._apply_button = self._button("Apply best", lambda _: self.apply_best())
         self._resume_button = self._button("Resume", lambda _: self.resume())
+        self._train_button = self._button("Train best", lambda _: self.send_to_train())
         self._progress = widgets.IntProgress(min=0, description="Trials")
         self._plot = Picture(PLOT_HINT)
         self._importance_plot = Picture()
@@ -175,21 +178,15 @@ class SweepTab(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         i = self._inputs
+        buttons = [self._run_button, self._stop_button, self._resume_button, self._apply_button]
+        buttons += [self._train_button, self._progress]
         return [
             widgets.HBox([self._field, self._range, self._add_button, self._clear_button]),
             self._specs_html,
             widgets.HBox([i["trials"], i["steps"], i["objective"]]),
             widgets.HBox([i["workers"], i["scheduler"]]),
             widgets.HBox([i["storage"], i["study_name"]]),
-            widgets.HBox(
-                [
-                    self._run_button,
-                    self._stop_button,
-                    self._resume_button,
-                    self._apply_button,
-                    self._progress,
-                ]
-            ),
+            widgets.HBox(buttons),
             self._message_html,
             self._table_html,
             self._plot,
@@ -388,6 +385,12 @@ class SweepTab(widgets.VBox):
         )
         self._say(f"applied best trial {top.number}: {top.params}{skipped}.")
         return True
+
+    def send_to_train(self) -> bool:
+        """Apply the best trial, then hand the config to the Train tab (`sent_to_train`)."""
+        sent = self.apply_best()
+        self.sent_to_train += sent
+        return sent
 
 
 def _part(owner: type) -> str:

@@ -114,7 +114,9 @@ def test_a_config_alignn_refuses_is_named_and_nothing_starts(tmp_path, data):
 
 @pytest.mark.slow
 @pytest.mark.dgl
-def test_a_run_draws_each_epoch_stops_resumes_and_opens_in_explore(tmp_path, data, one_thread):
+def test_a_run_draws_each_epoch_stops_resumes_is_followed_again_and_opens_in_explore(
+    tmp_path, data, one_thread
+):
     output = tmp_path / "run"
     tab = TrainTab(toolbar_with(epochs=4), output=str(output), data=str(data))
     first = after_epoch(tab, 1)
@@ -131,12 +133,22 @@ def test_a_run_draws_each_epoch_stops_resumes_and_opens_in_explore(tmp_path, dat
     assert tab.plot.value.startswith(b"\x89PNG")
     earlier = list(tab.val_rows)
 
+    started = threading.Event()
     assert tab.resume()
-    assert tab.wait(HANG_GUARD_S)
+    tab.job.observe(lambda change: change["new"].kind == "started" and started.set(), "event")
+    assert started.wait(HANG_GUARD_S)
+    reopened = TrainTab(toolbar_with(epochs=4), output=str(output))  # the notebook reopened
+    assert reopened.running and reopened.job is not None and reopened.start_button.disabled
+    assert tab.wait(HANG_GUARD_S) and reopened.wait(HANG_GUARD_S)
     assert (tab.state, tab.done, tab.epochs) == ("done", 4, 4), tab.message
     assert history_epochs(output) == (4, 4)
     assert tab.val_rows == json.loads((output / "history_val.json").read_text())
     assert tab.val_rows[: len(earlier)] == earlier
+    assert (reopened.state, reopened.val_rows, reopened.train_rows) == (
+        "done",
+        tab.val_rows,
+        tab.train_rows,
+    )
     assert tab.message == "the run done: 4 of 4 epochs (done)"
     assert "epoch 4/4" in tab.progress_html.value and tab.log_tail
 
