@@ -134,7 +134,7 @@ class TrainTab(widgets.VBox):
         self.stop_button.disabled = not self.running
         self.open_button.disabled = self.running or not (self.run_output and self.val_rows)
 
-    @observe("done", "epochs", "eta", "state")
+    @observe("done", "epochs", "eta", "state", "running")
     def _on_progress_changed(self, change: dict) -> None:
         self.progress.max, self.progress.value = max(self.epochs, 1), self.done
         parts = [f"epoch {self.done}/{self.epochs}" if self.epochs else "no run yet"]
@@ -209,6 +209,10 @@ class TrainTab(widgets.VBox):
         self.progress_html = widgets.HTML()
         self.message_html, self.log_html = widgets.HTML(), widgets.HTML()
         self.plot = Picture(PLOT_HINT, max_width="100%")
+        for control, name in ((self.data_text, "data"), (self.output_text, "output")):
+            control.add_class(f"alignn-nb-train-{name}")
+        self.plot.add_class("alignn-nb-train-plot")
+        self.add_class("alignn-nb-train")
         widgets.link((self.data_text, "value"), (self, "data"))
         widgets.link((self.output_text, "value"), (self, "output"))
         self.example_dropdown.observe(self._on_example_picked, "value")

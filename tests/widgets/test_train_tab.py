@@ -11,22 +11,12 @@ import pytest
 from alignn_nb.training import TrainFolder
 from alignn_nb.widgets import ConfigToolbar
 from alignn_nb.widgets.train_tab import TrainTab, form_config
-from tests.support.train_runs import SLOW, env, si_entries
+from tests.support.train_runs import env, si_entries, tiny_config
 
 STRUCTURES = 10
+"""The structures of `tiny_config`'s split."""
 HANG_GUARD_S = 600.0
 """Bound on waits that never end on a broken run; not a speed limit."""
-
-
-def small_config(epochs: int) -> dict:
-    """The example run's recipe on 6/2/2 structures in batches of 2, 16 features wide."""
-    from alignn_nb.training.example_run import recipe
-
-    found = recipe()
-    found.pop("output_dir")
-    found.update(n_train=6, n_val=2, n_test=2, batch_size=2, epochs=epochs, **SLOW)
-    found["model"] = {**found["model"], "hidden_features": 16}
-    return found
 
 
 @pytest.fixture
@@ -45,7 +35,7 @@ def one_thread(monkeypatch):
 
 def toolbar_with(epochs: int) -> ConfigToolbar:
     toolbar = ConfigToolbar()
-    assert toolbar.load_file("config.json", json.dumps(small_config(epochs)).encode())
+    assert toolbar.load_file("config.json", json.dumps(tiny_config(epochs)).encode())
     return toolbar
 
 
@@ -126,6 +116,7 @@ def test_a_run_draws_each_epoch_stops_resumes_is_followed_again_and_opens_in_exp
     tab.stop()
     assert tab.wait(HANG_GUARD_S)
     assert (tab.state, tab.running, tab.start_button.disabled) == ("stopped", False, False)
+    assert tab.progress_html.value.endswith(f"epoch {tab.done}/4 · stopped</span>")
     kept = history_epochs(output)
     assert 1 <= kept[1] < 4 and kept[0] == kept[1]
     assert len(tab.train_rows) == len(tab.val_rows) == kept[1] == tab.done
@@ -150,7 +141,7 @@ def test_a_run_draws_each_epoch_stops_resumes_is_followed_again_and_opens_in_exp
         tab.train_rows,
     )
     assert tab.message == "the run done: 4 of 4 epochs (done)"
-    assert "epoch 4/4" in tab.progress_html.value and tab.log_tail
+    assert "epoch 4/4 · done" in tab.progress_html.value and tab.log_tail
 
     opened = []
     tab.on_open(lambda folder, data_folder: opened.append((folder, data_folder)))
