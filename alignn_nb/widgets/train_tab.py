@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +61,6 @@ def form_config(toolbar: ConfigToolbar) -> dict[str, Any]:
         AlignnConfigError: when the form's training keys cannot be written.
     """
     return json.loads(toolbar.config_json())
-
-
-def _row(values: Iterable[float]) -> list[float]:
-    """A history row from an epoch event's ``{column: value}`` (alignn's column order)."""
-    return [float(v) for v in values]
 
 
 def _log_tail(path: Path, lines: int = LOG_LINES) -> str:
@@ -115,9 +110,12 @@ class TrainTab(widgets.VBox):
         self._make_controls()
         self.children = self._layout()
         self.data = data
-        self.output = output or str(Path.cwd() / DEFAULT_OUTPUT)
         self._on_running_changed({})
         resync_on_display(self, self._lock)
+        self.output = output or str(Path.cwd() / DEFAULT_OUTPUT)  # follows a run going there
+
+    @observe("output")
+    def _on_output_changed(self, change: dict) -> None:
         self.attach()
 
     @observe("message", "failed")
@@ -154,10 +152,12 @@ class TrainTab(widgets.VBox):
         if event is None or event.kind != "epoch":
             return
         data, number = event.data, int(event.data["epoch"])
+        # the event's {column: value} of each split, in alignn's column order
+        train, val = ([float(v) for v in data[split].values()] for split in ("train", "val"))
         with self._lock:
             with self.hold_trait_notifications():
-                self.train_rows = [*self.train_rows[: number - 1], _row(data["train"].values())]
-                self.val_rows = [*self.val_rows[: number - 1], _row(data["val"].values())]
+                self.train_rows = [*self.train_rows[: number - 1], train]
+                self.val_rows = [*self.val_rows[: number - 1], val]
                 self.epochs = int(data["epochs"])
             self._draw()
             self._read_log()
@@ -165,7 +165,7 @@ class TrainTab(widgets.VBox):
     def _on_job_progress(self, change: dict) -> None:
         progress = change["new"]
         with self._lock, self.hold_trait_notifications():
-            self.done, self.eta = progress.done, progress.eta
+            self.done, self.eta = max(progress.done, len(self.val_rows)), progress.eta
             if progress.total:
                 self.epochs = progress.total
 
@@ -199,7 +199,10 @@ class TrainTab(widgets.VBox):
             tooltip=f"alignn's id_prop.json (.zip) or an extxyz file; at most {MAX_UPLOAD_MB} MB",
         )
         self.output_text = widgets.Text(
-            description="Output", placeholder="a new or empty folder", **text
+            description="Output",
+            placeholder="a new or empty folder",
+            continuous_update=False,
+            **text,
         )
         self.start_button = widgets.Button(description="Start", button_style="primary")
         self.stop_button = widgets.Button(description="Stop", button_style="danger")
@@ -312,8 +315,10 @@ class TrainTab(widgets.VBox):
             self._say("a run is going: stop it first", failed=True)
             return False
         try:
-            request = TrainRequest(self.output.strip(), resume=True) if resume else None
-            request = request or self._new_request()
+            if resume:
+                request = TrainRequest(self.output.strip(), resume=True)
+            else:
+                request = self._new_request()
             check_training(request)
         except (ValueError, Refused) as refused:
             self._say(" ".join(str(refused).split()), failed=True)
