@@ -1,7 +1,8 @@
 """Training: alignn-nb's short AdamW run (`train`, `ShortRun`; as a Job: `short_run_job`),
 what one of alignn's training steps costs (`step_cost`, calibrated by real steps in a
 fresh process), the train verb (alignn's own ``train_for_folder`` as a Job:
-`training_job`, `TrainRequest`, `attach`, ``alignn-nb train``), and the example run
+`training_job`, `TrainRequest`, `attach`, ``alignn-nb train``; `TrainFolder` names a
+run's files), and the example run
 alignn-nb ships with its recipe.
 
 The datasets, the loss terms and the run folders that lived here moved to
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     )
     from alignn_nb.training.step_calibration import calibrate
     from alignn_nb.training.step_cost import StepCost
+    from alignn_nb.training.train_folder import RunFolder as TrainFolder
     from alignn_nb.training.train_folder import recover_run
     from alignn_nb.training.train_job import attach, training_job
     from alignn_nb.training.train_plan import TrainPlan, check_training

@@ -187,10 +187,11 @@ def split_indices(config: Mapping[str, Any], structures: int) -> tuple[list[int]
     return tuple([int(i) for i in part] for part in found)
 
 
-def _same(given: str | None, recorded: str | None, flag: str) -> None:
+def _same(given: str | Mapping[str, Any] | None, recorded: str | None, flag: str) -> None:
     if given is not None and given != recorded:
+        shown = given if isinstance(given, str) else "(a config dict)"
         raise Refused(
-            f"{flag} {given}: --resume continues the run with its own ({recorded}); "
+            f"{flag} {shown}: --resume continues the run with its own ({recorded}); "
             f"leave {flag} out"
         )
 

@@ -35,7 +35,8 @@ class TrainRequest:
     ``output`` is the output folder (new or empty, or a run's folder with ``resume``);
     ``data`` the structures (alignn's dataset folder with id_prop.csv or id_prop.json, a
     force-field id_prop.json, or an extxyz file with energies, forces and stresses);
-    ``config`` alignn's training config.json. With ``resume`` both may be left out: the
+    ``config`` alignn's training config.json, or that config as a dict (a notebook's form,
+    `alignn_nb.config.to_alignn_config`). With ``resume`` both may be left out: the
     run's own are used (given, they must be the same). ``settings`` are model, graph and
     training fields to change, as values (``{"hidden_features": 32, "epochs": 5}``).
     ``keep_caches`` keeps alignn's LMDB graph caches in the run's working folder.
@@ -43,7 +44,7 @@ class TrainRequest:
 
     output: str
     data: str | None = None
-    config: str | None = None
+    config: str | Mapping[str, Any] | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     resume: bool = False
     keep_caches: bool = False
@@ -51,5 +52,7 @@ class TrainRequest:
     def __post_init__(self) -> None:
         object.__setattr__(self, "output", _absolute(self.output))
         object.__setattr__(self, "data", _absolute(self.data))
-        object.__setattr__(self, "config", _absolute(self.config))
+        config = self.config
+        config = dict(config) if isinstance(config, Mapping) else _absolute(config)
+        object.__setattr__(self, "config", config)
         object.__setattr__(self, "settings", dict(self.settings))

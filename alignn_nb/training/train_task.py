@@ -104,7 +104,7 @@ def _take_folder(plan: TrainPlan, started: float) -> tuple[TrainPlan, dict[str, 
             raise Refused(f"--output {folder.output}: another run took the folder") from None
         note = write_data(plan.data, folder.data, plan.config)
         state: dict[str, Any] = {
-            "config_source": request.config,
+            "config_source": request.config if isinstance(request.config, str) else "a dict",
             "data_source": request.data,
             "data_note": note,
             "file_format": plan.data.file_format,

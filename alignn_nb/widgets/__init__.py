@@ -2,12 +2,12 @@
 runs and datasets, one widget per module named after it.
 
 The names say what a widget is: a ``*Tab`` is one of the dashboard's tabs that holds its
-own inputs and starts its own work (`LossTab`, `SweepTab`, `ExploreTab`, `DatasetTab`); a
-``*View`` draws what it is given (`GraphView`, `PredictionView`, `ModelSummaryView`,
-`ExploreView`, `ForceView`, `RunComparisonView`, `PhysicsView`, `AtomsView`); the rest
-are named for the control they are (`ConfigForm`, `ConfigToolbar`, `StructurePicker`,
-`UploadButton`, `ExerciseBox`), or for what they hold (`Dashboard`, `GraphExplorer`,
-`Pictured`).
+own inputs and starts its own work (`LossTab`, `SweepTab`, `TrainTab`, `ExploreTab`,
+`DatasetTab`); a ``*View`` draws what it is given (`GraphView`, `PredictionView`,
+`ModelSummaryView`, `ExploreView`, `ForceView`, `RunComparisonView`, `PhysicsView`,
+`AtomsView`); the rest are named for the control they are (`ConfigForm`,
+`ConfigToolbar`, `StructurePicker`, `UploadButton`, `ExerciseBox`), or for what they hold
+(`Dashboard`, `GraphExplorer`, `Pictured`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from alignn_nb.widgets.run_comparison_view import RunComparisonView
     from alignn_nb.widgets.structure_picker import StructurePicker
     from alignn_nb.widgets.sweep_tab import SweepTab
+    from alignn_nb.widgets.train_tab import TrainTab
     from alignn_nb.widgets.upload_button import UploadButton
 
 MOVED = {

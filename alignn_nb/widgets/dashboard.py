@@ -25,6 +25,7 @@ from alignn_nb.widgets.model_summary_view import ModelSummaryView
 from alignn_nb.widgets.prediction_view import PredictionView
 from alignn_nb.widgets.structure_picker import StructurePicker
 from alignn_nb.widgets.sweep_tab import SweepTab
+from alignn_nb.widgets.train_tab import TrainTab
 
 log = logging.getLogger(__name__)
 LEFT_WIDTH = "480px"
@@ -37,6 +38,9 @@ TAB_GUIDE = {
     "shift them, a short training run with live curves, and alignn's history files",
     "Sweep": "tune fields of the config with Optuna over short trainings on Dask: the trials, "
     "their parallel coordinates and importances, and the best trial applied as one undo step",
+    "Train": "alignn's own training of the form's config on a dataset, in a process of its "
+    "own: live curves of each loss term, the epochs with their ETA, the log's tail, stop and "
+    "resume, and the run opened in Explore when it ends",
     "Explore": "a trained alignn run evaluated (the example run alignn-nb ships, until you "
     "open yours): loss curves, parity plots, structures worst-first, force errors in 3D, and "
     "a second run compared",
@@ -63,7 +67,11 @@ class Dashboard(widgets.VBox):
 
     Its children, for scripts and tests to read: ``status_html`` (the status line),
     ``toolbar``, ``form``, ``picker``, ``graph_view``, ``prediction``, ``summary``, the
-    tabs' widgets ``loss_plot``, ``sweep``, ``explore`` and ``dataset_tab``, and ``tabs``.
+    tabs' widgets ``loss_plot``, ``sweep``, ``train``, ``explore`` and ``dataset_tab``, and
+    ``tabs``.
+
+    ``train_output`` is the Train tab's output folder; a run still going there (the
+    notebook reopened) is followed again.
     """
 
     config = Instance(ALIGNNAtomWiseConfig, help="The model config (edited in place).")
@@ -82,6 +90,7 @@ class Dashboard(widgets.VBox):
         structure: str = "Si",
         dataset: Dataset | None = None,
         training: TrainingSettings | None = None,
+        train_output: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,6 +100,7 @@ class Dashboard(widgets.VBox):
         self.graph = graph or GraphConfig()
         self.training = TrainingSettings() if training is None else training
         self._make_parts(structure, dataset if dataset is not None else default_dataset())
+        self.train = TrainTab(self.toolbar, output=train_output)
         self.children = self._layout()
         self.session = LiveSession(
             self.config,
@@ -140,6 +150,9 @@ class Dashboard(widgets.VBox):
         self.dataset_tab.live = change["new"] == TABS.index("Dataset")
         if change["new"] == TABS.index("Explore"):
             self.explore.open_unless_opened()
+
+    def _on_sent_to_train(self, change: dict) -> None:
+        self.tabs.selected_index = TABS.index("Train")
 
     def _on_running_changed(self, change: dict) -> None:
         if change["new"]:
@@ -205,6 +218,7 @@ class Dashboard(widgets.VBox):
                 self.summary,
                 self.loss_plot,
                 self.sweep,
+                self.train,
                 self.explore,
                 self.dataset_tab,
             ],
@@ -229,6 +243,8 @@ class Dashboard(widgets.VBox):
         self.session.observe(self._on_publish_error, "publish_error")
         self.tabs.observe(self._on_tab_selected, "selected_index")
         self.dataset_tab.on_jump(self.picker.select_structure)
+        self.sweep.observe(self._on_sent_to_train, "sent_to_train")
+        self.train.on_open(self.open_in_explore)
 
     def _set_status(self, text: str, failed: bool) -> None:
         """Show ``text`` in the status line, in red when something ``failed``."""
@@ -284,6 +300,14 @@ class Dashboard(widgets.VBox):
             AlignnConfigError: when the kept training keys cannot be written.
         """
         return self.toolbar.alignn_config()
+
+    def open_in_explore(self, folder: str, data: str) -> None:
+        """Show the Explore tab and open the run in ``folder`` on ``data`` there."""
+        with self.explore.hold_trait_notifications():
+            self.explore.folder, self.explore.data = folder, data
+            self.explore.weights, self.explore.split, self.explore.compare = "", "", ""
+        self.tabs.selected_index = TABS.index("Explore")
+        self.explore.open_run()
 
     def wait(self, timeout: float | None = 300.0) -> LiveResult | None:
         """Block until the views show the latest change (for scripts and tests)."""

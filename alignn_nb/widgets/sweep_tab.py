@@ -67,8 +67,8 @@ class SweepTab(widgets.VBox):
     Its children, for scripts and tests to read: ``field_dropdown``, ``range_text``,
     ``add_button`` and ``clear_button`` (the fields to tune), ``specs_html``, ``inputs``
     (each setting's control by trait name), ``run_button``, ``stop_button``,
-    ``resume_button``, ``apply_button``, ``progress`` (finished trials), ``message_html``,
-    ``table_html``, ``plot``, ``importance_html`` and ``importance_plot``.
+    ``resume_button``, ``apply_button``, ``train_button``, ``progress`` (finished trials),
+    ``message_html``, ``table_html``, ``plot``, ``importance_html`` and ``importance_plot``.
     """
 
     toolbar = Instance(ConfigToolbar, read_only=True, help="The config, graph and undo history.")
@@ -96,6 +96,7 @@ class SweepTab(widgets.VBox):
     importance_note = Unicode("", help="Why there are no importances yet, or empty.")
     message = Unicode("", help="What the last action did, or why it was refused.")
     failed = Bool(False, help="True when `message` is a refusal or an error.")
+    sent_to_train = Int(0, help="Best trials sent to the Train tab (the dashboard opens it).")
 
     def __init__(self, toolbar: ConfigToolbar, dataset: Dataset | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -140,7 +141,8 @@ class SweepTab(widgets.VBox):
         self.specs_html.value = html.escape("; ".join(self.specs) or "no field to tune yet")
 
     def _on_running_changed(self, change: dict) -> None:
-        for button in (self.run_button, self.apply_button, self.resume_button):
+        running = (self.run_button, self.apply_button, self.resume_button, self.train_button)
+        for button in running:
             button.disabled = self.running
         self.stop_button.disabled = not self.running
 
@@ -156,6 +158,7 @@ class SweepTab(widgets.VBox):
         self.stop_button.disabled = True
         self.apply_button = self._button("Apply best", lambda _: self.apply_best())
         self.resume_button = self._button("Resume", lambda _: self.resume())
+        self.train_button = self._button("Train best", lambda _: self.send_to_train())
         self.progress = widgets.IntProgress(min=0, description="Trials")
         self.plot = Picture(PLOT_HINT)
         self.importance_plot = Picture()
@@ -181,6 +184,8 @@ class SweepTab(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         i = self.inputs
+        buttons = [self.run_button, self.stop_button, self.resume_button, self.apply_button]
+        buttons += [self.train_button, self.progress]
         return [
             widgets.HBox(
                 [self.field_dropdown, self.range_text, self.add_button, self.clear_button]
@@ -189,15 +194,7 @@ class SweepTab(widgets.VBox):
             widgets.HBox([i["trials"], i["steps"], i["objective"]]),
             widgets.HBox([i["workers"], i["scheduler"]]),
             widgets.HBox([i["storage"], i["study_name"]]),
-            widgets.HBox(
-                [
-                    self.run_button,
-                    self.stop_button,
-                    self.resume_button,
-                    self.apply_button,
-                    self.progress,
-                ]
-            ),
+            widgets.HBox(buttons),
             self.message_html,
             self.table_html,
             self.plot,
@@ -386,6 +383,12 @@ class SweepTab(widgets.VBox):
         )
         self._say(f"applied best trial {top.number}: {top.params}{skipped}.")
         return True
+
+    def send_to_train(self) -> bool:
+        """Apply the best trial, then hand the config to the Train tab (`sent_to_train`)."""
+        sent = self.apply_best()
+        self.sent_to_train += sent
+        return sent
 
 
 def _part(owner: type) -> str:

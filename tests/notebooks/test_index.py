@@ -33,4 +33,4 @@ def test_the_start_page_lists_every_dashboard_tab_as_the_dashboard_describes_it(
     listed = re.findall(r"^- \*\*(.+?)\*\*: (.+)\.$", page.cells[0].source, flags=re.MULTILINE)
     assert [name for name, _ in listed] == list(TABS) == list(TAB_GUIDE)
     assert listed == list(TAB_GUIDE.items())
-    assert len(TABS) == 6
+    assert len(TABS) == 7

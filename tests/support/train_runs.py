@@ -51,6 +51,18 @@ def config(**changes: Any) -> dict[str, Any]:
     return found
 
 
+def tiny_config(epochs: int) -> dict[str, Any]:
+    """The example run's recipe on 6/2/2 structures (10 in all) in batches of 2, 16
+    features wide, at the `SLOW` cutoff (epochs long enough to stop one in its middle)."""
+    from alignn_nb.training.example_run import recipe
+
+    found = recipe()
+    found.pop("output_dir")
+    found.update(n_train=6, n_val=2, n_test=2, batch_size=2, epochs=epochs, **SLOW)
+    found["model"] = {**found["model"], "hidden_features": 16}
+    return found
+
+
 def write_config(path: Path, **changes: Any) -> Path:
     path.write_text(json.dumps(config(**changes)))
     return path

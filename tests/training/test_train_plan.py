@@ -46,6 +46,25 @@ def test_a_good_request_gives_alignns_whole_config_with_the_settings_and_the_out
     assert not (tmp / "out").exists()
 
 
+def test_the_config_given_as_a_dict_plans_as_its_file_does(inputs):
+    tmp, data, config = inputs
+    as_dict = json.loads(open(config).read())
+    given = TrainRequest(tmp / "out", data, as_dict)
+    assert given.config == as_dict and given.config is not as_dict
+    assert (
+        check_training(given).config
+        == check_training(TrainRequest(tmp / "out", data, config)).config
+    )
+    (tmp / "out" / "alignn-nb").mkdir(parents=True)
+    RunFolder.of(tmp / "out").write_state({"status": "stopped", "config_source": config})
+    RunFolder.of(tmp / "out").config.write_text(json.dumps(as_dict))
+    resumed = TrainRequest(tmp / "out", resume=True, config=as_dict)
+    assert _refused(resumed) == (
+        f"--config (a config dict): --resume continues the run with its own ({config}); "
+        "leave --config out"
+    )
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

@@ -21,6 +21,7 @@ from alignn_nb.config import (
 )
 from alignn_nb.datasets import default_dataset
 from alignn_nb.model import build_model, model_summary
+from alignn_nb.tuning import open_storage
 from alignn_nb.widgets import Dashboard
 from alignn_nb.widgets._resync import widget_tree
 from alignn_nb.widgets.dashboard import TABS
@@ -109,7 +110,8 @@ def test_the_dashboard_switches_flavours_live_and_counts_as_alignn(dashboard):
 def _check_the_sweep_tab(dashboard: Dashboard) -> None:
     """The Sweep tab tunes the toolbar's config and follows the loss tab's dataset."""
     titles = tuple(dashboard.tabs.get_state()["titles"])
-    assert titles[titles.index("Sweep") + 1] == "Explore"
+    assert titles[titles.index("Sweep") + 1 : titles.index("Sweep") + 3] == ("Train", "Explore")
+    assert dashboard.tabs.children[titles.index("Train")] is dashboard.train
     assert dashboard.tabs.children[titles.index("Sweep")] is dashboard.sweep
     assert dashboard.tabs.children[titles.index("Explore")] is dashboard.explore
     assert dashboard.explore.explore.evaluation is None
@@ -122,13 +124,14 @@ def _check_the_sweep_tab(dashboard: Dashboard) -> None:
 
 
 def test_before_any_data_the_sweep_explore_and_dataset_tabs_say_what_to_do(dashboard):
-    from alignn_nb.widgets import dataset_tab, explore_tab, sweep_tab
+    from alignn_nb.widgets import dataset_tab, explore_tab, sweep_tab, train_tab
 
     tabs = {name: dashboard.tabs.children[TABS.index(name)] for name in TABS}
     assert tabs["Sweep"] is dashboard.sweep and tabs["Dataset"] is dashboard.dataset_tab
-    for name in ("Sweep", "Explore", "Dataset"):
+    for name in ("Sweep", "Train", "Explore", "Dataset"):
         assert shown_images(tabs[name]) == [], name
     assert shown_hints(tabs["Sweep"]) == [sweep_tab.PLOT_HINT]
+    assert shown_hints(tabs["Train"]) == [train_tab.PLOT_HINT]
     assert shown_hints(tabs["Dataset"]) == [dataset_tab.PLOT_HINT]
     message = tabs["Explore"].message_html.get_state()["value"]
     assert message == html.escape(explore_tab.EXAMPLE_HINT)
@@ -147,6 +150,53 @@ def test_showing_the_explore_tab_opens_the_example_run_once(dashboard):
     dashboard.tabs.selected_index = TABS.index("Sweep")
     dashboard.tabs.selected_index = TABS.index("Explore")
     assert explore.job is opened
+
+
+def test_the_sweeps_best_trial_goes_to_the_train_tab_in_one_click(dashboard, tmp_path):
+    import optuna
+
+    from alignn_nb.widgets.train_tab import form_config
+
+    storage = tmp_path / "study.journal"
+    study = optuna.create_study(study_name="best", storage=open_storage(storage))
+    features = optuna.distributions.CategoricalDistribution([6, 8])
+    rate = optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)
+    for value, params in ((0.5, (6, 1e-3)), (0.25, (8, 3e-3))):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"hidden_features": params[0], "learning_rate": params[1]},
+                distributions={"hidden_features": features, "learning_rate": rate},
+                value=value,
+            )
+        )
+    sweep = dashboard.sweep
+    sweep.storage, sweep.study_name = str(storage), "best"
+    assert sweep.resume()
+    assert dashboard.tabs.selected_index == 0
+    sweep.train_button.click()
+    assert sweep.sent_to_train == 1 and not sweep.failed, sweep.message
+    assert dashboard.tabs.selected_index == TABS.index("Train")
+    config = form_config(dashboard.toolbar)
+    assert (config["model"]["hidden_features"], config["learning_rate"]) == (8, 3e-3)
+    dashboard.wait()
+
+
+@pytest.mark.dgl
+def test_open_in_explore_shows_the_explore_tab_on_that_run(dashboard):
+    from alignn_nb.training import example_run_data, example_run_path
+
+    explore = dashboard.explore
+    explore.weights = "last_model.pt"
+    dashboard.open_in_explore(str(example_run_path()), str(example_run_data()))
+    assert dashboard.tabs.selected_index == TABS.index("Explore")
+    assert (explore.folder, explore.data, explore.weights) == (
+        str(example_run_path()),
+        str(example_run_data()),
+        "",
+    )
+    explore._thread.join(HANG_GUARD_S * 10)
+    assert explore.error == "" and explore.explore.evaluation.run == "mlearn_Si_run"
+    assert explore.history is not None and explore.history.epochs == 8
 
 
 def test_clearing_the_dataset_leaves_each_tab_working(dashboard):
