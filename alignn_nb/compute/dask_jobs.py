@@ -180,13 +180,19 @@ class _DaskDriven(Job):
                 deadline = self._stop_tasks(client, stop_name, pending)
 
     def _stop_tasks(self, client: Any, stop_name: str, pending: set[int]) -> float:
-        """Set the stop event, cancel the tasks no worker holds; returns the deadline of
-        the others."""
+        """Set the stop event, cancel the tasks no worker runs or has finished (a task that
+        saw the stop and returned keeps its result); returns the deadline of the others."""
         from distributed import Event
 
         Event(stop_name, client=client).set()
         held = {key for keys in client.processing().values() for key in keys}
-        waiting = [i for i in pending if self._tracked[i].future.key not in held]
+        futures = [self._tracked[i].future for i in pending]
+        held.update(key for key, where in client.who_has(futures).items() if where)
+        waiting = [
+            i
+            for i in pending
+            if self._tracked[i].future.key not in held and not self._tracked[i].future.done()
+        ]
         self._cancel(client, waiting)
         pending.difference_update(waiting)
         return time.monotonic() + self._stop_grace
