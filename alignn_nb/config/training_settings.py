@@ -59,10 +59,11 @@ class TrainingSettings(StrictTraits):
     )
     learning_rate = _float(
         1e-2,
-        "The optimizer's learning rate; with onecycle, the peak of the cycle.",
+        "The optimizer's learning rate; with onecycle, the peak of the cycle. 0 keeps the "
+        "weights as they start, so alignn only logs the losses.",
         TRAINING,
         (LOOP,),
-        exclusive_minimum=0.0,
+        minimum=0.0,
     )
     weight_decay = _float(
         0.0,

@@ -57,7 +57,12 @@ def test_optional_settings_are_the_ones_alignn_types_optional():
         (
             "learning_rate",
             float("nan"),
-            "learning_rate = nan refused: learning_rate must be a finite number > 0.0",
+            "learning_rate = nan refused: learning_rate must be a finite number >= 0.0",
+        ),
+        (
+            "learning_rate",
+            -1e-3,
+            "learning_rate = -0.001 refused: learning_rate must be a finite number >= 0.0",
         ),
         (
             "train_ratio",
