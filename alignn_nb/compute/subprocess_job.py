@@ -121,9 +121,24 @@ class SubprocessJob(Job):
         return tuple(self._signals)
 
     def _wake(self) -> None:
+        """Send the stop's SIGINT from the caller's thread (the driver may be busy running
+        the observers of a backlog of frames), then wake the driver to time the rest."""
         with self._lock:
-            if self._wake_fd is not None:
-                os.write(self._wake_fd, b"s")
+            if self._wake_fd is None:
+                return
+            self._sigint()
+            os.write(self._wake_fd, b"s")
+
+    def _sigint(self) -> None:
+        """SIGINT to the child, once; call it with the lock held."""
+        assert self._process is not None
+        if self._signals:
+            return
+        self._signals.append(signal.SIGINT.name)
+        try:
+            os.kill(self._process.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
     def _drive(self) -> Ending:
         protocol_r, protocol_w = os.pipe()
@@ -195,12 +210,13 @@ class SubprocessJob(Job):
         self, readers: dict[int, Callable[[bytes], None]], wake_r: int, exited: threading.Event
     ) -> None:
         escalations: deque[tuple[float, signal.Signals]] = deque()
+        timed = False
         with selectors.DefaultSelector() as selector:
             for fd in (*readers, wake_r):
                 selector.register(fd, selectors.EVENT_READ)
             while not exited.is_set():
-                if self.stopping and not self._signals:
-                    escalations = self._interrupt()
+                if self.stopping and not timed:
+                    escalations, timed = self._interrupt(), True
                 timeout = max(0.0, escalations[0][0] - time.monotonic()) if escalations else None
                 for key, _ in selector.select(timeout):
                     _read(key.fd, readers, wake_r, selector)
@@ -208,13 +224,10 @@ class SubprocessJob(Job):
                     self._escalate(escalations.popleft()[1])
 
     def _interrupt(self) -> deque[tuple[float, signal.Signals]]:
-        """Send SIGINT; returns when to send SIGTERM and SIGKILL if the child lives on."""
-        assert self._process is not None
-        self._signals.append(signal.SIGINT.name)
-        try:
-            os.kill(self._process.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
+        """SIGINT (unless `stop` sent it); returns when to send SIGTERM and SIGKILL if the
+        child lives on."""
+        with self._lock:
+            self._sigint()
         stop_grace, kill_grace = self._graces
         now = time.monotonic()
         return deque(
