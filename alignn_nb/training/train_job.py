@@ -122,13 +122,11 @@ def _follow(ctx: JobContext, folder: RunFolder) -> Any:
     seen, signalled = 0, False
     while True:
         state = folder.read_state() or {}
-        for number in range(seen + 1, len(state.get("val", [])) + 1):
-            data = _epoch_data(state, number)
-            ctx.emit("epoch", data)
-            ctx.report(number, data["epochs"], unit="epochs", eta=data["eta"])
-            ctx.message(data["line"])
-            seen = number
-        if state.get("status") != RUNNING or not alive(state):
+        ended = state.get("status") != RUNNING or not alive(state)
+        if ended:  # a run that ended after the read above has written its last state
+            state = folder.read_state() or state
+        seen = _emit_epochs(ctx, state, seen)
+        if ended:
             return _ended(state, folder)
         if ctx.stopping and not signalled:
             signalled = True
@@ -137,6 +135,17 @@ def _follow(ctx: JobContext, folder: RunFolder) -> Any:
             time.sleep(FOLLOW_SECONDS)
         else:
             ctx.stop_event.wait(FOLLOW_SECONDS)
+
+
+def _emit_epochs(ctx: JobContext, state: dict[str, Any], seen: int) -> int:
+    """Send the epochs of ``state`` after the first ``seen``; returns how many are seen."""
+    for number in range(seen + 1, len(state.get("val", [])) + 1):
+        data = _epoch_data(state, number)
+        ctx.emit("epoch", data)
+        ctx.report(number, data["epochs"], unit="epochs", eta=data["eta"])
+        ctx.message(data["line"])
+        seen = number
+    return seen
 
 
 def _interrupt(ctx: JobContext, state: dict[str, Any]) -> None:
