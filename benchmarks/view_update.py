@@ -108,7 +108,7 @@ def update_times(atoms: ase.Atoms, steps: int, warmup: int) -> dict[str, list[fl
         out["view"].append(end - built)
         out["bytes"].append(packing.sent_bytes - before)
         out["msgs"].append(messages)
-    view._archive_timer.cancel()
+    view._archive_sync.cancel()
     before = packing.sent_bytes
     start = time.perf_counter()
     view._sync_archive()

@@ -15,7 +15,7 @@ from tests.support.train_runs import env, si_entries, tiny_config
 
 pytestmark = pytest.mark.dgl
 
-EPOCHS = 5
+EPOCHS = 12
 WAIT_MS = 120_000
 """Bound on a wait for the run's next state; not a speed limit."""
 

@@ -194,7 +194,7 @@ def test_open_in_explore_shows_the_explore_tab_on_that_run(dashboard):
         str(example_run_data()),
         "",
     )
-    explore._thread.join(HANG_GUARD_S * 10)
+    assert explore.job is not None and explore.job.wait(HANG_GUARD_S * 10)
     assert explore.error == "" and explore.explore.evaluation.run == "mlearn_Si_run"
     assert explore.history is not None and explore.history.epochs == 8
 
