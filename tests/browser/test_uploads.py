@@ -7,6 +7,7 @@ above the websocket limit but within 20 MB still arrives.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -126,8 +127,11 @@ def test_jupyterlab_refuses_an_oversized_upload_in_the_page_and_keeps_every_edit
     page, lab_url, tmp_path
 ):
     page.goto(f"{lab_url}lab/tree/{NOTEBOOK.name}")
-    page.locator(".jp-Notebook .jp-CodeCell").first.click()
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
+    cell = page.locator(".jp-Notebook .jp-CodeCell").first
+    cell.click()
     page.keyboard.press("Shift+Enter")
+    cell.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|1)\]")).wait_for()
     wait_for_first_round(page, "uploads-lab-first-round-missing")
     refuse_oversized_files_and_keep_edits(page, tmp_path)
     screenshot(page, "uploads-jupyterlab")
