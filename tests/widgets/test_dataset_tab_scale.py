@@ -21,9 +21,12 @@ BASELINE = 2_000
 HANG_GUARD_S = 1800.0
 """Bound on a scan that never ends; not a speed limit."""
 STATE_LIMIT = 10**6
-GROWTH_LIMIT = 60 * 10**6
-"""Bytes the kernel's peak may exceed the baseline scan's by (the counts' columns take 48 per
-structure: 10 MB here)."""
+GROWTH_LIMIT = 150 * 10**6
+"""Bytes the kernel's peak may exceed the baseline scan's by. The counts' columns take 48 a
+structure (10 MB here, twice that while an array grows); the allocator's arenas add an
+amount that follows the machine's load (the peak grew 55 MB on a quiet machine, 106 MB
+during the whole suite). Keeping anything per structure beyond the columns, such as a
+parsed structure (kB each), would take hundreds of MB."""
 
 
 def state_bytes(widget: Any) -> int:
