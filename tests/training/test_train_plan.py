@@ -94,7 +94,7 @@ def test_a_bad_config_value_is_refused_naming_the_field(inputs):
     text = _refused(TrainRequest(tmp / "out", data, str(bad)))
     assert text == (
         f"--config: {bad}: learning_rate = 'fast' refused: learning_rate must be a finite "
-        "number > 0.0"
+        "number >= 0.0"
     )
 
 
