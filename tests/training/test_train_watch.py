@@ -162,3 +162,14 @@ def test_the_estimate_remark_says_how_far_off_and_which_way():
         "epoch 3/3 · train energy 0.5 forces 0.25 stress 0.125 · val energy 0.5 forces 0.25 "
         "stress 0 · 2.0 s · elapsed 1:05"
     )
+
+
+def test_the_wait_between_reads_is_a_share_of_the_epoch_within_its_bounds(tmp_path):
+    _, _, plain, _, _ = _watcher(tmp_path / "plain", epochs=3)
+    assert plain.poll_seconds() == 0.1
+    _, _, watcher, _, _ = _watcher(tmp_path / "estimated", epochs=3, estimate=ESTIMATE)
+    assert watcher.poll_seconds() == 0.05 * 6.0
+    watcher.durations.append(40.0)
+    assert watcher.poll_seconds() == 1.0
+    watcher.durations[:] = [0.5, 1.5]
+    assert watcher.poll_seconds() == 0.1
