@@ -182,14 +182,17 @@ class Watcher:
             self._thread.join()
         self.poll(final=True)
 
+    def mean_epoch(self) -> float | None:
+        """The mean seconds of the epochs timed so far, or None before the first."""
+        return sum(self.durations) / len(self.durations) if self.durations else None
+
     def poll_seconds(self) -> float:
         """The wait before the next read: `POLL_SHARE` of the mean epoch so far, or of the
         cost model's epoch before the first, within `POLL_SECONDS`."""
-        if self.durations:
-            epoch = sum(self.durations) / len(self.durations)
-        elif self.estimate is not None:
+        epoch = self.mean_epoch()
+        if epoch is None and self.estimate is not None:
             epoch = self.estimate.epoch_seconds
-        else:
+        if epoch is None:
             return POLL_SECONDS[0]
         return min(max(POLL_SHARE * epoch, POLL_SECONDS[0]), POLL_SECONDS[1])
 
@@ -266,7 +269,7 @@ class Watcher:
             measured = files.train_end[1] - self.began
             if self.estimate is not None:
                 self.first = {"estimated": self.estimate.train_seconds, "measured": measured}
-        mean = sum(self.durations) / len(self.durations) if self.durations else None
+        mean = self.mean_epoch()
         eta = None if mean is None else mean * (self.epochs - number)
         train, val = self.rows()
         data: dict[str, Any] = {
